@@ -56,6 +56,7 @@ def check_text_encoding(path: Path, encoding: str, *, sample: int | None = None)
         With the line number and the encoding to declare instead.
     """
     raw = path.read_bytes() if sample is None else path.read_bytes()[:sample]
+    gdal_encoding(encoding, path)
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -79,6 +80,31 @@ def check_text_encoding(path: Path, encoding: str, *, sample: int | None = None)
             raise InputError(msg)
 
 
+def gdal_encoding(encoding: str, where: Path | str = "encoding") -> str:
+    """Normalise an encoding name (``"latin-1"``) to the one GDAL/iconv expects (``"ISO-8859-1"``).
+
+    Raises
+    ------
+    SchemaError
+        If Python does not know the encoding.
+    """
+    import codecs
+
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        msg = message(
+            f"unknown text encoding '{encoding}'",
+            where=where,
+            fix="use e.g. utf-8, latin-1 (ISO-8859-1) or cp1252",
+        )
+        raise SchemaError(msg) from None
+    m = re.fullmatch(r"iso8859-(\d+)", name)
+    if m:
+        return f"ISO-8859-{m.group(1)}"
+    return name.upper()
+
+
 def read_frame(
     path: Path, *, layer: str | None = None, encoding: str | None = None
 ) -> gpd.GeoDataFrame:
@@ -87,8 +113,9 @@ def read_frame(
     if layer is not None:
         kwargs["layer"] = layer
     if encoding is not None:
-        kwargs["encoding"] = encoding
-    target = f"/vsizip/{path}" if path.suffix.lower() == ".zip" else str(path)
+        kwargs["encoding"] = gdal_encoding(encoding, path)
+    suffix = path.suffix.lower()
+    target = {".zip": f"/vsizip/{path}", ".gz": f"/vsigzip/{path}"}.get(suffix, str(path))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

@@ -1,0 +1,257 @@
+"""Build a twin from a declarative layer manifest (YAML files in ``layers/``).
+
+A manifest names the territory, its working CRS (``auto`` by default) and its layers; each
+layer names a source file, a registered loader, the loader's options, and its provenance
+(producer, licence, retrieval date, sensitivity, personal-data flag). Derived grids (land
+cover) are declared under ``derived``. Sources are paths relative to the manifest, absolute
+paths, or ``pkg://<package>/<path>`` for data shipped inside an installed package.
+
+Example::
+
+    name: Épinay-sur-Orge
+    crs: auto
+    layers:
+      parcels:
+        loader: cadastre.etalab
+        source: cadastre-91216-parcelles.json.gz
+        licence: etalab-2.0
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pyproj import CRS
+
+from twin.errors import InputError, SchemaError, TwinError, message
+from twin.io.registry import get_loader
+from twin.model.crs import parse_crs, working_crs_for
+from twin.model.layer import Layer, SensorSeries
+from twin.model.network import Network
+from twin.model.twin import Twin
+from twin.store.atomic import sha256_file
+from twin.store.twinstore import save_twin
+
+
+class LayerSpec(BaseModel):
+    """One layer of a manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    loader: str = Field(description="Registered loader name, e.g. 'osm.buildings'.")
+    source: str = Field(description="Path (relative to the manifest) or pkg://package/path.")
+    options: dict[str, Any] = Field(default_factory=dict, description="Loader options.")
+    producer: str | None = None
+    licence: str | None = None
+    attribution: str | None = None
+    retrieved: dt.date | None = None
+    sensitivity: Literal["public", "internal", "restricted"] | None = None
+    personal_data: bool | None = None
+    description: str | None = None
+
+
+class DerivedSpec(BaseModel):
+    """A derived grid (land cover and morphology)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["landcover"] = "landcover"
+    resolution_m: float = Field(10.0, gt=0, le=1000)
+    inputs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Role → layer name, roles: buildings, roads, landuse, natural.",
+    )
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Manifest(BaseModel):
+    """A territory's layer manifest."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str | None = None
+    crs: str = Field("auto", description="'auto' or a CRS such as 'EPSG:2154'.")
+    layers: dict[str, LayerSpec]
+    derived: dict[str, DerivedSpec] = Field(default_factory=dict)
+
+
+def _format_errors(exc: ValidationError, where: str) -> str:
+    lines = []
+    for e in exc.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        lines.append(f"  - {loc}: {e['msg']}")
+    return f"{where}: {len(lines)} problem(s) in the manifest:\n" + "\n".join(lines)
+
+
+def read_manifest_file(path: str | Path) -> tuple[Manifest, Path]:
+    """Parse and validate a layer manifest.
+
+    Raises
+    ------
+    SchemaError
+        One error listing every problem with its path in the file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        msg = message("manifest not found", where=p, fix="give the path of a layers/*.yaml file")
+        raise InputError(msg)
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        msg = message(f"is not valid YAML ({exc})", where=p, fix="fix the YAML syntax")
+        raise SchemaError(msg) from None
+    if not isinstance(raw, dict):
+        msg = message("must be a mapping with name and layers", where=p, fix="see layers/templates")
+        raise SchemaError(msg)
+    try:
+        return Manifest.model_validate(raw), p.parent
+    except ValidationError as exc:
+        msg = _format_errors(exc, str(p)) + "\nFix: correct these fields (see layers/templates)."
+        raise SchemaError(msg) from None
+
+
+_PKG = re.compile(r"^pkg://(?P<pkg>[A-Za-z0-9_.]+)/(?P<path>.+)$")
+
+
+def resolve_source(source: str, base: Path) -> Path:
+    """Resolve a manifest source to a local path (``pkg://`` points inside a package)."""
+    m = _PKG.match(source)
+    if m:
+        try:
+            root = importlib.resources.files(m.group("pkg"))
+        except ModuleNotFoundError:
+            msg = message(
+                f"package '{m.group('pkg')}' is not installed",
+                where=source,
+                fix=f"pip install {m.group('pkg')}",
+            )
+            raise InputError(msg) from None
+        return Path(str(root.joinpath(m.group("path"))))
+    p = Path(source).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def to_crs(layer: Layer, crs: CRS) -> Layer:
+    """Reproject a layer of any kind to ``crs``."""
+    d = layer.data
+    if layer.kind == "vector":
+        data: Any = d.to_crs(crs)
+    elif layer.kind == "network":
+        data = Network(nodes=d.nodes.to_crs(crs), links=d.links.to_crs(crs))
+    elif layer.kind == "series":
+        data = SensorSeries(points=d.points.to_crs(crs), data=d.data)
+    else:
+        from twin.io.raster import to_working_crs
+
+        data = to_working_crs(d, crs)
+    src = layer.crs
+    if src is not None and not CRS(src).equals(crs):
+        layer.provenance.step(f"reprojected from {CRS(src).to_string()} to {crs.to_string()}")
+    return Layer(layer.name, layer.kind, data, layer.provenance)
+
+
+def _lonlat_bounds(layer: Layer) -> tuple[float, float, float, float]:
+    src = layer.crs
+    b = layer.bounds
+    if src is None:
+        return b
+    g = gpd.GeoSeries.from_xy([b[0], b[2]], [b[1], b[3]], crs=src).to_crs(4326)
+    return tuple(g.total_bounds)  # type: ignore[return-value]
+
+
+def load_layer(name: str, spec: LayerSpec, base: Path) -> tuple[Layer, Path]:
+    """Load one manifest layer and apply the manifest's provenance fields."""
+    where = f"layers.{name}"
+    ld = get_loader(spec.loader, where=f"{where}.loader")
+    options = ld.validate_options(spec.options, where=f"{where}.options")
+    src = resolve_source(spec.source, base)
+    layer = ld.func(src, **options)
+    layer.name = name
+    prov = layer.provenance
+    for field in ("producer", "licence", "attribution", "sensitivity", "personal_data"):
+        v = getattr(spec, field)
+        if v is not None:
+            setattr(prov, field, v)
+    if spec.retrieved is not None:
+        prov.retrieved = spec.retrieved.isoformat()
+    prov.source = spec.source
+    return layer, src
+
+
+def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
+    """Build a twin in memory from a manifest.
+
+    Returns
+    -------
+    twin : Twin
+        Layers reprojected to the working CRS, derived grids added.
+    inputs : dict
+        ``{source: sha256}`` of every input file.
+    """
+    spec, base = read_manifest_file(manifest)
+    loaded: list[Layer] = []
+    inputs: dict[str, str] = {}
+    for name, lspec in spec.layers.items():
+        layer, src = load_layer(name, lspec, base)
+        loaded.append(layer)
+        inputs[lspec.source] = sha256_file(src)
+    if spec.crs == "auto":
+        bs = [_lonlat_bounds(lay) for lay in loaded if lay.count]
+        if not bs:
+            msg = message("no layer holds data", where=manifest, fix="check the sources")
+            raise InputError(msg)
+        crs = working_crs_for(
+            (min(b[0] for b in bs), min(b[1] for b in bs), max(b[2] for b in bs), max(b[3] for b in bs))
+        )
+    else:
+        crs = parse_crs(spec.crs, where=f"{manifest}: crs")
+    twin = Twin(spec.name, crs)
+    twin.meta["description"] = spec.description
+    for layer in loaded:
+        twin.add(to_crs(layer, crs))
+    for name, dspec in spec.derived.items():
+        twin.add(derive_grid(twin, name, dspec))
+    return twin, inputs
+
+
+def derive_grid(twin: Twin, name: str, spec: DerivedSpec) -> Layer:
+    """Compute a derived grid from the twin's layers."""
+    from twin.derive import derive_landcover
+
+    roles: dict[str, Any] = {}
+    licences: dict[str, str] = {}
+    for role, lname in spec.inputs.items():
+        if lname not in twin:
+            msg = message(
+                f"input '{role}' names layer '{lname}', which the manifest does not declare",
+                where=f"derived.{name}.inputs.{role}",
+                fix=f"use one of {sorted(twin.layers)}",
+            )
+            raise SchemaError(msg)
+        lay = twin.layer(lname)
+        roles[role] = lay.data.links if lay.kind == "network" else lay.data
+        licences[lname] = lay.provenance.licence
+    layer = derive_landcover(
+        roles, resolution_m=spec.resolution_m, licences=licences, **spec.options
+    )
+    layer.name = name
+    return layer
+
+
+def build(manifest: str | Path, out: str | Path) -> Twin:
+    """Build a twin from a manifest and write it atomically to ``out``."""
+    twin, inputs = build_twin(manifest)
+    try:
+        save_twin(twin, out, inputs=inputs)
+    except OSError as exc:
+        msg = message(f"cannot write the twin ({exc})", where=out, fix="check space and rights")
+        raise TwinError(msg) from None
+    return twin

@@ -1,0 +1,113 @@
+"""Atomic writes: a killed process never leaves a half-written file or directory.
+
+Files are written to a temporary sibling, flushed to disk, then renamed over the target
+(``os.replace`` is atomic on POSIX). Directories are built in a hidden temporary sibling and
+swapped in with two renames; if a process dies between them, :func:`recover_directory` puts
+the previous directory back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> None:
+    """Call ``writer(tmp_path)`` then rename the result over ``path`` atomically."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    try:
+        writer(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _siblings(target: Path, tag: str) -> list[Path]:
+    return sorted(target.parent.glob(f".{target.name}.{tag}-*"))
+
+
+def recover_directory(target: str | Path) -> bool:
+    """Undo an interrupted directory swap; return True if something was recovered.
+
+    If ``target`` is missing and a previous version was set aside, it is renamed back.
+    Stale temporary directories are removed.
+    """
+    t = Path(target)
+    recovered = False
+    olds = _siblings(t, "old")
+    if not t.exists() and olds:
+        os.rename(olds[-1], t)
+        olds = olds[:-1]
+        recovered = True
+    for stale in olds + _siblings(t, "tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+    return recovered
+
+
+@contextlib.contextmanager
+def atomic_directory(target: str | Path) -> Iterator[Path]:
+    """Build a directory atomically.
+
+    Yields a temporary directory to fill; on normal exit it replaces ``target``. On error the
+    temporary directory is removed and ``target`` is untouched.
+
+    Examples
+    --------
+    >>> with atomic_directory(out) as tmp:  # doctest: +SKIP
+    ...     (tmp / "twin.json").write_text("{}")
+    """
+    t = Path(target)
+    t.parent.mkdir(parents=True, exist_ok=True)
+    recover_directory(t)
+    tmp = t.with_name(f".{t.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir()
+    try:
+        yield tmp
+        for f in tmp.rglob("*"):
+            if f.is_file():
+                with open(f, "rb") as fh:
+                    os.fsync(fh.fileno())
+        if t.exists():
+            old = t.with_name(f".{t.name}.old-{uuid.uuid4().hex[:8]}")
+            os.rename(t, old)
+            os.rename(tmp, t)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, t)
+        _fsync_dir(t.parent)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,233 @@
+"""On-disk twin: a directory of open formats and a JSON manifest.
+
+Layout::
+
+    DIR/twin.json                         manifest: CRS, extent, time, layers, provenance, hashes
+    DIR/layers/<name>.parquet             vector layers (GeoParquet 1.x; QGIS ≥ 3.30 opens them)
+    DIR/layers/<name>.nodes.parquet       network nodes
+    DIR/layers/<name>.links.parquet       network links
+    DIR/layers/<name>.nc                  grids (NetCDF-4, CF grid mapping) and sensor series
+    DIR/layers/<name>.points.parquet      sensor positions
+
+The directory is written atomically (see :mod:`twin.store.atomic`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from twin.errors import StoreError, message
+from twin.model.crs import parse_crs
+from twin.model.layer import Layer, SensorSeries
+from twin.model.network import Network
+from twin.model.provenance import Provenance
+from twin.model.twin import Twin
+from twin.store.atomic import atomic_directory, recover_directory, sha256_file
+
+FORMAT_VERSION = 1
+MANIFEST = "twin.json"
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (dt.date, pd.Timestamp)):
+        return v.isoformat()
+    return str(v)
+
+
+def _nc_safe(ds: xr.Dataset) -> xr.Dataset:
+    """NetCDF attributes must be scalars, strings or 1-D arrays: JSON-encode the rest."""
+    ds = ds.copy()
+    for obj in [ds, *ds.data_vars.values()]:
+        for k, v in list(obj.attrs.items()):
+            if isinstance(v, (dict, list, tuple, bool)) or v is None:
+                obj.attrs[k] = "json:" + json.dumps(v, default=_jsonable)
+    return ds
+
+
+def _nc_load(path: Path) -> xr.Dataset:
+    with xr.open_dataset(path, engine="h5netcdf", decode_coords="all") as ds:
+        out = ds.load()
+    for obj in [out, *out.data_vars.values()]:
+        for k, v in list(obj.attrs.items()):
+            if isinstance(v, str) and v.startswith("json:"):
+                obj.attrs[k] = json.loads(v[5:])
+    return out
+
+
+def _write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    out = gdf.copy()
+    for c in out.columns:
+        if c != out.geometry.name and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: v if v is None or isinstance(v, (str, float, int, bool)) else str(v))
+    out.to_parquet(path, index=True, compression="zstd", write_covering_bbox=True)
+
+
+def _write_layer(layer: Layer, folder: Path) -> list[str]:
+    n = layer.name
+    if layer.kind == "vector":
+        _write_parquet(layer.data, folder / f"{n}.parquet")
+        return [f"{n}.parquet"]
+    if layer.kind == "network":
+        _write_parquet(layer.data.nodes, folder / f"{n}.nodes.parquet")
+        _write_parquet(layer.data.links, folder / f"{n}.links.parquet")
+        return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
+    if layer.kind == "grid":
+        _nc_safe(layer.data).to_netcdf(folder / f"{n}.nc", engine="h5netcdf")
+        return [f"{n}.nc"]
+    series: SensorSeries = layer.data
+    _nc_safe(series.data).to_netcdf(folder / f"{n}.nc", engine="h5netcdf")
+    _write_parquet(series.points, folder / f"{n}.points.parquet")
+    return [f"{n}.nc", f"{n}.points.parquet"]
+
+
+def save_twin(
+    twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | None = None
+) -> Path:
+    """Write a twin directory atomically.
+
+    Parameters
+    ----------
+    twin : Twin
+        The twin.
+    path : path-like
+        Target directory; an existing twin there is replaced only once the new one is complete.
+    inputs : dict, optional
+        ``{source path: sha256}`` of the files the twin was built from.
+
+    Returns
+    -------
+    Path
+        The directory.
+
+    Raises
+    ------
+    StoreError
+        If ``path`` exists and is not a twin directory (it is never overwritten).
+    """
+    target = Path(path)
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST).exists())):
+        msg = message(
+            "exists and is not a twin directory; refusing to overwrite it",
+            where=target,
+            fix="choose an empty or new directory for --out",
+        )
+        raise StoreError(msg)
+    from twin import __version__
+
+    with atomic_directory(target) as tmp:
+        folder = tmp / "layers"
+        folder.mkdir()
+        layers: dict[str, Any] = {}
+        info = twin.info()
+        for name, layer in twin.layers.items():
+            files = _write_layer(layer, folder)
+            layers[name] = {
+                **info["layers"][name],
+                "files": {f: sha256_file(folder / f) for f in files},
+            }
+        t = twin._time
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "twin_version": __version__,
+            "name": twin.name,
+            "crs": twin.crs.to_string(),
+            "crs_wkt": twin.crs.to_wkt(),
+            "extent": info["extent"],
+            "extent_lonlat": info["extent_lonlat"],
+            "time": None if t is None else [x.isoformat() for x in t],
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "inputs": inputs or {},
+            "meta": twin.meta,
+            "layers": layers,
+        }
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=_jsonable))
+    return target
+
+
+def read_manifest(path: str | PathLike[str]) -> dict[str, Any]:
+    """Read and check a twin directory's manifest.
+
+    Raises
+    ------
+    StoreError
+        If the directory or its manifest is missing, unreadable or of a newer format.
+    """
+    d = Path(path)
+    recover_directory(d)
+    f = d / MANIFEST
+    if not f.is_file():
+        msg = message(
+            "is not a twin directory (no twin.json)",
+            where=d,
+            fix="build one with `twin build MANIFEST --out DIR` or `twin demo --out DIR`",
+        )
+        raise StoreError(msg)
+    try:
+        m: dict[str, Any] = json.loads(f.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = message(f"manifest is corrupt ({exc})", where=f, fix="rebuild the twin")
+        raise StoreError(msg) from None
+    if m.get("format_version", 0) > FORMAT_VERSION:
+        msg = message(
+            f"written by a newer twin (format {m.get('format_version')})",
+            where=f,
+            fix="upgrade twin",
+        )
+        raise StoreError(msg)
+    return m
+
+
+def open_twin(path: str | PathLike[str]) -> Twin:
+    """Read a twin directory written by :func:`save_twin`."""
+    d = Path(path)
+    m = read_manifest(d)
+    time = None if m.get("time") is None else pd.DatetimeIndex(m["time"])
+    twin = Twin(m["name"], parse_crs(m["crs_wkt"], where=str(d / MANIFEST)), time)
+    twin.meta = m.get("meta", {})
+    folder = d / "layers"
+    for name, entry in m["layers"].items():
+        files = list(entry["files"])
+        missing = [f for f in files if not (folder / f).is_file()]
+        if missing:
+            msg = message(
+                f"layer '{name}' is missing its files {missing}",
+                where=d,
+                fix="rebuild the twin; do not edit a twin directory by hand",
+            )
+            raise StoreError(msg)
+        prov = Provenance.from_dict(entry["provenance"])
+        kind = entry["kind"]
+        try:
+            if kind == "vector":
+                data: Any = gpd.read_parquet(folder / files[0])
+            elif kind == "network":
+                data = Network(
+                    nodes=gpd.read_parquet(folder / files[0]),
+                    links=gpd.read_parquet(folder / files[1]),
+                )
+            elif kind == "grid":
+                data = _nc_load(folder / files[0])
+            else:
+                data = SensorSeries(
+                    points=gpd.read_parquet(folder / files[1]), data=_nc_load(folder / files[0])
+                )
+        except (OSError, ValueError) as exc:
+            msg = message(
+                f"layer '{name}' cannot be read ({type(exc).__name__}: {exc})",
+                where=folder,
+                fix="rebuild the twin",
+            )
+            raise StoreError(msg) from None
+        twin.layers[name] = Layer(name, kind, data, prov)
+    return twin
