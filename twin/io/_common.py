@@ -199,7 +199,7 @@ def check_plausible_coordinates(gdf: gpd.GeoDataFrame, path: Path | str) -> None
         raise CRSError(msg)
     if crs.is_projected and max(abs(xmin), abs(xmax), abs(ymin), abs(ymax)) <= 180:
         aou = crs.area_of_use
-        if aou is None or not (aou.west <= xmin <= aou.east and aou.south <= ymin <= aou.north):
+        if aou is not None and aou.west <= xmin <= aou.east and aou.south <= ymin <= aou.north:
             msg = message(
                 f"coordinates ({xmin:.4f}, {ymin:.4f}) look like degrees, but the CRS is the "
                 f"projected {crs.to_string()}",

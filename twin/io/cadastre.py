@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import SchemaError, message
+from twin.io._common import unique_index
 from twin.io.registry import loader
 from twin.io.vector import read_vector
 from twin.model.crs import LAMBERT93
@@ -50,7 +51,7 @@ def read_etalab_cadastre(
     p = Path(path)
     if kind is None:
         kind = "batiments" if "batiments" in p.name else "parcelles"
-    gdf, prov = read_vector(p, id="id" if kind == "parcelles" else None)
+    gdf, prov = read_vector(p)
     prov.producer, prov.licence = ETALAB_PRODUCER, LICENCE_OUVERTE
     prov.attribution = "Cadastre, DGFiP / Etalab, Licence Ouverte 2.0"
     if kind == "parcelles":
@@ -61,7 +62,7 @@ def read_etalab_cadastre(
                 fix="use the 'vector' loader for other parcel files",
             )
             raise SchemaError(msg)
-        gdf = gdf.rename(columns={"contenance": "legal_area_m2"})
+        gdf = unique_index(gdf.rename(columns={"contenance": "legal_area_m2"}), p, "id", "")
     gdf["area_m2"] = gdf.geometry.to_crs(LAMBERT93).area.to_numpy()
     prov.derived["area_m2"] = "polygon area measured in Lambert-93 (EPSG:2154)"
     return gdf, prov

@@ -32,7 +32,7 @@ from twin.io.registry import loader
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 
-_DBF_HEADER = re.compile(r"^(?P<name>[^,]+),[CNDLF],\d+(?:,\d+)?$")
+_DBF_HEADER = re.compile(r"^(?P<name>[^,]+),[CNDLF](?:,\d+(?:,\d+)?)?$")
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".geojson", ".json")
 
 
