@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
+import rioxarray  # noqa: F401  (registers the .rio accessor on grids)
 import xarray as xr
 from pyproj import CRS
 

@@ -56,7 +56,7 @@ def _nc_safe(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _nc_load(path: Path) -> xr.Dataset:
-    with xr.open_dataset(path, engine="h5netcdf", decode_coords="all") as ds:
+    with xr.open_dataset(path, engine="netcdf4", decode_coords="all") as ds:
         out = ds.load()
     for obj in [out, *out.data_vars.values()]:
         for k, v in list(obj.attrs.items()):
@@ -83,10 +83,10 @@ def _write_layer(layer: Layer, folder: Path) -> list[str]:
         _write_parquet(layer.data.links, folder / f"{n}.links.parquet")
         return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
     if layer.kind == "grid":
-        _nc_safe(layer.data).to_netcdf(folder / f"{n}.nc", engine="h5netcdf")
+        _nc_safe(layer.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
         return [f"{n}.nc"]
     series: SensorSeries = layer.data
-    _nc_safe(series.data).to_netcdf(folder / f"{n}.nc", engine="h5netcdf")
+    _nc_safe(series.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
     _write_parquet(series.points, folder / f"{n}.points.parquet")
     return [f"{n}.nc", f"{n}.points.parquet"]
 
