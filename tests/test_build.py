@@ -1,0 +1,112 @@
+"""Building twins from manifests: the real Montpellier layers, and bad manifests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twin.build import build, build_twin, read_manifest_file
+from twin.errors import InputError, LoaderNotFoundError, SchemaError
+from twin.store.twinstore import open_twin
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def montpellier_twin(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("mtp") / "twin"
+    build(ROOT / "layers" / "montpellier.yaml", out)
+    return open_twin(out)
+
+
+def test_montpellier_layers(montpellier_twin) -> None:
+    t = montpellier_twin
+    assert t.crs.to_epsg() == 2154
+    assert len(t["street_lights"]) == 29969
+    assert t["street_lights"]["lamp_type"].value_counts()["LANTERNE"] > 10000
+    assert len(t["buildings"]) == 3356 and len(t["trees"]) == 23972
+    assert t["trees"]["height_m"].max() > 20
+    assert len(t["shops"]) == 953 and len(t["districts"]) == 7
+    for name in t:
+        p = t.layer(name).provenance
+        assert p.licence in ("etalab-2.0", "ODbL-1.0") and p.producer
+
+
+def test_montpellier_street_directions(montpellier_twin) -> None:
+    net = montpellier_twin["streets"]
+    links = net.links
+    assert links["line_id"].nunique() == 8011 - 41  # INTERDIT streets have no link
+    direction = links.groupby("line_id")["SENS_CIRCU"].first().value_counts()
+    assert direction["DOUBLE SENS"] == 5995 and direction["SENS UNIQUE"] == 1742
+    per_line = links.groupby("line_id").size()
+    one_way = links.loc[links.SENS_CIRCU == "SENS UNIQUE", "line_id"].unique()
+    assert (per_line[one_way] == 1).all()
+    assert len(links) == 2 * 5995 + 1742 + 2 * (215 + 18)
+    prov = montpellier_twin.layer("streets").provenance
+    assert prov.counts["closed_lines"] == 41 and "ASSUMED" in prov.derived["direction"]
+    # with the drawn-direction convention nearly every junction reaches every other
+    import networkx as nx
+
+    g = nx.DiGraph(zip(links.a_node, links.b_node, strict=True))
+    largest = max(nx.strongly_connected_components(g), key=len)
+    assert len(largest) / g.number_of_nodes() > 0.98
+
+
+def test_epinay_template_builds(shared_data: Path, tmp_path: Path) -> None:
+    t = build(ROOT / "layers" / "templates" / "etalab_cadastre.yaml", tmp_path / "cad")
+    assert len(t["parcels"]) == 4241 and t.crs.to_epsg() == 2154
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "m.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_manifest_lists_every_problem(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        """
+name: x
+colour: blue
+layers:
+  a: {loader: vector}
+  b: {loader: vector, source: f.gpkg, sensitivity: secret}
+derived:
+  g: {resolution_m: -5, inputs: {}}
+""",
+    )
+    with pytest.raises(SchemaError) as err:
+        read_manifest_file(p)
+    text = str(err.value)
+    assert "4 problem(s)" in text
+    for path in ("colour", "layers.a.source", "layers.b.sensitivity", "derived.g.resolution_m"):
+        assert path in text
+
+
+def test_unknown_loader_and_bad_options(tmp_path: Path, montpellier: Path) -> None:
+    src = montpellier / "VilleMTP_MTP_Quartiers/VilleMTP_MTP_Quartiers.geojson"
+    p = write(tmp_path, f"name: x\nlayers:\n  a: {{loader: shapefile, source: {src}}}\n")
+    with pytest.raises(LoaderNotFoundError) as err:
+        build_twin(p)
+    assert "layers.a.loader" in str(err.value) and "osm.buildings" in str(err.value)
+    p = write(tmp_path, f"name: x\nlayers:\n  a: {{loader: vector, source: {src}, "
+                        "options: {encodin: latin-1, crs: [1, 2]}}\n")
+    with pytest.raises(SchemaError) as err:
+        build_twin(p)
+    assert "layers.a.options.encodin" in str(err.value)
+    assert "layers.a.options.crs" in str(err.value)
+
+
+def test_missing_source_and_bad_yaml(tmp_path: Path) -> None:
+    p = write(tmp_path, "name: x\nlayers:\n  a: {loader: vector, source: nope.gpkg}\n")
+    with pytest.raises(InputError, match="nope.gpkg: file not found"):
+        build_twin(p)
+    with pytest.raises(SchemaError, match="not valid YAML"):
+        read_manifest_file(write(tmp_path, "name: [unclosed\n"))
+    with pytest.raises(InputError, match="manifest not found"):
+        read_manifest_file(tmp_path / "absent.yaml")
+    with pytest.raises(InputError, match="not installed"):
+        build_twin(write(tmp_path, "name: x\nlayers:\n  a: {loader: vector, "
+                                   "source: 'pkg://no_such_pkg/x.gpkg'}\n"))
