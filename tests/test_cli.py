@@ -12,7 +12,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "twin.cli", *args], capture_output=True, text=True, cwd=cwd,
+        [sys.executable, "-m", "twin.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
         timeout=600,
     )
 
@@ -26,8 +29,15 @@ def test_build_and_info_json(tmp_path: Path, shared_data: Path) -> None:
     lay = info["layers"]["parcels"]
     assert lay["kind"] == "vector" and lay["count"] == 4241
     assert lay["provenance"]["licence"] == "etalab-2.0"
-    assert set(lay["provenance"]) >= {"source", "producer", "licence", "retrieved", "steps",
-                                      "personal_data", "sensitivity"}
+    assert set(lay["provenance"]) >= {
+        "source",
+        "producer",
+        "licence",
+        "retrieved",
+        "steps",
+        "personal_data",
+        "sensitivity",
+    }
 
 
 def test_errors_are_one_clear_line(tmp_path: Path) -> None:

@@ -209,7 +209,12 @@ def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
             msg = message("no layer holds data", where=manifest, fix="check the sources")
             raise InputError(msg)
         crs = working_crs_for(
-            (min(b[0] for b in bs), min(b[1] for b in bs), max(b[2] for b in bs), max(b[3] for b in bs))
+            (
+                min(b[0] for b in bs),
+                min(b[1] for b in bs),
+                max(b[2] for b in bs),
+                max(b[3] for b in bs),
+            )
         )
     else:
         crs = parse_crs(spec.crs, where=f"{manifest}: crs")

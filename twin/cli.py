@@ -34,8 +34,7 @@ def _print_info(info: dict, as_json: bool) -> None:
     for name, lay in info["layers"].items():
         p = lay["provenance"]
         print(
-            f"  {name:<14} {lay['kind']:<8} {lay['count']:>7}  {p['licence']:<12} "
-            f"{p['producer']}"
+            f"  {name:<14} {lay['kind']:<8} {lay['count']:>7}  {p['licence']:<12} {p['producer']}"
         )
         for field, rule in p.get("derived", {}).items():
             print(f"      derived {field}: {rule}")
@@ -65,7 +64,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             fix="run from a source checkout (pip install -e .) or pass --manifest layers/demo.yaml",
         )
         raise TwinError(msg)
-    twin = build(manifest, args.out)
+    build(manifest, args.out)
     print(f"demo twin built in {args.out}:")
     _cmd_info(argparse.Namespace(dir=args.out, json=False))
     if not args.no_serve:

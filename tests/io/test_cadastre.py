@@ -59,8 +59,9 @@ def test_parcels_gzip(shared_data: Path, tmp_path: Path) -> None:
 
 def test_not_a_parcels_file(montpellier: Path) -> None:
     with pytest.raises(SchemaError, match="contenance"):
-        read_etalab_cadastre(montpellier / "OSM_MTP_Commerces/OSM_MTP_Commerces.geojson",
-                             kind="parcelles")
+        read_etalab_cadastre(
+            montpellier / "OSM_MTP_Commerces/OSM_MTP_Commerces.geojson", kind="parcelles"
+        )
 
 
 def test_bdtopo_heights(tmp_path: Path, montpellier: Path) -> None:
@@ -73,9 +74,13 @@ def test_bdtopo_heights(tmp_path: Path, montpellier: Path) -> None:
     hauteur = np.where(np.arange(30) % 3 == 0, np.nan, 6.0 + np.arange(30))
     etages = np.where(np.arange(30) % 2 == 0, 4, np.nan)
     bd = gpd.GeoDataFrame(
-        {"cleabs": [f"BATIMENT{i:016d}" for i in range(30)], "hauteur": hauteur,
-         "nombre_d_etages": etages},
-        geometry=src.geometry.to_numpy(), crs=2154,
+        {
+            "cleabs": [f"BATIMENT{i:016d}" for i in range(30)],
+            "hauteur": hauteur,
+            "nombre_d_etages": etages,
+        },
+        geometry=src.geometry.to_numpy(),
+        crs=2154,
     )
     bd.to_file(tmp_path / "bdtopo.gpkg", layer="batiment")
     gdf, prov = read_bdtopo_buildings(tmp_path / "bdtopo.gpkg")
@@ -83,7 +88,10 @@ def test_bdtopo_heights(tmp_path: Path, montpellier: Path) -> None:
     assert gdf.loc["BATIMENT0000000000000001", "height_m"] == 7.0
     assert gdf.loc["BATIMENT0000000000000000", "height_m"] == 12.0  # 4 storeys × 3 m
     assert gdf.loc["BATIMENT0000000000000003", "height_m"] == 9.0  # default
-    assert prov.counts == {"height_from_height": 20, "height_from_levels": 5,
-                           "height_from_default": 5}
+    assert prov.counts == {
+        "height_from_height": 20,
+        "height_from_levels": 5,
+        "height_from_default": 5,
+    }
     with pytest.raises(SchemaError, match="height field 'h' not found"):
         read_bdtopo_buildings(tmp_path / "bdtopo.gpkg", height_field="h")

@@ -27,8 +27,11 @@ def test_buildings_have_heights(buildings) -> None:
     assert gdf.index.is_unique and gdf.crs.to_epsg() == 4326
     assert gdf["height_m"].notna().all() and (gdf["height_m"] > 0).all()
     # 17 buildings carry a height tag, 152 more a number of levels; the rest get the default
-    assert prov.counts == {"height_from_default": 317, "height_from_levels": 152,
-                           "height_from_height": 17}
+    assert prov.counts == {
+        "height_from_default": 317,
+        "height_from_levels": 152,
+        "height_from_height": 17,
+    }
     tagged = gdf[gdf.height_source == "levels"]
     np.testing.assert_allclose(tagged.height_m, tagged.levels * 3.0, rtol=0, atol=1.5 + 1e-9)
     assert (gdf.loc[gdf.height_source == "default", "height_m"] == 9.0).all()

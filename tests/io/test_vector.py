@@ -49,14 +49,15 @@ def test_montpellier_accents_and_fields(montpellier: Path) -> None:
 
 
 def test_montpellier_building_repaired(montpellier: Path) -> None:
-    gdf, prov = read_vector(montpellier / MTP.format("Batiments"), encoding="latin-1")
+    _, prov = read_vector(montpellier / MTP.format("Batiments"), encoding="latin-1")
     assert prov.counts["repaired_geometries"] == 1
     assert any("make_valid" in s for s in prov.steps)
 
 
 def test_montpellier_shops_geojson_drops_contacts(montpellier: Path) -> None:
-    gdf, prov = read_vector(montpellier / "OSM_MTP_Commerces/OSM_MTP_Commerces.geojson",
-                            id="osm_id")
+    gdf, prov = read_vector(
+        montpellier / "OSM_MTP_Commerces/OSM_MTP_Commerces.geojson", id="osm_id"
+    )
     assert len(gdf) == 953 and gdf.crs.to_epsg() == 4326
     assert not {"phone", "email", "contact:phone"} & set(gdf.columns)
     assert any("personal" in s for s in prov.steps)
@@ -83,7 +84,10 @@ def test_csv_xy_and_wkt(points_csv: Path, tmp_path: Path) -> None:
     gdf, _ = read_vector(points_csv, x="x", y="y", crs="EPSG:2154", id="id", delimiter=";")
     assert list(gdf.index) == ["A", "B"] and gdf.loc["A"].geometry.x == pytest.approx(770999.8)
     w = tmp_path / "w.csv"
-    w.write_text('name,wkt\nsq,"POLYGON((770000 6278000,770001 6278000,770001 6278001,770000 6278001,770000 6278000))"\n')
+    w.write_text(
+        'name,wkt\nsq,"POLYGON((770000 6278000,770001 6278000,770001 6278001,'
+        '770000 6278001,770000 6278000))"\n'
+    )
     gdf, _ = read_vector(w, wkt="wkt", crs=2154)
     assert gdf.geometry.iloc[0].area == 1.0
 
@@ -95,8 +99,12 @@ def test_formats_round_trip(montpellier: Path, tmp_path: Path) -> None:
     sub.to_parquet(tmp_path / "b.parquet")
     sub.to_file(tmp_path / "b.geojson")
     sub.to_file(tmp_path / "b.shp")
-    for p, kw in ((tmp_path / "b.gpkg", {"layer": "bat"}), (tmp_path / "b.parquet", {}),
-                  (tmp_path / "b.geojson", {}), (tmp_path / "b.shp", {})):
+    for p, kw in (
+        (tmp_path / "b.gpkg", {"layer": "bat"}),
+        (tmp_path / "b.parquet", {}),
+        (tmp_path / "b.geojson", {}),
+        (tmp_path / "b.shp", {}),
+    ):
         back, _ = read_vector(p, **kw)
         assert len(back) == 50
         assert back.geometry.area.sum() == pytest.approx(sub.geometry.area.sum(), rel=1e-6)
@@ -120,7 +128,7 @@ def test_corrupt_file(tmp_path: Path) -> None:
     z = tmp_path / "c.zip"
     with zipfile.ZipFile(z, "w") as f:
         f.writestr("readme.txt", "no shapefile here")
-    with pytest.raises(InputError, match="c.zip"):
+    with pytest.raises(InputError, match=r"c\.zip"):
         read_vector(z)
 
 
@@ -148,7 +156,7 @@ def test_latin1_declared_utf8_names_line(tmp_path: Path) -> None:
 
 
 def test_missing_or_wrong_crs(points_csv: Path, tmp_path: Path) -> None:
-    with pytest.raises(CRSError, match="crs:"):
+    with pytest.raises(CRSError, match="crs: in the layer options"):
         read_vector(points_csv, x="x", y="y", delimiter=";")
     with pytest.raises(CRSError, match="not degrees"):
         read_vector(points_csv, x="x", y="y", crs="EPSG:4326", delimiter=";")
@@ -189,8 +197,9 @@ def test_invalid_geometry_repaired_and_counted(tmp_path: Path) -> None:
 
 def test_missing_mapped_column_and_duplicate_ids(points_csv: Path) -> None:
     with pytest.raises(SchemaError) as err:
-        read_vector(points_csv, x="x", y="y", crs=2154, delimiter=";",
-                    mapping={"power_w": "puissance"})
+        read_vector(
+            points_csv, x="x", y="y", crs=2154, delimiter=";", mapping={"power_w": "puissance"}
+        )
     assert "puissance" in str(err.value) and "'type'" in str(err.value)
     dup = points_csv.with_name("dup.csv")
     dup.write_text("id,x,y\nA,770000,6278000\nA,770001,6278001\n")

@@ -27,30 +27,45 @@ def small_twin() -> Twin:
     t = Twin("test", LAMBERT93)
     b = gpd.GeoDataFrame(
         {"height_m": [9.0, 12.5], "name": ["École", None]},
-        geometry=[shapely.box(770000, 6278000, 770010, 6278010),
-                  shapely.box(770020, 6278000, 770030, 6278010)],
-        crs=2154, index=pd.Index(["b1", "b2"], name="id"),
+        geometry=[
+            shapely.box(770000, 6278000, 770010, 6278010),
+            shapely.box(770020, 6278000, 770030, 6278010),
+        ],
+        crs=2154,
+        index=pd.Index(["b1", "b2"], name="id"),
     )
     t.add(Layer("buildings", "vector", b, Provenance("test", licence="etalab-2.0")))
-    nodes = gpd.GeoDataFrame(geometry=gpd.points_from_xy([770000, 770100], [6278000, 6278000]),
-                             crs=2154, index=pd.Index([1, 2], name="id"))
+    nodes = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([770000, 770100], [6278000, 6278000]),
+        crs=2154,
+        index=pd.Index([1, 2], name="id"),
+    )
     links = gpd.GeoDataFrame(
         {"a_node": [1, 2], "b_node": [2, 1], "capacity_veh_h": [600.0, 600.0]},
         geometry=[shapely.LineString([(770000, 6278000), (770100, 6278000)])] * 2,
-        crs=2154, index=pd.Index(["l1", "l2"], name="id"),
+        crs=2154,
+        index=pd.Index(["l1", "l2"], name="id"),
     )
     t.add(Layer("roads", "network", Network(nodes, links), Provenance("test")))
     y = np.arange(6278095.0, 6278000.0, -10.0)
     x = np.arange(770005.0, 770100.0, 10.0)
-    g = xr.Dataset({"roof": (("y", "x"), np.full((len(y), len(x)), 0.25, np.float32))},
-                   coords={"y": y, "x": x}, attrs={"resolution_m": 10.0, "rules": {"a": 1}})
+    g = xr.Dataset(
+        {"roof": (("y", "x"), np.full((len(y), len(x)), 0.25, np.float32))},
+        coords={"y": y, "x": x},
+        attrs={"resolution_m": 10.0, "rules": {"a": 1}},
+    )
     g = g.rio.write_crs(2154)
     t.add(Layer("landcover", "grid", g, Provenance("derived")))
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy([770050], [6278050]), crs=2154,
-                           index=pd.Index(["s1"], name="sensor"))
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([770050], [6278050]),
+        crs=2154,
+        index=pd.Index(["s1"], name="sensor"),
+    )
     times = pd.date_range("2025-07-01", periods=24, freq="h")
-    data = xr.Dataset({"temp_c": (("sensor", "time"), np.linspace(20, 30, 24)[None, :])},
-                      coords={"sensor": ["s1"], "time": times})
+    data = xr.Dataset(
+        {"temp_c": (("sensor", "time"), np.linspace(20, 30, 24)[None, :])},
+        coords={"sensor": ["s1"], "time": times},
+    )
     t.add(Layer("stations", "series", SensorSeries(pts, data), Provenance("test")))
     return t
 
@@ -63,7 +78,8 @@ def test_round_trip(tmp_path: Path) -> None:
     assert back.crs.equals(LAMBERT93)
     pd.testing.assert_frame_equal(
         pd.DataFrame(back["buildings"].drop(columns="geometry")),
-        pd.DataFrame(t["buildings"].drop(columns="geometry")), check_dtype=False,
+        pd.DataFrame(t["buildings"].drop(columns="geometry")),
+        check_dtype=False,
     )
     assert back["roads"].csr.indptr.tolist() == [0, 1, 2]
     np.testing.assert_array_equal(back["landcover"]["roof"], t["landcover"]["roof"])

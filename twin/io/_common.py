@@ -211,12 +211,14 @@ def check_plausible_coordinates(gdf: gpd.GeoDataFrame, path: Path | str) -> None
         lon = gpd.GeoSeries(geoms.iloc[:1000], crs=crs).to_crs(4326).total_bounds
         a = crs.area_of_use
         tol = 5.0
-        if lon[0] > a.east + tol or lon[2] < a.west - tol or lon[1] > a.north + tol or (
-            lon[3] < a.south - tol
+        if (
+            lon[0] > a.east + tol
+            or lon[2] < a.west - tol
+            or lon[1] > a.north + tol
+            or (lon[3] < a.south - tol)
         ):
             msg = message(
-                f"the data lies outside the area where {crs.to_string()} is defined "
-                f"({a.name})",
+                f"the data lies outside the area where {crs.to_string()} is defined ({a.name})",
                 where=path,
                 fix="check the CRS declared for this file",
             )

@@ -124,7 +124,9 @@ def read_bdtopo_buildings(
         else h * np.nan
     )
     src = np.where(h.gt(0), "height", np.where(lv.gt(0), "levels", "default"))
-    gdf["height_m"] = np.where(h.gt(0), h, np.where(lv.gt(0), lv * storey_height_m, default_height_m))
+    gdf["height_m"] = np.where(
+        h.gt(0), h, np.where(lv.gt(0), lv * storey_height_m, default_height_m)
+    )
     gdf["height_source"] = src
     prov.producer, prov.licence = "IGN (BD TOPO)", LICENCE_OUVERTE
     prov.attribution = "IGN – BD TOPO®, Licence Ouverte 2.0"
@@ -132,7 +134,9 @@ def read_bdtopo_buildings(
         f"{height_field}; else {levels_field} × {storey_height_m} m; else {default_height_m} m "
         "(ASSUMED)"
     )
-    prov.counts.update({f"height_from_{k}": int(v) for k, v in pd.Series(src).value_counts().items()})
+    prov.counts.update(
+        {f"height_from_{k}": int(v) for k, v in pd.Series(src).value_counts().items()}
+    )
     return gdf, prov
 
 
@@ -158,7 +162,11 @@ def load_bdtopo_buildings(
 ) -> Layer:
     """BD TOPO buildings with heights (see :func:`read_bdtopo_buildings`)."""
     gdf, prov = read_bdtopo_buildings(
-        source, layer=layer, height_field=height_field, levels_field=levels_field,
-        storey_height_m=storey_height_m, default_height_m=default_height_m,
+        source,
+        layer=layer,
+        height_field=height_field,
+        levels_field=levels_field,
+        storey_height_m=storey_height_m,
+        default_height_m=default_height_m,
     )
     return Layer("buildings", "vector", gdf, prov)

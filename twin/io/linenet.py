@@ -104,8 +104,10 @@ def network_from_lines(
             fix="reproject, or declare the file's projected crs",
         )
         raise InputError(msg)
-    geoms = lines.geometry.line_merge() if (lines.geom_type == "MultiLineString").any() else (
-        lines.geometry
+    geoms = (
+        lines.geometry.line_merge()
+        if (lines.geom_type == "MultiLineString").any()
+        else (lines.geometry)
     )
     ok = geoms.geom_type == "LineString"
     if not ok.all():
@@ -155,12 +157,18 @@ def network_from_lines(
     links = gpd.GeoDataFrame(pd.concat([f, r]), geometry="geometry", crs=lines.crs)
     links.index.name = "id"
     nodes = gpd.GeoDataFrame(
-        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=lines.crs,
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=lines.crs,
         index=pd.Index(np.arange(len(xy)), name="id"),
     )
     if prov is not None:
-        prov.counts.update({"links": len(links), "nodes": len(nodes),
-                            "closed_lines": int((code == "closed").sum())})
+        prov.counts.update(
+            {
+                "links": len(links),
+                "nodes": len(nodes),
+                "closed_lines": int((code == "closed").sum()),
+            }
+        )
         prov.step(f"built a directed network; end points within {snap_tolerance_m} m merged")
     return Network(nodes=nodes, links=links)
 
@@ -189,7 +197,14 @@ def load_line_network(
 
         gdf = gdf.to_crs(working_crs_for(tuple(gdf.total_bounds)))
     net = network_from_lines(
-        gdf, direction=direction, both=both, forward=forward, backward=backward, closed=closed,
-        missing=missing, snap_tolerance_m=snap_tolerance_m, prov=prov,
+        gdf,
+        direction=direction,
+        both=both,
+        forward=forward,
+        backward=backward,
+        closed=closed,
+        missing=missing,
+        snap_tolerance_m=snap_tolerance_m,
+        prov=prov,
     )
     return Layer(source.stem, "network", net, prov)

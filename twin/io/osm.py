@@ -235,8 +235,19 @@ def read_osm_buildings(
     gdf = _clean(
         raw,
         prov,
-        ["building", "name", "amenity", "shop", "office", "building:levels", "height",
-         "roof:levels", "addr:street", "addr:housenumber", "start_date"],
+        [
+            "building",
+            "name",
+            "amenity",
+            "shop",
+            "office",
+            "building:levels",
+            "height",
+            "roof:levels",
+            "addr:street",
+            "addr:housenumber",
+            "start_date",
+        ],
     )
     gdf = gdf[gdf.geom_type.isin(["Polygon", "MultiPolygon"])]
     h = gdf["height"].map(parse_number) if "height" in gdf else pd.Series(np.nan, gdf.index)
@@ -307,7 +318,9 @@ def read_osm_network(
         {
             "highway": highway.to_numpy(),
             "name": edges["name"].to_numpy() if "name" in edges else None,
-            "lanes_tag": edges["lanes"].map(parse_number).to_numpy() if "lanes" in edges else np.nan,
+            "lanes_tag": edges["lanes"].map(parse_number).to_numpy()
+            if "lanes" in edges
+            else np.nan,
             "maxspeed_kph": edges["maxspeed"].map(lambda v: parse_number(v, unit="kph")).to_numpy()
             if "maxspeed" in edges
             else np.nan,
@@ -321,19 +334,21 @@ def read_osm_network(
     two_way = (fwd & bwd).to_numpy()
     parts = []
     f = fwd.to_numpy()
-    parts.append(base[f].assign(a_node=base.u[f], b_node=base.v[f], oneway=~two_way[f], geometry=geoms[f]))
+    parts.append(
+        base[f].assign(a_node=base.u[f], b_node=base.v[f], oneway=~two_way[f], geometry=geoms[f])
+    )
     b = bwd.to_numpy()
     rev = gpd.GeoSeries(geoms[b], crs=4326).reverse().to_numpy()
-    parts.append(base[b].assign(a_node=base.v[b], b_node=base.u[b], oneway=~two_way[b], geometry=rev))
+    parts.append(
+        base[b].assign(a_node=base.v[b], b_node=base.u[b], oneway=~two_way[b], geometry=rev)
+    )
     links = pd.concat(parts, ignore_index=True)
     cls = links["highway"].str.replace("_link", "", regex=False)
     table = pd.DataFrame.from_dict(ROAD_CLASSES, orient="index", columns=["v", "cap", "lanes"])
     known = cls.isin(table.index)
     cls = cls.where(known, "road")
     speed_default = table.loc[cls, "v"].to_numpy()
-    lanes_dir = np.where(
-        links["oneway"], links["lanes_tag"], np.floor(links["lanes_tag"] / 2.0)
-    )
+    lanes_dir = np.where(links["oneway"], links["lanes_tag"], np.floor(links["lanes_tag"] / 2.0))
     lanes_default = table.loc[cls, "lanes"].to_numpy()
     lanes = np.where(np.isfinite(lanes_dir) & (lanes_dir >= 1), lanes_dir, lanes_default)
     speed = links["maxspeed_kph"].to_numpy()
@@ -347,7 +362,10 @@ def read_osm_network(
         free_flow_time_s=links["length_m"].to_numpy() / (speed / 3.6),
     )
     links.index = pd.Index(
-        [f"{w}:{a}-{b_}" for w, a, b_ in zip(links.osm_way, links.a_node, links.b_node, strict=True)],
+        [
+            f"{w}:{a}-{b_}"
+            for w, a, b_ in zip(links.osm_way, links.a_node, links.b_node, strict=True)
+        ],
         name="id",
     )
     links = links[~links.index.duplicated()]
@@ -370,10 +388,12 @@ def read_osm_network(
     )
     prov.derived.update(
         {
-            "speed_kph": "maxspeed tag, else default by road class (ASSUMED, twin.io.osm.ROAD_CLASSES)"
+            "speed_kph": "maxspeed tag, else default by road class "
+            "(ASSUMED, twin.io.osm.ROAD_CLASSES)"
             if not walking
             else f"walking speed {WALK_SPEED_KPH} km/h (ASSUMED)",
-            "lanes": "lanes tag per direction (half on two-way roads), else default by class (ASSUMED)",
+            "lanes": "lanes tag per direction (half on two-way roads), "
+            "else default by class (ASSUMED)",
             "capacity_veh_h": "lanes × per-lane capacity by road class (ASSUMED)",
             "free_flow_time_s": "length_m / speed",
         }
@@ -418,8 +438,17 @@ def read_osm_shops(path: str | Path) -> tuple[gpd.GeoDataFrame, Provenance]:
     gdf = _clean(
         raw,
         prov,
-        ["shop", "disused:shop", "name", "brand", "opening_hours", "addr:street",
-         "addr:housenumber", "addr:postcode", "addr:city"],
+        [
+            "shop",
+            "disused:shop",
+            "name",
+            "brand",
+            "opening_hours",
+            "addr:street",
+            "addr:housenumber",
+            "addr:postcode",
+            "addr:city",
+        ],
     )
     disused = gdf["disused:shop"].notna()
     shop = gdf["shop"].astype(object) if "shop" in gdf else pd.Series(None, index=gdf.index)
@@ -442,8 +471,20 @@ def load_osm_shops(source: Path) -> Layer:
 _AREA_KEYS = {
     "amenities": ("amenity", ["amenity", "name", "healthcare", "social_facility", "building"]),
     "landuse": ("landuse", ["landuse", "leisure", "name"]),
-    "natural": ("natural", ["natural", "water", "waterway", "wood", "leaf_type", "height",
-                            "circumference", "species", "name"]),
+    "natural": (
+        "natural",
+        [
+            "natural",
+            "water",
+            "waterway",
+            "wood",
+            "leaf_type",
+            "height",
+            "circumference",
+            "species",
+            "name",
+        ],
+    ),
 }
 
 
@@ -460,7 +501,7 @@ def read_osm_features(
     """
     p = check_file(path)
     prov = _provenance(p, what)
-    key, keep = _AREA_KEYS[what]
+    _, keep = _AREA_KEYS[what]
     if what == "landuse":
         a = _call(p, "land use", "get_landuse")
         b = _call(p, "leisure areas", "get_pois", custom_filter={"leisure": True})
@@ -468,8 +509,11 @@ def read_osm_features(
     elif what == "natural":
         a = _call(p, "natural features", "get_natural")
         b = _call(
-            p, "water", "get_data_by_custom_criteria",
-            custom_filter={"waterway": True, "water": True}, filter_type="keep",
+            p,
+            "water",
+            "get_data_by_custom_criteria",
+            custom_filter={"waterway": True, "water": True},
+            filter_type="keep",
         )
         raw = pd.concat([a, b], ignore_index=True)
         for k in ("waterway", "water"):
@@ -485,9 +529,7 @@ def read_osm_features(
 
 
 @loader("osm.features", kind="vector")
-def load_osm_features(
-    source: Path, *, what: Literal["amenities", "landuse", "natural"]
-) -> Layer:
+def load_osm_features(source: Path, *, what: Literal["amenities", "landuse", "natural"]) -> Layer:
     """OSM amenities, land use or natural features (see :func:`read_osm_features`)."""
     gdf, prov = read_osm_features(source, what=what)
     return Layer(what, "vector", gdf, prov)
@@ -506,12 +548,26 @@ def read_osm_street_lamps(path: str | Path) -> tuple[gpd.GeoDataFrame, Provenanc
     p = check_file(path)
     prov = _provenance(p, "street lamps")
     raw = _call(
-        p, "street lamps", "get_data_by_custom_criteria",
-        custom_filter={"highway": ["street_lamp"]}, filter_type="keep",
-        keep_nodes=True, keep_ways=False, keep_relations=False,
+        p,
+        "street lamps",
+        "get_data_by_custom_criteria",
+        custom_filter={"highway": ["street_lamp"]},
+        filter_type="keep",
+        keep_nodes=True,
+        keep_ways=False,
+        keep_relations=False,
     )
-    keep = ["ref", "lamp_type", "light:method", "light:count", "light:colour", "lamp_mount",
-            "height", "operator", "support"]
+    keep = [
+        "ref",
+        "lamp_type",
+        "light:method",
+        "light:count",
+        "light:colour",
+        "lamp_mount",
+        "height",
+        "operator",
+        "support",
+    ]
     for k in keep:
         raw[k] = _tag(raw, k)
     gdf = _clean(gpd.GeoDataFrame(raw, geometry="geometry", crs=4326), prov, keep)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -74,7 +74,7 @@ def loader(name: str, kind: Kind) -> Callable[[LoaderFn], LoaderFn]:
     return deco
 
 
-@lru_cache(maxsize=None)
+@cache
 def _options_model(fn: LoaderFn) -> type[BaseModel]:
     sig = inspect.signature(fn)
     fields: dict[str, Any] = {}

@@ -55,7 +55,12 @@ def read_csv_table(
     check_text_encoding(path, encoding)
     try:
         df = pd.read_csv(
-            path, encoding=encoding, sep=delimiter, engine="python", dtype=str, keep_default_na=False
+            path,
+            encoding=encoding,
+            sep=delimiter,
+            engine="python",
+            dtype=str,
+            keep_default_na=False,
         )
     except pd.errors.ParserError as exc:
         msg = message(f"malformed CSV ({exc})", where=path, fix="check quoting and delimiters")
@@ -85,7 +90,8 @@ def _csv_geometry(
             geoms = shapely.from_wkt(df[wkt].to_numpy(), on_invalid="raise")
         except shapely.errors.GEOSException:
             bad = [
-                i + 2 for i, v in enumerate(df[wkt])
+                i + 2
+                for i, v in enumerate(df[wkt])
                 if shapely.from_wkt(v, on_invalid="ignore") is None
             ][:10]
             msg = message(
@@ -217,7 +223,9 @@ def _check_mojibake(gdf: pd.DataFrame, path: Path, encoding: str) -> None:
     texts = [c for c in gdf.columns if c != "geometry" and gdf[c].dtype == object]
     texts += [c for c in gdf.columns if str(gdf[c].dtype) in ("str", "string")]
     enc = encoding.replace("_", "-").lower()
-    pattern = "Ã[\u0080-\u00bf]" if enc in ("latin-1", "latin1", "iso-8859-1", "cp1252") else "\ufffd"
+    pattern = (
+        "Ã[\u0080-\u00bf]" if enc in ("latin-1", "latin1", "iso-8859-1", "cp1252") else "\ufffd"
+    )
     for c in dict.fromkeys(texts):
         s = gdf[c].astype(str)
         hit = s.str.contains(pattern, regex=True, na=False)
@@ -248,7 +256,15 @@ def load_vector(
 ) -> Layer:
     """Any vector file (see :func:`read_vector`)."""
     gdf, prov = read_vector(
-        source, layer=layer, encoding=encoding, mapping=mapping, crs=crs, id=id, x=x, y=y,
-        wkt=wkt, delimiter=delimiter,
+        source,
+        layer=layer,
+        encoding=encoding,
+        mapping=mapping,
+        crs=crs,
+        id=id,
+        x=x,
+        y=y,
+        wkt=wkt,
+        delimiter=delimiter,
     )
     return Layer(source.stem, "vector", gdf, prov)

@@ -12,7 +12,6 @@ import rioxarray  # noqa: F401  (registers the .rio accessor on grids)
 import xarray as xr
 from pyproj import CRS
 
-from twin.model.network import Network
 from twin.model.provenance import Provenance
 
 Kind = Literal["vector", "grid", "network", "series"]

@@ -69,7 +69,9 @@ def _write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
     out = gdf.copy()
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: v if v is None or isinstance(v, (str, float, int, bool)) else str(v))
+            out[c] = out[c].map(
+                lambda v: v if v is None or isinstance(v, (str, float, int, bool)) else str(v)
+            )
     out.to_parquet(path, index=True, compression="zstd", write_covering_bbox=True)
 
 
@@ -91,9 +93,7 @@ def _write_layer(layer: Layer, folder: Path) -> list[str]:
     return [f"{n}.nc", f"{n}.points.parquet"]
 
 
-def save_twin(
-    twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | None = None
-) -> Path:
+def save_twin(twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | None = None) -> Path:
     """Write a twin directory atomically.
 
     Parameters
@@ -116,7 +116,9 @@ def save_twin(
         If ``path`` exists and is not a twin directory (it is never overwritten).
     """
     target = Path(path)
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST).exists())):
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST).exists())
+    ):
         msg = message(
             "exists and is not a twin directory; refusing to overwrite it",
             where=target,
