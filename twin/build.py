@@ -231,8 +231,7 @@ def derive_grid(twin: Twin, name: str, spec: DerivedSpec) -> Layer:
     """Compute a derived grid from the twin's layers."""
     from twin.derive import derive_landcover
 
-    roles: dict[str, Any] = {}
-    licences: dict[str, str] = {}
+    roles: dict[str, Layer] = {}
     for role, lname in spec.inputs.items():
         if lname not in twin:
             msg = message(
@@ -242,11 +241,10 @@ def derive_grid(twin: Twin, name: str, spec: DerivedSpec) -> Layer:
             )
             raise SchemaError(msg)
         lay = twin.layer(lname)
-        roles[role] = lay.data.links if lay.kind == "network" else lay.data
-        licences[lname] = lay.provenance.licence
-    layer = derive_landcover(
-        roles, resolution_m=spec.resolution_m, licences=licences, **spec.options
-    )
+        if lay.kind == "network":
+            lay = Layer(lay.name, "vector", lay.data.links, lay.provenance)
+        roles[role] = lay
+    layer = derive_landcover(roles, resolution_m=spec.resolution_m, **spec.options)
     layer.name = name
     return layer
 

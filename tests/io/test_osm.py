@@ -81,7 +81,7 @@ def test_shops_lamps_features(helsinki_pbf: Path) -> None:
     assert shops["vacant"].dtype == bool
     lamps, _ = osm.read_osm_street_lamps(helsinki_pbf)
     assert len(lamps) == 586
-    for what, n in (("amenities", 1090), ("landuse", 270), ("natural", 837)):
+    for what, n in (("amenities", 1088), ("landuse", 267), ("natural", 837)):
         gdf, prov = osm.read_osm_features(helsinki_pbf, what=what)
         assert len(gdf) == n, what
         assert "phone" not in gdf.columns and "changeset" not in gdf.columns

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError, message
-from twin.io._common import check_file, drop_personal_columns
+from twin.io._common import check_file, drop_personal_columns, repair_geometries
 from twin.io.registry import loader
 from twin.model.layer import Layer
 from twin.model.network import Network
@@ -177,6 +177,7 @@ def _clean(gdf: gpd.GeoDataFrame, prov: Provenance, keep: list[str]) -> gpd.GeoD
         if np.isfinite(ts) and ts > 0:
             prov.retrieved = pd.Timestamp(int(ts), unit="s").date().isoformat()
             prov.step(f"retrieved = date of the latest OSM edit in the layer ({prov.retrieved})")
+    out = repair_geometries(out, "OSM extract", prov) if len(out) else out
     return drop_personal_columns(out, prov)
 
 
