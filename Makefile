@@ -22,6 +22,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check twin tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy twin
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
