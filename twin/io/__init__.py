@@ -1,6 +1,16 @@
 """Loaders: one module per source or format. Importing this package registers them."""
 
-from twin.io import cadastre, linenet, osm, raster, vector  # noqa: F401
+from twin.io import (  # noqa: F401  (importing registers the loaders)
+    cadastre,
+    energy,
+    epanet,
+    lighting,
+    linenet,
+    osm,
+    raster,
+    sensors,
+    vector,
+)
 from twin.io.registry import get_loader, loaders, refresh
 
 __all__ = ["get_loader", "loaders", "refresh"]
