@@ -24,7 +24,16 @@ def test_montpellier_layers(montpellier_twin) -> None:
     t = montpellier_twin
     assert t.crs.to_epsg() == 2154
     assert len(t["street_lights"]) == 29969
-    assert t["street_lights"]["lamp_type"].value_counts()["LANTERNE"] > 10000
+    lights = t["street_lights"]
+    assert lights["lamp_type"].value_counts()["lantern"] == 22595
+    assert (
+        lights["power_w"].notna().all()
+        and "ASSUMED" in t.layer("street_lights").provenance.derived["power_w"]
+    )
+    counts = t["traffic_counts"]
+    assert counts.data.sizes["sensor"] == 2527 and len(counts.points) == 2527
+    assert str(t.time[0].date()) == "1996-01-16" and str(t.time[-1].date()) == "2013-10-14"
+    assert float(counts.data["flow_veh_day"].max()) > 20000
     assert len(t["buildings"]) == 3356 and len(t["trees"]) == 23972
     assert t["trees"]["height_m"].max() > 20
     assert len(t["shops"]) == 953 and len(t["districts"]) == 7
@@ -56,6 +65,15 @@ def test_montpellier_street_directions(montpellier_twin) -> None:
 def test_epinay_template_builds(shared_data: Path, tmp_path: Path) -> None:
     t = build(ROOT / "layers" / "templates" / "etalab_cadastre.yaml", tmp_path / "cad")
     assert len(t["parcels"]) == 4241 and t.crs.to_epsg() == 2154
+
+
+@pytest.mark.parametrize("manifest", sorted((ROOT / "layers").rglob("*.yaml")), ids=str)
+def test_shipped_manifests_are_valid(manifest: Path) -> None:
+    from twin.io.registry import get_loader
+
+    spec, _ = read_manifest_file(manifest)
+    for name, layer in spec.layers.items():
+        get_loader(layer.loader).validate_options(layer.options, where=f"layers.{name}.options")
 
 
 def write(tmp_path: Path, text: str) -> Path:

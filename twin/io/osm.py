@@ -576,7 +576,14 @@ def read_osm_street_lamps(path: str | Path) -> tuple[gpd.GeoDataFrame, Provenanc
 
 
 @loader("osm.street_lamps", kind="vector")
-def load_osm_street_lamps(source: Path) -> Layer:
-    """OSM street lamps (see :func:`read_osm_street_lamps`)."""
+def load_osm_street_lamps(source: Path, *, inventory: bool = True) -> Layer:
+    """OSM street lamps, as a lighting inventory (see :func:`twin.io.lighting.lamps_from_osm`).
+
+    With ``inventory=False`` the raw tags are kept (see :func:`read_osm_street_lamps`).
+    """
+    from twin.io.lighting import lamps_from_osm
+
     gdf, prov = read_osm_street_lamps(source)
+    if inventory:
+        gdf = lamps_from_osm(gdf, prov)
     return Layer("street_lamps", "vector", gdf, prov)
