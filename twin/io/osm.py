@@ -383,6 +383,10 @@ def read_osm_network(
     used = pd.Index(links["a_node"]).union(pd.Index(links["b_node"]))
     nodes = nodes.loc[nodes.index.intersection(used)]
     links = links[links["a_node"].isin(nodes.index) & links["b_node"].isin(nodes.index)]
+    ts = pd.to_numeric(edges.get("timestamp"), errors="coerce").max() if "timestamp" in edges else 0
+    if np.isfinite(ts) and ts > 0:
+        prov.retrieved = pd.Timestamp(int(ts), unit="s").date().isoformat()
+        prov.step(f"retrieved = date of the latest OSM edit in the layer ({prov.retrieved})")
     prov.step("split ways at intersections; two-way ways became two directed links")
     prov.counts.update(
         {"links": len(links), "nodes": len(nodes), "unknown_road_class": int((~known).sum())}

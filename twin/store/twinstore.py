@@ -45,7 +45,7 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-def _nc_safe(ds: xr.Dataset) -> xr.Dataset:
+def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
     """NetCDF attributes must be scalars, strings or 1-D arrays: JSON-encode the rest."""
     ds = ds.copy()
     for obj in [ds, *ds.data_vars.values()]:
@@ -55,7 +55,7 @@ def _nc_safe(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 
-def _nc_load(path: Path) -> xr.Dataset:
+def read_netcdf(path: Path) -> xr.Dataset:
     with xr.open_dataset(path, engine="netcdf4", decode_coords="all") as ds:
         out = ds.load()
     for obj in [out, *out.data_vars.values()]:
@@ -65,7 +65,7 @@ def _nc_load(path: Path) -> xr.Dataset:
     return out
 
 
-def _write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
     out = gdf.copy()
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
@@ -78,18 +78,18 @@ def _write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
 def _write_layer(layer: Layer, folder: Path) -> list[str]:
     n = layer.name
     if layer.kind == "vector":
-        _write_parquet(layer.data, folder / f"{n}.parquet")
+        write_geoparquet(layer.data, folder / f"{n}.parquet")
         return [f"{n}.parquet"]
     if layer.kind == "network":
-        _write_parquet(layer.data.nodes, folder / f"{n}.nodes.parquet")
-        _write_parquet(layer.data.links, folder / f"{n}.links.parquet")
+        write_geoparquet(layer.data.nodes, folder / f"{n}.nodes.parquet")
+        write_geoparquet(layer.data.links, folder / f"{n}.links.parquet")
         return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
     if layer.kind == "grid":
-        _nc_safe(layer.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
+        netcdf_safe(layer.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
         return [f"{n}.nc"]
     series: SensorSeries = layer.data
-    _nc_safe(series.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
-    _write_parquet(series.points, folder / f"{n}.points.parquet")
+    netcdf_safe(series.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
+    write_geoparquet(series.points, folder / f"{n}.points.parquet")
     return [f"{n}.nc", f"{n}.points.parquet"]
 
 
@@ -219,10 +219,10 @@ def open_twin(path: str | PathLike[str]) -> Twin:
                     links=gpd.read_parquet(folder / files[1]),
                 )
             elif kind == "grid":
-                data = _nc_load(folder / files[0])
+                data = read_netcdf(folder / files[0])
             else:
                 data = SensorSeries(
-                    points=gpd.read_parquet(folder / files[1]), data=_nc_load(folder / files[0])
+                    points=gpd.read_parquet(folder / files[1]), data=read_netcdf(folder / files[0])
                 )
         except (OSError, ValueError) as exc:
             msg = message(

@@ -1,0 +1,1 @@
+"""Batch runs: parameter sweeps of scenarios on a Dask cluster."""

@@ -1,0 +1,540 @@
+"""Run scenarios: resolve the parent chain, apply interventions, run coupled simulations,
+cache by input hash, write the run atomically, compare with the parent, write the notice.
+
+A run directory ``<out>/<scenario>-<key>/`` holds::
+
+    run.json            manifest: input hashes, parameters, seed, code version, timings,
+                        peak memory, CPU time and an energy estimate, output hashes
+    kpis.csv, kpis.parquet
+    outputs/<name>.parquet | .nc
+    compare/            scenario minus parent: kpis.csv, kpis.json, <layer>.parquet | .nc
+    notice.fr.md, notice.en.md, notice.fr.html, notice.en.html
+
+``key`` is the SHA-256 of everything that determines the results (twin content, effective
+interventions, simulations and validated parameters, seed, code version): the same inputs
+give the same directory, which is reused as a cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from twin.errors import SchemaError, message
+from twin.model.layer import Layer
+from twin.model.twin import Twin
+from twin.scenario.interventions import apply_interventions
+from twin.scenario.schema import Scenario
+from twin.sims.base import Params, Simulation, get_simulation
+from twin.store.atomic import atomic_directory, sha256_file
+from twin.store.twinstore import (
+    netcdf_safe,
+    open_twin,
+    read_manifest,
+    read_netcdf,
+    write_geoparquet,
+)
+
+#: Average power drawn by one busy CPU core [W], used to estimate a run's energy
+#: (CPU seconds × this / 3600 = Wh). 10 W per core is a middle value for current server and
+#: laptop processors (package power of 65–200 W shared by 8–32 cores). It is an estimate for
+#: digital-sobriety reporting, not a measurement.
+POWER_PER_CORE_W = 10.0
+RUN_FORMAT = 1
+
+
+# -- code version and fingerprints -----------------------------------------------------------
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """twin's version, plus the git commit (and ``-dirty``) in a source checkout."""
+    from twin import __version__
+
+    root = Path(__file__).resolve().parents[2]
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "twin"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+g{rev}{'-dirty' if dirty else ''}"
+
+
+def twin_fingerprint(twin: Twin) -> dict[str, str]:
+    """SHA-256 of each layer's content: from the store's manifest, else hashed in memory."""
+    stored = twin.meta.get("_layer_hashes")
+    if stored:
+        return dict(stored)
+    out = {}
+    for name, lay in twin.layers.items():
+        h = hashlib.sha256(name.encode())
+        frames = []
+        d = lay.data
+        if lay.kind == "vector":
+            frames = [d]
+        elif lay.kind == "network":
+            frames = [d.nodes, d.links]
+        elif lay.kind == "series":
+            frames = [d.points]
+            h.update(d.data.to_netcdf() if hasattr(d.data, "to_netcdf") else b"")
+        else:
+            for v in sorted(d.data_vars):
+                h.update(np.ascontiguousarray(d[v].to_numpy()).tobytes())
+        for f in frames:
+            plain = pd.DataFrame(f.drop(columns=f.geometry.name)).astype(str)
+            h.update(pd.util.hash_pandas_object(plain, index=True).to_numpy().tobytes())
+            h.update(b"".join(f.geometry.to_wkb()))
+        out[name] = h.hexdigest()
+    return out
+
+
+def _stable_seed(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+# -- scenario chains -------------------------------------------------------------------------
+def load_library(
+    where: str | Path | Mapping[str, Scenario] | None, scenario: Scenario
+) -> dict[str, Scenario]:
+    """Scenarios by name: a mapping, a directory of YAML files, or the scenario's own folder."""
+    if isinstance(where, Mapping):
+        return dict(where)
+    folder = (
+        Path(where)
+        if where is not None
+        else (scenario.source.parent if scenario.source is not None else None)
+    )
+    lib: dict[str, Scenario] = {}
+    if folder is not None and folder.is_dir():
+        for p in sorted(folder.glob("*.y*ml")):
+            try:
+                sc = Scenario.from_yaml(p)
+            except SchemaError:
+                continue  # reported when that scenario itself is run
+            lib[sc.name] = sc
+    lib[scenario.name] = scenario
+    return lib
+
+
+def scenario_chain(scenario: Scenario, library: Mapping[str, Scenario]) -> list[Scenario]:
+    """Ancestors from the root down to ``scenario`` (an implicit empty baseline is omitted).
+
+    Raises
+    ------
+    SchemaError
+        On an unknown parent or a cycle.
+    """
+    chain = [scenario]
+    seen = {scenario.name}
+    cur = scenario
+    while cur.parent is not None:
+        if cur.parent not in library:
+            if cur.parent == "baseline":
+                break
+            msg = message(
+                f"parent '{cur.parent}' of scenario '{cur.name}' was not found",
+                where=str(cur.source or cur.name),
+                fix=f"put {cur.parent}.yaml next to it, or use one of {sorted(library)}",
+            )
+            raise SchemaError(msg)
+        cur = library[cur.parent]
+        if cur.name in seen:
+            msg = message(
+                f"scenario parents form a cycle through '{cur.name}'",
+                where=str(scenario.source or scenario.name),
+                fix="make one scenario of the cycle a child of baseline",
+            )
+            raise SchemaError(msg)
+        seen.add(cur.name)
+        chain.append(cur)
+    return chain[::-1]
+
+
+# -- planning --------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    """A validated, ordered run plan."""
+
+    scenario: Scenario
+    interventions: list[Any]
+    sims: list[tuple[Simulation, Params]]
+    parent_name: str | None
+
+
+def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Plan:
+    """Validate simulations, parameters, layers and couplings; order the simulations.
+
+    Raises
+    ------
+    SchemaError
+        One message listing every problem.
+    """
+    problems: list[str] = []
+    chain = scenario_chain(scenario, library)
+    interventions = [iv for sc in chain for iv in sc.interventions]
+    sims: list[tuple[Simulation, Params]] = []
+    for i, name in enumerate(scenario.simulations):
+        try:
+            sim = get_simulation(name, where=f"simulations[{i}]")
+        except SchemaError as exc:
+            problems.append(str(exc))
+            continue
+        try:
+            params = sim.params_model.model_validate(scenario.parameters.get(name, {}))
+        except ValidationError as exc:
+            for e in exc.errors():
+                loc = ".".join(str(p) for p in e["loc"])
+                text = "unknown parameter" if e["type"] == "extra_forbidden" else e["msg"]
+                problems.append(f"parameters.{name}.{loc}: {text}")
+            continue
+        problems += sim.check(twin, params)
+        sims.append((sim, params))
+    produced = {o: s.name for s, _ in sims for o in s.outputs}
+    for s, _ in sims:
+        for need in s.inputs:
+            if need not in produced:
+                problems.append(
+                    f"{s.name} needs the output '{need}' of another simulation; "
+                    "add the simulation that produces it"
+                )
+    known = {k for s, _ in sims for k in s.kpi_names}
+    for k in scenario.kpis:
+        if k not in known:
+            problems.append(
+                f"kpis: '{k}' is not reported by the simulations run (they report {sorted(known)})"
+            )
+    ordered: list[tuple[Simulation, Params]] = []
+    pending = list(sims)
+    while pending and not problems:
+        ready = [
+            p
+            for p in pending
+            if all(produced.get(n) in {o.name for o, _ in ordered} for n in p[0].inputs)
+        ]
+        if not ready:
+            problems.append(
+                f"simulations {[p[0].name for p in pending]} feed each other in a cycle"
+            )
+            break
+        ordered += ready
+        pending = [p for p in pending if p not in ready]
+    if problems:
+        where = str(scenario.source or f"scenario '{scenario.name}'")
+        msg = (
+            f"{where}: {len(problems)} problem(s) before running:\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\nFix: correct the scenario; `twin schema scenario` shows the format."
+        )
+        raise SchemaError(msg)
+    parent = (
+        chain[-2].name
+        if len(chain) > 1
+        else ("baseline" if scenario.parent == "baseline" else None)
+    )
+    return Plan(scenario, interventions, ordered, parent)
+
+
+def run_key(twin: Twin, p: Plan) -> tuple[str, dict[str, Any]]:
+    """The cache key of a planned run, and the inputs it hashes."""
+    inputs = {
+        "twin": twin_fingerprint(twin),
+        "interventions": [iv.model_dump(mode="json") for iv in p.interventions],
+        "simulations": {s.name: prm.model_dump(mode="json") for s, prm in p.sims},
+        "seed": p.scenario.seed,
+        "code_version": code_version(),
+    }
+    blob = json.dumps(inputs, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest(), inputs
+
+
+# -- runs ------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    """The result of a scenario run.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    run_id : str
+        ``<scenario>-<first 12 hex digits of the key>``.
+    kpis : DataFrame
+        One row per KPI (index ``kpi``): ``simulation``, ``value``, ``unit``,
+        ``description``, ``better``.
+    outputs : dict of str to Layer
+        Output layers by name.
+    manifest : dict
+        The content of ``run.json``.
+    path : Path or None
+        Run directory, when written.
+    from_cache : bool
+        Whether the run was read back from the cache instead of computed.
+    """
+
+    scenario: Scenario
+    run_id: str
+    kpis: pd.DataFrame
+    outputs: dict[str, Layer]
+    manifest: dict[str, Any]
+    path: Path | None = None
+    from_cache: bool = False
+    applied: list[str] = field(default_factory=list)
+    parent_comparison: Any = None
+
+    def compare(self, other: Run) -> Any:
+        """Differences ``self − other`` (KPIs and layers); see :func:`compare_runs`."""
+        from twin.scenario.compare import compare_runs
+
+        return compare_runs(other, self)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Run:
+        """Read a run directory."""
+        d = Path(path)
+        f = d / "run.json"
+        if not f.is_file():
+            msg = message(
+                "is not a run directory (no run.json)",
+                where=d,
+                fix="give a directory written by `twin run`",
+            )
+            raise SchemaError(msg)
+        m = json.loads(f.read_text())
+        kpis = pd.read_csv(d / "kpis.csv", index_col="kpi")
+        outputs: dict[str, Layer] = {}
+        for name, entry in m["outputs"].items():
+            p = d / "outputs" / entry["file"]
+            if entry["kind"] == "grid":
+                data: Any = read_netcdf(p)
+            else:
+                import geopandas as gpd
+
+                data = gpd.read_parquet(p)
+            from twin.model.provenance import Provenance
+
+            outputs[name] = Layer(
+                name, entry["kind"], data, Provenance.from_dict(entry["provenance"])
+            )
+        sc = Scenario.from_dict(m["scenario"], where=str(f))
+        return cls(
+            sc,
+            m["run_id"],
+            kpis,
+            outputs,
+            m,
+            d,
+            from_cache=True,
+            applied=m.get("interventions_applied", []),
+        )
+
+
+def _open_twin(twin: Twin | str | Path) -> Twin:
+    if isinstance(twin, Twin):
+        return twin
+    t = open_twin(twin)
+    m = read_manifest(twin)
+    t.meta["_layer_hashes"] = {
+        n: json.dumps(e["files"], sort_keys=True) for n, e in m["layers"].items()
+    }
+    t.meta["_path"] = str(Path(twin).resolve())
+    return t
+
+
+def run(
+    twin: Twin | str | Path,
+    scenario: Scenario | str | Path,
+    *,
+    out: str | Path | None = None,
+    library: str | Path | Mapping[str, Scenario] | None = None,
+    cache: bool = True,
+    compare_parent: bool = True,
+) -> Run:
+    """Run a scenario on a twin.
+
+    Parameters
+    ----------
+    twin : Twin or path
+        The twin (or its directory). It is never modified: interventions apply to a copy.
+    scenario : Scenario or path
+        The scenario (or its YAML file).
+    out : path, optional
+        Run store. Without it the run stays in memory (no cache, no files).
+    library : path or mapping, optional
+        Where parents are looked up (default: the scenario file's folder).
+    cache : bool
+        Reuse a finished run with the same key from ``out``.
+    compare_parent : bool
+        Also run (or reuse) the parent and store the comparison.
+
+    Returns
+    -------
+    Run
+    """
+    t = _open_twin(twin)
+    sc = scenario if isinstance(scenario, Scenario) else Scenario.from_yaml(scenario)
+    lib = load_library(library, sc)
+    p = plan(t, sc, lib)
+    key, inputs = run_key(t, p)
+    run_id = f"{sc.name}-{key[:12]}"
+    store = Path(out) if out is not None else None
+    if store is not None and cache and (store / run_id / "run.json").is_file():
+        return Run.open(store / run_id)
+
+    parent_run = None
+    if compare_parent and p.parent_name is not None:
+        parent_sc = _parent_scenario(sc, p, lib)
+        parent_run = run(t, parent_sc, out=out, library=lib, cache=cache, compare_parent=False)
+
+    result = _execute(t, p, run_id, key, inputs)
+    if parent_run is not None:
+        from twin.scenario.compare import compare_runs
+
+        result.parent_comparison = compare_runs(parent_run, result)
+        result.manifest["parent_run"] = parent_run.run_id
+    if store is not None:
+        _write(result, store / run_id)
+        result.path = store / run_id
+    return result
+
+
+def _parent_scenario(sc: Scenario, p: Plan, lib: Mapping[str, Scenario]) -> Scenario:
+    """The parent's interventions with this scenario's simulations, parameters and seed."""
+    chain = scenario_chain(sc, lib)
+    parent = chain[-2] if len(chain) > 1 else None
+    name = parent.name if parent is not None else "baseline"
+    return Scenario(
+        name=name,
+        title=parent.title if parent else "Baseline",
+        parent=None,
+        description=parent.description if parent else "The twin as it is, no intervention.",
+        seed=sc.seed,
+        interventions=[iv for s in chain[:-1] for iv in s.interventions],
+        simulations=list(sc.simulations),
+        parameters=dict(sc.parameters),
+        kpis=list(sc.kpis),
+    )
+
+
+def _execute(t: Twin, p: Plan, run_id: str, key: str, inputs: dict[str, Any]) -> Run:
+    t0, c0 = time.perf_counter(), time.process_time()
+    work = t.copy()
+    applied = apply_interventions(work, p.interventions)
+    t_apply = time.perf_counter() - t0
+    produced: dict[str, Layer] = {}
+    kpi_rows = []
+    timings = {"interventions_s": round(t_apply, 4)}
+    for sim, params in p.sims:
+        s0 = time.perf_counter()
+        res = sim.run(
+            work,
+            params,
+            {k: produced[k] for k in sim.inputs},
+            _stable_seed(p.scenario.seed, sim.name),
+        )
+        timings[f"{sim.name}_s"] = round(time.perf_counter() - s0, 4)
+        produced.update(res.outputs)
+        kpi_rows += [
+            dict(
+                kpi=k.name,
+                simulation=sim.name,
+                value=k.value,
+                unit=k.unit,
+                description=k.description,
+                better=k.better,
+            )
+            for k in res.kpis
+        ]
+    kpis = (
+        pd.DataFrame(kpi_rows).set_index("kpi")
+        if kpi_rows
+        else pd.DataFrame(columns=["simulation", "value", "unit", "description", "better"])
+    )
+    if p.scenario.kpis:
+        kpis = kpis.loc[[k for k in p.scenario.kpis if k in kpis.index]]
+    cpu = time.process_time() - c0
+    wall = time.perf_counter() - t0
+    manifest = {
+        "format": RUN_FORMAT,
+        "run_id": run_id,
+        "key": key,
+        "scenario": p.scenario.model_dump(mode="json"),
+        "parent": p.parent_name,
+        "inputs": {
+            "twin_layers": inputs["twin"],
+            "scenario_sha256": hashlib.sha256(p.scenario.canonical_json().encode()).hexdigest(),
+            "twin_path": t.meta.get("_path"),
+        },
+        "parameters": inputs["simulations"],
+        "seed": p.scenario.seed,
+        "code_version": inputs["code_version"],
+        "simulations_order": [s.name for s, _ in p.sims],
+        "data": {
+            name: {"kind": lay.kind, "count": lay.count, "provenance": lay.provenance.to_dict()}
+            for name, lay in t.layers.items()
+        },
+        "interventions_applied": applied,
+        "timings": {**timings, "total_s": round(wall, 4)},
+        "cpu_time_s": round(cpu, 4),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "energy_estimate_wh": round(cpu * POWER_PER_CORE_W / 3600.0, 6),
+        "energy_method": f"CPU time × {POWER_PER_CORE_W:g} W per busy core (estimate)",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return Run(p.scenario, run_id, kpis, produced, manifest, applied=applied)
+
+
+def _write(r: Run, target: Path) -> None:
+    from twin.scenario.notice import write_notices
+
+    with atomic_directory(target) as tmp:
+        (tmp / "outputs").mkdir()
+        outs = {}
+        for name, lay in r.outputs.items():
+            fname = f"{name}.nc" if lay.kind == "grid" else f"{name}.parquet"
+            path = tmp / "outputs" / fname
+            if lay.kind == "grid":
+                netcdf_safe(lay.data).to_netcdf(path, engine="netcdf4")
+            else:
+                write_geoparquet(lay.data, path)
+            outs[name] = {
+                "file": fname,
+                "kind": lay.kind,
+                "sha256": sha256_file(path),
+                "provenance": lay.provenance.to_dict(),
+            }
+        r.manifest["outputs"] = outs
+        r.kpis.reset_index().to_csv(tmp / "kpis.csv", index=False)
+        r.kpis.reset_index().to_parquet(tmp / "kpis.parquet", index=False)
+        if r.parent_comparison is not None:
+            r.parent_comparison.save(tmp / "compare")
+        write_notices(r, tmp)
+        (tmp / "run.json").write_text(json.dumps(r.manifest, indent=2, default=str))
