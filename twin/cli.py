@@ -16,6 +16,7 @@ from twin.errors import TwinError, message
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_MANIFEST = REPO_ROOT / "layers" / "demo.yaml"
+DEMO_SCENARIOS = REPO_ROOT / "scenarios"
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -67,11 +68,58 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     build(manifest, args.out)
     print(f"demo twin built in {args.out}:")
     _cmd_info(argparse.Namespace(dir=args.out, json=False))
+    from twin.scenario.runner import run
+
+    runs = Path(args.out).resolve().parent / "runs"
+    for path in sorted(DEMO_SCENARIOS.glob("*.yaml")):
+        r = run(args.out, path, out=runs)
+        print(f"scenario {r.scenario.name}: {r.path}")
     if not args.no_serve:
         print(
             "The viewer is not part of this version yet; the twin is ready in "
             f"{args.out} (open its layers/*.parquet in QGIS)."
         )
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from twin.scenario.runner import run
+
+    out = Path(args.out) if args.out else Path(args.twin).resolve().parent / "runs"
+    r = run(args.twin, args.scenario, out=out, cache=not args.no_cache)
+    origin = "reused from the cache" if r.from_cache else "computed"
+    print(f"run {r.run_id} {origin}: {r.path}")
+    print(r.kpis[["value", "unit"]].to_string())
+    comp = r.path / "compare" / "kpis.csv" if r.path else None
+    if comp is not None and comp.is_file():
+        import pandas as pd
+
+        print(f"\ncompared with its parent ({r.manifest.get('parent')}):")
+        print(pd.read_csv(comp, index_col="kpi")[["a", "b", "diff", "pct_change"]].to_string())
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from twin.scenario.compare import compare_runs
+    from twin.scenario.runner import Run
+
+    a, b = Run.open(args.run_a), Run.open(args.run_b)
+    c = compare_runs(a, b)
+    if args.json:
+        print(json.dumps(c.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    print(f"{b.run_id} − {a.run_id}")
+    print(c.kpis[["unit", "a", "b", "diff", "pct_change"]].to_string())
+    for name, summary in c.to_dict()["layers"].items():
+        changed = ", ".join(f"{k}: {v['changed']} changed" for k, v in summary.items())
+        print(f"layer {name}: {changed or 'no numeric difference'}")
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from twin.scenario.schema import scenario_json_schema
+
+    print(json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -96,6 +144,22 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-serve", action="store_true", help="build only, do not serve")
     d.add_argument("--manifest", default=None, help=argparse.SUPPRESS)
     d.set_defaults(func=_cmd_demo)
+    r = sub.add_parser("run", help="run a scenario on a twin")
+    r.add_argument("scenario", help="scenario YAML file")
+    r.add_argument("--twin", required=True, help="twin directory")
+    r.add_argument("--out", default=None, help="run store [runs/ next to the twin]")
+    r.add_argument("--no-cache", action="store_true", help="recompute even if cached")
+    r.set_defaults(func=_cmd_run)
+
+    c = sub.add_parser("compare", help="compare two runs (B − A)")
+    c.add_argument("run_a", help="run directory A (reference)")
+    c.add_argument("run_b", help="run directory B")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.set_defaults(func=_cmd_compare)
+
+    sc = sub.add_parser("schema", help="print a JSON Schema")
+    sc.add_argument("what", choices=["scenario"], help="which schema")
+    sc.set_defaults(func=_cmd_schema)
     return p
 
 

@@ -324,14 +324,14 @@ def _network_status(
             raise SchemaError(msg)
     else:
         ids = select(twin, target, f"{where}.target")
-    frame[col] = frame[col] if col in frame else (True if value is False else "open")
+    frame[col] = frame[col] if col in frame else (True if value is False else "Open")
     frame.loc[ids, col] = value
     return len(ids)
 
 
 @_register("pipe_break")
 def _pipe(twin: Twin, iv: s.PipeBreak, where: str) -> str:
-    n = _network_status(twin, iv.target, where, "links", "status", "closed")
+    n = _network_status(twin, iv.target, where, "links", "status", "Closed")
     return f"pipe break: {n} pipes closed in '{iv.target.layer}'"
 
 

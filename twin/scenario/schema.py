@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -305,11 +306,17 @@ class Scenario(_Strict):
     def _parent_not_self(self) -> Scenario:
         if self.parent == self.name:
             raise ValueError("a scenario cannot be its own parent")
-        unknown = sorted(set(self.parameters) - set(self.simulations))
+        return self
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters_of_run_sims(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        sims = info.data.get("simulations")
+        unknown = sorted(set(v) - set(sims)) if sims is not None else []
         if unknown:
             msg = f"parameters given for simulations not run: {unknown}"
             raise ValueError(msg)
-        return self
+        return v
 
     # -- I/O ----------------------------------------------------------------------------------
     @classmethod
@@ -386,10 +393,10 @@ def format_validation_error(exc: ValidationError, where: str) -> str:
         if e["type"] == "extra_forbidden":
             text = "unknown field"
         elif e["type"] == "union_tag_invalid":
+            ctx = e.get("ctx", {})
             text = (
-                f"unknown intervention type {e.get('input')!r}"
-                if isinstance(e.get("input"), str)
-                else text
+                f"unknown intervention type {ctx.get('tag')!r}; use one of "
+                f"{ctx.get('expected_tags')}"
             )
         lines.append(f"  - {_loc(e['loc'])}: {text}")
     return (
