@@ -200,7 +200,7 @@ def test_pipe_break_and_substation_outage() -> None:
     assert work["water"].links.loc[pipe, "status"] == "Closed"
     assert t["water"].links.loc[pipe, "status"] == "Open"
     node = str(net.nodes.index[0])
-    work, done = apply(
+    work, _ = apply(
         t, {"type": "substation_outage", "target": {"layer": "water", "ids": [node]}}
     )
     assert not work["water"].nodes.loc[node, "in_service"]
