@@ -196,7 +196,7 @@ def test_pipe_break_and_substation_outage() -> None:
     t = Twin("water", net.links.crs)
     t.add(Layer("water", "network", net, prov))
     pipe = net.links.index[net.links["link_type"] == "pipe"][0]
-    work, done = apply(t, {"type": "pipe_break", "target": {"layer": "water", "ids": [pipe]}})
+    work, _ = apply(t, {"type": "pipe_break", "target": {"layer": "water", "ids": [pipe]}})
     assert work["water"].links.loc[pipe, "status"] == "Closed"
     assert t["water"].links.loc[pipe, "status"] == "Open"
     node = str(net.nodes.index[0])
