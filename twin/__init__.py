@@ -1,14 +1,8 @@
 """twin — an open-source geospatial digital twin and simulation engine for territories."""
 
-from importlib.metadata import PackageNotFoundError, version
-
+from twin._version import __version__
 from twin.errors import TwinError
 from twin.model import Layer, Network, Provenance, SensorSeries, Twin
-
-try:
-    __version__ = version("twin")
-except PackageNotFoundError:  # pragma: no cover - source checkout without install
-    __version__ = "0+unknown"
 
 __all__ = [
     "Layer",

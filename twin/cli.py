@@ -116,6 +116,26 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from twin.batch import batch
+
+    table = batch(
+        args.sweep,
+        args.twin,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+    )
+    info = table.attrs.get("batch", {})
+    print(
+        f"{info.get('samples', '?')} samples: {info.get('skipped', 0)} finished runs reused, "
+        f"{info.get('submitted', '?')} run, {info.get('errors', 0)} errors, "
+        f"{info.get('failed', 0)} failures; table: {info.get('table', '')}"
+    )
+    return 0 if not (info.get("errors") or info.get("failed")) else 1
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from twin.scenario.schema import scenario_json_schema
 
@@ -156,6 +176,16 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("run_b", help="run directory B")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(func=_cmd_compare)
+
+    bt = sub.add_parser("batch", help="run a parameter sweep on a Dask cluster")
+    bt.add_argument("sweep", help="sweep YAML file")
+    bt.add_argument("--twin", required=True, help="twin directory")
+    bt.add_argument("--out", default=None, help="run store [runs/ next to the twin]")
+    grp = bt.add_mutually_exclusive_group()
+    grp.add_argument("--workers", type=int, default=2, help="LocalCluster workers [2]")
+    grp.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
+    bt.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bt.set_defaults(func=_cmd_batch)
 
     sc = sub.add_parser("schema", help="print a JSON Schema")
     sc.add_argument("what", choices=["scenario"], help="which schema")

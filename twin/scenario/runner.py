@@ -63,7 +63,7 @@ RUN_FORMAT = 1
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """twin's version, plus the git commit (and ``-dirty``) in a source checkout."""
-    from twin import __version__
+    from twin._version import __version__
 
     root = Path(__file__).resolve().parents[2]
     try:
@@ -352,7 +352,7 @@ class Run:
         )
 
 
-def _open_twin(twin: Twin | str | Path) -> Twin:
+def load_twin(twin: Twin | str | Path) -> Twin:
     if isinstance(twin, Twin):
         return twin
     t = open_twin(twin)
@@ -394,7 +394,7 @@ def run(
     -------
     Run
     """
-    t = _open_twin(twin)
+    t = load_twin(twin)
     sc = scenario if isinstance(scenario, Scenario) else Scenario.from_yaml(scenario)
     lib = load_library(library, sc)
     p = plan(t, sc, lib)

@@ -125,7 +125,7 @@ def save_twin(twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | No
             fix="choose an empty or new directory for --out",
         )
         raise StoreError(msg)
-    from twin import __version__
+    from twin._version import __version__
 
     with atomic_directory(target) as tmp:
         folder = tmp / "layers"

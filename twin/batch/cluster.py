@@ -1,0 +1,164 @@
+"""The Dask side of batch runs: a client on a local or remote cluster, and the worker task.
+
+Workers receive paths and plain dicts (never live objects): each worker process opens the
+twin from its directory once and keeps it for the following samples. The twin directory and
+the run store must therefore be readable (and the store writable) at the same path from the
+client and from every worker — always true for a LocalCluster; use a shared file system on a
+real cluster.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from twin.errors import InputError, TwinError, message
+from twin.model.twin import Twin
+
+#: Columns of a run's ``kpis.parquet`` kept in the batch table.
+KPI_COLUMNS = ("kpi", "value", "unit", "simulation")
+
+_TWINS: dict[tuple[str, int], Twin] = {}
+_LOCK = threading.Lock()
+
+
+def open_twin_for_runs(twin_dir: str | Path) -> Twin:
+    """Open a twin directory the way :func:`twin.scenario.runner.run` does (same run keys)."""
+    from twin.scenario.runner import load_twin
+
+    return load_twin(Path(twin_dir))
+
+
+def _worker_twin(twin_dir: str) -> Twin:
+    """The twin at ``twin_dir``, opened once per worker process (reopened if rebuilt)."""
+    stamp = (Path(twin_dir) / "twin.json").stat().st_mtime_ns
+    key = (twin_dir, stamp)
+    with _LOCK:
+        if key not in _TWINS:
+            _TWINS.clear()  # keep one twin in memory per worker
+            _TWINS[key] = open_twin_for_runs(twin_dir)
+        return _TWINS[key]
+
+
+def kpi_records(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The KPIs of a finished run directory as records (kpi, value, unit, simulation)."""
+    frame = pd.read_parquet(Path(run_dir) / "kpis.parquet")
+    return frame[list(KPI_COLUMNS)].to_dict("records")  # type: ignore[return-value]
+
+
+def run_sample(
+    twin_dir: str,
+    scenario: dict[str, Any],
+    library: dict[str, dict[str, Any]],
+    out: str,
+) -> dict[str, Any]:
+    """Run one sample in a worker; a :class:`~twin.errors.TwinError` is returned, not raised.
+
+    Parameters
+    ----------
+    twin_dir : str
+        Twin directory.
+    scenario : dict
+        The sample's scenario (``Scenario.model_dump(mode="json")``).
+    library : dict
+        Scenarios parents are looked up in, by name, as dicts.
+    out : str
+        Run store.
+
+    Returns
+    -------
+    dict
+        ``status`` ("ok" or "error"), ``error`` (message or None), ``run_id``, ``kpis``
+        (records), ``from_cache``, ``seconds`` (wall time in the worker [s]).
+    """
+    from twin.scenario.runner import run
+    from twin.scenario.schema import Scenario
+
+    t0 = time.perf_counter()
+    try:
+        sc = Scenario.from_dict(scenario, where=f"sample '{scenario.get('name')}'")
+        lib = {n: Scenario.from_dict(d, where=f"scenario '{n}'") for n, d in library.items()}
+        r = run(_worker_twin(twin_dir), sc, out=out, library=lib, compare_parent=False)
+    except TwinError as exc:  # an input problem: report it, no traceback
+        return {
+            "status": "error",
+            "error": str(exc),
+            "run_id": None,
+            "kpis": [],
+            "from_cache": False,
+            "seconds": time.perf_counter() - t0,
+        }
+    assert r.path is not None
+    return {
+        "status": "ok",
+        "error": None,
+        "run_id": r.run_id,
+        "kpis": kpi_records(r.path),
+        "from_cache": r.from_cache,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+@contextlib.contextmanager
+def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client: on a new LocalCluster of ``workers`` processes, or on ``scheduler``.
+
+    The LocalCluster has one thread per worker process, no dashboard, and is closed on exit.
+    ``scheduler`` is an address (``tcp://host:8786``) or a scheduler file (JSON) of an
+    existing cluster, which is left running.
+
+    Raises
+    ------
+    InputError
+        On a bad number of workers or an unreachable scheduler.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        msg = message(
+            "twin batch needs Dask's distributed scheduler, which is not installed",
+            fix="pip install 'dask[distributed]'",
+        )
+        raise InputError(msg) from None
+    if scheduler is not None:
+        target: dict[str, Any] = (
+            {"scheduler_file": scheduler}
+            if scheduler.endswith(".json") and Path(scheduler).is_file()
+            else {"address": scheduler}
+        )
+        try:
+            client = Client(**target, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            msg = message(
+                f"cannot connect to the Dask scheduler ({exc})",
+                where=f"--scheduler {scheduler}",
+                fix="start it with `dask scheduler` (and workers with `dask worker ADDRESS`), "
+                "or check the address",
+            )
+            raise InputError(msg) from None
+        with client:
+            yield client
+        return
+    if workers < 1:
+        msg = message(
+            f"needs at least one worker (got {workers})", where="--workers", fix="use 1 or more"
+        )
+        raise InputError(msg)
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
