@@ -200,7 +200,5 @@ def test_pipe_break_and_substation_outage() -> None:
     assert work["water"].links.loc[pipe, "status"] == "Closed"
     assert t["water"].links.loc[pipe, "status"] == "Open"
     node = str(net.nodes.index[0])
-    work, _ = apply(
-        t, {"type": "substation_outage", "target": {"layer": "water", "ids": [node]}}
-    )
+    work, _ = apply(t, {"type": "substation_outage", "target": {"layer": "water", "ids": [node]}})
     assert not work["water"].nodes.loc[node, "in_service"]
