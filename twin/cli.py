@@ -75,10 +75,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         r = run(args.out, path, out=runs)
         print(f"scenario {r.scenario.name}: {r.path}")
     if not args.no_serve:
-        print(
-            "The viewer is not part of this version yet; the twin is ready in "
-            f"{args.out} (open its layers/*.parquet in QGIS)."
-        )
+        from twin.viewer.server import serve
+
+        serve(args.out, runs, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from twin.viewer.server import serve
+
+    serve(args.dir, args.runs, host=args.host, port=args.port, token=args.token, lang=args.lang)
     return 0
 
 
@@ -163,7 +169,19 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="data/demo", help="output directory [data/demo]")
     d.add_argument("--no-serve", action="store_true", help="build only, do not serve")
     d.add_argument("--manifest", default=None, help=argparse.SUPPRESS)
+    d.add_argument("--host", default="127.0.0.1", help="address to serve on [127.0.0.1]")
+    d.add_argument("--port", type=int, default=8050, help="port [8050]")
     d.set_defaults(func=_cmd_demo)
+    sv = sub.add_parser("serve", help="serve the 3D comparison viewer")
+    sv.add_argument("dir", help="twin directory")
+    sv.add_argument("--runs", default=None, help="run store [runs/ next to the twin]")
+    sv.add_argument("--host", default="127.0.0.1", help="address [127.0.0.1]")
+    sv.add_argument("--port", type=int, default=8050, help="port [8050]")
+    sv.add_argument("--token", default=None,
+                    help="access token (required off loopback; 'auto' draws one)")
+    sv.add_argument("--lang", choices=["fr", "en"], default="fr", help="interface language")
+    sv.set_defaults(func=_cmd_serve)
+
     r = sub.add_parser("run", help="run a scenario on a twin")
     r.add_argument("scenario", help="scenario YAML file")
     r.add_argument("--twin", required=True, help="twin directory")

@@ -1,0 +1,166 @@
+/* twin viewer: renders the Dash payload with the local deck.gl bundle (no CDN, no basemap).
+ *
+ * Payload layers arrive as base64 typed arrays and go to deck.gl as binary attributes.
+ * Two synchronised views are drawn in side-by-side mode; one otherwise.
+ */
+(function () {
+  "use strict";
+  const decks = {};
+  let viewState = null;
+
+  function decode(b64, Type) {
+    const bin = atob(b64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Type(bytes.buffer);
+  }
+
+  function fmt(v) {
+    if (!isFinite(v)) return "–";
+    const a = Math.abs(v);
+    return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toFixed(3);
+  }
+
+  function buildings(p, key) {
+    const positions = decode(p.positions, Float32Array);
+    return new deck.SolidPolygonLayer({
+      id: "buildings-" + key,
+      data: {
+        length: p.length,
+        startIndices: decode(p.startIndices, Uint32Array),
+        attributes: {
+          getPolygon: {value: positions, size: 2},
+          getElevation: {value: decode(p.elevation, Float32Array), size: 1},
+          getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+        },
+      },
+      _normalize: false,
+      extruded: true,
+      pickable: true,
+      material: {ambient: 0.45, diffuse: 0.6, shininess: 24},
+    });
+  }
+
+  function paths(p, id) {
+    return new deck.PathLayer({
+      id: id,
+      data: {
+        length: p.length,
+        startIndices: decode(p.startIndices, Uint32Array),
+        attributes: {
+          getPath: {value: decode(p.positions, Float32Array), size: 2},
+          getColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+        },
+      },
+      _pathType: "open",
+      getWidth: p.width || 3,
+      widthUnits: "meters",
+      widthMinPixels: 1.5,
+      pickable: true,
+    });
+  }
+
+  function points(p, id) {
+    return new deck.ScatterplotLayer({
+      id: id,
+      data: {
+        length: p.length,
+        attributes: {
+          getPosition: {value: decode(p.positions, Float32Array), size: 2},
+          getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+        },
+      },
+      getRadius: p.radius || 4,
+      radiusUnits: "meters",
+      radiusMinPixels: 2,
+      pickable: true,
+    });
+  }
+
+  function image(p, id) {
+    const rgba = decode(p.rgba, Uint8ClampedArray);
+    const img = new ImageData(rgba, p.width, p.height);
+    return new deck.BitmapLayer({id: id, image: img, bounds: p.bounds, pickable: false,
+                                 textureParameters: {minFilter: "nearest", magFilter: "nearest"}});
+  }
+
+  function layersFor(base, side, key) {
+    const out = [];
+    const on = base.visible || {};
+    if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
+    if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
+    if (base.buildings && on.buildings) out.push(buildings(base.buildings, key));
+    if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key));
+    if (side && side.points && on.results) out.push(points(side.points, "results-" + key));
+    return out;
+  }
+
+  function tooltip(base, side) {
+    return function (info) {
+      if (info.index < 0 || !info.layer) return null;
+      const id = info.layer.id;
+      let p = null;
+      if (id.startsWith("buildings")) p = base.buildings;
+      else if (id.startsWith("roads")) p = base.roads;
+      else if (id.startsWith("lamps")) p = base.lamps;
+      else if (id.startsWith("results")) p = side && side.points;
+      if (!p) return null;
+      if (!p._value) p._value = decode(p.value, Float32Array);
+      const v = p._value[info.index];
+      return {text: p.legend.label + ": " + fmt(v) + " " + p.legend.unit};
+    };
+  }
+
+  function render(elId, base, side, key) {
+    const el = document.getElementById(elId);
+    if (!el) return;
+    const props = {
+      layers: layersFor(base, side, key),
+      getTooltip: tooltip(base, side),
+    };
+    if (!decks[elId] || decks[elId].canvas && !el.contains(decks[elId].canvas)) {
+      if (!viewState) viewState = base.view;
+      decks[elId] = new deck.Deck({
+        parent: el,
+        initialViewState: viewState,
+        controller: true,
+        useDevicePixels: true,
+        glOptions: {preserveDrawingBuffer: true},
+        parameters: {clearColor: [0.94, 0.95, 0.96, 1]},
+        onViewStateChange: function (e) {
+          viewState = e.viewState;
+          Object.keys(decks).forEach(function (k) {
+            if (k !== elId && decks[k]) decks[k].setProps({viewState: viewState});
+          });
+          decks[elId].setProps({viewState: viewState});
+        },
+        ...props,
+      });
+      window.twinDecks = decks;
+    } else {
+      decks[elId].setProps(props);
+    }
+  }
+
+  function clear(elId) {
+    if (decks[elId]) {
+      decks[elId].finalize();
+      delete decks[elId];
+    }
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    twin: {
+      render: function (base, scenario) {
+        if (!base || typeof deck === "undefined") return "";
+        const s = scenario || {};
+        base.visible = s.visible || {buildings: true, roads: true, lamps: true, results: true};
+        render("map-left", base, s.left, "left");
+        if (s.right) render("map-right", base, s.right, "right");
+        else clear("map-right");
+        document.body.dataset.rendered = (s.key || "base");
+        return s.key || "base";
+      },
+    },
+  });
+})();

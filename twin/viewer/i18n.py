@@ -1,0 +1,40 @@
+"""Interface texts in French and English."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "scenario": {"fr": "Scénario", "en": "Scenario"},
+    "view": {"fr": "Vue", "en": "View"},
+    "mode.single": {"fr": "Scénario", "en": "Scenario"},
+    "mode.side": {"fr": "Côte à côte (parent | scénario)", "en": "Side by side (parent | scenario)"},
+    "mode.diff": {"fr": "Différence (scénario − parent)", "en": "Difference (scenario − parent)"},
+    "layers": {"fr": "Couches", "en": "Layers"},
+    "layer.buildings": {"fr": "Bâtiments (3D)", "en": "Buildings (3D)"},
+    "layer.roads": {"fr": "Voirie", "en": "Roads"},
+    "layer.lamps": {"fr": "Éclairage public", "en": "Street lamps"},
+    "layer.results": {"fr": "Résultats", "en": "Results"},
+    "layer.grid": {"fr": "Grille", "en": "Grid"},
+    "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
+    "chart.title": {"fr": "Variation par rapport au parent (%)",
+                    "en": "Change against the parent (%)"},
+    "kpi.mean_travel_time_s": {"fr": "Temps moyen de parcours", "en": "Mean travel time"},
+    "kpi.unreachable_pair_share": {"fr": "Trajets impossibles", "en": "Unreachable trips"},
+    "kpi.open_network_km": {"fr": "Réseau ouvert", "en": "Open network"},
+    "kpi.shop_mean_access_time_s": {"fr": "Accès moyen aux commerces",
+                                    "en": "Mean access to shops"},
+    "kpi.shops_slow_share": {"fr": "Commerces difficiles d'accès", "en": "Hard-to-reach shops"},
+    "kpi.canopy_area_m2": {"fr": "Canopée", "en": "Tree canopy"},
+    "kpi.green_share": {"fr": "Part végétalisée", "en": "Green share"},
+    "kpi.sealed_share": {"fr": "Part imperméabilisée", "en": "Sealed share"},
+    "kpi.water_area_m2": {"fr": "Surface en eau", "en": "Water area"},
+    "kpi.mean_roof_albedo": {"fr": "Albédo moyen des toits", "en": "Mean roof albedo"},
+    "kpi.green_roof_area_m2": {"fr": "Toitures végétalisées", "en": "Green roofs"},
+}
+
+
+def tr(lang: str, key: str, default: str | None = None) -> str:
+    """The text for ``key`` in ``lang`` (``fr`` or ``en``), else ``default`` or the key."""
+    t = TEXTS.get(key)
+    if t is None:
+        return default if default is not None else key
+    return t.get(lang, t["en"])
