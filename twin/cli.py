@@ -177,8 +177,9 @@ def make_parser() -> argparse.ArgumentParser:
     sv.add_argument("--runs", default=None, help="run store [runs/ next to the twin]")
     sv.add_argument("--host", default="127.0.0.1", help="address [127.0.0.1]")
     sv.add_argument("--port", type=int, default=8050, help="port [8050]")
-    sv.add_argument("--token", default=None,
-                    help="access token (required off loopback; 'auto' draws one)")
+    sv.add_argument(
+        "--token", default=None, help="access token (required off loopback; 'auto' draws one)"
+    )
     sv.add_argument("--lang", choices=["fr", "en"], default="fr", help="interface language")
     sv.set_defaults(func=_cmd_serve)
 

@@ -88,6 +88,7 @@
     const out = [];
     const on = base.visible || {};
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
+    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key));
     if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
     if (base.buildings && on.buildings) out.push(buildings(base.buildings, key));
     if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key));
@@ -103,6 +104,7 @@
       if (id.startsWith("buildings")) p = base.buildings;
       else if (id.startsWith("roads")) p = base.roads;
       else if (id.startsWith("lamps")) p = base.lamps;
+      else if (id.startsWith("resultpaths")) p = side && side.paths;
       else if (id.startsWith("results")) p = side && side.points;
       if (!p) return null;
       if (!p._value) p._value = decode(p.value, Float32Array);

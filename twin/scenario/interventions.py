@@ -255,6 +255,8 @@ def _led(twin: Twin, iv: s.LedRetrofit, where: str) -> str:
         if iv.power_factor is not None
         else (iv.power_w if iv.power_w is not None else old * 0.4)
     )
+    if "power_w_before" not in lamps:
+        lamps["power_w_before"] = lamps["power_w"].astype(float)
     lamps.loc[ids, "power_w"] = new
     lamps.loc[ids, "lamp_technology"] = "led"
     if "retrofit_cost_eur" not in lamps:

@@ -7,6 +7,7 @@ A simulation is a class with:
   (``<role>_layer``) so a twin may call its roads ``streets``;
 * ``inputs`` / ``outputs`` — names of outputs it consumes from / offers to other
   simulations in the same run (the runner orders simulations from these);
+  ``optional_inputs`` are consumed only when a simulation of the run offers them;
 * ``params_model`` — a pydantic model of its parameters (validated before anything runs);
 * ``notice`` — plain-language text for the algorithm notice, in French and English;
 * ``run(twin, params, inputs, rng)`` → :class:`SimResult`.
@@ -71,6 +72,7 @@ class Simulation:
     title: ClassVar[dict[str, str]]
     requires: ClassVar[dict[str, str]] = {}
     inputs: ClassVar[tuple[str, ...]] = ()
+    optional_inputs: ClassVar[tuple[str, ...]] = ()  # used when another simulation offers them
     outputs: ClassVar[tuple[str, ...]] = ()
     kpi_names: ClassVar[tuple[str, ...]] = ()
     kpi_fr: ClassVar[dict[str, str]] = {}  # French KPI descriptions for the notice
@@ -107,9 +109,10 @@ class Simulation:
 def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.accessibility import Accessibility
     from twin.sims.landcover import LandCover
+    from twin.sims.lighting import Lighting
     from twin.sims.shop_access import ShopAccess
 
-    return {c.name: c for c in (Accessibility, LandCover, ShopAccess)}
+    return {c.name: c for c in (Accessibility, LandCover, Lighting, ShopAccess)}
 
 
 @lru_cache(maxsize=1)

@@ -50,8 +50,7 @@ class Catalogue:
     def run(self, run_id: str) -> Run:
         """A run by id (only ids found in the run store are accepted), read once."""
         if run_id not in self.runs:
-            msg = message(f"unknown run '{run_id}'", where="viewer",
-                          fix="pick a run from the list")
+            msg = message(f"unknown run '{run_id}'", where="viewer", fix="pick a run from the list")
             raise StoreError(msg)
         if run_id not in self._cache:
             self._cache[run_id] = Run.open(self.runs[run_id])
@@ -69,8 +68,7 @@ def base_payload(t: Twin, metric: str = "height_m") -> dict[str, Any]:
     for name in ("roads", "streets"):
         if name in t and t.layer(name).kind == "network":
             links = t[name].links
-            v = links["speed_kph"].to_numpy(float) if "speed_kph" in links else np.zeros(
-                len(links))
+            v = links["speed_kph"].to_numpy(float) if "speed_kph" in links else np.zeros(len(links))
             out["roads"] = pl.paths(links, v, label="speed_kph", unit="km/h", width=2.5)
             break
     for name in ("street_lamps", "street_lights"):
@@ -80,29 +78,69 @@ def base_payload(t: Twin, metric: str = "height_m") -> dict[str, Any]:
             out["lamps"] = pl.points(lamps, v, label="power_w", unit="W", radius=3)
             break
     w, s, e, n = t.extent_lonlat
-    out["view"] = {"longitude": (w + e) / 2, "latitude": (s + n) / 2, "zoom": 14.6,
-                   "pitch": 50, "bearing": -20}
+    out["view"] = {
+        "longitude": (w + e) / 2,
+        "latitude": (s + n) / 2,
+        "zoom": 14.6,
+        "pitch": 50,
+        "bearing": -20,
+    }
     out["name"] = t.name
     return out
 
 
+#: Preferred column to colour a result layer by, first match wins.
+PREFERRED = ("access_time_s", "energy_kwh", "em_lx", "value")
+UNITS = {"access_time_s": "s", "energy_kwh": "kWh", "em_lx": "lx"}
+
+
+def _value_column(d: Any, diff: bool) -> str | None:
+    cols = [c for c in d.columns if c != "geometry"]
+    if diff:
+        for pref in PREFERRED:
+            if f"{pref}_diff" in cols:
+                return f"{pref}_diff"
+        return next((c for c in cols if c.endswith("_diff")), None)
+    for pref in PREFERRED:
+        if pref in cols:
+            return pref
+    return next(
+        (
+            c
+            for c in cols
+            if pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c])
+        ),
+        None,
+    )
+
+
 def run_layers(r: Run, diff: Any = None) -> dict[str, Any]:
-    """The result layers of a run (or of a comparison when ``diff`` is given)."""
+    """The result layers of a run (or of a comparison when ``diff`` is given): at most one
+    point layer, one line layer and one grid, coloured by their main value."""
     side: dict[str, Any] = {}
     src = diff.layers if diff is not None else r.outputs
-    for name, lay in src.items():
+    for lay in src.values():
         d = lay.data
-        if lay.kind == "vector" and "points" not in side:
-            col = next((c for c in d.columns if c.endswith("_diff")), None) if diff is not None \
-                else next((c for c in ("access_time_s", "value") if c in d.columns), None)
-            if col is None:
-                continue
-            side["points"] = pl.points(d, d[col].to_numpy(float), label=col,
-                                       unit="s" if "time" in col else "",
-                                       diverging=diff is not None, radius=6)
-        elif lay.kind == "grid" and "grid" not in side:
-            var = "trees" if "trees" in d else next(iter(d.data_vars))
-            side["grid"] = pl.grid_image(d[var], label=var, unit="", diverging=diff is not None)
+        if lay.kind == "grid":
+            if "grid" not in side:
+                var = "trees" if "trees" in d else next(iter(d.data_vars))
+                side["grid"] = pl.grid_image(d[var], label=var, unit="", diverging=diff is not None)
+            continue
+        col = _value_column(d, diff is not None)
+        if col is None or len(d) == 0:
+            continue
+        unit = UNITS.get(col.removesuffix("_diff"), "")
+        v = d[col].to_numpy(float)
+        lines = d.geom_type.isin(["LineString", "MultiLineString"]).all()
+        if lines and "paths" not in side:
+            g = d.explode(index_parts=False) if (d.geom_type == "MultiLineString").any() else d
+            side["paths"] = pl.paths(
+                g, g[col].to_numpy(float), label=col, unit=unit, diverging=diff is not None, width=6
+            )
+        elif not lines and "points" not in side:
+            side["points"] = pl.points(
+                d, v, label=col, unit=unit, diverging=diff is not None, radius=6
+            )
     return side
 
 
@@ -112,31 +150,58 @@ def parent_of(cat: Catalogue, r: Run) -> Run | None:
     return cat.run(pid) if pid in cat.runs else None
 
 
+def _judge(delta: float, better: str) -> str:
+    """``good``, ``bad`` or ``neutral`` for a change, given which direction is better."""
+    if not np.isfinite(delta) or abs(delta) < 1e-12 or better not in ("lower", "higher"):
+        return "neutral"
+    return "good" if (delta < 0) == (better == "lower") else "bad"
+
+
+def show(value: float, unit: str) -> str:
+    """A KPI value for people: shares as percentages, large numbers with separators."""
+    v = float(value)
+    if not np.isfinite(v):
+        return "–"
+    if unit == "1":
+        return f"{100 * v:.1f} %"
+    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    return f"{text} {unit}"
+
+
 def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
     """One card per KPI: value, unit, change against the parent (coloured by `better`)."""
     cards = []
     for k, row in r.kpis.iterrows():
-        delta = None
+        change = ""
+        good = "neutral"
         if parent is not None and k in parent.kpis.index:
             a, b = float(parent.kpis.loc[k, "value"]), float(row["value"])
             delta = b - a
-            pct = 100 * delta / abs(a) if a else float("nan")
-        good = "neutral"
-        if delta:
-            better = row.get("better", "neutral")
-            good = "good" if (delta < 0) == (better == "lower") and better != "neutral" else (
-                "bad" if better != "neutral" else "neutral")
-        cards.append(html.Div(className=f"kpi {good}", children=[
-            html.Div(tr(lang, f"kpi.{k}", default=str(row["description"])), className="kpi-label"),
-            html.Div(f"{pl_format(row['value'])} {row['unit']}", className="kpi-value"),
-            html.Div("" if delta is None else f"{delta:+.3g}" + (
-                f" ({pct:+.1f} %)" if np.isfinite(pct) else ""), className="kpi-delta"),
-        ]))
+            if np.isfinite(delta):
+                good = _judge(delta, str(row.get("better", "neutral")))
+                pct = f" ({100 * delta / abs(a):+.1f} %)" if a else ""
+                change = (
+                    f"{100 * delta:+.1f} pts"
+                    if row["unit"] == "1"
+                    else f"{delta:+,.3g} {row['unit']}"
+                ) + ("" if row["unit"] == "1" else pct)
+        cards.append(
+            html.Div(
+                className=f"kpi {good}",
+                children=[
+                    html.Div(
+                        tr(lang, f"kpi.{k}", default=str(row["description"])), className="kpi-label"
+                    ),
+                    html.Div(show(row["value"], str(row["unit"])), className="kpi-value"),
+                    html.Div(change, className="kpi-delta"),
+                ],
+            )
+        )
     return cards
 
 
 def pl_format(v: float) -> str:
-    """Human format of a KPI value."""
+    """Short format of a legend bound."""
     v = float(v)
     if not np.isfinite(v):
         return "–"
@@ -144,97 +209,155 @@ def pl_format(v: float) -> str:
 
 
 def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
-    """Bar chart of the % change of each KPI against the parent."""
+    """Bar chart of the % change of each KPI against the parent (green better, red worse)."""
     fig = go.Figure()
     if parent is not None:
         idx = [k for k in r.kpis.index if k in parent.kpis.index]
         a = parent.kpis.loc[idx, "value"].astype(float)
         b = r.kpis.loc[idx, "value"].astype(float)
-        pct = np.where(a.abs() > 0, 100 * (b - a) / a.abs(), 0.0)
-        fig.add_bar(x=pct, y=[tr(lang, f"kpi.{k}", default=k) for k in idx], orientation="h",
-                    marker_color=["#b2182b" if p > 0 else "#2166ac" for p in pct])
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=200,
-                      title=tr(lang, "chart.title"), xaxis_title="%",
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pct = np.where(a.abs() > 0, 100 * (b - a) / a.abs(), 0.0)
+        pct = np.nan_to_num(pct)
+        palette = {"good": "#1a9850", "bad": "#d73027", "neutral": "#9aa5ae"}
+        colours = [palette[_judge(float(b[k] - a[k]), str(r.kpis.loc[k, "better"]))] for k in idx]
+        fig.add_bar(
+            x=pct,
+            y=[tr(lang, f"kpi.{k}", default=k) for k in idx],
+            orientation="h",
+            marker_color=colours,
+        )
+    fig.update_layout(
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=200,
+        title=tr(lang, "chart.title"),
+        xaxis_title="%",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
     return fig
 
 
-def create_app(twin_dir: str | Path, runs_dir: str | Path | None = None, *,
-               lang: str = "fr") -> dash.Dash:
+def create_app(
+    twin_dir: str | Path, runs_dir: str | Path | None = None, *, lang: str = "fr"
+) -> dash.Dash:
     """Build the viewer for a twin directory and its run store."""
     tdir = Path(twin_dir)
     rdir = Path(runs_dir) if runs_dir is not None else tdir.resolve().parent / "runs"
     cat = Catalogue(tdir, rdir, open_twin(tdir))
     cat.refresh()
     base = base_payload(cat.twin)
-    app = dash.Dash(__name__, assets_folder=str(ASSETS), title="twin",
-                    serve_locally=True, update_title=None)
+    app = dash.Dash(
+        __name__, assets_folder=str(ASSETS), title="twin", serve_locally=True, update_title=""
+    )
     app.server.config["TWIN_CATALOGUE"] = cat
 
     options = [{"label": rid, "value": rid} for rid in cat.runs]
     first = next((r for r in cat.runs if not r.startswith("baseline")), None) or (
-        options[0]["value"] if options else None)
-    app.layout = html.Div(className="twin", children=[
-        dcc.Store(id="base", data=base),
-        dcc.Store(id="scenario"),
-        html.Header(children=[
-            html.H1(id="title"),
-            dcc.RadioItems(id="lang", options=[{"label": "FR", "value": "fr"},
-                                               {"label": "EN", "value": "en"}],
-                           value=lang, inline=True, className="lang"),
-        ]),
-        html.Div(className="body", children=[
-            html.Aside(children=[
-                html.Label(id="run-label", htmlFor="run"),
-                dcc.Dropdown(id="run", options=options, value=first, clearable=False),
-                html.Label(id="mode-label"),
-                dcc.RadioItems(id="mode", value="single"),
-                html.Label(id="layers-label"),
-                dcc.Checklist(id="layers", value=["buildings", "roads", "lamps", "results"]),
-                html.Div(id="legend", className="legend"),
-                html.A(id="notice", target="_blank", className="notice"),
-            ]),
-            html.Main(children=[
-                html.Div(className="maps", children=[
-                    html.Div(id="map-left", className="map"),
-                    html.Div(id="map-right", className="map"),
-                ]),
-                html.Div(id="kpis", className="kpis"),
-                dcc.Graph(id="chart", config={"displayModeBar": False}),
-                html.Div(id="rendered", style={"display": "none"}),
-            ]),
-        ]),
-        html.Footer(id="attribution"),
-    ])
+        options[0]["value"] if options else None
+    )
+    app.layout = html.Div(
+        className="twin",
+        children=[
+            dcc.Store(id="base", data=base),
+            dcc.Store(id="scenario"),
+            html.Header(
+                children=[
+                    html.H1(id="title"),
+                    dcc.RadioItems(
+                        id="lang",
+                        options=[{"label": "FR", "value": "fr"}, {"label": "EN", "value": "en"}],
+                        value=lang,
+                        inline=True,
+                        className="lang",
+                    ),
+                ]
+            ),
+            html.Div(
+                className="body",
+                children=[
+                    html.Aside(
+                        children=[
+                            html.Label(id="run-label", htmlFor="run"),
+                            dcc.Dropdown(id="run", options=options, value=first, clearable=False),
+                            html.Label(id="mode-label"),
+                            dcc.RadioItems(id="mode", value="single"),
+                            html.Label(id="layers-label"),
+                            dcc.Checklist(
+                                id="layers", value=["buildings", "roads", "lamps", "results"]
+                            ),
+                            html.Div(id="legend", className="legend"),
+                            html.A(id="notice", target="_blank", className="notice"),
+                        ]
+                    ),
+                    html.Main(
+                        children=[
+                            html.Div(
+                                className="maps",
+                                children=[
+                                    html.Div(id="map-left", className="map"),
+                                    html.Div(id="map-right", className="map"),
+                                ],
+                            ),
+                            html.Div(id="kpis", className="kpis"),
+                            dcc.Graph(id="chart", config={"displayModeBar": False}),
+                            html.Div(id="rendered", style={"display": "none"}),
+                        ]
+                    ),
+                ],
+            ),
+            html.Footer(id="attribution"),
+        ],
+    )
 
     @app.callback(
-        Output("title", "children"), Output("run-label", "children"),
-        Output("mode-label", "children"), Output("mode", "options"),
-        Output("layers-label", "children"), Output("layers", "options"),
-        Output("attribution", "children"), Input("lang", "value"),
+        Output("title", "children"),
+        Output("run-label", "children"),
+        Output("mode-label", "children"),
+        Output("mode", "options"),
+        Output("layers-label", "children"),
+        Output("layers", "options"),
+        Output("attribution", "children"),
+        Input("lang", "value"),
     )
     def labels(lg: str) -> tuple[Any, ...]:
         return (
-            f"twin — {cat.twin.name}", tr(lg, "scenario"), tr(lg, "view"),
+            f"twin — {cat.twin.name}",
+            tr(lg, "scenario"),
+            tr(lg, "view"),
             [{"label": tr(lg, f"mode.{m}"), "value": m} for m in ("single", "side", "diff")],
             tr(lg, "layers"),
-            [{"label": tr(lg, f"layer.{k}"), "value": k}
-             for k in ("buildings", "roads", "lamps", "results")],
+            [
+                {"label": tr(lg, f"layer.{k}"), "value": k}
+                for k in ("buildings", "roads", "lamps", "results")
+            ],
             attribution(cat.twin),
         )
 
     @app.callback(
-        Output("scenario", "data"), Output("kpis", "children"), Output("chart", "figure"),
-        Output("legend", "children"), Output("notice", "href"), Output("notice", "children"),
+        Output("scenario", "data"),
+        Output("kpis", "children"),
+        Output("chart", "figure"),
+        Output("legend", "children"),
+        Output("notice", "href"),
+        Output("notice", "children"),
         Output("map-right", "style"),
-        Input("run", "value"), Input("mode", "value"), Input("layers", "value"),
+        Input("run", "value"),
+        Input("mode", "value"),
+        Input("layers", "value"),
         Input("lang", "value"),
     )
     def select(run_id: str | None, mode: str, layers: list[str], lg: str) -> tuple[Any, ...]:
         visible = {k: k in (layers or []) for k in ("buildings", "roads", "lamps", "results")}
         if not run_id:
-            return ({"visible": visible, "key": "none"}, [], go.Figure(), [], None, "",
-                    {"display": "none"})
+            return (
+                {"visible": visible, "key": "none"},
+                [],
+                go.Figure(),
+                [],
+                None,
+                "",
+                {"display": "none"},
+            )
         r = cat.run(run_id)
         parent = parent_of(cat, r)
         data: dict[str, Any] = {"visible": visible, "key": f"{run_id}:{mode}"}
@@ -248,12 +371,21 @@ def create_app(twin_dir: str | Path, runs_dir: str | Path | None = None, *,
         legends = legend_items(base, data, lg)
         href = f"/notice/{run_id}/{lg}"
         style = {} if "right" in data else {"display": "none"}
-        return (data, kpi_cards(r, parent, lg), kpi_chart(r, parent, lg), legends, href,
-                tr(lg, "notice"), style)
+        return (
+            data,
+            kpi_cards(r, parent, lg),
+            kpi_chart(r, parent, lg),
+            legends,
+            href,
+            tr(lg, "notice"),
+            style,
+        )
 
     app.clientside_callback(
         dash.ClientsideFunction(namespace="twin", function_name="render"),
-        Output("rendered", "children"), Input("base", "data"), Input("scenario", "data"),
+        Output("rendered", "children"),
+        Input("base", "data"),
+        Input("scenario", "data"),
         State("map-left", "id"),
     )
 
@@ -271,23 +403,39 @@ def create_app(twin_dir: str | Path, runs_dir: str | Path | None = None, *,
 def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[Any]:
     """Legend blocks for the visible layers."""
     items = []
-    blocks = [(tr(lg, "layer.buildings"), base.get("buildings")),
-              (tr(lg, "layer.roads"), base.get("roads")),
-              (tr(lg, "layer.lamps"), base.get("lamps"))]
+    blocks = [
+        (tr(lg, "layer.buildings"), base.get("buildings")),
+        (tr(lg, "layer.roads"), base.get("roads")),
+        (tr(lg, "layer.lamps"), base.get("lamps")),
+    ]
     left = data.get("left") or {}
-    blocks += [(tr(lg, "layer.results"), left.get("points")), (tr(lg, "layer.grid"),
-                                                                left.get("grid"))]
+    blocks += [
+        (tr(lg, "layer.results"), left.get("points")),
+        (tr(lg, "layer.grid"), left.get("grid")),
+    ]
     for title, p in blocks:
         if not p:
             continue
         lg_ = p["legend"]
         stops = ", ".join(f"rgb({r},{g},{b})" for r, g, b in lg_["stops"])
-        items.append(html.Div(className="legend-item", children=[
-            html.Div(f"{title} — {lg_['label']} [{lg_['unit']}]".replace(" []", "")),
-            html.Div(className="ramp", style={"background": f"linear-gradient(90deg, {stops})"}),
-            html.Div(className="range", children=[html.Span(pl_format(lg_["min"])),
-                                                  html.Span(pl_format(lg_["max"]))]),
-        ]))
+        items.append(
+            html.Div(
+                className="legend-item",
+                children=[
+                    html.Div(f"{title} — {lg_['label']} [{lg_['unit']}]".replace(" []", "")),
+                    html.Div(
+                        className="ramp", style={"background": f"linear-gradient(90deg, {stops})"}
+                    ),
+                    html.Div(
+                        className="range",
+                        children=[
+                            html.Span(pl_format(lg_["min"])),
+                            html.Span(pl_format(lg_["max"])),
+                        ],
+                    ),
+                ],
+            )
+        )
     return items
 
 
@@ -305,7 +453,7 @@ def runs_table(cat: Catalogue) -> pd.DataFrame:
     rows = []
     for rid, p in cat.runs.items():
         m = json.loads((p / "run.json").read_text())
-        rows.append({"run_id": rid, "scenario": m["scenario"]["name"],
-                     "parent_run": m.get("parent_run")})
+        rows.append(
+            {"run_id": rid, "scenario": m["scenario"]["name"], "parent_run": m.get("parent_run")}
+        )
     return pd.DataFrame(rows)
-

@@ -6,7 +6,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "scenario": {"fr": "Scénario", "en": "Scenario"},
     "view": {"fr": "Vue", "en": "View"},
     "mode.single": {"fr": "Scénario", "en": "Scenario"},
-    "mode.side": {"fr": "Côte à côte (parent | scénario)", "en": "Side by side (parent | scenario)"},
+    "mode.side": {
+        "fr": "Côte à côte (parent | scénario)",
+        "en": "Side by side (parent | scenario)",
+    },
     "mode.diff": {"fr": "Différence (scénario − parent)", "en": "Difference (scenario − parent)"},
     "layers": {"fr": "Couches", "en": "Layers"},
     "layer.buildings": {"fr": "Bâtiments (3D)", "en": "Buildings (3D)"},
@@ -15,13 +18,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "layer.results": {"fr": "Résultats", "en": "Results"},
     "layer.grid": {"fr": "Grille", "en": "Grid"},
     "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
-    "chart.title": {"fr": "Variation par rapport au parent (%)",
-                    "en": "Change against the parent (%)"},
+    "chart.title": {
+        "fr": "Variation par rapport au parent (%)",
+        "en": "Change against the parent (%)",
+    },
     "kpi.mean_travel_time_s": {"fr": "Temps moyen de parcours", "en": "Mean travel time"},
     "kpi.unreachable_pair_share": {"fr": "Trajets impossibles", "en": "Unreachable trips"},
     "kpi.open_network_km": {"fr": "Réseau ouvert", "en": "Open network"},
-    "kpi.shop_mean_access_time_s": {"fr": "Accès moyen aux commerces",
-                                    "en": "Mean access to shops"},
+    "kpi.shop_mean_access_time_s": {
+        "fr": "Accès moyen aux commerces",
+        "en": "Mean access to shops",
+    },
     "kpi.shops_slow_share": {"fr": "Commerces difficiles d'accès", "en": "Hard-to-reach shops"},
     "kpi.canopy_area_m2": {"fr": "Canopée", "en": "Tree canopy"},
     "kpi.green_share": {"fr": "Part végétalisée", "en": "Green share"},
@@ -29,6 +36,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "kpi.water_area_m2": {"fr": "Surface en eau", "en": "Water area"},
     "kpi.mean_roof_albedo": {"fr": "Albédo moyen des toits", "en": "Mean roof albedo"},
     "kpi.green_roof_area_m2": {"fr": "Toitures végétalisées", "en": "Green roofs"},
+    "kpi.energy_kwh_year": {"fr": "Énergie de l'éclairage", "en": "Lighting energy"},
+    "kpi.cost_eur_year": {"fr": "Coût annuel", "en": "Annual cost"},
+    "kpi.co2_kg_year": {"fr": "Émissions de CO₂", "en": "CO₂ emissions"},
+    "kpi.peak_kw": {"fr": "Puissance de pointe", "en": "Peak power"},
+    "kpi.compliance_share": {"fr": "Rues conformes EN 13201", "en": "EN 13201 compliant streets"},
+    "kpi.spill_index": {"fr": "Lumière sur la trame noire", "en": "Light on dark corridors"},
+    "kpi.retrofit_payback_years": {
+        "fr": "Retour sur investissement LED",
+        "en": "LED retrofit payback",
+    },
 }
 
 

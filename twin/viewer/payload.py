@@ -22,8 +22,9 @@ RAMP = np.array(
     [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=float
 )
 #: A diverging ramp for differences: blue (less) – light grey – red (more).
-DIVERGING = np.array([[33, 102, 172], [146, 197, 222], [230, 230, 230], [244, 165, 130],
-                      [178, 24, 43]], dtype=float)
+DIVERGING = np.array(
+    [[33, 102, 172], [146, 197, 222], [230, 230, 230], [244, 165, 130], [178, 24, 43]], dtype=float
+)
 
 
 def b64(a: np.ndarray) -> str:
@@ -31,9 +32,14 @@ def b64(a: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
 
 
-def colours(values: np.ndarray, *, diverging: bool = False, alpha: int = 230,
-            vmin: float | None = None, vmax: float | None = None
-            ) -> tuple[np.ndarray, dict[str, Any]]:
+def colours(
+    values: np.ndarray,
+    *,
+    diverging: bool = False,
+    alpha: int = 230,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
     """RGBA uint8 colours for values, and the legend (range and ramp stops).
 
     NaN values are grey. A diverging ramp is centred on 0.
@@ -64,8 +70,15 @@ def _lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
 
 
-def polygons(gdf: gpd.GeoDataFrame, height: np.ndarray, values: np.ndarray, *,
-             label: str, unit: str, diverging: bool = False) -> dict[str, Any]:
+def polygons(
+    gdf: gpd.GeoDataFrame,
+    height: np.ndarray,
+    values: np.ndarray,
+    *,
+    label: str,
+    unit: str,
+    diverging: bool = False,
+) -> dict[str, Any]:
     """Extruded polygons (outer rings of every part) as binary deck.gl data."""
     g = _lonlat(gdf)
     parts = g.geometry.explode(index_parts=False)
@@ -91,8 +104,15 @@ def polygons(gdf: gpd.GeoDataFrame, height: np.ndarray, values: np.ndarray, *,
     }
 
 
-def paths(gdf: gpd.GeoDataFrame, values: np.ndarray, *, label: str, unit: str,
-          diverging: bool = False, width: float = 3.0) -> dict[str, Any]:
+def paths(
+    gdf: gpd.GeoDataFrame,
+    values: np.ndarray,
+    *,
+    label: str,
+    unit: str,
+    diverging: bool = False,
+    width: float = 3.0,
+) -> dict[str, Any]:
     """Lines as binary deck.gl paths."""
     g = _lonlat(gdf)
     lines = g.geometry.to_numpy()
@@ -113,8 +133,15 @@ def paths(gdf: gpd.GeoDataFrame, values: np.ndarray, *, label: str, unit: str,
     }
 
 
-def points(gdf: gpd.GeoDataFrame, values: np.ndarray, *, label: str, unit: str,
-           diverging: bool = False, radius: float = 4.0) -> dict[str, Any]:
+def points(
+    gdf: gpd.GeoDataFrame,
+    values: np.ndarray,
+    *,
+    label: str,
+    unit: str,
+    diverging: bool = False,
+    radius: float = 4.0,
+) -> dict[str, Any]:
     """Points as binary deck.gl scatter data."""
     g = _lonlat(gdf)
     pts = g.geometry.representative_point() if not (g.geom_type == "Point").all() else g.geometry
@@ -131,17 +158,23 @@ def points(gdf: gpd.GeoDataFrame, values: np.ndarray, *, label: str, unit: str,
     }
 
 
-def grid_image(da: xr.DataArray, *, label: str, unit: str, diverging: bool = False
-               ) -> dict[str, Any]:
+def grid_image(
+    da: xr.DataArray, *, label: str, unit: str, diverging: bool = False
+) -> dict[str, Any]:
     """A grid variable as an RGBA image with its WGS 84 bounds (deck.gl BitmapLayer)."""
     v = da.to_numpy().astype(float)
     rgba, legend = colours(v.ravel(), diverging=diverging, alpha=170)
     rgba = rgba.reshape(v.shape[0], v.shape[1], 4)
     if diverging:
         rgba[..., 3] = np.where(np.abs(v) > 1e-6, 200, 0).astype(np.uint8)
+    else:  # empty cells stay transparent, so the ground and roads show through
+        rgba[..., 3] = np.where(np.isfinite(v) & (v > 1e-3), 170, 0).astype(np.uint8)
     w, s, e, n = da.rio.transform_bounds("EPSG:4326")
     return {
-        "width": int(v.shape[1]), "height": int(v.shape[0]), "rgba": b64(rgba),
-        "bounds": [w, s, e, n], "legend": {**legend, "label": label, "unit": unit},
+        "width": int(v.shape[1]),
+        "height": int(v.shape[0]),
+        "rgba": b64(rgba),
+        "bounds": [w, s, e, n],
+        "legend": {**legend, "label": label, "unit": unit},
         "count": int(v.size),
     }

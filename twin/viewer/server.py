@@ -35,11 +35,13 @@ def protect(server: Any, token: str) -> None:
 
     @server.before_request
     def check() -> Any:
-        given = (request.args.get("token") or request.cookies.get("twin_token")
-                 or request.headers.get("Authorization", "").removeprefix("Bearer "))
+        given = (
+            request.args.get("token")
+            or request.cookies.get("twin_token")
+            or request.headers.get("Authorization", "").removeprefix("Bearer ")
+        )
         if not given or not hmac.compare_digest(given, token):
-            return ("twin: a valid token is required (open the URL printed by `twin serve`)",
-                    401)
+            return ("twin: a valid token is required (open the URL printed by `twin serve`)", 401)
         return None
 
     @server.after_request
@@ -49,8 +51,14 @@ def protect(server: Any, token: str) -> None:
         return resp
 
 
-def make_app(twin_dir: str | Path, runs_dir: str | Path | None = None, *,
-             host: str = "127.0.0.1", token: str | None = None, lang: str = "fr") -> Any:
+def make_app(
+    twin_dir: str | Path,
+    runs_dir: str | Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    lang: str = "fr",
+) -> Any:
     """Create the app, protected by a token when ``host`` is not a loopback address.
 
     Raises
@@ -72,8 +80,15 @@ def make_app(twin_dir: str | Path, runs_dir: str | Path | None = None, *,
     return app
 
 
-def serve(twin_dir: str | Path, runs_dir: str | Path | None = None, *, host: str = "127.0.0.1",
-          port: int = 8050, token: str | None = None, lang: str = "fr") -> None:
+def serve(
+    twin_dir: str | Path,
+    runs_dir: str | Path | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    token: str | None = None,
+    lang: str = "fr",
+) -> None:
     """Run the viewer with the waitress WSGI server if installed, else Flask's own."""
     if token == "auto":
         token = secrets.token_urlsafe(16)
