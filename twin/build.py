@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyproj import CRS
 
@@ -36,6 +35,7 @@ from twin.model.crs import parse_crs, working_crs_for
 from twin.model.layer import Layer, SensorSeries
 from twin.model.network import Network
 from twin.model.twin import Twin
+from twin.model.yamlfile import load_yaml
 from twin.store.atomic import sha256_file
 from twin.store.twinstore import save_twin
 
@@ -100,14 +100,7 @@ def read_manifest_file(path: str | Path) -> tuple[Manifest, Path]:
         One error listing every problem with its path in the file.
     """
     p = Path(path)
-    if not p.is_file():
-        msg = message("manifest not found", where=p, fix="give the path of a layers/*.yaml file")
-        raise InputError(msg)
-    try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        msg = message(f"is not valid YAML ({exc})", where=p, fix="fix the YAML syntax")
-        raise SchemaError(msg) from None
+    raw = load_yaml(p, what="manifest")
     if not isinstance(raw, dict):
         msg = message("must be a mapping with name and layers", where=p, fix="see layers/templates")
         raise SchemaError(msg)

@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -48,6 +47,7 @@ from pydantic import (
 )
 
 from twin.errors import InputError, SchemaError, message
+from twin.model.yamlfile import load_yaml
 from twin.scenario.schema import Scenario
 
 #: One step of a parameter path: a mapping key followed by optional list indexes.
@@ -215,14 +215,7 @@ class Sweep(_Strict):
     def from_yaml(cls, path: str | Path) -> Sweep:
         """Read and validate a sweep YAML file."""
         p = Path(path)
-        if not p.is_file():
-            msg = message("sweep file not found", where=p, fix="check the path")
-            raise InputError(msg)
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            msg = message(f"is not valid YAML ({exc})", where=p, fix="fix the YAML syntax")
-            raise SchemaError(msg) from None
+        data = load_yaml(p, what="sweep file")
         sw = cls.from_dict(data, where=str(p), base=p.resolve().parent)
         sw._source = p.resolve()
         return sw

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,7 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from twin.errors import InputError, SchemaError, message
+from twin.errors import SchemaError, message
+from twin.model.yamlfile import load_yaml
 
 Scalar = str | int | float | bool
 
@@ -326,7 +326,7 @@ class Scenario(_Strict):
             msg = message(
                 "a scenario must be a mapping with at least a name",
                 where=where,
-                fix="see scenarios/templates/ for examples",
+                fix="see the scenarios/*.yaml files of twin for examples",
             )
             raise SchemaError(msg)
         try:
@@ -338,14 +338,7 @@ class Scenario(_Strict):
     def from_yaml(cls, path: str | Path) -> Scenario:
         """Read and validate a scenario YAML file."""
         p = Path(path)
-        if not p.is_file():
-            msg = message("scenario file not found", where=p, fix="check the path")
-            raise InputError(msg)
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            msg = message(f"is not valid YAML ({exc})", where=p, fix="fix the YAML syntax")
-            raise SchemaError(msg) from None
+        data = load_yaml(p, what="scenario file")
         sc = cls.from_dict(data, where=str(p))
         sc._source = p.resolve()
         return sc
