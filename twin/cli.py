@@ -54,6 +54,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from twin.store.export import export_gpkg
+    from twin.store.twinstore import open_twin
+
+    for path in export_gpkg(open_twin(args.dir), args.out):
+        print(path)
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from twin.build import build
 
@@ -164,6 +173,11 @@ def make_parser() -> argparse.ArgumentParser:
     i.add_argument("dir", help="twin directory")
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=_cmd_info)
+
+    ex = sub.add_parser("export", help="export a twin to GeoPackage (+ GeoTIFF grids)")
+    ex.add_argument("dir", help="twin directory")
+    ex.add_argument("--out", required=True, help="output .gpkg file")
+    ex.set_defaults(func=_cmd_export)
 
     d = sub.add_parser("demo", help="build (and serve) the demo twin of central Helsinki")
     d.add_argument("--out", default="data/demo", help="output directory [data/demo]")

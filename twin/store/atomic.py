@@ -43,7 +43,8 @@ def atomic_write(path: str | Path, writer: Callable[[Path], object]) -> None:
     """Call ``writer(tmp_path)`` then rename the result over ``path`` atomically."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    # keep the suffix: some writers (GDAL) choose or check the format by extension
+    tmp = target.with_name(f".{target.stem}.tmp-{uuid.uuid4().hex[:8]}{target.suffix}")
     try:
         writer(tmp)
         with open(tmp, "rb+") as f:
