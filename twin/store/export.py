@@ -4,11 +4,13 @@ GeoTIFF per grid variable. For QGIS versions without GeoParquet, and for sharing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import xarray as xr
 
 from twin.model.twin import Twin
 from twin.store.atomic import atomic_write
@@ -22,6 +24,13 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[c] = out[c].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool))
                                 else str(v))
     return out
+
+
+def _raster_writer(da: xr.DataArray) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        da.rio.to_raster(tmp, driver="GTiff", compress="deflate")
+
+    return write
 
 
 def export_gpkg(twin: Twin, out: str | PathLike[str]) -> list[Path]:
@@ -67,7 +76,6 @@ def export_gpkg(twin: Twin, out: str | PathLike[str]) -> list[Path]:
             if not pd.api.types.is_numeric_dtype(da.dtype) or set(da.dims) != {"y", "x"}:
                 continue
             tif = target.with_name(f"{target.stem}_{name}_{var}.tif")
-            atomic_write(tif, lambda tmp, da=da: da.rio.to_raster(tmp, driver="GTiff",
-                                                                  compress="deflate"))
+            atomic_write(tif, _raster_writer(da))
             written.append(tif)
     return written
