@@ -63,6 +63,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_html(args: argparse.Namespace) -> int:
+    from twin.viewer.offline import export_comparison
+
+    print(export_comparison(args.dir, args.run, args.out, runs_dir=args.runs, lang=args.lang))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from twin.build import build
 
@@ -178,6 +185,14 @@ def make_parser() -> argparse.ArgumentParser:
     ex.add_argument("dir", help="twin directory")
     ex.add_argument("--out", required=True, help="output .gpkg file")
     ex.set_defaults(func=_cmd_export)
+
+    hx = sub.add_parser("html", help="write a self-contained offline HTML comparison of a run")
+    hx.add_argument("dir", help="twin directory")
+    hx.add_argument("--run", required=True, help="run id (directory name in the run store)")
+    hx.add_argument("--runs", default=None, help="run store [runs/ next to the twin]")
+    hx.add_argument("--out", required=True, help="output .html file")
+    hx.add_argument("--lang", choices=["fr", "en"], default="fr", help="language")
+    hx.set_defaults(func=_cmd_html)
 
     d = sub.add_parser("demo", help="build (and serve) the demo twin of central Helsinki")
     d.add_argument("--out", default="data/demo", help="output directory [data/demo]")

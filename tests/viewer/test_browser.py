@@ -190,3 +190,42 @@ def test_token_required_off_loopback(demo_dir: Path, runs: Path) -> None:
     ok = client.get("/?token=s3cret")
     assert ok.status_code == 200 and "twin_token" in ok.headers.get("Set-Cookie", "")
     assert client.get("/").status_code == 200  # the cookie now carries the token
+
+
+def test_offline_html_comparison_from_file(
+    page: object, demo_dir: Path, runs: Path, tmp_path: Path
+) -> None:
+    """The exported comparison opens from file:// with every network request refused."""
+    from twin.viewer.offline import export_comparison
+
+    rid = next(p.name for p in runs.iterdir() if p.name.startswith("closure-"))
+    out = export_comparison(demo_dir, rid, tmp_path / "comparison.html", runs_dir=runs, lang="en")
+    text = out.read_text()
+    assert "http://" not in text.split("<script>")[0] and "Mean travel time" in text
+    browser = page.context.browser  # type: ignore[attr-defined]
+    pg = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        requests: list[str] = []
+
+        def guard(route: object) -> None:
+            url = route.request.url  # type: ignore[attr-defined]
+            if url.startswith("file://"):
+                route.continue_()  # type: ignore[attr-defined]
+            else:
+                requests.append(url)
+                route.abort()  # type: ignore[attr-defined]
+
+        pg.route("**/*", guard)
+        pg.goto(out.as_uri())
+        pg.wait_for_function("document.body.dataset.rendered", timeout=60_000)
+        pg.wait_for_timeout(2000)
+        pg.screenshot(path=str(tmp_path / "offline.png"))
+        assert pg.locator("canvas").count() == 2
+        left, right = canvas_pixels(pg, 0), canvas_pixels(pg, 1)
+    finally:
+        pg.close()
+    assert requests == []
+    drawn = np.abs(right - np.array([240, 242, 245])).sum(axis=2) > 30
+    assert drawn.mean() > 0.15
+    h, w = min(left.shape[0], right.shape[0]), min(left.shape[1], right.shape[1])
+    assert (np.abs(left[:h, :w] - right[:h, :w]).sum(axis=2) > 40).mean() > 0.001

@@ -114,32 +114,55 @@ def _value_column(d: Any, diff: bool) -> str | None:
     )
 
 
-def run_layers(r: Run, diff: Any = None) -> dict[str, Any]:
-    """The result layers of a run (or of a comparison when ``diff`` is given): at most one
-    point layer, one line layer and one grid, coloured by their main value."""
-    side: dict[str, Any] = {}
+def _slots(r: Run, diff: Any = None) -> dict[str, tuple[Any, str, np.ndarray, str]]:
+    """Result layers to draw: slot (points, paths, grid) → (data, column, values, unit)."""
+    out: dict[str, tuple[Any, str, np.ndarray, str]] = {}
     src = diff.layers if diff is not None else r.outputs
     for lay in src.values():
         d = lay.data
         if lay.kind == "grid":
-            if "grid" not in side:
-                var = "trees" if "trees" in d else next(iter(d.data_vars))
-                side["grid"] = pl.grid_image(d[var], label=var, unit="", diverging=diff is not None)
+            var = "trees" if "trees" in d else next(iter(d.data_vars))
+            out.setdefault("grid", (d[var], var, d[var].to_numpy().astype(float), ""))
             continue
         col = _value_column(d, diff is not None)
         if col is None or len(d) == 0:
             continue
+        lines = bool(d.geom_type.isin(["LineString", "MultiLineString"]).all())
+        if lines and (d.geom_type == "MultiLineString").any():
+            d = d.explode(index_parts=False)
         unit = UNITS.get(col.removesuffix("_diff"), "")
-        v = d[col].to_numpy(float)
-        lines = d.geom_type.isin(["LineString", "MultiLineString"]).all()
-        if lines and "paths" not in side:
-            g = d.explode(index_parts=False) if (d.geom_type == "MultiLineString").any() else d
-            side["paths"] = pl.paths(
-                g, g[col].to_numpy(float), label=col, unit=unit, diverging=diff is not None, width=6
-            )
-        elif not lines and "points" not in side:
+        out.setdefault("paths" if lines else "points", (d, col, d[col].to_numpy(float), unit))
+    return out
+
+
+def shared_ranges(*runs: Run) -> dict[str, tuple[float, float]]:
+    """Common colour ranges of each result slot over several runs (side-by-side views)."""
+    acc: dict[str, list[float]] = {}
+    for r in runs:
+        for slot, (_, _, v, _) in _slots(r).items():
+            ok = v[np.isfinite(v)]
+            if len(ok):
+                acc.setdefault(slot, []).extend([float(ok.min()), float(ok.max())])
+    return {k: (min(v), max(v)) for k, v in acc.items()}
+
+
+def run_layers(
+    r: Run, diff: Any = None, ranges: dict[str, tuple[float, float]] | None = None
+) -> dict[str, Any]:
+    """The result layers of a run (or of a comparison when ``diff`` is given): at most one
+    point layer, one line layer and one grid, coloured by their main value (on ``ranges``
+    when given, so that two views share one scale)."""
+    side: dict[str, Any] = {}
+    div = diff is not None
+    for slot, (d, col, v, unit) in _slots(r, diff).items():
+        rng = (ranges or {}).get(slot)
+        if slot == "grid":
+            side["grid"] = pl.grid_image(d, label=col, unit=unit, diverging=div, vrange=rng)
+        elif slot == "paths":
+            side["paths"] = pl.paths(d, v, label=col, unit=unit, diverging=div, width=6, vrange=rng)
+        else:
             side["points"] = pl.points(
-                d, v, label=col, unit=unit, diverging=diff is not None, radius=6
+                d, v, label=col, unit=unit, diverging=div, radius=6, vrange=rng
             )
     return side
 
@@ -287,6 +310,7 @@ def create_app(
                             ),
                             html.Div(id="legend", className="legend"),
                             html.A(id="notice", target="_blank", className="notice"),
+                            html.A(id="export", className="notice"),
                         ]
                     ),
                     html.Main(
@@ -341,6 +365,8 @@ def create_app(
         Output("notice", "href"),
         Output("notice", "children"),
         Output("map-right", "style"),
+        Output("export", "href"),
+        Output("export", "children"),
         Input("run", "value"),
         Input("mode", "value"),
         Input("layers", "value"),
@@ -357,6 +383,8 @@ def create_app(
                 None,
                 "",
                 {"display": "none"},
+                None,
+                "",
             )
         r = cat.run(run_id)
         parent = parent_of(cat, r)
@@ -366,8 +394,9 @@ def create_app(
         else:
             data["left"] = run_layers(r)
         if mode == "side" and parent is not None:
-            data["right"] = run_layers(parent)
-            data["left"], data["right"] = data["right"], data["left"]
+            ranges = shared_ranges(parent, r)
+            data["left"] = run_layers(parent, ranges=ranges)
+            data["right"] = run_layers(r, ranges=ranges)
         legends = legend_items(base, data, lg)
         href = f"/notice/{run_id}/{lg}"
         style = {} if "right" in data else {"display": "none"}
@@ -379,6 +408,8 @@ def create_app(
             href,
             tr(lg, "notice"),
             style,
+            f"/export/{run_id}/{lg}",
+            tr(lg, "export.html"),
         )
 
     app.clientside_callback(
@@ -388,6 +419,20 @@ def create_app(
         Input("scenario", "data"),
         State("map-left", "id"),
     )
+
+    @app.server.route("/export/<run_id>/<lg>")
+    def offline(run_id: str, lg: str) -> Any:
+        from flask import Response, abort
+
+        from twin.viewer.offline import comparison_html
+
+        if run_id not in cat.runs or lg not in ("fr", "en"):
+            abort(404)
+        return Response(
+            comparison_html(cat, run_id, lg),
+            mimetype="text/html",
+            headers={"Content-Disposition": f'attachment; filename="twin-{run_id}.html"'},
+        )
 
     @app.server.route("/notice/<run_id>/<lg>")
     def notice(run_id: str, lg: str) -> Any:

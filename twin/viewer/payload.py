@@ -51,8 +51,8 @@ def colours(
         m = float(np.nanmax(np.abs(v[ok]))) if ok.any() else 1.0
         lo, hi = -(m or 1.0), (m or 1.0)
     else:
-        lo = float(np.nanmin(v[ok])) if vmin is None and ok.any() else (vmin or 0.0)
-        hi = float(np.nanmax(v[ok])) if vmax is None and ok.any() else (vmax or 1.0)
+        lo = vmin if vmin is not None else (float(np.nanmin(v[ok])) if ok.any() else 0.0)
+        hi = vmax if vmax is not None else (float(np.nanmax(v[ok])) if ok.any() else 1.0)
         if hi <= lo:
             hi = lo + 1.0
     t = np.clip((np.where(ok, v, lo) - lo) / (hi - lo), 0, 1) * (len(ramp) - 1)
@@ -112,6 +112,7 @@ def paths(
     unit: str,
     diverging: bool = False,
     width: float = 3.0,
+    vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Lines as binary deck.gl paths."""
     g = _lonlat(gdf)
@@ -120,7 +121,8 @@ def paths(
     counts = np.bincount(idx, minlength=len(lines))
     starts = np.zeros(len(lines), dtype=np.uint32)
     starts[1:] = np.cumsum(counts)[:-1]
-    rgba, legend = colours(values, diverging=diverging)
+    lo, hi = vrange if vrange is not None else (None, None)
+    rgba, legend = colours(values, diverging=diverging, vmin=lo, vmax=hi)
     return {
         "length": len(lines),
         "startIndices": b64(starts),
@@ -141,12 +143,14 @@ def points(
     unit: str,
     diverging: bool = False,
     radius: float = 4.0,
+    vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Points as binary deck.gl scatter data."""
     g = _lonlat(gdf)
     pts = g.geometry.representative_point() if not (g.geom_type == "Point").all() else g.geometry
     xy = shapely.get_coordinates(pts.to_numpy()).astype(np.float32)
-    rgba, legend = colours(values, diverging=diverging)
+    lo, hi = vrange if vrange is not None else (None, None)
+    rgba, legend = colours(values, diverging=diverging, vmin=lo, vmax=hi)
     return {
         "length": len(xy),
         "positions": b64(xy),
@@ -159,11 +163,17 @@ def points(
 
 
 def grid_image(
-    da: xr.DataArray, *, label: str, unit: str, diverging: bool = False
+    da: xr.DataArray,
+    *,
+    label: str,
+    unit: str,
+    diverging: bool = False,
+    vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """A grid variable as an RGBA image with its WGS 84 bounds (deck.gl BitmapLayer)."""
     v = da.to_numpy().astype(float)
-    rgba, legend = colours(v.ravel(), diverging=diverging, alpha=170)
+    lo, hi = vrange if vrange is not None else (None, None)
+    rgba, legend = colours(v.ravel(), diverging=diverging, alpha=170, vmin=lo, vmax=hi)
     rgba = rgba.reshape(v.shape[0], v.shape[1], 4)
     if diverging:
         rgba[..., 3] = np.where(np.abs(v) > 1e-6, 200, 0).astype(np.uint8)
