@@ -151,8 +151,38 @@
     }
   }
 
+  /* One PNG of what is on screen: every map canvas side by side. */
+  function snapshot() {
+    const canvases = Array.from(document.querySelectorAll(".map canvas"))
+      .filter(function (c) { return c.offsetParent !== null; });
+    if (!canvases.length) return "";
+    const w = canvases.reduce(function (s, c) { return s + c.width; }, 0);
+    const h = Math.max.apply(null, canvases.map(function (c) { return c.height; }));
+    const out = document.createElement("canvas");
+    out.width = w; out.height = h;
+    const ctx = out.getContext("2d");
+    let x = 0;
+    canvases.forEach(function (c) { ctx.drawImage(c, x, 0); x += c.width; });
+    const a = document.createElement("a");
+    a.href = out.toDataURL("image/png");
+    a.download = "twin-" + (document.body.dataset.rendered || "view").replace(/[^A-Za-z0-9_-]/g, "_") + ".png";
+    document.body.appendChild(a); a.click(); a.remove();
+    return a.download;
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     twin: {
+      png: function () { return snapshot(); },
+      present: function () {
+        const on = document.body.classList.toggle("presenting");
+        if (on && document.documentElement.requestFullscreen) {
+          document.documentElement.requestFullscreen().catch(function () {});
+        } else if (!on && document.fullscreenElement) {
+          document.exitFullscreen().catch(function () {});
+        }
+        setTimeout(function () { window.dispatchEvent(new Event("resize")); }, 50);
+        return on ? "on" : "off";
+      },
       render: function (base, scenario) {
         if (!base || typeof deck === "undefined") return "";
         const s = scenario || {};

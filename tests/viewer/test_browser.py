@@ -229,3 +229,25 @@ def test_offline_html_comparison_from_file(
     assert drawn.mean() > 0.15
     h, w = min(left.shape[0], right.shape[0]), min(left.shape[1], right.shape[1])
     assert (np.abs(left[:h, :w] - right[:h, :w]).sum(axis=2) > 40).mean() > 0.001
+
+
+def test_png_snapshot_and_presentation_mode(page: object, tmp_path: Path) -> None:
+    from PIL import Image
+
+    select(page, "trees", "Scenario")
+    with page.expect_download() as dl:  # type: ignore[attr-defined]
+        page.click("#png")  # type: ignore[attr-defined]
+    path = tmp_path / "snapshot.png"
+    dl.value.save_as(path)
+    img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    assert img.shape[0] > 300 and (np.abs(img - [240, 242, 245]).sum(axis=2) > 30).mean() > 0.15
+    before = page.evaluate("document.body.dataset.rendered")  # type: ignore[attr-defined]
+    page.click("#present")  # type: ignore[attr-defined]
+    page.wait_for_function("document.body.classList.contains('presenting')")  # type: ignore[attr-defined]
+    assert not page.locator("aside").is_visible()  # type: ignore[attr-defined]
+    page.click("#next")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        f"document.body.dataset.rendered !== {before!r}"
+    )
+    page.click("#present")  # type: ignore[attr-defined]
+    page.wait_for_function("!document.body.classList.contains('presenting')")  # type: ignore[attr-defined]

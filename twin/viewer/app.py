@@ -286,6 +286,15 @@ def create_app(
             html.Header(
                 children=[
                     html.H1(id="title"),
+                    html.Div(
+                        className="tools",
+                        children=[
+                            html.Button("◀", id="prev", title="previous comparison"),
+                            html.Button("▶", id="next", title="next comparison"),
+                            html.Button(id="present"),
+                            html.Button("PNG", id="png"),
+                        ],
+                    ),
                     dcc.RadioItems(
                         id="lang",
                         options=[{"label": "FR", "value": "fr"}, {"label": "EN", "value": "en"}],
@@ -325,6 +334,8 @@ def create_app(
                             html.Div(id="kpis", className="kpis"),
                             dcc.Graph(id="chart", config={"displayModeBar": False}),
                             html.Div(id="rendered", style={"display": "none"}),
+                            html.Div(id="png-done", style={"display": "none"}),
+                            html.Div(id="present-done", style={"display": "none"}),
                         ]
                     ),
                 ],
@@ -411,6 +422,40 @@ def create_app(
             f"/export/{run_id}/{lg}",
             tr(lg, "export.html"),
         )
+
+    @app.callback(
+        Output("run", "value"),
+        Input("prev", "n_clicks"),
+        Input("next", "n_clicks"),
+        State("run", "value"),
+        prevent_initial_call=True,
+    )
+    def step(_p: int | None, _n: int | None, current: str | None) -> str | None:
+        """Step through the comparisons (every run but the baselines), in order."""
+        ids = [o["value"] for o in options if not o["value"].startswith("baseline")]
+        ids = ids or [o["value"] for o in options]
+        if not ids:
+            return current
+        k = ids.index(current) if current in ids else -1
+        delta = -1 if dash.ctx.triggered_id == "prev" else 1
+        return ids[(k + delta) % len(ids)]
+
+    @app.callback(Output("present", "children"), Input("lang", "value"))
+    def present_label(lg: str) -> str:
+        return tr(lg, "present")
+
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="twin", function_name="png"),
+        Output("png-done", "children"),
+        Input("png", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="twin", function_name="present"),
+        Output("present-done", "children"),
+        Input("present", "n_clicks"),
+        prevent_initial_call=True,
+    )
 
     app.clientside_callback(
         dash.ClientsideFunction(namespace="twin", function_name="render"),

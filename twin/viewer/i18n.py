@@ -18,6 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "layer.results": {"fr": "Résultats", "en": "Results"},
     "layer.grid": {"fr": "Grille", "en": "Grid"},
     "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
+    "present": {"fr": "Présentation", "en": "Present"},
     "export.html": {"fr": "Comparaison hors ligne (HTML)", "en": "Offline comparison (HTML)"},
     "chart.title": {
         "fr": "Variation par rapport au parent (%)",
