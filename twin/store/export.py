@@ -21,8 +21,9 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = gdf.reset_index()
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: v if v is None or isinstance(v, (str, int, float, bool))
-                                else str(v))
+            out[c] = out[c].map(
+                lambda v: v if v is None or isinstance(v, (str, int, float, bool)) else str(v)
+            )
     return out
 
 

@@ -1,0 +1,667 @@
+"""Static user-equilibrium traffic assignment (Frank–Wolfe family) on a link table.
+
+Each link costs ``t(v) = a + b·vᵖ`` at flow ``v``: by default the BPR function
+``t0·(1 + α·(v/c)^β)`` (``a = t0``, ``b = t0·α/c^β``, ``p = β``), or, on links where the
+columns ``cost_a``, ``cost_b``, ``cost_p`` are all given, that polynomial directly (this
+covers textbook networks such as Braess's, whose costs ``10·v`` or ``50 + v`` are not BPR).
+
+The user equilibrium minimises the Beckmann objective ``Σ ∫₀^v t(u) du``. Each iteration
+loads the demand all-or-nothing on the shortest paths at current costs (``y``), builds a
+search direction — ``y`` (Frank–Wolfe), a conjugate of ``y`` and the previous direction
+(CFW) or of ``y`` and the two previous directions (bi-conjugate, BFW) — and takes the step
+minimising the objective along it. The relative gap
+
+    rgap = (Σ t(x)·x − Σ_od trips·shortest cost) / Σ t(x)·x
+
+is measured before each step with the costs of the current flows; the run stops when it is
+at most ``rgap``.
+
+References
+----------
+Beckmann, M., McGuire, C. B., Winsten, C. B. (1956). *Studies in the Economics of
+Transportation*. Yale University Press.
+
+Mitradjieva, M., Lindberg, P. O. (2013). The stiff is moving — conjugate direction
+Frank–Wolfe methods with applications to traffic assignment. *Transportation Science* 47(2),
+280–293.
+
+Braess, D. (1968). Über ein Paradoxon aus der Verkehrsplanung. *Unternehmensforschung* 12,
+258–268.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+import pandas as pd
+
+from twin.errors import InputError, message
+from twin.kernels.traffic import (
+    aon,
+    beckmann,
+    line_search,
+    link_cost,
+    link_cost_derivative,
+    sp_tree,
+)
+
+ALGORITHMS = ("fw", "cfw", "bfw")
+#: Largest conjugate weight (a weight of 1 would repeat the previous direction).
+_CONJ_MAX = 0.99999
+_POLY = ("cost_a", "cost_b", "cost_p")
+
+
+@dataclass
+class AssignmentResult:
+    """Outcome of :func:`assign`.
+
+    Attributes
+    ----------
+    flow : pandas.Series
+        Equilibrium flow of each link [veh/h], on the links' index (0 on closed links).
+    cost : pandas.Series
+        Link travel time at those flows [time unit of ``free_flow_time``].
+    rgap : float
+        Relative gap of the returned flows [-].
+    iterations : int
+        Line-search steps taken (all-or-nothing loadings after the start).
+    tstt : float
+        Total system travel time ``Σ t(x)·x`` [veh·time unit/h].
+    objective : float
+        Beckmann objective ``Σ ∫₀^x t`` [veh·time unit/h].
+    sptt : float
+        Total shortest-path travel time at the final costs [veh·time unit/h].
+    converged : bool
+        Whether ``rgap`` reached the target.
+    gap_history : ndarray
+        Relative gap measured at each iteration.
+    disconnected : pandas.DataFrame
+        OD pairs with no path (``origin``, ``destination``, ``trips``); their trips are not
+        assigned.
+    warm_started : bool
+        Whether ``initial`` flows were used (False if none were given or they could not
+        be repaired around closed links).
+    rerouted_closed : int
+        Closed links whose initial flow was moved onto a detour before starting.
+    seconds : float
+        Wall-clock time of the solve [s].
+    algorithm : str
+        Algorithm used.
+    """
+
+    flow: pd.Series
+    cost: pd.Series
+    rgap: float
+    iterations: int
+    tstt: float
+    objective: float
+    sptt: float
+    converged: bool
+    gap_history: np.ndarray
+    disconnected: pd.DataFrame
+    warm_started: bool = False
+    rerouted_closed: int = 0
+    seconds: float = 0.0
+    algorithm: str = "bfw"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_disconnected(self) -> int:
+        """Number of OD pairs with no path."""
+        return len(self.disconnected)
+
+    @property
+    def unassigned_trips(self) -> float:
+        """Trips of the OD pairs with no path [veh/h]."""
+        return float(self.disconnected["trips"].sum())
+
+
+@dataclass
+class _Links:
+    """Link table in kernel form."""
+
+    index: pd.Index
+    node_ids: np.ndarray
+    tails: np.ndarray
+    heads: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    p: np.ndarray
+    open: np.ndarray
+    indptr: np.ndarray
+    csr_heads: np.ndarray
+    csr_link: np.ndarray
+    barred: np.ndarray
+
+
+@dataclass
+class _Demand:
+    origins: np.ndarray
+    od_ptr: np.ndarray
+    od_dest: np.ndarray
+    od_trips: np.ndarray
+    order: np.ndarray  # OD row of each pair in kernel order
+
+
+def _ids(values: pd.Index | pd.Series, limit: int = 5) -> list[object]:
+    return [v.item() if hasattr(v, "item") else v for v in list(values)[:limit]]
+
+
+def _bad(mask: pd.Series, what: str, field_: str, fix: str) -> None:
+    if mask.any():
+        bad = _ids(mask.index[mask.to_numpy()])
+        msg = message(
+            f"{int(mask.sum())} links {what} (links {bad})",
+            where=f"links, field {field_}",
+            fix=fix,
+        )
+        raise InputError(msg)
+
+
+def _numeric(links: pd.DataFrame, col: str, rows: pd.Series) -> pd.Series:
+    try:
+        s = pd.to_numeric(links[col], errors="raise").astype(float)
+    except (TypeError, ValueError):
+        msg = message(
+            f"column '{col}' is not numeric",
+            where=f"links, field {col}",
+            fix=f"give a number in '{col}' on every link",
+        )
+        raise InputError(msg) from None
+    _bad(rows & s.isna(), f"have no '{col}'", col, f"fill '{col}' or mark the link closed=True")
+    return s
+
+
+def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _Links:
+    """Validate a link table and convert it to kernel arrays.
+
+    Raises
+    ------
+    InputError
+        Naming the offending links, field and fix.
+    """
+    if not isinstance(links, pd.DataFrame):
+        msg = message(
+            f"links must be a DataFrame, not {type(links).__name__}",
+            where="links",
+            fix="pass a DataFrame with a_node, b_node, capacity, free_flow_time",
+        )
+        raise InputError(msg)
+    if not links.index.is_unique:
+        dup = _ids(links.index[links.index.duplicated()].unique())
+        msg = message(
+            f"link ids are not unique (e.g. {dup})",
+            where="links index",
+            fix="give each link its own id (e.g. links.reset_index(drop=True))",
+        )
+        raise InputError(msg)
+    if len(links) == 0:
+        msg = message("the link table is empty", where="links", fix="pass at least one link")
+        raise InputError(msg)
+    for col in ("a_node", "b_node"):
+        if col not in links.columns:
+            msg = message(
+                f"links have no '{col}' column",
+                where="links",
+                fix="give the tail (a_node) and head (b_node) node id of every link",
+            )
+            raise InputError(msg)
+        _bad(links[col].isna(), f"have no {col}", col, "give every link both end node ids")
+    closed = (
+        links["closed"].fillna(False).astype(bool)
+        if "closed" in links.columns
+        else pd.Series(False, index=links.index)
+    )
+    is_open = ~closed
+    poly = pd.Series(False, index=links.index)
+    if any(c in links.columns for c in _POLY):
+        missing = [c for c in _POLY if c not in links.columns]
+        if missing:
+            msg = message(
+                f"polynomial costs need columns {list(_POLY)}, missing {missing}",
+                where="links",
+                fix="give cost_a, cost_b and cost_p, or none of them",
+            )
+            raise InputError(msg)
+        poly = links[list(_POLY)].notna().all(axis=1)
+    bpr = is_open & ~poly
+    n = len(links)
+    a = np.zeros(n)
+    b = np.zeros(n)
+    p = np.ones(n)
+    if bpr.any():
+        for col in ("capacity", "free_flow_time"):
+            if col not in links.columns:
+                msg = message(
+                    f"links have no '{col}' column",
+                    where="links",
+                    fix=f"add '{col}' (BPR cost), or cost_a/cost_b/cost_p on every link",
+                )
+                raise InputError(msg)
+        cap = _numeric(links, "capacity", bpr)
+        t0 = _numeric(links, "free_flow_time", bpr)
+        _bad(
+            bpr & (cap <= 0),
+            "have a zero or negative capacity",
+            "capacity",
+            "give a positive capacity [veh/h], or mark the link closed=True",
+        )
+        _bad(
+            bpr & (t0 <= 0),
+            "have a zero or negative free-flow time",
+            "free_flow_time",
+            "give a positive free-flow time (e.g. length / speed limit)",
+        )
+        alpha = (
+            _numeric(links, "alpha", bpr).fillna(0.15)
+            if "alpha" in links
+            else pd.Series(0.15, index=links.index)
+        )
+        beta = (
+            _numeric(links, "beta", bpr).fillna(4.0)
+            if "beta" in links
+            else pd.Series(4.0, index=links.index)
+        )
+        _bad(bpr & (alpha < 0), "have a negative alpha", "alpha", "use alpha ≥ 0 (default 0.15)")
+        _bad(bpr & (beta < 0), "have a negative beta", "beta", "use beta ≥ 0 (default 4)")
+        m = bpr.to_numpy()
+        a[m] = t0[m]
+        b[m] = t0[m] * alpha[m] / cap[m] ** beta[m]
+        p[m] = beta[m]
+    if poly.any():
+        pa, pb, pp = (_numeric(links, c, poly & is_open) for c in _POLY)
+        for col, s in zip(_POLY, (pa, pb, pp), strict=True):
+            _bad(poly & is_open & (s < 0), f"have a negative {col}", col, f"use {col} ≥ 0")
+        _bad(
+            poly & is_open & (pa == 0) & (pb == 0),
+            "cost nothing at any flow",
+            "cost_a, cost_b",
+            "give a positive cost_a or cost_b",
+        )
+        m = poly.to_numpy()
+        a[m], b[m], p[m] = pa[m], pb[m], pp[m]
+    node_ids = pd.Index(pd.unique(pd.concat([links["a_node"], links["b_node"]], ignore_index=True)))
+    tails = node_ids.get_indexer(links["a_node"]).astype(np.int64)
+    heads = node_ids.get_indexer(links["b_node"]).astype(np.int64)
+    opn = is_open.to_numpy()
+    pos = np.flatnonzero(opn)
+    order = pos[np.argsort(tails[pos], kind="stable")]
+    indptr = np.zeros(len(node_ids) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tails[pos], minlength=len(node_ids)), out=indptr[1:])
+    barred = np.zeros(len(node_ids), dtype=np.bool_)
+    if first_thru_node is not None:
+        try:
+            barred = np.asarray(pd.to_numeric(pd.Series(node_ids)) < first_thru_node)
+        except (TypeError, ValueError):
+            msg = message(
+                "first_thru_node needs numeric node ids",
+                where="links, a_node/b_node",
+                fix="number the nodes, or pass first_thru_node=None",
+            )
+            raise InputError(msg) from None
+    return _Links(
+        index=links.index,
+        node_ids=node_ids.to_numpy(),
+        tails=tails,
+        heads=heads,
+        a=a,
+        b=b,
+        p=p,
+        open=opn,
+        indptr=indptr,
+        csr_heads=heads[order],
+        csr_link=order.astype(np.int64),
+        barred=barred,
+    )
+
+
+def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
+    """Demand as a table ``origin, destination, trips`` (pairs summed, zeros and o = d dropped).
+
+    Parameters
+    ----------
+    demand : DataFrame
+        Either a table with columns ``origin``, ``destination``, ``trips`` [veh/h] (node ids),
+        or a square matrix whose index (origins) and columns (destinations) are node ids.
+
+    Raises
+    ------
+    InputError
+        On other shapes, missing, negative or non-numeric trips.
+    """
+    if not isinstance(demand, pd.DataFrame):
+        msg = message(
+            f"demand must be a DataFrame, not {type(demand).__name__}",
+            where="demand",
+            fix="pass a table (origin, destination, trips) or a DataFrame matrix "
+            "whose index and columns are the zone node ids",
+        )
+        raise InputError(msg)
+    if {"origin", "destination", "trips"} <= set(demand.columns):
+        od = demand[["origin", "destination", "trips"]].copy()
+    elif demand.shape[0] == demand.shape[1] and set(demand.index) == set(demand.columns):
+        od = demand.rename_axis(index="origin", columns="destination").stack().rename("trips")
+        od = od.reset_index()
+    else:
+        msg = message(
+            "demand is neither an OD table nor a square matrix",
+            where="demand",
+            fix="give columns origin, destination, trips, or a square DataFrame with "
+            "the same zone ids as index and columns",
+        )
+        raise InputError(msg)
+    trips = pd.to_numeric(od["trips"], errors="coerce")
+    for mask, what, fix in (
+        (trips.isna(), "missing or non-numeric trips", "give a number of trips on every row"),
+        (trips < 0, "negative trips", "trips must be ≥ 0 [veh/h]"),
+        (~np.isfinite(trips.fillna(0)), "infinite trips", "give finite trips"),
+    ):
+        if mask.any():
+            rows = _ids(od.index[mask.to_numpy()])
+            msg = message(
+                f"{int(mask.sum())} OD rows have {what} (rows {rows})",
+                where="demand, field trips",
+                fix=fix,
+            )
+            raise InputError(msg)
+    od["trips"] = trips.astype(float)
+    od = od[(od["trips"] > 0) & (od["origin"] != od["destination"])]
+    return od.groupby(["origin", "destination"], as_index=False, sort=True)["trips"].sum()
+
+
+def _demand_arrays(od: pd.DataFrame, net: _Links) -> _Demand:
+    idx = pd.Index(net.node_ids)
+    o = idx.get_indexer(od["origin"])
+    d = idx.get_indexer(od["destination"])
+    for col, pos in (("origin", o), ("destination", d)):
+        if (pos < 0).any():
+            bad = _ids(pd.unique(od[col].to_numpy()[pos < 0]))
+            msg = message(
+                f"{int((pos < 0).sum())} OD pairs have an unknown {col} (node ids {bad})",
+                where=f"demand, field {col}",
+                fix="use node ids that are an a_node or b_node of the links",
+            )
+            raise InputError(msg)
+    order = np.argsort(o, kind="stable")
+    o, d, t = o[order], d[order], od["trips"].to_numpy(float)[order]
+    origins, counts = np.unique(o, return_counts=True)
+    od_ptr = np.zeros(len(origins) + 1, dtype=np.int64)
+    np.cumsum(counts, out=od_ptr[1:])
+    return _Demand(origins.astype(np.int64), od_ptr, d.astype(np.int64), t, order)
+
+
+def node_balance(links: pd.DataFrame, flow: pd.Series, demand: pd.DataFrame) -> pd.Series:
+    """Flow conservation residual of each node [veh/h]: out − in − (produced − attracted).
+
+    Zero everywhere for a feasible assignment of ``demand`` (an OD table of connected pairs).
+    """
+    out = flow.groupby(links["a_node"]).sum()
+    inn = flow.groupby(links["b_node"]).sum()
+    prod = demand.groupby("origin")["trips"].sum()
+    attr = demand.groupby("destination")["trips"].sum()
+    nodes = out.index.union(inn.index).union(prod.index).union(attr.index)
+
+    def r(s: pd.Series) -> pd.Series:
+        return s.reindex(nodes, fill_value=0.0)
+
+    return r(out) - r(inn) - r(prod) + r(attr)
+
+
+def _repair(x: np.ndarray, net: _Links, cost: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """Move initial flow off closed links onto the shortest open detour (None: no detour)."""
+    n = len(net.node_ids)
+    dist = np.empty(n)
+    pred = np.empty(n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    hk = np.empty(len(net.csr_heads) + 1)
+    hv = np.empty(len(net.csr_heads) + 1, dtype=np.int64)
+    x = x.copy()
+    moved = 0
+    for e in np.flatnonzero(~net.open & (x > 0)):
+        src, dst = int(net.tails[e]), int(net.heads[e])
+        sp_tree(
+            net.indptr,
+            net.csr_heads,
+            net.csr_link,
+            cost,
+            net.barred,
+            src,
+            dist,
+            pred,
+            order,
+            hk,
+            hv,
+        )
+        if not np.isfinite(dist[dst]):
+            return None
+        node = dst
+        while node != src:
+            k = pred[node]
+            x[k] += x[e]
+            node = int(net.tails[k])
+        x[e] = 0.0
+        moved += 1
+    return x, moved
+
+
+def assign(
+    links: pd.DataFrame,
+    demand: pd.DataFrame,
+    *,
+    rgap: float = 1e-4,
+    max_iter: int = 1000,
+    algorithm: str = "bfw",
+    first_thru_node: int | None = None,
+    initial: pd.Series | None = None,
+) -> AssignmentResult:
+    """Static user-equilibrium assignment of an OD demand on a road network.
+
+    Parameters
+    ----------
+    links : DataFrame
+        One row per directed link, indexed by link id: ``a_node``, ``b_node`` (node ids),
+        ``capacity`` [veh/h], ``free_flow_time`` [any time unit], optional ``alpha``
+        (default 0.15) and ``beta`` (default 4) of the BPR cost; optional ``cost_a``,
+        ``cost_b``, ``cost_p``: where all three are given, the link costs
+        ``cost_a + cost_b·vᵖ`` instead; optional ``closed`` (bool): closed links carry nothing.
+    demand : DataFrame
+        OD table ``origin``, ``destination``, ``trips`` [veh/h] or a square matrix indexed
+        by node ids on both axes.
+    rgap : float
+        Target relative gap [-].
+    max_iter : int
+        Maximum number of iterations.
+    algorithm : {"bfw", "cfw", "fw"}
+        Bi-conjugate, conjugate or plain Frank–Wolfe.
+    first_thru_node : int, optional
+        Nodes with a (numeric) id below it are zones: paths may start or end there but not
+        pass through (the TNTP benchmark convention).
+    initial : Series, optional
+        Link flows [veh/h] on the links' index to start from, typically the equilibrium
+        before a change (closure, capacity). It must carry the same demand; flow on links
+        now closed is first moved onto the shortest detour at the initial costs.
+
+    Returns
+    -------
+    AssignmentResult
+
+    Raises
+    ------
+    InputError
+        Bad links, demand or options, naming the links, rows or ids and the fix.
+    """
+    start = time.perf_counter()
+    if algorithm not in ALGORITHMS:
+        msg = message(
+            f"unknown algorithm '{algorithm}'",
+            where="assign(algorithm=...)",
+            fix=f"use one of {list(ALGORITHMS)}",
+        )
+        raise InputError(msg)
+    if not (rgap >= 0 and np.isfinite(rgap)) or max_iter < 0:
+        msg = message(
+            f"rgap={rgap}, max_iter={max_iter}",
+            where="assign options",
+            fix="use rgap ≥ 0 and max_iter ≥ 0",
+        )
+        raise InputError(msg)
+    net = prepare_links(links, first_thru_node)
+    od = parse_demand(demand)
+    dem = _demand_arrays(od, net)
+    m = len(net.index)
+    od_cost = np.empty(len(dem.od_trips))
+    blocks = 4 * numba.get_num_threads()
+
+    def load(cost: np.ndarray) -> tuple[np.ndarray, float]:
+        y = aon(
+            net.indptr,
+            net.csr_heads,
+            net.csr_link,
+            net.tails,
+            cost,
+            net.barred,
+            dem.origins,
+            dem.od_ptr,
+            dem.od_dest,
+            dem.od_trips,
+            od_cost,
+            blocks,
+        )
+        ok = np.isfinite(od_cost)
+        return y, float(dem.od_trips[ok] @ od_cost[ok])
+
+    notes: list[str] = []
+    warm = False
+    moved = 0
+    x = np.zeros(m)
+    y, _ = load(link_cost(x, net.a, net.b, net.p))
+    connected = np.empty(len(od), dtype=bool)
+    connected[dem.order] = np.isfinite(od_cost)
+    disconnected = od[~connected].reset_index(drop=True)
+    if initial is not None:
+        x0 = _initial(initial, net)
+        fixed = _repair(x0, net, link_cost(x0, net.a, net.b, net.p))
+        if fixed is None:
+            notes.append("initial flows could not be moved off closed links: cold start")
+        else:
+            x, moved = fixed
+            warm = True
+            bal = node_balance(
+                pd.DataFrame(
+                    {"a_node": net.node_ids[net.tails], "b_node": net.node_ids[net.heads]}
+                ),
+                pd.Series(x),
+                od[connected],
+            )
+            if bal.abs().max() > 1e-6 * max(1.0, float(od["trips"].sum())):
+                worst = bal.abs().sort_values(ascending=False).index[:5].tolist()
+                msg = message(
+                    "initial flows do not carry this demand (flow is not conserved at "
+                    f"nodes {worst})",
+                    where="assign(initial=...)",
+                    fix="start from flows assigned with the same demand, or omit initial",
+                )
+                raise InputError(msg)
+    if not warm:
+        x = y
+    history: list[float] = []
+    s_prev = s_prev2 = None
+    tau = 1.0
+    mode = "fw"
+    it = 0
+    gap = np.inf
+    sptt = 0.0
+    while True:
+        t = link_cost(x, net.a, net.b, net.p)
+        y, sptt = load(t)
+        tstt = float(t @ x)
+        gap = (tstt - sptt) / tstt if tstt > 0 else 0.0
+        history.append(gap)
+        if gap <= rgap or it >= max_iter:
+            break
+        s = y
+        if mode == "cfw" and s_prev is not None:
+            h = link_cost_derivative(x, net.b, net.p)
+            u = s_prev - x
+            den = float(np.sum(h * u * (y - s_prev)))
+            ac = float(np.sum(h * u * (y - x))) / den if den != 0 else 0.0
+            ac = min(max(ac, 0.0), _CONJ_MAX)
+            s = ac * s_prev + (1 - ac) * y
+        elif mode == "bfw" and s_prev is not None and s_prev2 is not None:
+            h = link_cost_derivative(x, net.b, net.p)
+            xx = tau * s_prev + (1 - tau) * s_prev2 - x
+            yy = y - x
+            zz = s_prev - x
+            ww = s_prev2 - s_prev
+            mden = float(np.sum(h * xx * ww))
+            mu = max(0.0, -float(np.sum(h * xx * yy)) / mden) if mden != 0 else 0.0
+            nden = float(np.sum(h * zz * zz))
+            nu = (
+                max(0.0, -float(np.sum(h * zz * yy)) / nden + mu * tau / (1 - tau))
+                if nden != 0
+                else 0.0
+            )
+            b0 = 1.0 / (1.0 + mu + nu)
+            s = b0 * y + nu * b0 * s_prev + mu * b0 * s_prev2
+        if s is not y and float(t @ (s - x)) >= 0:  # not a descent direction: restart
+            s = y
+            mode = "fw"
+        lam = line_search(x, s, net.a, net.b, net.p, 1e-12)
+        x = np.maximum(x + lam * (s - x), 0.0)
+        it += 1
+        s_prev2, s_prev, tau = s_prev, s, lam
+        if algorithm == "fw" or lam >= 1.0 - 1e-12:  # a full step: x is the direction
+            mode, s_prev, s_prev2 = "fw", None, None
+        elif mode == "fw":
+            mode = "cfw"
+        elif mode == "cfw" and algorithm == "bfw":
+            mode = "bfw"
+    t = link_cost(x, net.a, net.b, net.p)
+    x_s = pd.Series(x, index=net.index, name="flow")
+    return AssignmentResult(
+        flow=x_s,
+        cost=pd.Series(t, index=net.index, name="cost"),
+        rgap=float(gap),
+        iterations=it,
+        tstt=float(t @ x),
+        objective=float(beckmann(x, net.a, net.b, net.p)),
+        sptt=sptt,
+        converged=bool(gap <= rgap),
+        gap_history=np.asarray(history),
+        disconnected=disconnected,
+        warm_started=warm,
+        rerouted_closed=moved,
+        seconds=time.perf_counter() - start,
+        algorithm=algorithm,
+        notes=notes,
+    )
+
+
+def _initial(initial: pd.Series, net: _Links) -> np.ndarray:
+    if not isinstance(initial, pd.Series):
+        msg = message(
+            f"initial must be a Series, not {type(initial).__name__}",
+            where="assign(initial=...)",
+            fix="pass result.flow of a previous assign()",
+        )
+        raise InputError(msg)
+    extra = initial.index.difference(net.index)
+    if len(extra):
+        msg = message(
+            f"initial flows on {len(extra)} links that are not in links (links {_ids(extra)})",
+            where="assign(initial=...)",
+            fix="keep closed links in the table with closed=True instead of dropping them",
+        )
+        raise InputError(msg)
+    x = initial.reindex(net.index).fillna(0.0).to_numpy(float)
+    if (x < 0).any() or not np.isfinite(x).all():
+        msg = message(
+            "initial flows are negative or not finite",
+            where="assign(initial=...)",
+            fix="pass non-negative link flows [veh/h]",
+        )
+        raise InputError(msg)
+    return x
