@@ -93,8 +93,8 @@ def first_render(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str,
 
 
 def server_switch(twin_dir: Path, runs: Path, run_prefix: str) -> float:
-    from twin.viewer.app import Catalogue, kpi_cards, kpi_chart, parent_of, run_layers
     from twin.store.twinstore import open_twin
+    from twin.viewer.app import Catalogue, kpi_cards, kpi_chart, parent_of, run_layers
 
     cat = Catalogue(twin_dir, runs, open_twin(twin_dir))
     cat.refresh()
