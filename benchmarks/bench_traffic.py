@@ -20,51 +20,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sqlite3
-import tempfile
 import time
-import zipfile
-from pathlib import Path
 
 os.environ.setdefault("AEQ_SHOW_PROGRESS", "FALSE")  # no progress bars in the timings
 
 import numpy as np
 import pandas as pd
 
-
-def sioux_falls() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Links (BPR) and OD table of AequilibraE's shipped Sioux Falls example."""
-    import aequilibrae
-    import openmatrix as omx
-
-    ref = Path(aequilibrae.__file__).parent / "reference_files" / "sioux_falls.zip"
-    with tempfile.TemporaryDirectory() as d, zipfile.ZipFile(ref) as z:
-        z.extract("project_database.sqlite", d)
-        z.extract("matrices/demand.omx", d)
-        with sqlite3.connect(f"{d}/project_database.sqlite") as con:
-            raw = pd.read_sql(
-                "select link_id, a_node, b_node, capacity_ab, free_flow_time, b, power "
-                "from links order by link_id",
-                con,
-            )
-        f = omx.open_file(f"{d}/matrices/demand.omx")
-        try:
-            m = np.array(f["matrix"])
-            zones = np.array(list(f.mapping("taz").keys()))
-        finally:
-            f.close()
-    links = pd.DataFrame(
-        {
-            "a_node": raw["a_node"].to_numpy(),
-            "b_node": raw["b_node"].to_numpy(),
-            "capacity": raw["capacity_ab"].astype(float).to_numpy(),
-            "free_flow_time": raw["free_flow_time"].astype(float).to_numpy(),
-            "alpha": raw["b"].astype(float).to_numpy(),
-            "beta": raw["power"].astype(float).to_numpy(),
-        },
-        index=pd.Index(raw["link_id"].to_numpy(), name="link_id"),
-    )
-    return links, pd.DataFrame(m, index=zones, columns=zones)
+from twin.sims.traffic.datasets import sioux_falls
 
 
 def grid(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:

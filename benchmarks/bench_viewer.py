@@ -26,8 +26,14 @@ import pandas as pd
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -47,8 +53,12 @@ def synthetic_twin(out: Path, n: int = 50_000) -> None:
     w = rng.uniform(8, 18, n)
     geoms = shapely.box(x0, y0, x0 + w, y0 + rng.uniform(8, 18, n))
     crs = utm_crs(24.94, 60.17)
-    b = gpd.GeoDataFrame({"height_m": rng.uniform(3, 60, n)}, geometry=geoms, crs=crs,
-                         index=pd.Index([f"b{k}" for k in range(n)], name="id"))
+    b = gpd.GeoDataFrame(
+        {"height_m": rng.uniform(3, 60, n)},
+        geometry=geoms,
+        crs=crs,
+        index=pd.Index([f"b{k}" for k in range(n)], name="id"),
+    )
     t = Twin("synthetic 50k buildings", crs)
     t.add(Layer("buildings", "vector", b, Provenance("synthetic", producer="benchmark")))
     t.save(out)
@@ -58,9 +68,21 @@ def first_render(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str,
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "twin.cli", "serve", str(twin_dir), "--runs",
-                             str(runs), "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "twin.cli",
+            "serve",
+            str(twin_dir),
+            "--runs",
+            str(runs),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(200):
@@ -82,8 +104,7 @@ def first_render(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str,
                 page.click("#run")
                 t1 = time.perf_counter()
                 page.click(f"text=/^{switch_to}-/")
-                page.wait_for_function(
-                    f"document.body.dataset.rendered.startsWith('{switch_to}-')")
+                page.wait_for_function(f"document.body.dataset.rendered.startsWith('{switch_to}-')")
                 out["browser_switch_s"] = time.perf_counter() - t1
             browser.close()
         return out
@@ -119,8 +140,10 @@ def main() -> None:
     from twin.build import build
     from twin.scenario.runner import run
 
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; Chromium headless, SwiftShader WebGL (software)")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; Chromium headless, SwiftShader WebGL (software)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         demo, runs = Path(tmp) / "demo", Path(tmp) / "runs"
         build(ROOT / "layers" / "demo.yaml", demo)
@@ -129,15 +152,20 @@ def main() -> None:
         synth = Path(tmp) / "synth"
         synthetic_twin(synth)
         rows = []
-        for label, tdir, switch in (("demo (Helsinki)", demo, "dimming"),
-                                    ("50,000 buildings", synth, None)):
+        for label, tdir, switch in (
+            ("demo (Helsinki)", demo, "dimming"),
+            ("50,000 buildings", synth, None),
+        ):
             size = payload_bytes(tdir)
             fr = first_render(tdir, runs if switch else Path(tmp) / "none", switch)
             srv = server_switch(tdir, runs, switch) if switch else float("nan")
-            rows.append((label, size, fr["first_render_s"], srv,
-                         fr.get("browser_switch_s", float("nan"))))
-    print(f"{'twin':<18} {'payload MB':>10} {'first render s':>14} {'switch server s':>15} "
-          f"{'switch browser s':>16}")
+            rows.append(
+                (label, size, fr["first_render_s"], srv, fr.get("browser_switch_s", float("nan")))
+            )
+    print(
+        f"{'twin':<18} {'payload MB':>10} {'first render s':>14} {'switch server s':>15} "
+        f"{'switch browser s':>16}"
+    )
     for label, size, first, srv, brw in rows:
         print(f"{label:<18} {size / 1e6:10.2f} {first:14.2f} {srv:15.3f} {brw:16.2f}")
     print("targets: first render < 3 s, scenario switch < 1 s")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import sqlite3
-import tempfile
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from twin.errors import InputError
+from twin.sims.traffic.datasets import sioux_falls
 from twin.traffic import assign, node_balance
 
 BRAESS = pd.DataFrame(
@@ -53,34 +50,7 @@ def test_braess_paradox_exact() -> None:
 
 
 def _sioux_falls() -> tuple[pd.DataFrame, pd.DataFrame]:
-    import aequilibrae
-    import openmatrix as omx
-
-    ref = Path(aequilibrae.__file__).parent / "reference_files" / "sioux_falls.zip"
-    with tempfile.TemporaryDirectory() as d, zipfile.ZipFile(ref) as z:
-        z.extract("project_database.sqlite", d)
-        z.extract("matrices/demand.omx", d)
-        with sqlite3.connect(f"{d}/project_database.sqlite") as con:
-            raw = pd.read_sql(
-                "select link_id, a_node, b_node, capacity_ab, free_flow_time, b, "
-                "power from links order by link_id",
-                con,
-            )
-        f = omx.open_file(f"{d}/matrices/demand.omx")
-        m, zones = np.array(f["matrix"]), np.array(list(f.mapping("taz").keys()))
-        f.close()
-    links = pd.DataFrame(
-        {
-            "a_node": raw["a_node"].to_numpy(),
-            "b_node": raw["b_node"].to_numpy(),
-            "capacity": raw["capacity_ab"].to_numpy(float),
-            "free_flow_time": raw["free_flow_time"].to_numpy(float),
-            "alpha": raw["b"].to_numpy(float),
-            "beta": raw["power"].to_numpy(float),
-        },
-        index=pd.Index(raw["link_id"].to_numpy(), name="link_id"),
-    )
-    return links, pd.DataFrame(m, index=zones, columns=zones)
+    return sioux_falls()
 
 
 @pytest.fixture(scope="module")
