@@ -187,3 +187,14 @@ def test_twin_model_rules() -> None:
     assert t.extent[0] == pytest.approx(770000)
     w, s, e, n = t.extent_lonlat
     assert 3.8 < w < e < 3.9 and 43.5 < s < n < 43.7
+
+
+def test_clean_stale_keeps_live_writers(tmp_path: Path) -> None:
+    from twin.store.atomic import clean_stale
+
+    dead = tmp_path / ".run-a.tmp-999999999-deadbeef"
+    live = tmp_path / f".run-b.tmp-{os.getpid()}-cafebabe"
+    dead.mkdir()
+    live.mkdir()
+    assert clean_stale(tmp_path) == 1
+    assert not dead.exists() and live.exists()

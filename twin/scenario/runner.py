@@ -42,7 +42,7 @@ from twin.model.twin import Twin
 from twin.scenario.interventions import apply_interventions
 from twin.scenario.schema import Scenario
 from twin.sims.base import Params, Simulation, get_simulation
-from twin.store.atomic import atomic_directory, sha256_file
+from twin.store.atomic import atomic_directory, clean_stale, sha256_file
 from twin.store.twinstore import (
     netcdf_safe,
     open_twin,
@@ -403,6 +403,8 @@ def run(
     store = Path(out) if out is not None else None
     if store is not None and cache and (store / run_id / "run.json").is_file():
         return Run.open(store / run_id)
+    if store is not None and store.is_dir():
+        clean_stale(store)  # leftovers of runs killed mid-write
 
     parent_run = None
     if compare_parent and p.parent_name is not None:

@@ -60,6 +60,34 @@ def _siblings(target: Path, tag: str) -> list[Path]:
     return sorted(target.parent.glob(f".{target.name}.{tag}-*"))
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(folder: str | Path) -> int:
+    """Remove temporary directories left in ``folder`` by processes that have died.
+
+    Temporary directories are named ``.<target>.tmp-<pid>-<random>``; those of live processes
+    (a concurrent writer, a Dask worker) are kept. Returns how many were removed.
+    """
+    removed = 0
+    for p in Path(folder).glob(".*.tmp-*"):
+        try:
+            pid = int(p.name.rsplit(".tmp-", 1)[1].split("-")[0])
+        except (IndexError, ValueError):
+            continue
+        if p.is_dir() and not _alive(pid):
+            shutil.rmtree(p, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def recover_directory(target: str | Path) -> bool:
     """Undo an interrupted directory swap; return True if something was recovered.
 
@@ -93,7 +121,7 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
     t = Path(target)
     t.parent.mkdir(parents=True, exist_ok=True)
     recover_directory(t)
-    tmp = t.with_name(f".{t.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = t.with_name(f".{t.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
         yield tmp
