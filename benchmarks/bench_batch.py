@@ -36,6 +36,8 @@ def write_sweep(folder: Path, n_origins: int = N_ORIGINS) -> Path:
         "scenario": str(ROOT / "scenarios" / "closure.yaml"),
         "method": "grid",
         "parameters": {
+            # accessibility only, as when these figures were first recorded
+            "simulations": {"values": [["accessibility", "shop_access"]]},
             "parameters.accessibility.network_layer": {"values": ["walk"]},
             "parameters.accessibility.n_origins": {"values": [n_origins]},
             "seed": {"values": list(range(1, N_RUNS + 1))},

@@ -24,7 +24,7 @@ SCEN = ROOT / "scenarios"
 def test_closure_reroutes_and_compares(demo_dir: Path, tmp_path: Path) -> None:
     r = run(demo_dir, SCEN / "closure.yaml", out=tmp_path)
     assert not r.from_cache and r.path is not None and r.path.parent == tmp_path
-    assert r.manifest["simulations_order"] == ["accessibility", "shop_access"]
+    assert r.manifest["simulations_order"] == ["traffic", "accessibility", "shop_access"]
     assert r.manifest["parent"] == "baseline"
     comp = pd.read_csv(r.path / "compare" / "kpis.csv", index_col="kpi")
     assert comp.loc["mean_travel_time_s", "diff"] > 0  # closing the artery slows the centre

@@ -111,8 +111,9 @@ def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.landcover import LandCover
     from twin.sims.lighting import Lighting
     from twin.sims.shop_access import ShopAccess
+    from twin.sims.traffic.sim import Traffic
 
-    return {c.name: c for c in (Accessibility, LandCover, Lighting, ShopAccess)}
+    return {c.name: c for c in (Accessibility, LandCover, Lighting, ShopAccess, Traffic)}
 
 
 @lru_cache(maxsize=1)

@@ -90,8 +90,8 @@ def base_payload(t: Twin, metric: str = "height_m") -> dict[str, Any]:
 
 
 #: Preferred column to colour a result layer by, first match wins.
-PREFERRED = ("access_time_s", "energy_kwh", "em_lx", "value")
-UNITS = {"access_time_s": "s", "energy_kwh": "kWh", "em_lx": "lx"}
+PREFERRED = ("flow_veh_h", "access_time_s", "energy_kwh", "em_lx", "value")
+UNITS = {"flow_veh_h": "veh/h", "access_time_s": "s", "energy_kwh": "kWh", "em_lx": "lx"}
 
 
 def _value_column(d: Any, diff: bool) -> str | None:

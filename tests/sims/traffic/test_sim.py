@@ -1,0 +1,48 @@
+"""The traffic plugin on the demo twin: demand from buildings, a closure reroutes flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twin.scenario.runner import run
+from twin.sims.traffic.sim import TrafficParams, zone_demand
+from twin.store.twinstore import open_twin
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_demand_is_balanced_and_plausible(demo_dir: Path) -> None:
+    t = open_twin(demo_dir)
+    od, info = zone_demand(t["roads"], t["buildings"], t["shops"], TrafficParams())
+    assert info["zones"] >= 20 and 1000 < info["trips"] < 50_000
+    assert (od["trips"] > 0).all() and (od["origin"] != od["destination"]).all()
+    nodes = set(t["roads"].nodes.index)
+    assert set(od["origin"]) <= nodes and set(od["destination"]) <= nodes
+
+
+def test_closure_reroutes_flows(demo_dir: Path, tmp_path: Path) -> None:
+    r = run(demo_dir, ROOT / "scenarios" / "closure.yaml", out=tmp_path)
+    assert r.manifest["simulations_order"][0] == "traffic"
+    assert r.kpis.loc["relative_gap", "value"] <= 1e-4
+    diff = pd.read_parquet(r.path / "compare" / "link_flows.parquet")
+    flows = r.outputs["link_flows"].data
+    closed = flows["closed"].to_numpy()
+    assert closed.sum() == 96 and (flows.loc[closed, "flow_veh_h"] == 0).all()
+    d = diff["flow_veh_h_diff"]
+    assert d[closed].sum() < -100  # traffic leaves the closed artery…
+    assert (d[~closed] > 1).sum() > 20  # …and is found on other streets
+    comp = pd.read_csv(r.path / "compare" / "kpis.csv", index_col="kpi")
+    assert np.isfinite(comp.loc["vehicle_km", "diff"])
+    assert comp.loc["vehicle_hours", "b"] > 0
+
+
+@pytest.mark.parametrize("bad", [{"zone_size_m": 0}, {"rgap": 2}, {"colour": 1}])
+def test_bad_parameters(bad: dict) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        TrafficParams.model_validate(bad)
