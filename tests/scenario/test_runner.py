@@ -107,6 +107,7 @@ def test_notice_lists_every_licence_and_parameter(demo_dir: Path, tmp_path: Path
                 assert f"| {sim} | {k} |" in md
         assert "Mannerheimintie" in md
     assert "aide à la décision" in (r.path / "notice.fr.md").read_text()
+    assert "temps moyen de parcours" in (r.path / "notice.fr.md").read_text()
     assert "decision support" in (r.path / "notice.en.md").read_text()
 
 

@@ -141,8 +141,16 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
     if m.get("parent"):
         b.append(("p", T["compare"][lang].format(p=m["parent"])))
     b.append(("h3", T["kpis"][lang]))
+    fr = {k: v for s in sims for k, v in s.kpi_fr.items()}
     b.append(
-        ("ul", [f"`{k}` [{row['unit']}] — {row['description']}" for k, row in r.kpis.iterrows()])
+        (
+            "ul",
+            [
+                f"`{k}` [{row['unit']}] — "
+                + (fr.get(str(k), str(row["description"])) if lang == "fr" else row["description"])
+                for k, row in r.kpis.iterrows()
+            ],
+        )
     )
     b.append(("h2", T["limits"][lang]))
     b.append(("ul", [f"**{s.title[lang]}** — {s.notice[lang].limits}" for s in sims]))

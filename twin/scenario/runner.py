@@ -231,10 +231,12 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
     ordered: list[tuple[Simulation, Params]] = []
     pending = list(sims)
     while pending and not problems:
+        done = {o.name for o, _ in ordered}
         ready = [
             p
             for p in pending
-            if all(produced.get(n) in {o.name for o, _ in ordered} for n in p[0].inputs)
+            if all(produced.get(n) in done for n in p[0].inputs)
+            and all(n not in produced or produced[n] in done for n in p[0].optional_inputs)
         ]
         if not ready:
             problems.append(
@@ -451,10 +453,11 @@ def _execute(t: Twin, p: Plan, run_id: str, key: str, inputs: dict[str, Any]) ->
     timings = {"interventions_s": round(t_apply, 4)}
     for sim, params in p.sims:
         s0 = time.perf_counter()
+        wanted = [*sim.inputs, *(k for k in sim.optional_inputs if k in produced)]
         res = sim.run(
             work,
             params,
-            {k: produced[k] for k in sim.inputs},
+            {k: produced[k] for k in wanted},
             _stable_seed(p.scenario.seed, sim.name),
         )
         timings[f"{sim.name}_s"] = round(time.perf_counter() - s0, 4)

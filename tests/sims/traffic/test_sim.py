@@ -46,3 +46,32 @@ def test_bad_parameters(bad: dict) -> None:
 
     with pytest.raises(ValidationError):
         TrafficParams.model_validate(bad)
+
+
+def test_adaptive_lighting_driven_by_modelled_flows(demo_dir: Path) -> None:
+    """Coupling: traffic flows of the same run drive EN 13201 adaptive dimming."""
+    from twin.scenario.schema import Scenario
+
+    def scenario(adaptive: bool) -> Scenario:
+        return Scenario.from_dict(
+            {
+                "name": f"adaptive-{adaptive}",
+                "parent": None,
+                "simulations": ["traffic", "lighting"],
+                "parameters": {
+                    "lighting": {
+                        "timezone": "Europe/Helsinki",
+                        "adaptive": adaptive,
+                        "roads_layer": "roads",
+                    }
+                },
+            }
+        )
+
+    on = run(demo_dir, scenario(True), compare_parent=False)
+    off = run(demo_dir, scenario(False), compare_parent=False)
+    assert on.manifest["simulations_order"] == ["traffic", "lighting"]
+    steps = on.outputs["lamp_energy"].provenance.steps
+    assert any("traffic simulation's link flows" in s for s in steps)
+    saved = off.kpis.loc["energy_kwh_year", "value"] - on.kpis.loc["energy_kwh_year", "value"]
+    assert saved > 0.05 * off.kpis.loc["energy_kwh_year", "value"]

@@ -307,6 +307,7 @@ class Lighting(Simulation):
     name = "lighting"
     title = {"en": "Street lighting", "fr": "Éclairage public"}
     requires = {"lamps": "vector"}
+    optional_inputs = ("link_flows",)
     outputs = ("lamp_energy", "street_lighting", "cabinet_energy")
     kpi_names = (
         "energy_kwh_year",
@@ -426,6 +427,13 @@ class Lighting(Simulation):
                     fix="name the roads layer or set adaptive: false",
                 )
                 raise InputError(msg)
+            flows = inputs.get("link_flows")
+            if flows is not None and params.flow_column == "flow_veh_h":
+                # modelled flows of the traffic simulation of the same run, joined on link ids
+                modelled = flows.data["flow_veh_h"].reindex(streets.index)
+                if modelled.notna().any():
+                    streets = streets.assign(flow_veh_h=modelled.to_numpy())
+                    prov.step("adaptive dimming driven by the traffic simulation's link flows")
             lamps, n_ad, steps = adaptive_schedules(lamps, streets, attach, classes, params)
             if _in_window(params.check_time, params.adaptive_window):
                 classes = pd.Series(
