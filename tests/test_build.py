@@ -135,3 +135,21 @@ def test_missing_source_and_bad_yaml(tmp_path: Path) -> None:
                 "name: x\nlayers:\n  a: {loader: vector, source: 'pkg://no_such_pkg/x.gpkg'}\n",
             )
         )
+
+
+def test_montpellier_dimming_scenario_saves_energy(montpellier_twin, tmp_path: Path) -> None:
+    """The Montpellier dimming what-if reports kWh, €, CO₂ and compliance, and its
+    comparison with the baseline shows the savings."""
+    import pandas as pd
+
+    from twin.scenario.runner import run
+
+    r = run(montpellier_twin, ROOT / "scenarios" / "montpellier" / "dimming.yaml", out=tmp_path)
+    comp = pd.read_csv(r.path / "compare" / "kpis.csv", index_col="kpi")
+    for k in ("energy_kwh_year", "cost_eur_year", "co2_kg_year", "compliance_share"):
+        assert k in comp.index
+    assert comp.loc["energy_kwh_year", "a"] > 5e6  # the whole city, dusk to dawn [kWh]
+    assert -40 < comp.loc["energy_kwh_year", "pct_change"] < -10
+    assert comp.loc["cost_eur_year", "diff"] < 0 and comp.loc["co2_kg_year", "diff"] < 0
+    md = (r.path / "notice.fr.md").read_text()
+    assert "Ville de Montpellier" in md and "etalab-2.0" in md
