@@ -5,8 +5,8 @@ simulation on the walking network of the demo twin (5 559 nodes, 12 726 links) f
 sampled origins, for 16 seeds: each run takes about 3 s of CPU, the order of a real scenario
 run (a traffic assignment or the lighting of a city takes 3–10 s). With ``--origins 2500``
 (about 1.8 s per run) the batch's fixed cost (3–4 s) weighs more: 1.63× measured.
-Both timings start from an empty run store and include everything ``twin.batch.batch`` does: reading and planning the
-sweep, starting the LocalCluster and its worker processes, each worker opening the twin,
+Both timings start from an empty run store and include everything ``twin.batch.batch``
+does: reading and planning the sweep, starting the LocalCluster and its worker processes, each worker opening the twin,
 the runs, and writing the table; the run phase alone (cluster ready → last result) is
 shown too. Target: speed-up ≥ 1.7× on 2 workers.
 
