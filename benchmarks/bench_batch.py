@@ -6,9 +6,9 @@ sampled origins, for 16 seeds: each run takes about 3 s of CPU, the order of a r
 run (a traffic assignment or the lighting of a city takes 3–10 s). With ``--origins 2500``
 (about 1.8 s per run) the batch's fixed cost (3–4 s) weighs more: 1.63× measured.
 Both timings start from an empty run store and include everything ``twin.batch.batch``
-does: reading and planning the sweep, starting the LocalCluster and its worker processes, each worker opening the twin,
-the runs, and writing the table; the run phase alone (cluster ready → last result) is
-shown too. Target: speed-up ≥ 1.7× on 2 workers.
+does: reading and planning the sweep, starting the LocalCluster and its worker processes,
+each worker opening the twin, the runs, and writing the table; the run phase alone (cluster
+ready → last result) is shown too. Target: speed-up ≥ 1.7× on 2 workers.
 
 Run with ``python benchmarks/bench_batch.py [--twin DIR] [--origins N] [--repeat R]``
 (without ``--twin`` the demo twin is built in a temporary folder first).
