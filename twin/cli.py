@@ -165,6 +165,50 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_observatory(args: argparse.Namespace) -> int:
+    from twin.sims.commerce import twin_units as tu
+
+    if args.action == "import":
+        if not args.files:
+            msg = message(
+                "no survey file given",
+                where="twin observatory import",
+                fix="name one or more survey CSV files after the twin directory",
+            )
+            raise TwinError(msg)
+        for s in tu.import_surveys(
+            args.dir,
+            args.files,
+            shops_layer=args.shops_layer,
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            crs=args.crs,
+            survey_date=args.survey_date,
+            max_distance_m=args.max_distance_m,
+        ):
+            print(
+                f"{s.path.name}: {s.rows} rows, matched {s.matched}; "
+                f"history now {s.history_records} records"
+            )
+    elif args.action == "export":
+        if not args.out:
+            msg = message("no output directory", where="--out", fix="give --out DIR")
+            raise TwinError(msg)
+        for f in tu.export_units(args.dir, args.out, crs=args.export_crs):
+            print(f)
+    else:
+        table = tu.units_report(
+            args.dir, zones_layer=args.zones_layer, zone_column=args.zone_column, freq=args.freq
+        )
+        if args.out:
+            from twin.sims.commerce.observatory import write_csv
+
+            write_csv(table, Path(args.out))
+            print(f"wrote {args.out}")
+        print(table.to_string(index=False))
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The ``twin`` argument parser."""
     p = argparse.ArgumentParser(prog="twin", description="Geospatial digital twin of a territory.")
@@ -234,6 +278,25 @@ def make_parser() -> argparse.ArgumentParser:
     grp.add_argument("--scheduler", default=None, help="address of a running Dask scheduler")
     bt.add_argument("--no-progress", action="store_true", help="no progress bar")
     bt.set_defaults(func=_cmd_batch)
+
+    ob = sub.add_parser("observatory", help="retail units: import surveys, export, report")
+    ob.add_argument("action", choices=["import", "export", "report"], help="what to do")
+    ob.add_argument("dir", help="twin directory")
+    ob.add_argument("files", nargs="*", help="survey CSV files (import)")
+    ob.add_argument("--shops-layer", default="shops", help="shops the units start from")
+    ob.add_argument("--encoding", default=None, help="survey encoding [UTF-8, else cp1252]")
+    ob.add_argument("--delimiter", default=None, help="survey delimiter [guessed]")
+    ob.add_argument("--crs", default=None, help="CRS of survey x/y [EPSG:2154]")
+    ob.add_argument("--survey-date", default=None, help="date of rows without one")
+    ob.add_argument("--max-distance-m", type=float, default=15.0, help="position match [15 m]")
+    ob.add_argument("--out", default=None, help="output directory (export) or CSV (report)")
+    ob.add_argument(
+        "--export-crs", choices=["EPSG:4326", "EPSG:2154"], default="EPSG:4326", help="export CRS"
+    )
+    ob.add_argument("--zones-layer", default=None, help="zones layer for the report")
+    ob.add_argument("--zone-column", default=None, help="zone name column")
+    ob.add_argument("--freq", default=None, help="resample the series (e.g. QE, YE)")
+    ob.set_defaults(func=_cmd_observatory)
 
     sc = sub.add_parser("schema", help="print a JSON Schema")
     sc.add_argument("what", choices=["scenario"], help="which schema")

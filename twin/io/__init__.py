@@ -8,6 +8,7 @@ from twin.io import (  # noqa: F401  (importing registers the loaders)
     linenet,
     osm,
     raster,
+    retail,
     sensors,
     vector,
 )
