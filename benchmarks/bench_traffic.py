@@ -1,4 +1,4 @@
-"""Benchmark: user-equilibrium assignment, twin (numba BFW) against AequilibraE (BFW).
+"""Benchmark: user-equilibrium assignment, twin (numba BFW and GP) against AequilibraE (BFW).
 
 Network and demand: the Sioux Falls example that ships inside the AequilibraE wheel
 (``aequilibrae/reference_files/sioux_falls.zip``: 24 nodes, 76 links, 24 zones, 360,600
@@ -6,13 +6,24 @@ trips, BPR α = 0.15, β = 4), read with sqlite3 and openmatrix (AequilibraE's p
 needs SQLite extension loading, which this Python lacks), plus an optional synthetic grid
 (``--grid N``: N×N nodes, every node a zone, seeded demand) to time a larger case.
 
-Prints the machine, for each target relative gap (1e-4, 1e-5) the wall time of each tool
-(best of ``--repeat``, kernels compiled beforehand), iterations, the relative gap both
-solutions reach under twin's definition, their Beckmann objectives, and the time ratio
-twin / AequilibraE (target ≤ 1). Then the re-equilibration after closing one link,
-warm-started from the baseline equilibrium, against a cold solve (target ≤ 25 %).
+Prints the machine, for each target relative gap (1e-4, 1e-5, 1e-8) the wall time of each
+solver — twin's path-based gradient projection (``gp``), twin's bi-conjugate Frank–Wolfe and
+AequilibraE's (best of ``--repeat``; at 1e-8 a single run, AequilibraE capped at
+``--aeq-max-iter`` iterations), kernels compiled beforehand — with iterations, the relative
+gap each solution reaches under twin's definition, the Beckmann objectives, and the time
+ratios twin / AequilibraE (target ≤ 1). Then, for both of twin's algorithms, the
+re-equilibration after closing the busiest link, warm-started from the baseline equilibrium
+(``initial=`` the baseline result: flows for BFW, paths for GP), against a cold solve
+(target ≤ 25 %). All twin times are ``AssignmentResult.seconds`` (the whole ``assign`` call,
+input checks included).
 
-Run with ``python benchmarks/bench_traffic.py [--repeat 3] [--grid 0]``.
+``--montpellier <shared data folder>`` adds the closure timings on a real city network:
+Montpellier's 14,198 directed street links (``SENS_CIRCU`` one-ways, ASSUMED class supply of
+:mod:`twin.sims.traffic.supply`) with the synthetic AM-peak demand of its buildings (500 m
+zones, about 184 zones and 12,700 trips), as in tests/sims/traffic/test_calibrate.py.
+
+Run with ``python benchmarks/bench_traffic.py [--repeat 3] [--grid 0] [--aeq-max-iter 3000]
+[--montpellier ../shared/data] [--skip-sioux-falls]``.
 """
 
 from __future__ import annotations
@@ -20,7 +31,9 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("AEQ_SHOW_PROGRESS", "FALSE")  # no progress bars in the timings
 
@@ -54,8 +67,52 @@ def grid(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return links, pd.DataFrame(mat, index=z, columns=z)
 
 
+def montpellier(data: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Montpellier's street centre-lines (SENS_CIRCU one-ways, ASSUMED class supply) and the
+    synthetic AM-peak demand from its buildings (500 m zones), as in the calibration test."""
+    from twin.build import build
+    from twin.model.network import Network
+    from twin.sims.traffic.sim import TrafficParams, zone_demand
+    from twin.sims.traffic.supply import centreline_supply
+
+    d = data / "montpellier"
+    (work / "twin.yaml").write_text(
+        f"""name: mtp-bench
+crs: auto
+layers:
+  streets:
+    loader: network.lines
+    source: {d / "VilleMTP_MTP_FilaireVoies" / "VilleMTP_MTP_FilaireVoies.zip"}
+    options: {{encoding: latin-1, id: IDARC, direction: SENS_CIRCU}}
+  buildings:
+    loader: vector
+    source: {d / "VilleMTP_MTP_Batiments" / "VilleMTP_MTP_Batiments.zip"}
+    options: {{encoding: latin-1}}
+"""
+    )
+    t = build(work / "twin.yaml", work / "out")
+    net = t["streets"]
+    supply, _ = centreline_supply(net.links)
+    links = net.links.join(supply)
+    b = t["buildings"].assign(height_m=6.0, building="yes")
+    od, _ = zone_demand(
+        Network(nodes=net.nodes, links=links), b, None, TrafficParams(zone_size_m=500.0)
+    )
+    table = pd.DataFrame(
+        {
+            "a_node": links["a_node"],
+            "b_node": links["b_node"],
+            "capacity": links["capacity_veh_h"],
+            "free_flow_time": links["free_flow_time_s"],
+            "alpha": 0.15,
+            "beta": 4.0,
+        }
+    )
+    return table, od
+
+
 def aeq_assign(
-    links: pd.DataFrame, matrix: pd.DataFrame, rgap: float
+    links: pd.DataFrame, matrix: pd.DataFrame, rgap: float, max_iter: int = 5000
 ) -> tuple[pd.Series, float, int]:
     """AequilibraE BFW on an in-memory graph; returns link flows, seconds (execute), iterations."""
     from aequilibrae.matrix import AequilibraeMatrix
@@ -95,7 +152,7 @@ def aeq_assign(
     a.set_capacity_field("capacity")
     a.set_time_field("free_flow_time")
     a.set_algorithm("bfw")
-    a.max_iter = 5000
+    a.max_iter = max_iter
     a.rgap_target = rgap
     t0 = time.perf_counter()
     a.execute()
@@ -118,10 +175,60 @@ def best(fn, repeat: int):  # type: ignore[no-untyped-def]
     return min(out, key=lambda o: o[1])
 
 
+def closures(links: pd.DataFrame, mat: pd.DataFrame, repeat: int) -> None:
+    """Warm (from the baseline result) against cold re-equilibration after closing the
+    busiest link, for BFW and GP."""
+    from twin.traffic import assign
+
+    for algorithm in ("bfw", "gp"):
+        base = assign(links, mat, rgap=1e-5, max_iter=5000, algorithm=algorithm)
+        hit = base.flow.idxmax()
+        closed = links.assign(closed=links.index == hit)
+        for target in (1e-4, 1e-5):
+            cold = min(
+                (
+                    assign(closed, mat, rgap=target, max_iter=5000, algorithm=algorithm)
+                    for _ in range(repeat)
+                ),
+                key=lambda r: r.seconds,
+            )
+            warm = min(
+                (
+                    assign(
+                        closed,
+                        mat,
+                        rgap=target,
+                        max_iter=5000,
+                        algorithm=algorithm,
+                        initial=base,
+                    )
+                    for _ in range(repeat)
+                ),
+                key=lambda r: r.seconds,
+            )
+            print(
+                f"  {algorithm}: closure of link {hit} (busiest), rgap {target:g}: "
+                f"cold {cold.seconds * 1e3:.1f} ms ({cold.iterations} it), warm "
+                f"{warm.seconds * 1e3:.1f} ms ({warm.iterations} it, "
+                f"warm_started={warm.warm_started}) | warm/cold "
+                f"{warm.seconds / cold.seconds:.3f}"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--grid", type=int, default=0, help="also run an N×N synthetic grid")
+    ap.add_argument("--skip-sioux-falls", action="store_true", help="only the other cases")
+    ap.add_argument(
+        "--montpellier",
+        type=Path,
+        default=None,
+        help="shared data folder: also time closures on Montpellier's street network",
+    )
+    ap.add_argument(
+        "--aeq-max-iter", type=int, default=3000, help="AequilibraE's iteration cap at rgap 1e-8"
+    )
     args = ap.parse_args()
 
     import numba
@@ -132,7 +239,7 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
         f"numba {numba.__version__}, threads {numba.get_num_threads()}"
     )
-    cases = [("Sioux Falls (AequilibraE example)", *sioux_falls())]
+    cases = [] if args.skip_sioux_falls else [("Sioux Falls (AequilibraE example)", *sioux_falls())]
     if args.grid:
         cases.append((f"grid {args.grid}x{args.grid}", *grid(args.grid)))
     for name, links, mat in cases:
@@ -144,47 +251,41 @@ def main() -> None:
             f"AequilibraE {version('aequilibrae')}"
         )
         assign(links, mat, rgap=1e-2)  # compile / load the numba cache
-        for target in (1e-4, 1e-5):
+        assign(links, mat, rgap=1e-2, algorithm="gp")
+        for target in (1e-4, 1e-5, 1e-8):
+            repeat = args.repeat if target > 1e-8 else 1
+            cap = 5000 if target > 1e-8 else args.aeq_max_iter
 
-            def ours(target: float = target, links=links, mat=mat):  # type: ignore[no-untyped-def]
-                t0 = time.perf_counter()
-                r = assign(links, mat, rgap=target, max_iter=5000)
-                return r, time.perf_counter() - t0
+            def ours(target: float = target, links=links, mat=mat, algorithm: str = "bfw"):  # type: ignore[no-untyped-def]
+                r = assign(links, mat, rgap=target, max_iter=20000, algorithm=algorithm)
+                return r, r.seconds
 
-            def theirs(target: float = target, links=links, mat=mat):  # type: ignore[no-untyped-def]
-                f, dt, it = aeq_assign(links, mat, target)
+            def theirs(target: float = target, links=links, mat=mat, cap: int = cap):  # type: ignore[no-untyped-def]
+                f, dt, it = aeq_assign(links, mat, target, cap)
                 return (f, it), dt
 
-            r, t_ours = best(ours, args.repeat)
-            (f_aeq, it_aeq), t_aeq = best(theirs, args.repeat)
+            r_gp, t_gp = best(lambda: ours(algorithm="gp"), args.repeat)
+            r, t_ours = best(ours, repeat)
+            (f_aeq, it_aeq), t_aeq = best(theirs, repeat)
             g_aeq, obj_aeq = gap_of(links, mat, f_aeq)
             print(
-                f"  rgap {target:g}: twin {t_ours * 1e3:8.1f} ms "
-                f"({r.iterations} it, gap {r.rgap:.2e}, "
-                f"obj {r.objective:.6e}) | AequilibraE {t_aeq * 1e3:8.1f} ms ({it_aeq} it, gap "
-                f"{g_aeq:.2e}, obj {obj_aeq:.6e}) | ratio {t_ours / t_aeq:.3f}"
+                f"  rgap {target:g}: twin gp {t_gp * 1e3:8.1f} ms ({r_gp.iterations} it, gap "
+                f"{r_gp.rgap:.2e}, obj {r_gp.objective:.9e}) | twin bfw {t_ours * 1e3:8.1f} ms "
+                f"({r.iterations} it, gap {r.rgap:.2e}, obj {r.objective:.9e}) | AequilibraE "
+                f"bfw {t_aeq * 1e3:8.1f} ms ({it_aeq} it, gap {g_aeq:.2e}, obj {obj_aeq:.9e}) | "
+                f"ratio gp/AequilibraE {t_gp / t_aeq:.3f}, bfw/AequilibraE {t_ours / t_aeq:.3f}"
+                + ("" if g_aeq <= target else f" (AequilibraE stopped at {cap} iterations)")
             )
-        base = assign(links, mat, rgap=1e-5, max_iter=5000)
-        hit = base.flow.idxmax()
-        closed = links.assign(closed=links.index == hit)
-        for target in (1e-4, 1e-5):
-            cold = min(
-                (assign(closed, mat, rgap=target, max_iter=5000) for _ in range(args.repeat)),
-                key=lambda r: r.seconds,
-            )
-            warm = min(
-                (
-                    assign(closed, mat, rgap=target, max_iter=5000, initial=base.flow)
-                    for _ in range(args.repeat)
-                ),
-                key=lambda r: r.seconds,
-            )
-            print(
-                f"  closure of link {hit} (busiest), rgap {target:g}: "
-                f"cold {cold.seconds * 1e3:.1f} ms "
-                f"({cold.iterations} it), warm {warm.seconds * 1e3:.1f} ms ({warm.iterations} it, "
-                f"warm_started={warm.warm_started}) | warm/cold {warm.seconds / cold.seconds:.3f}"
-            )
+        closures(links, mat, args.repeat)
+    if args.montpellier is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            links, od = montpellier(args.montpellier, Path(tmp))
+        print(
+            f"\nMontpellier streets: {len(links)} links, {od.origin.nunique()} zones, "
+            f"{od.trips.sum():.0f} trips (synthetic)"
+        )
+        assign(links, od, rgap=1e-2, algorithm="gp")
+        closures(links, od, args.repeat)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Public traffic API: ``twin.traffic.assign`` (see :mod:`twin.sims.traffic.assign`)."""
 
-from twin.sims.traffic.assign import AssignmentResult, assign, node_balance
+from twin.sims.traffic.assign import AssignmentResult, PathSet, assign, node_balance
+from twin.sims.traffic.od import read_od
 
-__all__ = ["AssignmentResult", "assign", "node_balance"]
+__all__ = ["AssignmentResult", "PathSet", "assign", "node_balance", "read_od"]

@@ -174,3 +174,33 @@ def test_yaml_roundtrip_of_a_valid_scenario(tmp_path: Path) -> None:
     p = tmp_path / "c.yaml"
     p.write_text(yaml.safe_dump(sc.model_dump(mode="json")))
     assert Scenario.from_yaml(p).canonical_json() == sc.canonical_json()
+
+
+def test_commerce_interventions_new_parking_and_vacancy_tax() -> None:
+    ok = Scenario.from_dict(
+        {
+            "name": "shops",
+            "interventions": [
+                {"type": "new_parking", "spaces": 300,
+                 "location": {"layer": "car_parks",
+                              "geometry": {"type": "Point", "coordinates": [24.94, 60.17]}}},
+                {"type": "vacancy_tax", "rate": 0.1, "target": {"layer": "shops"}},
+            ],
+        }
+    )  # fmt: skip
+    assert [iv.type for iv in ok.interventions] == ["new_parking", "vacancy_tax"]
+    with pytest.raises(SchemaError) as e:
+        Scenario.from_dict(
+            {
+                "name": "shops",
+                "interventions": [
+                    {"type": "new_parking", "location": {"layer": "car_parks"}, "spaces": 0},
+                    {"type": "vacancy_tax", "rate": 1.5, "target": {"layer": "shops"}},
+                    {"type": "vacancy_tax", "target": {"layer": "shops"}},
+                ],
+            }
+        )
+    text = str(e.value)
+    assert "interventions[0].spaces: Input should be greater than 0" in text
+    assert "interventions[1].rate: Input should be less than or equal to 1" in text
+    assert "interventions[2].rate: Field required" in text

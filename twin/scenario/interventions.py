@@ -302,6 +302,58 @@ def _mall(twin: Twin, iv: s.ShoppingCentre, where: str) -> str:
     return f"new shopping centre of {iv.floor_area_m2:,.0f} m² in '{shops_name}'"
 
 
+@_register("new_parking")
+def _parking(twin: Twin, iv: s.NewParking, where: str) -> str:
+    import geopandas as gpd
+    import pandas as pd
+
+    if iv.location.geometry is None:
+        msg = message(
+            "a new car park needs a location geometry",
+            where=f"{where}.location",
+            fix="give location.geometry as a GeoJSON point or polygon",
+        )
+        raise SchemaError(msg)
+    name = iv.location.layer
+    pt = area_of(twin, iv.location, f"{where}.location").representative_point()
+    row = gpd.GeoDataFrame(
+        {"name": [iv.label or "new car park"], "spaces": [float(iv.spaces)]},
+        geometry=[pt],
+        crs=twin.crs,
+        index=pd.Index([f"scenario/{where}"], name="id"),
+    )
+    if name in twin:
+        lay = twin.layer(name)
+        if lay.kind != "vector":
+            msg = message(
+                f"'{name}' is a {lay.kind} layer, not a car-park point layer",
+                where=f"{where}.location.layer",
+                fix="name a point layer of car parks (created if missing), e.g. car_parks",
+            )
+            raise SchemaError(msg)
+        lay.data = pd.concat([lay.data, row.to_crs(lay.data.crs)])
+    else:
+        from twin.model.layer import Layer
+        from twin.model.provenance import Provenance
+
+        prov = Provenance(source=f"scenario intervention {where}", producer="twin (scenario)")
+        twin.add(Layer(name, "vector", row, prov))
+    return f"new car park of {iv.spaces} spaces in '{name}'"
+
+
+@_register("vacancy_tax")
+def _vacancy_tax(twin: Twin, iv: s.VacancyTax, where: str) -> str:
+    ids = select(twin, iv.target, f"{where}.target")
+    units = twin[iv.target.layer]
+    if "vacancy_tax_rate" not in units:
+        units["vacancy_tax_rate"] = 0.0
+    units.loc[ids, "vacancy_tax_rate"] = iv.rate
+    return (
+        f"vacancy tax of {iv.rate:.0%} of the rental value on {len(ids)} units of "
+        f"'{iv.target.layer}' (effect on vacancy risk ASSUMED)"
+    )
+
+
 def _network_status(
     twin: Twin, target: s.Target, where: str, table: str, col: str, value: Any
 ) -> int:

@@ -413,7 +413,7 @@ def run(
         parent_sc = _parent_scenario(sc, p, lib)
         parent_run = run(t, parent_sc, out=out, library=lib, cache=cache, compare_parent=False)
 
-    result = _execute(t, p, run_id, key, inputs)
+    result = _execute(t, p, run_id, key, inputs, parent=parent_run)
     if parent_run is not None:
         from twin.scenario.compare import compare_runs
 
@@ -443,7 +443,9 @@ def _parent_scenario(sc: Scenario, p: Plan, lib: Mapping[str, Scenario]) -> Scen
     )
 
 
-def _execute(t: Twin, p: Plan, run_id: str, key: str, inputs: dict[str, Any]) -> Run:
+def _execute(
+    t: Twin, p: Plan, run_id: str, key: str, inputs: dict[str, Any], parent: Run | None = None
+) -> Run:
     t0, c0 = time.perf_counter(), time.process_time()
     work = t.copy()
     applied = apply_interventions(work, p.interventions)
@@ -454,12 +456,14 @@ def _execute(t: Twin, p: Plan, run_id: str, key: str, inputs: dict[str, Any]) ->
     for sim, params in p.sims:
         s0 = time.perf_counter()
         wanted = [*sim.inputs, *(k for k in sim.optional_inputs if k in produced)]
-        res = sim.run(
-            work,
-            params,
-            {k: produced[k] for k in wanted},
-            _stable_seed(p.scenario.seed, sim.name),
-        )
+        given = {k: produced[k] for k in wanted}
+        if parent is not None and sim.warm_start:
+            # warm-start hook: a simulation with ``warm_start = True`` also receives the
+            # parent run's outputs of its own output names, as "parent:<name>"
+            given.update(
+                {f"parent:{k}": parent.outputs[k] for k in sim.outputs if k in parent.outputs}
+            )
+        res = sim.run(work, params, given, _stable_seed(p.scenario.seed, sim.name))
         timings[f"{sim.name}_s"] = round(time.perf_counter() - s0, 4)
         produced.update(res.outputs)
         kpi_rows += [

@@ -243,6 +243,25 @@ class Pedestrianise(_Intervention):
     target: Target
 
 
+class NewParking(_Intervention):
+    """A new car park (added to a car-park point layer, created when missing)."""
+
+    type: Literal["new_parking"]
+    location: Target = Field(description="Layer of car parks (e.g. car_parks) and a geometry.")
+    spaces: int = Field(gt=0, le=100_000, description="Parking spaces.")
+
+
+class VacancyTax(_Intervention):
+    """A tax on vacant retail units in an area (rate = share of the rental value per year).
+
+    Its effect on vacancy risk is an ASSUMED elasticity (``commerce.tax_effect``).
+    """
+
+    type: Literal["vacancy_tax"]
+    target: Target = Field(description="Retail-unit layer and (optionally) an area or filter.")
+    rate: float = Field(gt=0, le=1, description="Tax rate, share of the annual rental value.")
+
+
 class PipeBreak(_Intervention):
     """Break water pipes (closed until repaired)."""
 
@@ -273,6 +292,8 @@ Intervention = Annotated[
     | LedRetrofit
     | ShoppingCentre
     | Pedestrianise
+    | NewParking
+    | VacancyTax
     | PipeBreak
     | SubstationOutage,
     Field(discriminator="type"),
@@ -369,6 +390,8 @@ def _loc(loc: tuple[Any, ...]) -> str:
             "led_retrofit",
             "shopping_centre",
             "pedestrianise",
+            "new_parking",
+            "vacancy_tax",
             "pipe_break",
             "substation_outage",
         }:

@@ -77,6 +77,9 @@ class Simulation:
     kpi_names: ClassVar[tuple[str, ...]] = ()
     kpi_fr: ClassVar[dict[str, str]] = {}  # French KPI descriptions for the notice
     params_model: ClassVar[type[Params]] = Params
+    #: when True, a scenario run also passes the parent run's outputs of the simulation's own
+    #: output names as ``inputs["parent:<name>"]`` (warm starts, models fitted on the parent)
+    warm_start: ClassVar[bool] = False
     notice: ClassVar[dict[str, NoticeText]]
 
     def layer_names(self, params: Params) -> dict[str, str]:
@@ -108,12 +111,13 @@ class Simulation:
 
 def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.accessibility import Accessibility
+    from twin.sims.commerce.sim import Commerce
     from twin.sims.landcover import LandCover
     from twin.sims.lighting import Lighting
     from twin.sims.shop_access import ShopAccess
     from twin.sims.traffic.sim import Traffic
 
-    return {c.name: c for c in (Accessibility, LandCover, Lighting, ShopAccess, Traffic)}
+    return {c.name: c for c in (Accessibility, Commerce, LandCover, Lighting, ShopAccess, Traffic)}
 
 
 @lru_cache(maxsize=1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import twin.sims.traffic.sim as tsim
 from twin.scenario.runner import run
 from twin.sims.traffic.sim import TrafficParams, zone_demand
 from twin.store.twinstore import open_twin
@@ -35,6 +37,23 @@ def test_closure_reroutes_flows(demo_dir: Path, tmp_path: Path) -> None:
     d = diff["flow_veh_h_diff"]
     assert d[closed].sum() < -100  # traffic leaves the closed artery…
     assert (d[~closed] > 1).sum() > 20  # …and is found on other streets
+    # the closure warm-started from the baseline's paths, solved in the same process
+    prov = r.outputs["link_flows"].provenance
+    assert prov.counts["warm_started"] == 1 and prov.counts["warm_reused_paths"] > 100
+    assert prov.counts["iterations_saved"] == (
+        prov.counts["parent_iterations"] - prov.counts["assignment_iterations"]
+    )
+    assert any("warm-started from the parent run's equilibrium (gp" in s for s in prov.steps)
+    # a parent run read back from disk (a new process) has no paths: gp solves cold, says so
+    tsim._EQUILIBRIA.clear()
+    shutil.rmtree(r.path)
+    again = run(demo_dir, ROOT / "scenarios" / "closure.yaml", out=tmp_path)
+    prov = again.outputs["link_flows"].provenance
+    assert prov.counts["warm_started"] == 0
+    assert any("not warm-started: the parent's paths are not in memory" in s for s in prov.steps)
+    assert again.kpis.loc["vehicle_km", "value"] == pytest.approx(
+        r.kpis.loc["vehicle_km", "value"], rel=1e-3
+    )
     comp = pd.read_csv(r.path / "compare" / "kpis.csv", index_col="kpi")
     assert np.isfinite(comp.loc["vehicle_km", "diff"])
     assert comp.loc["vehicle_hours", "b"] > 0

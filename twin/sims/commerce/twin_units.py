@@ -112,7 +112,7 @@ def import_surveys(
     done: list[ImportSummary] = []
     for path in surveys:
         survey, sprov = read_survey(
-            path,
+            Path(path),
             encoding=encoding,
             delimiter=delimiter,
             crs=crs,

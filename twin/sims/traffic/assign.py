@@ -48,10 +48,30 @@ from twin.kernels.traffic import (
     sp_tree,
 )
 
-ALGORITHMS = ("fw", "cfw", "bfw")
+ALGORITHMS = ("fw", "cfw", "bfw", "gp")
 #: Largest conjugate weight (a weight of 1 would repeat the previous direction).
 _CONJ_MAX = 0.99999
 _POLY = ("cost_a", "cost_b", "cost_p")
+
+
+@dataclass
+class PathSet:
+    """Paths used at equilibrium (``algorithm="gp"``), in compact form.
+
+    Path ``i`` goes from node ``origin[i]`` to node ``destination[i]`` over the links
+    ``link_index[links[ptr[i]:ptr[i + 1]]]`` (in reverse order) and carries ``flow[i]``
+    [veh/h].
+    """
+
+    origin: np.ndarray
+    destination: np.ndarray
+    ptr: np.ndarray
+    links: np.ndarray
+    flow: np.ndarray
+    link_index: pd.Index
+
+    def __len__(self) -> int:
+        return len(self.flow)
 
 
 @dataclass
@@ -90,6 +110,13 @@ class AssignmentResult:
         Wall-clock time of the solve [s].
     algorithm : str
         Algorithm used.
+    notes : list of str
+        Remarks on the solve (e.g. why a warm start fell back to a cold one).
+    paths : PathSet or None
+        Used paths and their flows (``algorithm="gp"`` only); passing this result as
+        ``initial`` to the next :func:`assign` reuses them.
+    warm_reused_paths : int
+        Paths taken over from ``initial`` (``gp`` warm starts).
     """
 
     flow: pd.Series
@@ -107,6 +134,8 @@ class AssignmentResult:
     seconds: float = 0.0
     algorithm: str = "bfw"
     notes: list[str] = field(default_factory=list)
+    paths: PathSet | None = None
+    warm_reused_paths: int = 0
 
     @property
     def n_disconnected(self) -> int:
@@ -150,9 +179,9 @@ def _ids(values: pd.Index | pd.Series, limit: int = 5) -> list[object]:
     return [v.item() if hasattr(v, "item") else v for v in list(values)[:limit]]
 
 
-def _bad(mask: pd.Series, what: str, field_: str, fix: str) -> None:
+def _bad(mask: np.ndarray, index: pd.Index, what: str, field_: str, fix: str) -> None:
     if mask.any():
-        bad = _ids(mask.index[mask.to_numpy()])
+        bad = _ids(index[mask])
         msg = message(
             f"{int(mask.sum())} links {what} (links {bad})",
             where=f"links, field {field_}",
@@ -161,9 +190,9 @@ def _bad(mask: pd.Series, what: str, field_: str, fix: str) -> None:
         raise InputError(msg)
 
 
-def _numeric(links: pd.DataFrame, col: str, rows: pd.Series) -> pd.Series:
+def _numeric(links: pd.DataFrame, col: str, rows: np.ndarray) -> np.ndarray:
     try:
-        s = pd.to_numeric(links[col], errors="raise").astype(float)
+        s = pd.to_numeric(links[col], errors="raise").to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError):
         msg = message(
             f"column '{col}' is not numeric",
@@ -171,7 +200,13 @@ def _numeric(links: pd.DataFrame, col: str, rows: pd.Series) -> pd.Series:
             fix=f"give a number in '{col}' on every link",
         )
         raise InputError(msg) from None
-    _bad(rows & s.isna(), f"have no '{col}'", col, f"fill '{col}' or mark the link closed=True")
+    _bad(
+        rows & np.isnan(s),
+        links.index,
+        f"have no '{col}'",
+        col,
+        f"fill '{col}' or mark the link closed=True",
+    )
     return s
 
 
@@ -190,8 +225,9 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
             fix="pass a DataFrame with a_node, b_node, capacity, free_flow_time",
         )
         raise InputError(msg)
-    if not links.index.is_unique:
-        dup = _ids(links.index[links.index.duplicated()].unique())
+    idx = links.index
+    if not idx.is_unique:
+        dup = _ids(idx[idx.duplicated()].unique())
         msg = message(
             f"link ids are not unique (e.g. {dup})",
             where="links index",
@@ -209,14 +245,20 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
                 fix="give the tail (a_node) and head (b_node) node id of every link",
             )
             raise InputError(msg)
-        _bad(links[col].isna(), f"have no {col}", col, "give every link both end node ids")
-    closed = (
-        links["closed"].fillna(False).astype(bool)
-        if "closed" in links.columns
-        else pd.Series(False, index=links.index)
-    )
+        _bad(
+            links[col].isna().to_numpy(),
+            idx,
+            f"have no {col}",
+            col,
+            "give every link both end node ids",
+        )
+    n = len(links)
+    if "closed" in links.columns:
+        closed = links["closed"].fillna(False).astype(bool).to_numpy()
+    else:
+        closed = np.zeros(n, dtype=bool)
     is_open = ~closed
-    poly = pd.Series(False, index=links.index)
+    poly = np.zeros(n, dtype=bool)
     if any(c in links.columns for c in _POLY):
         missing = [c for c in _POLY if c not in links.columns]
         if missing:
@@ -226,9 +268,8 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
                 fix="give cost_a, cost_b and cost_p, or none of them",
             )
             raise InputError(msg)
-        poly = links[list(_POLY)].notna().all(axis=1)
+        poly = links[list(_POLY)].notna().all(axis=1).to_numpy()
     bpr = is_open & ~poly
-    n = len(links)
     a = np.zeros(n)
     b = np.zeros(n)
     p = np.ones(n)
@@ -245,48 +286,53 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
         t0 = _numeric(links, "free_flow_time", bpr)
         _bad(
             bpr & (cap <= 0),
+            idx,
             "have a zero or negative capacity",
             "capacity",
             "give a positive capacity [veh/h], or mark the link closed=True",
         )
         _bad(
             bpr & (t0 <= 0),
+            idx,
             "have a zero or negative free-flow time",
             "free_flow_time",
             "give a positive free-flow time (e.g. length / speed limit)",
         )
         alpha = (
-            _numeric(links, "alpha", bpr).fillna(0.15)
+            np.nan_to_num(_numeric(links, "alpha", np.zeros(n, bool)), nan=0.15)
             if "alpha" in links
-            else pd.Series(0.15, index=links.index)
+            else np.full(n, 0.15)
         )
         beta = (
-            _numeric(links, "beta", bpr).fillna(4.0)
+            np.nan_to_num(_numeric(links, "beta", np.zeros(n, bool)), nan=4.0)
             if "beta" in links
-            else pd.Series(4.0, index=links.index)
+            else np.full(n, 4.0)
         )
-        _bad(bpr & (alpha < 0), "have a negative alpha", "alpha", "use alpha ≥ 0 (default 0.15)")
-        _bad(bpr & (beta < 0), "have a negative beta", "beta", "use beta ≥ 0 (default 4)")
-        m = bpr.to_numpy()
+        _bad(bpr & (alpha < 0), idx, "have a negative alpha", "alpha", "use alpha ≥ 0 (e.g. 0.15)")
+        _bad(bpr & (beta < 0), idx, "have a negative beta", "beta", "use beta ≥ 0 (default 4)")
+        m = bpr
         a[m] = t0[m]
         b[m] = t0[m] * alpha[m] / cap[m] ** beta[m]
         p[m] = beta[m]
     if poly.any():
-        pa, pb, pp = (_numeric(links, c, poly & is_open) for c in _POLY)
+        live = poly & is_open
+        pa, pb, pp = (_numeric(links, c, live) for c in _POLY)
         for col, s in zip(_POLY, (pa, pb, pp), strict=True):
-            _bad(poly & is_open & (s < 0), f"have a negative {col}", col, f"use {col} ≥ 0")
+            _bad(live & (s < 0), idx, f"have a negative {col}", col, f"use {col} ≥ 0")
         _bad(
-            poly & is_open & (pa == 0) & (pb == 0),
+            live & (pa == 0) & (pb == 0),
+            idx,
             "cost nothing at any flow",
             "cost_a, cost_b",
             "give a positive cost_a or cost_b",
         )
-        m = poly.to_numpy()
+        m = poly
         a[m], b[m], p[m] = pa[m], pb[m], pp[m]
-    node_ids = pd.Index(pd.unique(pd.concat([links["a_node"], links["b_node"]], ignore_index=True)))
-    tails = node_ids.get_indexer(links["a_node"]).astype(np.int64)
-    heads = node_ids.get_indexer(links["b_node"]).astype(np.int64)
-    opn = is_open.to_numpy()
+    an, bn = links["a_node"].to_numpy(), links["b_node"].to_numpy()
+    node_ids = pd.Index(pd.unique(np.concatenate([an, bn])))
+    tails = node_ids.get_indexer(an).astype(np.int64)
+    heads = node_ids.get_indexer(bn).astype(np.int64)
+    opn = is_open
     pos = np.flatnonzero(opn)
     order = pos[np.argsort(tails[pos], kind="stable")]
     indptr = np.zeros(len(node_ids) + 1, dtype=np.int64)
@@ -343,8 +389,35 @@ def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
     if {"origin", "destination", "trips"} <= set(demand.columns):
         od = demand[["origin", "destination", "trips"]].copy()
     elif demand.shape[0] == demand.shape[1] and set(demand.index) == set(demand.columns):
-        od = demand.rename_axis(index="origin", columns="destination").stack().rename("trips")
-        od = od.reset_index()
+        try:
+            mat = demand.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            msg = message(
+                "the demand matrix has non-numeric cells",
+                where="demand",
+                fix="give a number of trips [veh/h] in every cell",
+            )
+            raise InputError(msg) from None
+        if np.isnan(mat).any() or (mat < 0).any() or not np.isfinite(mat).all():
+            i, j = np.argwhere(~(mat >= 0) | ~np.isfinite(mat))[0]
+            msg = message(
+                "the demand matrix has missing, negative or infinite trips "
+                f"(e.g. origin {_ids([demand.index[i]])[0]}, "
+                f"destination {_ids([demand.columns[j]])[0]})",
+                where="demand, field trips",
+                fix="trips must be finite numbers ≥ 0 [veh/h]",
+            )
+            raise InputError(msg)
+        i, j = np.nonzero(mat > 0)
+        od = pd.DataFrame(
+            {
+                "origin": demand.index.to_numpy()[i],
+                "destination": demand.columns.to_numpy()[j],
+                "trips": mat[i, j],
+            }
+        )
+        od = od[od["origin"] != od["destination"]]
+        return od.sort_values(["origin", "destination"], kind="stable").reset_index(drop=True)
     else:
         msg = message(
             "demand is neither an OD table nor a square matrix",
@@ -455,7 +528,8 @@ def assign(
     max_iter: int = 1000,
     algorithm: str = "bfw",
     first_thru_node: int | None = None,
-    initial: pd.Series | None = None,
+    initial: pd.Series | AssignmentResult | None = None,
+    inner: int = 2,
 ) -> AssignmentResult:
     """Static user-equilibrium assignment of an OD demand on a road network.
 
@@ -474,15 +548,23 @@ def assign(
         Target relative gap [-].
     max_iter : int
         Maximum number of iterations.
-    algorithm : {"bfw", "cfw", "fw"}
-        Bi-conjugate, conjugate or plain Frank–Wolfe.
+    algorithm : {"bfw", "cfw", "fw", "gp"}
+        Bi-conjugate, conjugate or plain Frank–Wolfe (link-based), or path-based gradient
+        projection (``gp``: slower per iteration on large networks, but reaches gaps of 1e-8
+        and below, and warm-starts from the paths of a previous ``gp`` result).
     first_thru_node : int, optional
         Nodes with a (numeric) id below it are zones: paths may start or end there but not
         pass through (the TNTP benchmark convention).
-    initial : Series, optional
+    initial : Series or AssignmentResult, optional
         Link flows [veh/h] on the links' index to start from, typically the equilibrium
-        before a change (closure, capacity). It must carry the same demand; flow on links
-        now closed is first moved onto the shortest detour at the initial costs.
+        before a change (closure, capacity), or that previous result itself. With a
+        Series, or with Frank–Wolfe algorithms, the flows must carry the same demand; flow
+        on links now closed is first moved onto the shortest detour at the initial costs.
+        With ``algorithm="gp"`` and a ``gp`` result, its paths are reused: paths over
+        links now closed or gone are dropped and their trips (and trips of OD pairs whose
+        demand changed, pro rata) are loaded on the current shortest paths.
+    inner : int
+        ``gp`` only: extra re-balancing sweeps over the stored paths per iteration.
 
     Returns
     -------
@@ -501,11 +583,11 @@ def assign(
             fix=f"use one of {list(ALGORITHMS)}",
         )
         raise InputError(msg)
-    if not (rgap >= 0 and np.isfinite(rgap)) or max_iter < 0:
+    if not (rgap >= 0 and np.isfinite(rgap)) or max_iter < 0 or inner < 0:
         msg = message(
-            f"rgap={rgap}, max_iter={max_iter}",
+            f"rgap={rgap}, max_iter={max_iter}, inner={inner}",
             where="assign options",
-            fix="use rgap ≥ 0 and max_iter ≥ 0",
+            fix="use rgap ≥ 0, max_iter ≥ 0 and inner ≥ 0",
         )
         raise InputError(msg)
     net = prepare_links(links, first_thru_node)
@@ -536,11 +618,17 @@ def assign(
     notes: list[str] = []
     warm = False
     moved = 0
+    if algorithm == "gp":
+        from twin.sims.traffic.gp import assign_gp
+
+        return assign_gp(net, od, dem, initial, rgap, max_iter, inner, start)
     x = np.zeros(m)
     y, _ = load(link_cost(x, net.a, net.b, net.p))
     connected = np.empty(len(od), dtype=bool)
     connected[dem.order] = np.isfinite(od_cost)
     disconnected = od[~connected].reset_index(drop=True)
+    if isinstance(initial, AssignmentResult):
+        initial = initial.flow
     if initial is not None:
         x0 = _initial(initial, net)
         fixed = _repair(x0, net, link_cost(x0, net.a, net.b, net.p))

@@ -14,14 +14,21 @@ Demand (all rates ASSUMED, recorded in provenance):
 3. **Distribution**: doubly constrained gravity model ``T_ij = A_i·B_j·P_i·D_j·exp(−β·c_ij)``
    with free-flow zone-to-zone times ``c_ij`` [min], balanced by iterative proportional
    fitting (Furness) until productions and attractions match to 0.1 %.
-4. **Assignment**: user equilibrium by bi-conjugate Frank–Wolfe (:func:`twin.traffic.assign`)
-   with BPR costs on ``capacity_veh_h`` and ``free_flow_time_s``; closed links carry nothing.
+4. **Assignment**: user equilibrium (:func:`twin.traffic.assign`, path-based gradient
+   projection by default, or bi-conjugate Frank–Wolfe) with BPR costs on ``capacity_veh_h``
+   and ``free_flow_time_s``; closed links carry nothing. In a scenario with a parent run, the
+   assignment warm-starts from the parent's equilibrium (its paths when the parent was solved
+   in this process, else its link flows with ``bfw``); the run's ``link_flows`` provenance
+   records whether it did and the iterations against the parent's cold solve.
 
 Emissions: ``co2_g_per_km`` per vehicle-kilometre (ASSUMED, average French car fleet, about
 0.18 kgCO₂/km — ADEME Base Empreinte orders of magnitude, to confirm).
 """
 
 from __future__ import annotations
+
+import weakref
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +42,19 @@ from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.accessibility import open_links, travel_times
 from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
-from twin.sims.traffic.assign import assign
+from twin.sims.traffic.assign import AssignmentResult, assign
+
+#: Equilibria solved in this process, by ``id`` of their ``link_flows`` output frame, so that a
+#: scenario can warm-start from its parent run's paths (a run read back from disk has only
+#: its link flows).
+_EQUILIBRIA: dict[int, AssignmentResult] = {}
+
+
+def _remember(frame: gpd.GeoDataFrame, res: AssignmentResult) -> None:
+    key = id(frame)
+    _EQUILIBRIA[key] = res
+    weakref.finalize(frame, _EQUILIBRIA.pop, key, None)
+
 
 RESIDENTIAL = {
     "house",
@@ -70,6 +89,14 @@ class TrafficParams(Params):
     rgap: float = Field(1e-4, gt=0, lt=1, description="Target relative gap.")
     max_iter: int = Field(500, ge=1, description="Iteration cap of the assignment.")
     co2_g_per_km: float = Field(180.0, ge=0, description="CO₂ per vehicle-km [g] (ASSUMED).")
+    algorithm: Literal["gp", "bfw"] = Field(
+        "gp",
+        description="Assignment: path-based gradient projection (gp) or bi-conjugate "
+        "Frank–Wolfe (bfw).",
+    )
+    warm_start: bool = Field(
+        True, description="Start from the parent run's equilibrium when it is available."
+    )
 
 
 def zone_demand(
@@ -155,6 +182,7 @@ class Traffic(Simulation):
         "relative_gap": "écart relatif à l'équilibre atteint",
     }
     params_model = TrafficParams
+    warm_start = True  # the runner passes the parent run's link_flows as "parent:link_flows"
     notice = {
         "en": NoticeText(
             purpose="Estimate where peak-hour car traffic goes, and where it goes instead when "
@@ -213,7 +241,25 @@ class Traffic(Simulation):
             },
             index=links.index,
         )
-        res = assign(table, od, rgap=params.rgap, max_iter=params.max_iter)
+        initial, parent_iter, why = _parent_equilibrium(
+            inputs.get("parent:link_flows"), params, links.index
+        )
+        try:
+            res = assign(
+                table,
+                od,
+                rgap=params.rgap,
+                max_iter=params.max_iter,
+                algorithm=params.algorithm,
+                initial=initial,
+            )
+        except InputError:  # parent flows of another demand (bfw): solve cold
+            if initial is None:
+                raise
+            why = "the parent's link flows carry another demand: cold start"
+            res = assign(
+                table, od, rgap=params.rgap, max_iter=params.max_iter, algorithm=params.algorithm
+            )
         flow = res.flow.to_numpy(float)
         t = res.cost.to_numpy(float)
         t0 = table["free_flow_time"].to_numpy(float)
@@ -241,6 +287,20 @@ class Traffic(Simulation):
             f"{res.rgap:.1e} in {res.iterations} iterations"
         )
         prov.derived["demand"] = "synthetic, from floor area and ASSUMED trip rates"
+        prov.counts["assignment_iterations"] = int(res.iterations)
+        prov.counts["warm_started"] = int(res.warm_started)
+        if res.warm_started:
+            prov.counts["warm_reused_paths"] = int(res.warm_reused_paths)
+            prov.counts["parent_iterations"] = int(parent_iter)
+            prov.counts["iterations_saved"] = int(parent_iter - res.iterations)
+            prov.step(
+                f"warm-started from the parent run's equilibrium ({params.algorithm}"
+                + (f", {res.warm_reused_paths} paths reused" if res.warm_reused_paths else "")
+                + f"): {res.iterations} iterations against {parent_iter} for the parent's "
+                f"solve ({parent_iter - res.iterations} saved)"
+            )
+        elif why:
+            prov.step(f"not warm-started: {why}")
         if res.n_disconnected:
             prov.counts["disconnected_od_pairs"] = int(res.n_disconnected)
         kpis = [
@@ -268,6 +328,26 @@ class Traffic(Simulation):
             ),
             KPI("relative_gap", float(res.rgap), "1", "relative gap reached", "neutral"),
         ]
+        _remember(out, res)
         return SimResult(
             outputs={"link_flows": Layer("link_flows", "vector", out, prov)}, kpis=kpis
         )
+
+
+def _parent_equilibrium(
+    parent: Layer | None, params: TrafficParams, index: pd.Index
+) -> tuple[AssignmentResult | pd.Series | None, int, str]:
+    """What to warm-start from: the parent's solve, its link flows, or nothing (and why)."""
+    if parent is None:
+        return None, 0, ""
+    if not params.warm_start:
+        return None, 0, "warm_start is off"
+    solved = _EQUILIBRIA.get(id(parent.data))
+    if solved is not None:
+        return solved, solved.iterations, ""
+    iters = int(parent.provenance.counts.get("assignment_iterations", 0))
+    if params.algorithm == "bfw" and "flow_veh_h" in parent.data:
+        flows = parent.data["flow_veh_h"].astype(float)
+        if flows.index.isin(index).all():
+            return flows, iters, ""
+    return None, 0, "the parent's paths are not in memory (its run was read from disk)"

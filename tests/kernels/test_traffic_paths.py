@@ -1,0 +1,118 @@
+"""Gradient projection kernel against its plain-Python reference and against BFW."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twin.kernels.traffic_paths import gp_ref, gp_solve
+from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
+
+
+def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A random strongly connected network (a ring both ways plus chords), BPR costs."""
+    rng = np.random.default_rng(seed)
+    ring = np.arange(n)
+    a = np.concatenate([ring, (ring + 1) % n])
+    b = np.concatenate([(ring + 1) % n, ring])
+    extra = rng.integers(0, n, (2, 3 * n))
+    keep = extra[0] != extra[1]
+    a = np.concatenate([a, extra[0, keep]])
+    b = np.concatenate([b, extra[1, keep]])
+    links = pd.DataFrame(
+        {
+            "a_node": a + 1,
+            "b_node": b + 1,
+            "capacity": rng.uniform(20, 80, len(a)),
+            "free_flow_time": rng.uniform(1, 5, len(a)),
+            "alpha": 0.15,
+            "beta": rng.choice([1.0, 2.0, 4.0], len(a)),
+        }
+    )
+    zones = rng.choice(np.arange(1, n + 1), 5, replace=False)
+    od = pd.DataFrame(
+        [(o, d, rng.uniform(10, 60)) for o in zones for d in zones if o != d],
+        columns=["origin", "destination", "trips"],
+    )
+    return links, od
+
+
+def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None):
+    net = prepare_links(links)
+    dem = _demand_arrays(parse_demand(od), net)
+    e = np.zeros(0, dtype=np.int64)
+    store = store or (e, np.zeros(1, dtype=np.int64), e, np.zeros(0))
+    pending = dem.od_trips.copy() if pending is None else pending
+    gaps = np.full(501, np.nan)
+    out = gp_solve(
+        net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
+        dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, rgap, 500, 2, gaps,
+    )  # fmt: skip
+    return net, dem, out
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_gp_matches_reference(seed: int) -> None:
+    links, od = _network(seed)
+    net, dem, (x, od_cost, it, gap, *_rest) = _solve(links, od, 1e-12)
+    assert gap <= 1e-12 and it > 1
+    o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
+    pairs = list(zip(o_pos.tolist(), dem.od_dest.tolist(), dem.od_trips.tolist(), strict=True))
+    ref = gp_ref(net.tails, net.heads, net.a, net.b, net.p, len(net.node_ids), pairs, 80)
+    # equilibrium link flows are unique (strictly increasing costs): both agree
+    assert np.abs(x - ref).max() < 1e-5 * od["trips"].sum()
+    # path costs of used paths equal the shortest cost of their pair (Wardrop)
+    p_od, p_ptr, p_links, p_flow = _rest[1:]
+    t = net.a + net.b * x**net.p
+    for i in range(len(p_flow)):
+        c = t[p_links[p_ptr[i] : p_ptr[i + 1]]].sum()
+        assert c == pytest.approx(od_cost[p_od[i]], rel=1e-5)
+    # path flows add up to the demand of each pair and to the link flows
+    assert np.bincount(p_od, p_flow, len(dem.od_trips)) == pytest.approx(dem.od_trips)
+    seg = np.repeat(np.arange(len(p_flow)), np.diff(p_ptr))
+    assert np.bincount(p_links, p_flow[seg], len(x)) == pytest.approx(x, abs=1e-9)
+
+
+def test_gp_warm_store_is_already_converged() -> None:
+    links, od = _network(7)
+    _, dem, out = _solve(links, od, 1e-10)
+    store = tuple(out[5:9])
+    _, _, again = _solve(links, od, 1e-10, store=store, pending=np.zeros(len(dem.od_trips)))
+    assert again[2] == 0 and again[3] <= 1e-10
+    assert again[0] == pytest.approx(out[0], abs=1e-9)
+
+
+def test_gp_agrees_with_bfw_and_respects_barred_zones() -> None:
+    from twin.traffic import assign
+
+    links, od = _network(3)
+    for ftn in (None, 6):
+        gp = assign(links, od, rgap=1e-10, algorithm="gp", first_thru_node=ftn)
+        bfw = assign(links, od, rgap=1e-6, algorithm="bfw", first_thru_node=ftn, max_iter=5000)
+        assert gp.objective == pytest.approx(bfw.objective, rel=1e-6)
+        if ftn:  # no used path passes through a zone node
+            ps = gp.paths
+            nodes = links["a_node"].to_numpy()[ps.links]  # tails of path links
+            seg = np.repeat(np.arange(len(ps)), np.diff(ps.ptr))
+            inner = nodes != ps.origin[seg]
+            assert (nodes[inner] >= ftn).all()
+
+
+def test_od_costs_match_reference() -> None:
+    from twin.kernels.traffic import sp_tree_ref
+    from twin.kernels.traffic_paths import od_costs
+
+    links, od = _network(5)
+    net = prepare_links(links)
+    dem = _demand_arrays(parse_demand(od), net)
+    cost = net.a * 1.7
+    out = np.empty(len(dem.od_trips))
+    od_costs(
+        net.indptr, net.csr_heads, net.csr_link, cost, net.barred,
+        dem.origins, dem.od_ptr, dem.od_dest, out,
+    )  # fmt: skip
+    for k, o in enumerate(dem.origins):
+        ref = sp_tree_ref(net.tails, net.heads, cost, net.barred, int(o), len(net.node_ids))
+        sl = slice(dem.od_ptr[k], dem.od_ptr[k + 1])
+        assert out[sl] == pytest.approx(ref[dem.od_dest[sl]], rel=1e-12)

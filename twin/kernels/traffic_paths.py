@@ -1,0 +1,639 @@
+"""Path-based user-equilibrium assignment: gradient projection (GP) with Newton steps.
+
+Every OD pair keeps a set of used paths. An iteration takes the origins in turn: it builds
+the shortest-path tree of the origin at the current link costs, adds each destination's
+shortest path to that pair's set if it is not there yet, and moves flow from every other
+path ``p`` of the pair onto the cheapest path ``b`` by the projected Newton step
+
+    Δ = min(f_p, (c_p − c_b) / Σ_{links in p ⊕ b} t'(x))
+
+(links common to both paths cancel), updating link flows and costs after each move
+(Gauss–Seidel). Paths whose flow falls to zero are dropped. ``inner`` extra sweeps over all
+pairs re-balance the existing path sets without new trees (they are cheap and converge the
+"easy" part of the problem).
+
+Link costs and the network's CSR form are those of :mod:`twin.kernels.traffic`.
+
+Path store (input and output, "compact" form): path ``i`` belongs to OD pair ``p_od[i]``
+(row of ``od_dest``/``od_trips``), carries ``p_flow[i]`` [veh/h] and uses the link positions
+``p_links[p_ptr[i]:p_ptr[i + 1]]``. Trips of a pair not carried by its paths
+(``pending``) are loaded on the pair's shortest path before the first iteration; a cold start
+is an empty store with everything pending.
+
+References
+----------
+Jayakrishnan, R., Tsai, W. K., Prashker, J. N., Rajadhyaksha, S. (1994). A faster path-based
+algorithm for traffic assignment. *Transportation Research Record* 1443, 75–83.
+
+Chen, A., Lee, D.-H., Jayakrishnan, R. (2002). Computational study of state-of-the-art
+path-based traffic assignment algorithms. *Mathematics and Computers in Simulation* 59,
+509–518.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from twin.kernels.traffic import sp_tree
+
+
+@njit(cache=True)
+def _cost1(v: float, a: float, b: float, p: float) -> float:
+    return a + (b * v**p if b != 0.0 else 0.0)
+
+
+@njit(cache=True)
+def _dcost1(v: float, b: float, p: float) -> float:
+    if b == 0.0 or p == 0.0:
+        return 0.0
+    if v > 0.0:
+        return b * p * v ** (p - 1.0)
+    return b if p == 1.0 else 0.0
+
+
+@njit(cache=True)
+def _pcost(s: int, n: int, pl: np.ndarray, t: np.ndarray) -> float:
+    c = 0.0
+    for i in range(s, s + n):
+        c += t[pl[i]]
+    return c
+
+
+@njit(cache=True)
+def _cheapest(
+    j: int,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pl: np.ndarray,
+    t: np.ndarray,
+) -> int:
+    """The cheapest stored path of OD pair ``j`` at link costs ``t`` (-1: none)."""
+    best = -1
+    cbest = np.inf
+    q = head[j]
+    while q >= 0:
+        c = _pcost(ps[q], pn[q], pl, t)
+        if c < cbest:
+            cbest = c
+            best = q
+        q = nxt[q]
+    return best
+
+
+@njit(cache=True)
+def _grow_int(arr: np.ndarray, need: int) -> np.ndarray:
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True)
+def _grow_float(arr: np.ndarray, need: int) -> np.ndarray:
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True)
+def _shift(
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    pl: np.ndarray,
+    s_p: int,
+    n_p: int,
+    s_b: int,
+    n_b: int,
+    f_p: float,
+    mark: np.ndarray,
+    stamp: int,
+) -> float:
+    """Move flow from path p onto path b by one projected Newton step; return the amount.
+
+    ``mark`` holds, for each link, the stamp of the last path that marked it; ``stamp`` and
+    ``stamp + 1`` are used here.
+    """
+    cp = 0.0
+    for i in range(s_p, s_p + n_p):
+        cp += t[pl[i]]
+        mark[pl[i]] = stamp
+    cb = 0.0
+    hess = 0.0
+    for i in range(s_b, s_b + n_b):
+        e = pl[i]
+        cb += t[e]
+        if mark[e] != stamp:
+            hess += dt[e]
+        mark[e] = stamp + 1
+    dc = cp - cb
+    if dc <= 0.0:
+        return 0.0
+    for i in range(s_p, s_p + n_p):
+        e = pl[i]
+        if mark[e] != stamp + 1:
+            hess += dt[e]
+    step = f_p if hess <= 0.0 else min(f_p, dc / hess)
+    if step <= 0.0:
+        return 0.0
+    for i in range(s_p, s_p + n_p):
+        e = pl[i]
+        x[e] -= step
+        if x[e] < 0.0:
+            x[e] = 0.0
+        t[e] = _cost1(x[e], a[e], b[e], p[e])
+        dt[e] = _dcost1(x[e], b[e], p[e])
+    for i in range(s_b, s_b + n_b):
+        e = pl[i]
+        x[e] += step
+        t[e] = _cost1(x[e], a[e], b[e], p[e])
+        dt[e] = _dcost1(x[e], b[e], p[e])
+    return step
+
+
+@njit(cache=True, parallel=True)
+def od_costs(
+    indptr: np.ndarray,
+    heads: np.ndarray,
+    clink: np.ndarray,
+    cost: np.ndarray,
+    barred: np.ndarray,
+    origins: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Shortest-path cost of every OD pair at link costs ``cost`` (inf: no path), origins in
+    parallel; written to ``out``."""
+    n = indptr.shape[0] - 1
+    n_orig = origins.shape[0]
+    for k in prange(n_orig):
+        dist = np.empty(n)
+        pred = np.empty(n, dtype=np.int64)
+        order = np.empty(n, dtype=np.int64)
+        hk = np.empty(heads.shape[0] + 1)
+        hv = np.empty(heads.shape[0] + 1, dtype=np.int64)
+        sp_tree(indptr, heads, clink, cost, barred, origins[k], dist, pred, order, hk, hv)
+        for j in range(od_ptr[k], od_ptr[k + 1]):
+            out[j] = dist[od_dest[j]]
+
+
+#: Warm start: re-balancing rounds stop when the excess cost of the origins concerned is
+#: below their excess cost is below this share of the target gap.
+_LOCAL_SHARE = 0.1
+
+
+@njit(cache=True)
+def _origin_sweep(
+    k: int,
+    load_pending: bool,
+    pending: np.ndarray,
+    origins: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_trips: np.ndarray,
+    tails: np.ndarray,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    n_paths: int,
+    n_links: int,
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    mark: np.ndarray,
+    stamp: int,
+) -> tuple:
+    """Equilibrate the OD pairs of origin ``k`` given its shortest-path tree (dist, pred).
+
+    Adds each pair's tree path if it is cheaper than its stored paths, optionally loads the
+    pair's pending trips on it, and shifts flow onto the cheapest path. Returns the (possibly
+    grown) store, counters, the stamp, and the excess cost ``Σ f·c − trips·dist`` of the
+    origin's pairs before the shifts.
+    """
+    o = origins[k]
+    excess = 0.0
+    for j in range(od_ptr[k], od_ptr[k + 1]):
+        d = od_dest[j]
+        if dist[d] == np.inf or od_trips[j] <= 0.0:
+            continue
+        q = head[j]
+        while q >= 0:
+            excess += pf[q] * _pcost(ps[q], pn[q], pl, t)
+            q = nxt[q]
+        excess -= (od_trips[j] - (pending[j] if load_pending else 0.0)) * dist[d]
+        best = _cheapest(j, head, nxt, ps, pn, pl, t)
+        cbest = _pcost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
+        if best < 0 or dist[d] < cbest * (1.0 - 1e-14):
+            length = 0
+            node = d
+            while node != o:
+                length += 1
+                node = tails[pred[node]]
+            ps = _grow_int(ps, n_paths + 1)
+            pn = _grow_int(pn, n_paths + 1)
+            pf = _grow_float(pf, n_paths + 1)
+            nxt = _grow_int(nxt, n_paths + 1)
+            pl = _grow_int(pl, n_links + length)
+            ps[n_paths] = n_links
+            pn[n_paths] = length
+            pf[n_paths] = 0.0
+            node = d
+            while node != o:
+                e = pred[node]
+                pl[n_links] = e
+                n_links += 1
+                node = tails[e]
+            nxt[n_paths] = head[j]
+            head[j] = n_paths
+            best = n_paths
+            n_paths += 1
+        if load_pending and pending[j] > 0.0:
+            pf[best] += pending[j]
+            for i in range(ps[best], ps[best] + pn[best]):
+                e = pl[i]
+                x[e] += pending[j]
+                t[e] = _cost1(x[e], a[e], b[e], p[e])
+                dt[e] = _dcost1(x[e], b[e], p[e])
+            best = _cheapest(j, head, nxt, ps, pn, pl, t)
+        stamp = _equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
+    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp, excess
+
+
+@njit(cache=True)
+def gp_solve(
+    indptr: np.ndarray,
+    heads: np.ndarray,
+    clink: np.ndarray,
+    tails: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    barred: np.ndarray,
+    origins: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_trips: np.ndarray,
+    in_od: np.ndarray,
+    in_ptr: np.ndarray,
+    in_links: np.ndarray,
+    in_flow: np.ndarray,
+    pending: np.ndarray,
+    rgap: float,
+    max_iter: int,
+    inner: int,
+    gaps: np.ndarray,
+    local_rounds: int = 2,
+) -> tuple:
+    """Gradient projection from a path store to the target relative gap.
+
+    Parameters
+    ----------
+    indptr, heads, clink, tails, barred
+        CSR network over open links (see :mod:`twin.kernels.traffic`).
+    a, b, p
+        Link cost ``a + b·vᵖ`` coefficients.
+    origins, od_ptr, od_dest, od_trips
+        Demand grouped by origin [veh/h].
+    in_od, in_ptr, in_links, in_flow
+        Initial path store (compact form; may be empty).
+    pending : ndarray
+        Trips of each OD pair not on a stored path [veh/h].
+    rgap : float
+        Target relative gap.
+    max_iter : int
+        Maximum number of iterations (tree sweeps).
+    inner : int
+        Extra re-balancing sweeps over the stored paths per iteration.
+    gaps : ndarray, shape (max_iter + 1,)
+        Filled with the relative gap measured at the start of each iteration.
+    local_rounds : int
+        Warm start (a non-empty store): re-balancing rounds (tree and shifts) over the
+        origins that had pending trips, after loading them and before the first global
+        iteration, at most.
+
+    Returns
+    -------
+    tuple
+        ``x`` link flows, ``od_cost`` shortest cost per pair (inf: no path), ``iterations``,
+        ``gap``, ``sptt``, and the final store ``p_od, p_ptr, p_links, p_flow``.
+    """
+    n = indptr.shape[0] - 1
+    m = a.shape[0]
+    n_od = od_trips.shape[0]
+    n_orig = origins.shape[0]
+    # path store: linked list of paths per OD pair
+    n_in = in_od.shape[0]
+    cap_p = max(16, 2 * (n_in + n_od))
+    cap_l = max(64, 2 * in_links.shape[0] + 8 * n_od)
+    ps = np.empty(cap_p, dtype=np.int64)
+    pn = np.empty(cap_p, dtype=np.int64)
+    pf = np.empty(cap_p)
+    nxt = np.empty(cap_p, dtype=np.int64)
+    pl = np.empty(cap_l, dtype=np.int64)
+    head = np.full(n_od, -1, dtype=np.int64)
+    n_paths = 0
+    n_links = 0
+    x = np.zeros(m)
+    for i in range(n_in):
+        s, e = in_ptr[i], in_ptr[i + 1]
+        ps[n_paths] = n_links
+        pn[n_paths] = e - s
+        pf[n_paths] = in_flow[i]
+        for k in range(s, e):
+            pl[n_links] = in_links[k]
+            x[in_links[k]] += in_flow[i]
+            n_links += 1
+        nxt[n_paths] = head[in_od[i]]
+        head[in_od[i]] = n_paths
+        n_paths += 1
+    t = np.empty(m)
+    dt = np.empty(m)
+    for e in range(m):
+        t[e] = _cost1(x[e], a[e], b[e], p[e])
+        dt[e] = _dcost1(x[e], b[e], p[e])
+    dist = np.empty(n)
+    pred = np.empty(n, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    hk = np.empty(heads.shape[0] + 1)
+    hv = np.empty(heads.shape[0] + 1, dtype=np.int64)
+    mark = np.full(m, -1, dtype=np.int64)
+    stamp = 0
+    od_cost = np.full(n_od, np.inf)
+    # 1. load the pending trips on shortest paths (all of them on a cold start), then, on a
+    # warm start, re-balance the origins that had pending trips before any global sweep
+    touched = np.zeros(n_orig, dtype=np.bool_)
+    for k in range(n_orig):
+        for j in range(od_ptr[k], od_ptr[k + 1]):
+            if pending[j] > 0.0:
+                touched[k] = True
+    warm = n_in > 0
+    rounds = local_rounds + 1 if warm else 1
+    for r in range(rounds):
+        tstt = 0.0
+        for e in range(m):
+            tstt += t[e] * x[e]
+        excess = 0.0
+        for k in range(n_orig):
+            if not touched[k]:
+                continue
+            sp_tree(indptr, heads, clink, t, barred, origins[k], dist, pred, order, hk, hv)
+            ps, pn, pf, nxt, pl, n_paths, n_links, stamp, ex = _origin_sweep(
+                k,
+                r == 0,
+                pending,
+                origins,
+                od_ptr,
+                od_dest,
+                od_trips,
+                tails,
+                dist,
+                pred,
+                head,
+                nxt,
+                ps,
+                pn,
+                pf,
+                pl,
+                n_paths,
+                n_links,
+                x,
+                t,
+                dt,
+                a,
+                b,
+                p,
+                mark,
+                stamp,
+            )
+            excess += ex
+        if r > 0 and excess <= _LOCAL_SHARE * rgap * tstt:
+            break
+    # 2. global iterations
+    it = 0
+    gap = np.inf
+    sptt = 0.0
+    while True:
+        # exact link flows from the paths (no drift), then the gap at these flows
+        for e in range(m):
+            x[e] = 0.0
+        for j in range(n_od):
+            q = head[j]
+            while q >= 0:
+                for i in range(ps[q], ps[q] + pn[q]):
+                    x[pl[i]] += pf[q]
+                q = nxt[q]
+        tstt = 0.0
+        for e in range(m):
+            t[e] = _cost1(x[e], a[e], b[e], p[e])
+            dt[e] = _dcost1(x[e], b[e], p[e])
+            tstt += t[e] * x[e]
+        od_costs(indptr, heads, clink, t, barred, origins, od_ptr, od_dest, od_cost)
+        sptt = 0.0
+        for j in range(n_od):
+            if od_cost[j] < np.inf:
+                sptt += od_trips[j] * od_cost[j]
+        gap = (tstt - sptt) / tstt if tstt > 0.0 else 0.0
+        gaps[it] = gap
+        if gap <= rgap or it >= max_iter:
+            break
+        for k in range(n_orig):
+            sp_tree(indptr, heads, clink, t, barred, origins[k], dist, pred, order, hk, hv)
+            ps, pn, pf, nxt, pl, n_paths, n_links, stamp, _ = _origin_sweep(
+                k,
+                False,
+                pending,
+                origins,
+                od_ptr,
+                od_dest,
+                od_trips,
+                tails,
+                dist,
+                pred,
+                head,
+                nxt,
+                ps,
+                pn,
+                pf,
+                pl,
+                n_paths,
+                n_links,
+                x,
+                t,
+                dt,
+                a,
+                b,
+                p,
+                mark,
+                stamp,
+            )
+        for _ in range(inner):
+            for j in range(n_od):
+                if head[j] < 0 or nxt[head[j]] < 0:
+                    continue  # a single path: nothing to balance
+                best = _cheapest(j, head, nxt, ps, pn, pl, t)
+                stamp = _equilibrate(
+                    j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+                )
+        it += 1
+    # compact store
+    count = 0
+    total = 0
+    for j in range(n_od):
+        q = head[j]
+        while q >= 0:
+            count += 1
+            total += pn[q]
+            q = nxt[q]
+    p_od = np.empty(count, dtype=np.int64)
+    p_ptr = np.zeros(count + 1, dtype=np.int64)
+    p_links = np.empty(total, dtype=np.int64)
+    p_flow = np.empty(count)
+    c = 0
+    w = 0
+    for j in range(n_od):
+        q = head[j]
+        while q >= 0:
+            p_od[c] = j
+            p_flow[c] = pf[q]
+            for i in range(ps[q], ps[q] + pn[q]):
+                p_links[w] = pl[i]
+                w += 1
+            c += 1
+            p_ptr[c] = w
+            q = nxt[q]
+    return x, od_cost, it, gap, sptt, p_od, p_ptr, p_links, p_flow
+
+
+@njit(cache=True)
+def _equilibrate(
+    j: int,
+    best: int,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    mark: np.ndarray,
+    stamp: int,
+) -> int:
+    """Shift flow of OD pair ``j`` from each of its paths onto ``best``; drop emptied paths."""
+    prev = -1
+    q = head[j]
+    while q >= 0:
+        following = nxt[q]
+        if q != best and pf[q] > 0.0:
+            step = _shift(
+                x, t, dt, a, b, p, pl, ps[q], pn[q], ps[best], pn[best], pf[q], mark, stamp
+            )
+            stamp += 2
+            pf[q] -= step
+            pf[best] += step
+        if q != best and pf[q] <= 0.0:
+            if prev < 0:
+                head[j] = following
+            else:
+                nxt[prev] = following
+        else:
+            prev = q
+        q = following
+    return stamp
+
+
+def gp_ref(
+    tails: np.ndarray,
+    heads: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    n: int,
+    od: list[tuple[int, int, float]],
+    iterations: int = 500,
+) -> np.ndarray:
+    """Reference of :func:`gp_solve`: plain-Python gradient projection (Jacobi per OD pair).
+
+    Bellman–Ford shortest paths, paths as tuples of link positions, one Newton step per
+    non-shortest path and OD pair per iteration. Returns the link flows [veh/h] (no barred
+    nodes, every pair connected).
+    """
+    m = len(tails)
+
+    def costs(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = a + b * np.power(x, p)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dt = np.where(x > 0, b * p * np.power(x, p - 1), np.where(p == 1, b, 0.0))
+        return t, dt
+
+    def shortest(o: int, d: int, t: np.ndarray) -> tuple[int, ...]:
+        dist = np.full(n, np.inf)
+        pred = np.full(n, -1)
+        dist[o] = 0.0
+        for _ in range(n):
+            cand = dist[tails] + t
+            better = cand < dist[heads] - 1e-15
+            if not better.any():
+                break
+            for e in np.flatnonzero(better):
+                if dist[tails[e]] + t[e] < dist[heads[e]]:
+                    dist[heads[e]] = dist[tails[e]] + t[e]
+                    pred[heads[e]] = e
+        path = []
+        node = d
+        while node != o:
+            path.append(int(pred[node]))
+            node = int(tails[pred[node]])
+        return tuple(path)
+
+    paths: list[dict[tuple[int, ...], float]] = [{} for _ in od]
+    x = np.zeros(m)
+    for k, (o, d, trips) in enumerate(od):
+        t, _ = costs(x)
+        sp = shortest(o, d, t)
+        paths[k][sp] = trips
+        x[list(sp)] += trips
+    for _ in range(iterations):
+        for k, (o, d, _trips) in enumerate(od):
+            t, dt = costs(x)
+            sp = shortest(o, d, t)
+            paths[k].setdefault(sp, 0.0)
+            for path in list(paths[k]):
+                if path == sp:
+                    continue
+                t, dt = costs(x)
+                diff = list(set(path) ^ set(sp))
+                dc = t[list(path)].sum() - t[list(sp)].sum()
+                if dc <= 0:
+                    continue
+                h = dt[diff].sum()
+                step = paths[k][path] if h <= 0 else min(paths[k][path], dc / h)
+                paths[k][path] -= step
+                paths[k][sp] += step
+                x[list(path)] -= step
+                x[list(sp)] += step
+                if paths[k][path] <= 0:
+                    del paths[k][path]
+    return x
