@@ -100,7 +100,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from twin.viewer.server import serve
 
-    serve(args.dir, args.runs, host=args.host, port=args.port, token=args.token, lang=args.lang)
+    serve(
+        args.dir,
+        args.runs,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        lang=args.lang,
+        workers=args.workers,
+    )
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from twin.viewer.report import write_report
+
+    run_dir = Path(args.run_dir)
+    out = Path(args.out) if args.out else Path(f"report-{run_dir.resolve().name}.{args.lang}.html")
+    write_report(run_dir, out, lang=args.lang)
+    print(f"wrote {out}")
     return 0
 
 
@@ -254,7 +272,14 @@ def make_parser() -> argparse.ArgumentParser:
         "--token", default=None, help="access token (required off loopback; 'auto' draws one)"
     )
     sv.add_argument("--lang", choices=["fr", "en"], default="fr", help="interface language")
+    sv.add_argument("--workers", type=int, default=2, help="what-if runs computed at once [2]")
     sv.set_defaults(func=_cmd_serve)
+
+    rp = sub.add_parser("report", help="write the printable comparison report (HTML, A4) of a run")
+    rp.add_argument("run_dir", help="run directory (runs/<scenario>-<key>)")
+    rp.add_argument("--out", "-o", help="output .html [report-<run id>.<lang>.html]")
+    rp.add_argument("--lang", choices=["fr", "en"], default="fr", help="language [fr]")
+    rp.set_defaults(func=_cmd_report)
 
     r = sub.add_parser("run", help="run a scenario on a twin")
     r.add_argument("scenario", help="scenario YAML file")

@@ -6,7 +6,90 @@
 (function () {
   "use strict";
   const decks = {};
+  const built = {};  /* elId -> the scene's layers, kept so overlays don't rebuild them */
   let viewState = null;
+  let lastBase = null;
+  let drawPoly = [];    /* vertices [lon, lat] of the area being drawn (what-if editor) */
+  let highlight = [];   /* indices of road links picked for closure */
+
+  function setProps(id, props) {
+    const dc = window.dash_clientside;
+    if (dc && dc.set_props) dc.set_props(id, props);
+  }
+
+  /* What-if editor tools: a click closes a street (road index) or adds an area vertex.
+   * Native DOM clicks are used (a drag of more than 5 px is not a click), so the tools do
+   * not depend on the gesture recogniser of the map controller. */
+  function editorClick(elId, key, x, y) {
+    const tool = window.twinTool || "none";
+    const d = decks[elId];
+    if (!d || tool === "none") return;
+    if (tool === "close") {
+      const hit = d.pickObject({x: x, y: y, radius: 8, layerIds: ["roads-" + key]});
+      if (hit && hit.index >= 0) {
+        setProps("wi-click", {data: {index: hit.index, t: Date.now()}});
+        document.body.dataset.picked = String(hit.index);
+      }
+    } else if (tool === "draw") {
+      const vp = d.getViewports()[0];
+      const c = vp && vp.unproject([x, y]);
+      if (!c) return;
+      drawPoly = drawPoly.concat([[c[0], c[1]]]);
+      setProps("wi-poly", {data: drawPoly});
+      redrawAll();
+    }
+  }
+
+  function listen(el, elId, key) {
+    if (el._twinListening) return;
+    el._twinListening = true;
+    let down = null;
+    el.addEventListener("pointerdown", function (e) { down = [e.clientX, e.clientY]; });
+    el.addEventListener("click", function (e) {
+      if (down && Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 5) return;
+      const r = el.getBoundingClientRect();
+      editorClick(elId, el._twinKey, e.clientX - r.left, e.clientY - r.top);
+    });
+  }
+
+  function overlayLayers(key) {
+    const out = [];
+    if (highlight.length && lastBase && lastBase.roads) {
+      const r = lastBase.roads;
+      if (!r._pos) {
+        r._pos = decode(r.positions, Float32Array);
+        r._starts = decode(r.startIndices, Uint32Array);
+      }
+      const n = r._pos.length / 2;
+      const paths = highlight.filter(function (i) { return i < r.length; }).map(function (i) {
+        const a = r._starts[i], b = i + 1 < r.length ? r._starts[i + 1] : n;
+        const p = [];
+        for (let k = a; k < b; k++) p.push([r._pos[2 * k], r._pos[2 * k + 1]]);
+        return p;
+      });
+      out.push(new deck.PathLayer({id: "picked-" + key, data: paths, getPath: function (d) { return d; },
+        getColor: [230, 20, 60, 255], getWidth: 9, widthUnits: "meters", widthMinPixels: 5,
+        parameters: {depthTest: false}}));
+    }
+    if (drawPoly.length) {
+      const ring = drawPoly.length > 2 ? [drawPoly.concat([drawPoly[0]])] : [];
+      out.push(new deck.PolygonLayer({id: "area-" + key, data: ring, getPolygon: function (d) { return d; },
+        getFillColor: [30, 160, 70, 90], getLineColor: [20, 110, 50, 255], lineWidthMinPixels: 2,
+        parameters: {depthTest: false}}));
+      out.push(new deck.ScatterplotLayer({id: "vertices-" + key, data: drawPoly,
+        getPosition: function (d) { return d; }, getFillColor: [20, 110, 50, 255],
+        getRadius: 5, radiusUnits: "pixels", parameters: {depthTest: false}}));
+    }
+    return out;
+  }
+
+  function redraw(elId) {
+    const d = decks[elId];
+    if (!d || !built[elId]) return;
+    d.setProps({layers: built[elId].layers.concat(overlayLayers(built[elId].key))});
+  }
+
+  function redrawAll() { Object.keys(decks).forEach(redraw); }
 
   function decode(b64, Type) {
     const bin = atob(b64);
@@ -109,15 +192,26 @@
       if (!p) return null;
       if (!p._value) p._value = decode(p.value, Float32Array);
       const v = p._value[info.index];
-      return {text: p.legend.label + ": " + fmt(v) + " " + p.legend.unit};
+      const lg = p.legend, at = lg.label.split("@");
+      const lines = [at[0] + ": " + fmt(v) + (lg.unit ? " " + lg.unit : "")];
+      if (at.length > 1) lines.push("@ " + at[1]);
+      if (isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
+        lines.push("[" + fmt(lg.min) + " … " + fmt(lg.max) + "]");
+      }
+      return {text: lines.join("\n")};
     };
   }
 
   function render(elId, base, side, key) {
     const el = document.getElementById(elId);
     if (!el) return;
+    el._twinKey = key;
+    listen(el, elId, key);
+    lastBase = base;
+    window.twinBase = base;
+    built[elId] = {layers: layersFor(base, side, key), key: key};
     const props = {
-      layers: layersFor(base, side, key),
+      layers: built[elId].layers.concat(overlayLayers(key)),
       getTooltip: tooltip(base, side),
     };
     if (!decks[elId] || decks[elId].canvas && !el.contains(decks[elId].canvas)) {
@@ -148,6 +242,7 @@
     if (decks[elId]) {
       decks[elId].finalize();
       delete decks[elId];
+      delete built[elId];
     }
   }
 
@@ -173,6 +268,12 @@
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     twin: {
       png: function () { return snapshot(); },
+      overlay: function (picked, poly) {
+        highlight = picked || [];
+        drawPoly = poly || [];
+        redrawAll();
+        return String(highlight.length) + ":" + String(drawPoly.length);
+      },
       present: function () {
         const on = document.body.classList.toggle("presenting");
         if (on && document.documentElement.requestFullscreen) {

@@ -23,6 +23,8 @@ import pytest
 
 from twin.scenario.runner import run
 
+from ._synthetic import synthetic_run, write_run
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 assert CHROMIUM is not None, "the viewer tests need Debian's chromium (make test installs it)"
@@ -61,6 +63,8 @@ def runs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("runs")
     for name in ("closure", "trees"):
         run(demo_dir, ROOT / "scenarios" / f"{name}.yaml", out=out)
+    # an hourly (time, y, x) grid output over the centre, for the time slider
+    write_run(synthetic_run("heatwave", x0=385600, y0=6672600, shape=(40, 32), res=20), out)
     return out
 
 
@@ -251,3 +255,121 @@ def test_png_snapshot_and_presentation_mode(page: object, tmp_path: Path) -> Non
     )
     page.click("#present")  # type: ignore[attr-defined]
     page.wait_for_function("!document.body.classList.contains('presenting')")  # type: ignore[attr-defined]
+
+
+#: Finds a road link whose middle is on screen and picks to itself: [x, y, index].
+FIND_ROAD = """() => {
+  const d = window.twinDecks['map-left']; const vp = d.getViewports()[0];
+  const r = window.twinBase.roads;
+  const dec = (s, T) => { const b = atob(s); const u = new Uint8Array(b.length);
+    for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return new T(u.buffer); };
+  const pos = dec(r.positions, Float32Array), st = dec(r.startIndices, Uint32Array);
+  const n = pos.length / 2;
+  for (let i = 0; i < r.length; i += 3) {
+    const a = st[i], b = i + 1 < r.length ? st[i + 1] : n;
+    if (b - a < 2) continue;
+    const k = a + Math.floor((b - a) / 2) - 1;
+    const [px, py] = vp.project([(pos[2*k] + pos[2*k+2]) / 2, (pos[2*k+1] + pos[2*k+3]) / 2]);
+    if (px < 60 || py < 60 || px > vp.width - 60 || py > vp.height - 60) continue;
+    const hit = d.pickObject({x: px, y: py, radius: 0, layerIds: ['roads-left']});
+    if (hit && hit.index === i) return [px, py, i];
+  }
+  return null;
+}"""
+
+
+def kpi_texts(pg: object) -> list[str]:
+    return pg.locator(".kpi").all_inner_texts()  # type: ignore[attr-defined]
+
+
+def test_whatif_flow_from_clicks(page: object, tmp_path: Path) -> None:
+    """Click a street on the canvas, draw an area, see errors, launch, get the comparison."""
+    select(page, "closure", "Difference")
+    page.click("#whatif summary")  # type: ignore[attr-defined]
+    # the editor starts from the run on screen
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-parent').textContent.startsWith('closure-')"
+    )
+    page.fill("#wi-name", "whatif_e2e")  # type: ignore[attr-defined]
+    page.press("#wi-name", "Enter")  # type: ignore[attr-defined]
+    box = page.locator("#map-left canvas").bounding_box()  # type: ignore[attr-defined]
+
+    # draw a tree area (3 clicks), check the editor counted the vertices, then clear it
+    page.click("#wi-tool >> text=/Draw an area/")  # type: ignore[attr-defined]
+    page.wait_for_function("window.twinTool === 'draw'")  # type: ignore[attr-defined]
+    for dx, dy in ((200, 150), (420, 160), (330, 330)):
+        page.mouse.click(box["x"] + dx, box["y"] + dy)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-area').textContent.startsWith('3 ')"
+    )
+    page.screenshot(path=str(tmp_path / "whatif-area.png"))  # type: ignore[attr-defined]
+    page.click("#wi-clear")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-area').textContent.startsWith('0 ')"
+    )
+
+    # invalid form: the scenario schema's error is shown in the page, nothing is launched
+    page.click("#wi-launch")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-errors').textContent.includes('add at least one')"
+    )
+
+    # close a street by clicking it on the canvas
+    page.click("#wi-tool >> text=/Close a street/")  # type: ignore[attr-defined]
+    page.wait_for_function("window.twinTool === 'close'")  # type: ignore[attr-defined]
+    xy = page.evaluate(FIND_ROAD)  # type: ignore[attr-defined]
+    assert xy is not None, "no road link visible on the canvas"
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])  # type: ignore[attr-defined]
+    page.wait_for_function("document.body.dataset.picked !== undefined")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-links').textContent.includes(':')"
+    )
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "whatif-picked.png"))  # type: ignore[attr-defined]
+    before_px = canvas_pixels(page)
+    before_kpis = kpi_texts(page)
+
+    page.click("#wi-launch")  # type: ignore[attr-defined]
+    page.wait_for_selector(".job.running, .job.queued, .job.done")  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "whatif-progress.png"))  # type: ignore[attr-defined]
+    page.wait_for_selector(".job.done, .job.failed", timeout=240_000)  # type: ignore[attr-defined]
+    assert page.locator(".job.failed").count() == 0, page.inner_text("#jobs-list")  # type: ignore[attr-defined]
+    # the new run is in the picker and shown, as a difference against its parent
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.body.dataset.rendered.startsWith('whatif_e2e-')", timeout=60_000
+    )
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "whatif-done.png"))  # type: ignore[attr-defined]
+    after_px = canvas_pixels(page)
+    after_kpis = kpi_texts(page)
+    assert "whatif_e2e-" in page.inner_text("#run")  # type: ignore[attr-defined]
+    changed = np.abs(before_px - after_px).sum(axis=2) > 40
+    assert changed.mean() > 0.01, changed.mean()
+    assert after_kpis != before_kpis
+    # the closed link shortens the open network: that KPI moved against the parent
+    net = next(t for t in after_kpis if t.startswith("Open network"))
+    assert "-" in net.splitlines()[-1] and not net.splitlines()[-1].startswith("+0")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_time_slider_steps_time_varying_layers(page: object, tmp_path: Path) -> None:
+    """A run with an hourly grid shows the slider; stepping it changes the picture."""
+    select(page, "heatwave", "Scenario")
+    assert page.locator("#time-box").is_visible()  # type: ignore[attr-defined]
+    assert "12:00" in page.inner_text("#time-box")  # type: ignore[attr-defined]
+    first = page.evaluate("document.body.dataset.rendered")  # type: ignore[attr-defined]
+    a = canvas_pixels(page)
+    page.screenshot(path=str(tmp_path / "time-first.png"))  # type: ignore[attr-defined]
+    page.click("#time-box .rc-slider-handle, #time-box [role=slider]")  # type: ignore[attr-defined]
+    page.keyboard.press("End")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        f"document.body.dataset.rendered !== {first!r}"
+    )
+    page.wait_for_timeout(2000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "time-last.png"))  # type: ignore[attr-defined]
+    assert page.evaluate("document.body.dataset.rendered").endswith("T14:00")  # type: ignore[attr-defined]
+    b = canvas_pixels(page)
+    assert (np.abs(a - b).sum(axis=2) > 40).mean() > 0.02
+    # other runs have no time axis: the slider hides
+    select(page, "closure", "Scenario")
+    assert not page.locator("#time-box").is_visible()  # type: ignore[attr-defined]

@@ -46,3 +46,30 @@ def test_colours_diverging_centred() -> None:
     assert legend["min"] == -2 and legend["max"] == 2
     assert tuple(rgba[1, :3]) == (230, 230, 230)  # zero is neutral grey
     assert tuple(rgba[3, :3]) == (160, 160, 160)  # NaN is grey
+
+
+def test_metric_picker_columns_and_recolour() -> None:
+    import pandas as pd
+
+    from twin.viewer.app import numeric_columns, unit_of
+
+    g = gpd.GeoDataFrame(
+        {
+            "height_m": [10.0, 20.0],
+            "floor_area_m2": [100.0, 900.0],
+            "osm_id": [1, 2],
+            "a_node": [3, 4],
+            "heritage": [True, False],
+            "name": ["a", "b"],
+        },
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(2, 0, 3, 1)],
+        crs=32635,
+        index=pd.Index(["b1", "b2"]),
+    )
+    assert numeric_columns(g) == ["height_m", "floor_area_m2"]
+    assert unit_of("floor_area_m2") == "m²" and unit_of("uhi_max_c") == "°C"
+    h = pl.polygons(g, g["height_m"].to_numpy(), g["floor_area_m2"].to_numpy(), label="x", unit="")
+    by_height = pl.polygons(
+        g, g["height_m"].to_numpy(), g["height_m"].to_numpy(), label="", unit=""
+    )
+    assert h["legend"]["max"] == 900.0 and by_height["legend"]["max"] == 20.0

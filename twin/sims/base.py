@@ -112,12 +112,15 @@ class Simulation:
 def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.accessibility import Accessibility
     from twin.sims.commerce.sim import Commerce
+    from twin.sims.heat.sim import Heat
     from twin.sims.landcover import LandCover
     from twin.sims.lighting import Lighting
     from twin.sims.shop_access import ShopAccess
     from twin.sims.traffic.sim import Traffic
 
-    return {c.name: c for c in (Accessibility, Commerce, LandCover, Lighting, ShopAccess, Traffic)}
+    return {
+        c.name: c for c in (Accessibility, Commerce, Heat, LandCover, Lighting, ShopAccess, Traffic)
+    }
 
 
 @lru_cache(maxsize=1)

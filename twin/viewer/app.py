@@ -24,6 +24,7 @@ from twin.model.twin import Twin
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import payload as pl
+from twin.viewer import timeaxis as tx
 from twin.viewer.i18n import tr
 
 ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
@@ -38,14 +39,39 @@ class Catalogue:
     twin: Twin
     runs: dict[str, Path] = field(default_factory=dict)
     _cache: dict[str, Run] = field(default_factory=dict, repr=False)
+    _manifests: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _comparisons: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def refresh(self) -> None:
-        """Find finished runs (directories with a run.json)."""
-        self.runs = {}
+        """Find finished runs (directories with a run.json); runs are written atomically, so
+        a run being written never shows up half-done."""
+        runs = {}
         if self.runs_dir.is_dir():
             for p in sorted(self.runs_dir.iterdir()):
                 if (p / "run.json").is_file():
-                    self.runs[p.name] = p
+                    runs[p.name] = p
+        self.runs = runs  # one assignment: readers in other threads see old or new
+
+    def comparison(self, r: Run, parent: Run) -> Any:
+        """``r − parent`` (layers and KPIs), computed once per pair."""
+        key = f"{r.run_id}|{parent.run_id}"
+        if key not in self._comparisons:
+            self._comparisons[key] = r.compare(parent)
+        return self._comparisons[key]
+
+    def manifest(self, run_id: str) -> dict[str, Any]:
+        """The ``run.json`` of a run (by id, from the store), read once."""
+        if run_id not in self._manifests:
+            self.run_dir(run_id)
+            self._manifests[run_id] = json.loads((self.runs[run_id] / "run.json").read_text())
+        return self._manifests[run_id]
+
+    def run_dir(self, run_id: str) -> Path:
+        """The directory of a run id found in the store (never a path from the browser)."""
+        if run_id not in self.runs:
+            msg = message(f"unknown run '{run_id}'", where="viewer", fix="pick a run from the list")
+            raise StoreError(msg)
+        return self.runs[run_id]
 
     def run(self, run_id: str) -> Run:
         """A run by id (only ids found in the run store are accepted), read once."""
@@ -57,19 +83,42 @@ class Catalogue:
         return self._cache[run_id]
 
 
-def base_payload(t: Twin, metric: str = "height_m") -> dict[str, Any]:
-    """Static layers of the twin: buildings, roads, lamps, and the initial view."""
+def _id_like(col: str) -> bool:
+    return col in ("id", "a_node", "b_node") or col.startswith("osm") or col.endswith("_id")
+
+
+def numeric_columns(frame: Any) -> list[str]:
+    """Numeric (non-boolean) columns of a table, to colour a layer by."""
+    return [
+        str(c)
+        for c in frame.columns
+        if c != "geometry"
+        and not _id_like(str(c))
+        and pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_bool_dtype(frame[c])
+    ]
+
+
+def base_payload(
+    t: Twin, metric: str = "height_m", road_metric: str = "speed_kph"
+) -> dict[str, Any]:
+    """Static layers of the twin: buildings (coloured by ``metric``), roads (by
+    ``road_metric``), lamps, and the initial view."""
     out: dict[str, Any] = {}
     if "buildings" in t:
         b = t["buildings"]
         h = b["height_m"].to_numpy(float) if "height_m" in b else np.full(len(b), 9.0)
+        if metric not in numeric_columns(b):
+            metric = "height_m"
         val = b[metric].to_numpy(float) if metric in b else h
-        out["buildings"] = pl.polygons(b, h, val, label=metric, unit="m")
+        out["buildings"] = pl.polygons(b, h, val, label=metric, unit=unit_of(metric))
     for name in ("roads", "streets"):
         if name in t and t.layer(name).kind == "network":
             links = t[name].links
-            v = links["speed_kph"].to_numpy(float) if "speed_kph" in links else np.zeros(len(links))
-            out["roads"] = pl.paths(links, v, label="speed_kph", unit="km/h", width=2.5)
+            col = road_metric if road_metric in numeric_columns(links) else "speed_kph"
+            v = links[col].to_numpy(float) if col in links else np.zeros(len(links))
+            unit = "km/h" if col.endswith("_kph") else unit_of(col)
+            out["roads"] = pl.paths(links, v, label=col, unit=unit, width=2.5)
             break
     for name in ("street_lamps", "street_lights"):
         if name in t:
@@ -90,71 +139,155 @@ def base_payload(t: Twin, metric: str = "height_m") -> dict[str, Any]:
 
 
 #: Preferred column to colour a result layer by, first match wins.
-PREFERRED = ("flow_veh_h", "access_time_s", "energy_kwh", "em_lx", "value")
-UNITS = {"flow_veh_h": "veh/h", "access_time_s": "s", "energy_kwh": "kWh", "em_lx": "lx"}
+PREFERRED = (
+    "flow_veh_h",
+    "access_time_s",
+    "energy_kwh",
+    "em_lx",
+    "vacancy_risk",
+    "footfall_ped_day",
+    "value",
+)
+UNITS = {
+    "flow_veh_h": "veh/h",
+    "access_time_s": "s",
+    "energy_kwh": "kWh",
+    "em_lx": "lx",
+    "footfall_ped_day": "ped/day",
+    "vacancy_risk": "",
+}
+#: Units read from a column name's suffix (units are in column names).
+SUFFIX_UNITS = (
+    ("_veh_h", "veh/h"),
+    ("_kwh", "kWh"),
+    ("_lx", "lx"),
+    ("_kw", "kW"),
+    ("_w", "W"),
+    ("_m2", "m²"),
+    ("_km", "km"),
+    ("_m", "m"),
+    ("_s", "s"),
+    ("_h", "h"),
+    ("_c", "°C"),
+    ("_k", "K"),
+    ("_eur", "€"),
+)
 
 
-def _value_column(d: Any, diff: bool) -> str | None:
-    cols = [c for c in d.columns if c != "geometry"]
+def unit_of(col: str) -> str:
+    """The unit of a column from its name (``_diff`` and ``@time`` ignored)."""
+    metric = tx.split_column(col)[0].removesuffix("_diff")
+    if metric in UNITS:
+        return UNITS[metric]
+    return next((u for suf, u in SUFFIX_UNITS if metric.endswith(suf)), "")
+
+
+def _value_column(d: Any, diff: bool, when: str | None = None) -> str | None:
+    """The column to colour a vector layer by: preferred metrics first; a metric varying in
+    time (``<metric>@<time>`` columns) counts as one, at the frame picked for ``when``."""
+    names: dict[str, str] = {}
+    timed: dict[str, list[tuple[str, str]]] = {}
+    for c in d.columns:
+        if c == "geometry":
+            continue
+        metric, t = tx.split_column(c)
+        if t is None:
+            names[str(c)] = str(c)
+        else:
+            timed.setdefault(metric, []).append((t, str(c)))
+    for metric, frames in timed.items():
+        frames.sort()
+        names.setdefault(metric, frames[tx.pick([f[0] for f in frames], when)][1])
+    keys = [k for k in names if k in timed] + [k for k in names if k not in timed]
     if diff:
         for pref in PREFERRED:
-            if f"{pref}_diff" in cols:
-                return f"{pref}_diff"
-        return next((c for c in cols if c.endswith("_diff")), None)
+            if f"{pref}_diff" in names:
+                return names[f"{pref}_diff"]
+        return next((names[k] for k in keys if k.endswith("_diff")), None)
     for pref in PREFERRED:
-        if pref in cols:
-            return pref
+        if pref in names:
+            return names[pref]
     return next(
         (
-            c
-            for c in cols
-            if pd.api.types.is_numeric_dtype(d[c]) and not pd.api.types.is_bool_dtype(d[c])
+            names[k]
+            for k in keys
+            if pd.api.types.is_numeric_dtype(d[names[k]])
+            and not pd.api.types.is_bool_dtype(d[names[k]])
         ),
         None,
     )
 
 
-def _slots(r: Run, diff: Any = None) -> dict[str, tuple[Any, str, np.ndarray, str]]:
-    """Result layers to draw: slot (points, paths, grid) → (data, column, values, unit)."""
+def _slots(
+    r: Run, diff: Any = None, when: str | None = None
+) -> dict[str, tuple[Any, str, np.ndarray, str]]:
+    """Result layers to draw: slot (points, paths, grid) → (data, column, values, unit).
+
+    ``when`` is a label of the shared time axis: layers varying in time show that frame.
+    """
     out: dict[str, tuple[Any, str, np.ndarray, str]] = {}
     src = diff.layers if diff is not None else r.outputs
-    for lay in src.values():
+    # the heat simulation's grids, when present, are the grid drawn (land cover otherwise)
+    layers = sorted(src.values(), key=lambda la: not (la.kind == "grid" and "heat" in la.name))
+    for lay in layers:
         d = lay.data
         if lay.kind == "grid":
             var = "trees" if "trees" in d else next(iter(d.data_vars))
-            out.setdefault("grid", (d[var], var, d[var].to_numpy().astype(float), ""))
+            da, label = d[var], str(var)
+            labels = tx.grid_labels(da)
+            if labels:
+                k = tx.pick(labels, when)
+                da, label = da.isel(time=k), f"{var}@{labels[k]}"
+            out.setdefault("grid", (da, label, da.to_numpy().astype(float), unit_of(var)))
             continue
-        col = _value_column(d, diff is not None)
+        col = _value_column(d, diff is not None, when)
         if col is None or len(d) == 0:
             continue
         lines = bool(d.geom_type.isin(["LineString", "MultiLineString"]).all())
         if lines and (d.geom_type == "MultiLineString").any():
             d = d.explode(index_parts=False)
-        unit = UNITS.get(col.removesuffix("_diff"), "")
-        out.setdefault("paths" if lines else "points", (d, col, d[col].to_numpy(float), unit))
+        out.setdefault(
+            "paths" if lines else "points", (d, col, d[col].to_numpy(float), unit_of(col))
+        )
     return out
 
 
-def shared_ranges(*runs: Run) -> dict[str, tuple[float, float]]:
-    """Common colour ranges of each result slot over several runs (side-by-side views)."""
-    acc: dict[str, list[float]] = {}
+def time_labels(*runs: Run | None) -> list[str]:
+    """The shared time axis: every time label of the runs' result layers, sorted."""
+    out: set[str] = set()
     for r in runs:
-        for slot, (_, _, v, _) in _slots(r).items():
-            ok = v[np.isfinite(v)]
-            if len(ok):
-                acc.setdefault(slot, []).extend([float(ok.min()), float(ok.max())])
+        if r is not None:
+            for lay in r.outputs.values():
+                out.update(tx.layer_labels(lay.kind, lay.data))
+    return sorted(out)
+
+
+def shared_ranges(*runs: Run) -> dict[str, tuple[float, float]]:
+    """Common colour ranges of each result slot over several runs (side-by-side views) and
+    over every time frame (so a colour means the same value at every step of the slider)."""
+    acc: dict[str, list[float]] = {}
+    frames: list[str | None] = list(time_labels(*runs)) or [None]
+    for r in runs:
+        for when in frames:
+            for slot, (_, _, v, _) in _slots(r, when=when).items():
+                ok = v[np.isfinite(v)]
+                if len(ok):
+                    acc.setdefault(slot, []).extend([float(ok.min()), float(ok.max())])
     return {k: (min(v), max(v)) for k, v in acc.items()}
 
 
 def run_layers(
-    r: Run, diff: Any = None, ranges: dict[str, tuple[float, float]] | None = None
+    r: Run,
+    diff: Any = None,
+    ranges: dict[str, tuple[float, float]] | None = None,
+    when: str | None = None,
 ) -> dict[str, Any]:
     """The result layers of a run (or of a comparison when ``diff`` is given): at most one
     point layer, one line layer and one grid, coloured by their main value (on ``ranges``
     when given, so that two views share one scale)."""
     side: dict[str, Any] = {}
     div = diff is not None
-    for slot, (d, col, v, unit) in _slots(r, diff).items():
+    for slot, (d, col, v, unit) in _slots(r, diff, when).items():
         rng = (ranges or {}).get(slot)
         if slot == "grid":
             side["grid"] = pl.grid_image(d, label=col, unit=unit, diverging=div, vrange=rng)
@@ -261,22 +394,53 @@ def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
 
 
 def create_app(
-    twin_dir: str | Path, runs_dir: str | Path | None = None, *, lang: str = "fr"
+    twin_dir: str | Path,
+    runs_dir: str | Path | None = None,
+    *,
+    lang: str = "fr",
+    workers: int = 2,
 ) -> dash.Dash:
-    """Build the viewer for a twin directory and its run store."""
+    """Build the viewer for a twin directory and its run store.
+
+    Parameters
+    ----------
+    twin_dir, runs_dir : path
+        The twin, and the run store (default: ``runs`` next to the twin).
+    lang : str
+        ``fr`` or ``en``.
+    workers : int
+        Runs of the what-if editor computed at the same time (others wait in a queue).
+    """
+    from twin.viewer import editor
+    from twin.viewer.jobs import JobTable
+
     tdir = Path(twin_dir)
     rdir = Path(runs_dir) if runs_dir is not None else tdir.resolve().parent / "runs"
     cat = Catalogue(tdir, rdir, open_twin(tdir))
     cat.refresh()
-    base = base_payload(cat.twin)
+    bases: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def base_for(bmetric: str | None, rmetric: str | None) -> dict[str, Any]:
+        """The static layers coloured by the given metrics (computed once per pair)."""
+        key = (str(bmetric or "height_m"), str(rmetric or "speed_kph"))
+        if key not in bases:
+            bases[key] = base_payload(cat.twin, *key)
+        return bases[key]
+
+    base = base_for(None, None)
     app = dash.Dash(
         __name__, assets_folder=str(ASSETS), title="twin", serve_locally=True, update_title=""
     )
     app.server.config["TWIN_CATALOGUE"] = cat
+    jobs = JobTable(tdir, rdir, workers=workers)
+    app.server.config["TWIN_JOBS"] = jobs
 
-    options = [{"label": rid, "value": rid} for rid in cat.runs]
+    options = editor.run_options(cat)
     first = next((r for r in cat.runs if not r.startswith("baseline")), None) or (
         options[0]["value"] if options else None
+    )
+    t_labels = (
+        time_labels(cat.run(first), parent_of(cat, cat.run(first))) if first is not None else []
     )
     app.layout = html.Div(
         className="twin",
@@ -317,13 +481,42 @@ def create_app(
                             dcc.Checklist(
                                 id="layers", value=["buildings", "roads", "lamps", "results"]
                             ),
+                            html.Label(id="bmetric-label", htmlFor="bmetric"),
+                            dcc.Dropdown(
+                                id="bmetric",
+                                options=metric_options(cat.twin, "buildings"),
+                                value="height_m",
+                                clearable=False,
+                            ),
+                            html.Label(id="rmetric-label", htmlFor="rmetric"),
+                            dcc.Dropdown(
+                                id="rmetric",
+                                options=metric_options(cat.twin, "roads"),
+                                value="speed_kph",
+                                clearable=False,
+                            ),
                             html.Div(id="legend", className="legend"),
                             html.A(id="notice", target="_blank", className="notice"),
                             html.A(id="export", className="notice"),
+                            html.A(id="report", target="_blank", className="notice"),
+                            editor.panel(cat),
                         ]
                     ),
                     html.Main(
                         children=[
+                            html.Div(
+                                id="time-box",
+                                className="timebar",
+                                style={} if t_labels else {"display": "none"},
+                                children=dcc.Slider(
+                                    id="time",
+                                    min=0,
+                                    max=max(len(t_labels) - 1, 0),
+                                    step=1,
+                                    value=0,
+                                    marks=tx.marks(t_labels),
+                                ),
+                            ),
                             html.Div(
                                 className="maps",
                                 children=[
@@ -332,7 +525,9 @@ def create_app(
                                 ],
                             ),
                             html.Div(id="kpis", className="kpis"),
-                            dcc.Graph(id="chart", config={"displayModeBar": False}),
+                            # filled after the map's first frame: plotly.js (4.8 MB) is only
+                            # fetched once the map is on screen
+                            html.Div(id="chart-box", className="chart"),
                             html.Div(id="rendered", style={"display": "none"}),
                             html.Div(id="png-done", style={"display": "none"}),
                             html.Div(id="present-done", style={"display": "none"}),
@@ -371,56 +566,72 @@ def create_app(
     @app.callback(
         Output("scenario", "data"),
         Output("kpis", "children"),
-        Output("chart", "figure"),
         Output("legend", "children"),
         Output("notice", "href"),
         Output("notice", "children"),
         Output("map-right", "style"),
         Output("export", "href"),
         Output("export", "children"),
+        Output("report", "href"),
+        Output("report", "children"),
         Input("run", "value"),
         Input("mode", "value"),
         Input("layers", "value"),
         Input("lang", "value"),
+        Input("time", "value"),
+        Input("bmetric", "value"),
+        Input("rmetric", "value"),
     )
-    def select(run_id: str | None, mode: str, layers: list[str], lg: str) -> tuple[Any, ...]:
+    def select(
+        run_id: str | None,
+        mode: str,
+        layers: list[str],
+        lg: str,
+        step: int | None,
+        bmetric: str | None,
+        rmetric: str | None,
+    ) -> tuple[Any, ...]:
         visible = {k: k in (layers or []) for k in ("buildings", "roads", "lamps", "results")}
         if not run_id:
             return (
                 {"visible": visible, "key": "none"},
                 [],
-                go.Figure(),
                 [],
                 None,
                 "",
                 {"display": "none"},
                 None,
                 "",
+                None,
+                "",
             )
         r = cat.run(run_id)
         parent = parent_of(cat, r)
-        data: dict[str, Any] = {"visible": visible, "key": f"{run_id}:{mode}"}
+        labels = time_labels(r, parent)
+        when = labels[min(max(int(step or 0), 0), len(labels) - 1)] if labels else None
+        data: dict[str, Any] = {"visible": visible, "key": f"{run_id}:{mode}:{when or ''}"}
         if mode == "diff" and parent is not None:
-            data["left"] = run_layers(r, diff=r.compare(parent))
-        else:
-            data["left"] = run_layers(r)
-        if mode == "side" and parent is not None:
+            data["left"] = run_layers(r, diff=cat.comparison(r, parent), when=when)
+        elif mode == "side" and parent is not None:
             ranges = shared_ranges(parent, r)
-            data["left"] = run_layers(parent, ranges=ranges)
-            data["right"] = run_layers(r, ranges=ranges)
-        legends = legend_items(base, data, lg)
+            data["left"] = run_layers(parent, ranges=ranges, when=when)
+            data["right"] = run_layers(r, ranges=ranges, when=when)
+        else:
+            data["left"] = run_layers(r, ranges=shared_ranges(r) if labels else None, when=when)
+        legends = legend_items(base_for(bmetric, rmetric), data, lg)
         href = f"/notice/{run_id}/{lg}"
         style = {} if "right" in data else {"display": "none"}
         return (
             data,
             kpi_cards(r, parent, lg),
-            kpi_chart(r, parent, lg),
             legends,
             href,
             tr(lg, "notice"),
             style,
             f"/export/{run_id}/{lg}",
             tr(lg, "export.html"),
+            f"/report/{run_id}/{lg}",
+            tr(lg, "export.report"),
         )
 
     @app.callback(
@@ -432,13 +643,68 @@ def create_app(
     )
     def step(_p: int | None, _n: int | None, current: str | None) -> str | None:
         """Step through the comparisons (every run but the baselines), in order."""
-        ids = [o["value"] for o in options if not o["value"].startswith("baseline")]
-        ids = ids or [o["value"] for o in options]
+        ids = [r for r in cat.runs if not r.startswith("baseline")] or list(cat.runs)
         if not ids:
             return current
         k = ids.index(current) if current in ids else -1
         delta = -1 if dash.ctx.triggered_id == "prev" else 1
         return ids[(k + delta) % len(ids)]
+
+    editor.register(app, cat, jobs)
+
+    @app.callback(
+        Output("base", "data"),
+        Input("bmetric", "value"),
+        Input("rmetric", "value"),
+        prevent_initial_call=True,
+    )
+    def recolour(bmetric: str | None, rmetric: str | None) -> dict[str, Any]:
+        """Colour buildings and roads by another of their numeric columns."""
+        return base_for(bmetric, rmetric)
+
+    @app.callback(
+        Output("bmetric-label", "children"),
+        Output("rmetric-label", "children"),
+        Input("lang", "value"),
+    )
+    def metric_labels(lg: str) -> tuple[str, str]:
+        return tr(lg, "colour.buildings"), tr(lg, "colour.roads")
+
+    @app.callback(
+        Output("chart-box", "children"),
+        Input("rendered", "children"),
+        State("run", "value"),
+        State("lang", "value"),
+        prevent_initial_call=True,
+    )
+    def chart(_key: str | None, run_id: str | None, lg: str) -> Any:
+        """The KPI chart, drawn once the map is on screen (lazy: plotly.js loads then)."""
+        if not run_id or run_id not in cat.runs:
+            return []
+        r = cat.run(run_id)
+        return dcc.Graph(
+            id="chart", figure=kpi_chart(r, parent_of(cat, r), lg), config={"displayModeBar": False}
+        )
+
+    @app.callback(
+        Output("time", "max"),
+        Output("time", "marks"),
+        Output("time", "value"),
+        Output("time-box", "style"),
+        Input("run", "value"),
+        State("time", "value"),
+        prevent_initial_call=True,  # the first state is in the layout: no extra round trip
+    )
+    def time_axis(run_id: str | None, step: int | None) -> tuple[Any, ...]:
+        """One slider for every layer varying in time (hidden when none does)."""
+        if not run_id or run_id not in cat.runs:
+            return 0, {}, 0, {"display": "none"}
+        r = cat.run(run_id)
+        labels = time_labels(r, parent_of(cat, r))
+        if not labels:
+            return 0, {}, 0, {"display": "none"}
+        k = min(int(step or 0), len(labels) - 1)
+        return len(labels) - 1, tx.marks(labels), k, {}
 
     @app.callback(Output("present", "children"), Input("lang", "value"))
     def present_label(lg: str) -> str:
@@ -479,6 +745,17 @@ def create_app(
             headers={"Content-Disposition": f'attachment; filename="twin-{run_id}.html"'},
         )
 
+    @app.server.route("/report/<run_id>/<lg>")
+    def report(run_id: str, lg: str) -> Any:
+        from flask import Response, abort
+
+        from twin.viewer.report import report_html
+
+        cat.refresh()
+        if run_id not in cat.runs or lg not in ("fr", "en"):
+            abort(404)
+        return Response(report_html(cat.runs[run_id], lg), mimetype="text/html")
+
     @app.server.route("/notice/<run_id>/<lg>")
     def notice(run_id: str, lg: str) -> Any:
         from flask import abort, send_file
@@ -488,6 +765,18 @@ def create_app(
         return send_file(cat.runs[run_id] / f"notice.{lg}.html", mimetype="text/html")
 
     return app
+
+
+def metric_options(t: Twin, which: str) -> list[dict[str, str]]:
+    """Numeric columns of the buildings or of the road links, as dropdown options."""
+    if which == "buildings":
+        frame = t["buildings"] if "buildings" in t else None
+    else:
+        name = next((n for n in ("roads", "streets") if n in t), None)
+        frame = t[name].links if name is not None and t.layer(name).kind == "network" else None
+    if frame is None:
+        return []
+    return [{"label": c, "value": c} for c in numeric_columns(frame)]
 
 
 def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[Any]:

@@ -58,8 +58,11 @@ def make_app(
     host: str = "127.0.0.1",
     token: str | None = None,
     lang: str = "fr",
+    workers: int = 2,
 ) -> Any:
     """Create the app, protected by a token when ``host`` is not a loopback address.
+
+    ``workers`` is how many what-if runs are computed at the same time (others queue).
 
     Raises
     ------
@@ -74,7 +77,7 @@ def make_app(
             fix="pass --token (or set TWIN_TOKEN), or keep the default --host 127.0.0.1",
         )
         raise TwinError(msg)
-    app = create_app(twin_dir, runs_dir, lang=lang)
+    app = create_app(twin_dir, runs_dir, lang=lang, workers=workers)
     if token:
         protect(app.server, token)
     return app
@@ -88,11 +91,12 @@ def serve(
     port: int = 8050,
     token: str | None = None,
     lang: str = "fr",
+    workers: int = 2,
 ) -> None:
     """Run the viewer with the waitress WSGI server if installed, else Flask's own."""
     if token == "auto":
         token = secrets.token_urlsafe(16)
-    app = make_app(twin_dir, runs_dir, host=host, token=token, lang=lang)
+    app = make_app(twin_dir, runs_dir, host=host, token=token, lang=lang, workers=workers)
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     print(f"twin viewer on {url}", flush=True)
     try:

@@ -34,7 +34,7 @@ from pydantic import Field, field_validator
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from twin.errors import InputError, message
+from twin.errors import InputError, SchemaError, message
 from twin.kernels.huff import huff_demand
 from twin.model.layer import Layer
 from twin.model.network import Network
@@ -733,14 +733,7 @@ class Commerce(Simulation):
         """Units of the centre: inside ``centre``, or within ``centre_radius_m`` of the unit
         with the most existing units within that radius (the densest cluster)."""
         if p.centre is not None:
-            from twin.scenario.schema import Target
-            from twin.scenario.targets import target_geometry
-
-            geom = target_geometry(
-                Target.model_validate({"layer": p.shops_layer, "geometry": p.centre}),
-                twin.crs,
-                "parameters.commerce.centre",
-            )
+            geom = _geojson_polygon(p.centre, twin.crs, "parameters.commerce.centre")
             prov.step("centre: polygon given in parameters")
             return shapely.contains_xy(geom, *shapely.get_coordinates(upts.to_numpy()).T)
         xy = shapely.get_coordinates(upts.to_numpy())
@@ -834,3 +827,17 @@ class Commerce(Simulation):
                     f"RMSE {cal.rmse:.4g}, n={cal.n}", "higher")
             )  # fmt: skip
         return kpis
+
+
+def _geojson_polygon(g: dict[str, Any], crs: Any, where: str) -> Any:
+    """A GeoJSON geometry (EPSG:4326) as one shapely geometry in ``crs``."""
+    import json
+
+    try:
+        geom = shapely.from_geojson(json.dumps(g.get("geometry", g)))
+    except (shapely.errors.GEOSException, ValueError, TypeError) as exc:
+        msg = message(
+            f"invalid GeoJSON ({exc})", where=where, fix="give a GeoJSON polygon in EPSG:4326"
+        )
+        raise SchemaError(msg) from None
+    return shapely.make_valid(gpd.GeoSeries([geom], crs=4326).to_crs(crs).iloc[0])

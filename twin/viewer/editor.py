@@ -1,0 +1,296 @@
+"""The what-if editor panel of the viewer: forms and map tools, launch, progress.
+
+Map tools (``app/assets/twin_viewer.js``): with *close a street* on, a click on a road sends
+its index in the drawn road layer (mapped to a link id here); with *draw an area* on, each
+click adds a vertex of the tree planting polygon. The launch callback validates the form into
+a scenario (:mod:`twin.viewer.whatif`) and queues it in the :class:`~twin.viewer.jobs.JobTable`;
+a ``dcc.Interval`` polls the job table and shows one progress bar per job of this browser tab.
+When a job finishes, its run is added to the scenario picker and selected.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from twin.errors import SchemaError
+from twin.viewer import whatif as wi
+from twin.viewer.i18n import tr
+from twin.viewer.jobs import STARTUP_S, JobTable
+
+if TYPE_CHECKING:
+    from twin.viewer.app import Catalogue
+
+#: Texts of the panel, set by language: element id → text key.
+LABELS = {
+    "wi-title": "wi.title",
+    "wi-parent-label": "wi.parent",
+    "wi-name-label": "wi.name",
+    "wi-tool-label": "wi.tool",
+    "wi-links-label": "wi.links",
+    "wi-area-label": "wi.area",
+    "wi-canopy-label": "wi.canopy",
+    "wi-lamps-label": "wi.lamps",
+    "wi-sched-label": "wi.schedule",
+    "wi-clear": "wi.clear",
+    "wi-launch": "wi.launch",
+}
+
+
+def run_options(cat: Catalogue) -> list[dict[str, str]]:
+    """Runs of the store as dropdown options (the scenario's title after the id)."""
+    out = []
+    for rid in cat.runs:
+        m = cat.manifest(rid)
+        title = m["scenario"].get("title") or ""
+        out.append({"label": f"{rid} — {title}" if title else rid, "value": rid})
+    return out
+
+
+def panel(cat: Catalogue) -> html.Details:
+    """The editor's controls (in the side panel)."""
+    groups = wi.lamp_groups(cat.twin)
+    return html.Details(
+        id="whatif",
+        className="whatif",
+        children=[
+            html.Summary(id="wi-title"),
+            html.Label(id="wi-parent-label", htmlFor="wi-parent"),
+            dcc.Dropdown(id="wi-parent", options=run_options(cat), clearable=False),
+            html.Label(id="wi-name-label", htmlFor="wi-name"),
+            dcc.Input(id="wi-name", type="text", value="whatif", debounce=True),
+            html.Label(id="wi-tool-label"),
+            dcc.RadioItems(id="wi-tool", value="none"),
+            html.Label(id="wi-links-label", htmlFor="wi-links"),
+            dcc.Dropdown(id="wi-links", multi=True, options=[], value=[]),
+            html.Label(id="wi-area-label"),
+            html.Div(id="wi-area", className="wi-note"),
+            html.Button(id="wi-clear", n_clicks=0),
+            html.Label(id="wi-canopy-label", htmlFor="wi-canopy"),
+            dcc.Slider(id="wi-canopy", min=0, max=1, step=0.05, value=0.5, marks=None),
+            html.Label(id="wi-lamps-label", htmlFor="wi-lamps"),
+            dcc.Dropdown(
+                id="wi-lamps",
+                options=[{"label": g[0], "value": g[0]} for g in groups],
+                value=None,
+            ),
+            html.Label(id="wi-sched-label"),
+            html.Div(
+                className="wi-sched",
+                children=[
+                    dcc.Input(id="wi-dim-start", type="text", value="22:00", size="5"),
+                    dcc.Input(id="wi-dim-end", type="text", value="05:30", size="5"),
+                    dcc.Input(id="wi-dim-level", type="number", value=0.5, min=0, max=1, step=0.05),
+                ],
+            ),
+            html.Button(id="wi-launch", n_clicks=0, className="launch"),
+            html.Pre(id="wi-errors", className="wi-errors"),
+            html.Div(id="jobs-list"),
+            dcc.Store(id="wi-click"),
+            dcc.Store(id="wi-poly", data=[]),
+            dcc.Store(id="wi-highlight", data=[]),
+            dcc.Store(id="jobs", data={"ids": [], "shown": []}),
+            dcc.Interval(id="jobs-poll", interval=1000, disabled=True),
+            html.Div(id="wi-tool-done", style={"display": "none"}),
+            html.Div(id="wi-overlay-done", style={"display": "none"}),
+        ],
+    )
+
+
+def _num(v: Any, default: float) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return default
+    return x
+
+
+def register(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
+    """The editor's callbacks."""
+
+    @app.callback(
+        [Output(k, "children") for k in LABELS],
+        Output("wi-tool", "options"),
+        Input("lang", "value"),
+    )
+    def labels(lg: str) -> list[Any]:
+        tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
+        return [tr(lg, v) for v in LABELS.values()] + [tools]
+
+    @app.callback(
+        Output("wi-links", "options"),
+        Output("wi-links", "value"),
+        Input("wi-links", "search_value"),
+        Input("wi-click", "data"),
+        State("wi-links", "value"),
+    )
+    def links(search: str | None, click: dict | None, value: list[str] | None) -> tuple:
+        value = list(value or [])
+        if dash.ctx.triggered_id == "wi-click" and click:
+            idx = click.get("index")
+            picked = [idx] if isinstance(idx, int) else []
+            for lid in wi.link_ids_from_indices(cat.twin, picked):
+                if lid in value:
+                    value.remove(lid)  # a second click reopens the street
+                else:
+                    value.append(lid)
+        chosen = wi.link_options_for(cat.twin, value)
+        found = wi.link_options(cat.twin, search or "") if search else []
+        seen = {o["value"] for o in chosen}
+        return chosen + [o for o in found if o["value"] not in seen], value
+
+    @app.callback(Output("wi-parent", "value"), Input("run", "value"))
+    def parent_follows_picker(run_id: str | None) -> str | None:
+        """The editor starts from the run on screen (another can be picked)."""
+        return run_id
+
+    @app.callback(Output("wi-highlight", "data"), Input("wi-links", "value"))
+    def highlight(value: list[str] | None) -> list[int]:
+        return wi.link_indices(cat.twin, list(value or []))
+
+    @app.callback(
+        Output("wi-poly", "data", allow_duplicate=True),
+        Input("wi-clear", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def clear(_n: int) -> list:
+        return []
+
+    @app.callback(Output("wi-area", "children"), Input("wi-poly", "data"), Input("lang", "value"))
+    def area(poly: list | None, lg: str) -> str:
+        return tr(lg, "wi.points").format(n=len(poly or []))
+
+    app.clientside_callback(
+        "function (t) { window.twinTool = t; return t; }",
+        Output("wi-tool-done", "children"),
+        Input("wi-tool", "value"),
+    )
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="twin", function_name="overlay"),
+        Output("wi-overlay-done", "children"),
+        Input("wi-highlight", "data"),
+        Input("wi-poly", "data"),
+    )
+
+    @app.callback(
+        Output("wi-errors", "children"),
+        Output("jobs", "data"),
+        Output("jobs-poll", "disabled"),
+        Input("wi-launch", "n_clicks"),
+        State("wi-parent", "value"),
+        State("wi-name", "value"),
+        State("wi-links", "value"),
+        State("wi-poly", "data"),
+        State("wi-canopy", "value"),
+        State("wi-lamps", "value"),
+        State("wi-dim-start", "value"),
+        State("wi-dim-end", "value"),
+        State("wi-dim-level", "value"),
+        State("jobs", "data"),
+        State("lang", "value"),
+        prevent_initial_call=True,
+    )
+    def launch(
+        _n: int,
+        parent: str | None,
+        name: str | None,
+        links_: list[str] | None,
+        poly: list | None,
+        canopy: float | None,
+        lamps: str | None,
+        start: str | None,
+        end: str | None,
+        level: float | None,
+        store: dict | None,
+        lg: str,
+    ) -> tuple:
+        store = store or {"ids": [], "shown": []}
+        cat.refresh()
+        if not parent or parent not in cat.runs:
+            return tr(lg, "wi.noparent"), store, not store["ids"]
+        form = wi.Form(
+            parent=parent,
+            name=str(name or ""),
+            links=[str(x) for x in (links_ or [])],
+            polygon=[[float(p[0]), float(p[1])] for p in (poly or []) if len(p) == 2],
+            canopy=_num(canopy, 0.5),
+            lamp_group=lamps if lamps in {g[0] for g in wi.lamp_groups(cat.twin)} else None,
+            dim_start=str(start or ""),
+            dim_end=str(end or ""),
+            dim_level=_num(level, -1.0),
+        )
+        try:
+            chain = wi.parent_chain({r: cat.manifest(r) for r in cat.runs}, parent)
+            sc, lib = wi.build_scenario(cat.twin, chain[_scenario_name(cat, parent)], chain, form)
+        except SchemaError as exc:
+            return str(exc), store, not store["ids"]
+        total = float(cat.manifest(parent).get("timings", {}).get("total_s", 2.0))
+        job = jobs.submit(
+            json.loads(sc.model_dump_json()),
+            {n: json.loads(s.model_dump_json()) for n, s in lib.items() if n != sc.name},
+            expected_s=STARTUP_S + 3 * total,
+        )
+        return "", {"ids": [*store["ids"], job], "shown": store["shown"]}, False
+
+    @app.callback(
+        Output("jobs-list", "children"),
+        Output("jobs-poll", "disabled", allow_duplicate=True),
+        Output("run", "options"),
+        Output("wi-parent", "options"),
+        Output("run", "value", allow_duplicate=True),
+        Output("jobs", "data", allow_duplicate=True),
+        Input("jobs-poll", "n_intervals"),
+        State("jobs", "data"),
+        State("lang", "value"),
+        prevent_initial_call=True,
+    )
+    def poll(_n: int, store: dict | None, lg: str) -> tuple:
+        store = store or {"ids": [], "shown": []}
+        rows, active, newly = [], False, None
+        for jid in store["ids"]:
+            j = jobs.get(jid)
+            if j is None:
+                continue
+            active |= j.status in ("queued", "running")
+            if j.status == "done" and jid not in store["shown"]:
+                newly = j.run_id
+                store = {"ids": store["ids"], "shown": [*store["shown"], jid]}
+            rows.append(job_row(j, lg))
+        if newly is not None:
+            cat.refresh()
+        opts = run_options(cat)
+        return (
+            rows,
+            not active,
+            opts,
+            opts,
+            newly if newly is not None else dash.no_update,
+            store,
+        )
+
+
+def _scenario_name(cat: Catalogue, run_id: str) -> str:
+    return str(cat.manifest(run_id)["scenario"]["name"])
+
+
+def job_row(j: Any, lg: str) -> html.Div:
+    """One job: name, status, progress bar, and the error text of a failed run."""
+    pct = round(100 * j.progress())
+    children: list[Any] = [
+        html.Div(
+            className="job-head",
+            children=[html.Span(j.name), html.Span(f"{tr(lg, 'job.' + j.status)} · {pct} %")],
+        ),
+        html.Div(
+            className="bar",
+            children=html.Div(className=f"fill {j.status}", style={"width": f"{pct}%"}),
+        ),
+    ]
+    if j.status == "failed":
+        children.append(html.Pre(j.error, className="wi-errors"))
+    if j.status == "done":
+        children.append(html.Div(j.run_id, className="wi-note"))
+    return html.Div(className=f"job {j.status}", children=children)

@@ -1,0 +1,282 @@
+"""A printable report of a comparison: one self-contained HTML page laid out for A4.
+
+It holds the KPI table (parent, scenario, change, coloured by each KPI's better direction),
+server-rendered map snapshots (parent, scenario and difference of every result layer drawn
+by the viewer, over the twin's buildings) and the run's algorithm notice, in French or
+English. Images are embedded as PNG data URIs, so the file prints and archives on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twin.errors import StoreError, message
+from twin.scenario.runner import Run
+from twin.viewer.i18n import tr
+
+TEXT = {
+    "title": {"fr": "Rapport de comparaison", "en": "Comparison report"},
+    "kpis": {"fr": "Indicateurs", "en": "Indicators"},
+    "maps": {"fr": "Cartes", "en": "Maps"},
+    "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
+    "kpi": {"fr": "Indicateur", "en": "Indicator"},
+    "parent": {"fr": "Parent", "en": "Parent"},
+    "scenario": {"fr": "Scénario", "en": "Scenario"},
+    "change": {"fr": "Écart", "en": "Change"},
+    "diff": {"fr": "Différence (scénario − parent)", "en": "Difference (scenario − parent)"},
+    "noparent": {
+        "fr": "Ce calcul n'a pas de parent dans le magasin : pas de comparaison.",
+        "en": "This run has no parent in the store: no comparison.",
+    },
+    "made": {"fr": "Produit le", "en": "Made on"},
+    "print": {"fr": "Imprimer", "en": "Print"},
+    "support": {
+        "fr": "Aide à la décision : aucun résultat ne décide automatiquement.",
+        "en": "Decision support: no result decides anything automatically.",
+    },
+}
+
+CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+body { font-family: system-ui, "Segoe UI", Roboto, sans-serif; color: #1d2731; margin: 0 auto;
+  max-width: 186mm; font-size: 10.5pt; line-height: 1.4; }
+h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 6mm 0 2mm;
+  border-bottom: 1px solid #ccd; } h3 { font-size: 11pt; margin: 4mm 0 1mm; }
+.meta { color: #51606c; font-size: 9pt; }
+table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
+td, th { border: 1px solid #ccd; padding: 1mm 2mm; text-align: left; }
+td.num { text-align: right; white-space: nowrap; }
+tr.good td.chg { color: #1a7f37; font-weight: 600; } tr.bad td.chg { color: #c62828;
+  font-weight: 600; }
+figure { margin: 2mm 0 4mm; break-inside: avoid; page-break-inside: avoid; }
+figure img { width: 100%; } figcaption { font-size: 9pt; color: #51606c; }
+.notice h1 { font-size: 13pt; } .notice h2 { font-size: 11pt; border: none; }
+.notice { font-size: 9.5pt; } .notice table { font-size: 8.5pt; }
+.section-notice { break-before: page; page-break-before: always; }
+button.print { float: right; }
+@media print { button.print { display: none; } }
+"""
+
+
+def _t(key: str, lang: str) -> str:
+    return TEXT[key][lang if lang in ("fr", "en") else "en"]
+
+
+def _png(fig: Any) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _draw(ax: Any, slot: str, data: Any, values: np.ndarray, vrange: tuple, cmap: str) -> Any:
+    """Draw one result layer on ``ax`` (working CRS); return the mappable for a colour bar."""
+    lo, hi = vrange
+    if slot == "grid":
+        x, y = data["x"].to_numpy(), data["y"].to_numpy()
+        dx = abs(float(x[1] - x[0])) if len(x) > 1 else 1.0
+        dy = abs(float(y[1] - y[0])) if len(y) > 1 else 1.0
+        v = np.asarray(values, float)
+        v = np.where(np.abs(v) > 1e-9, v, np.nan) if cmap == "RdBu_r" else v
+        return ax.imshow(
+            v,
+            extent=(x.min() - dx / 2, x.max() + dx / 2, y.min() - dy / 2, y.max() + dy / 2),
+            origin="upper" if y[0] > y[-1] else "lower",
+            cmap=cmap,
+            vmin=lo,
+            vmax=hi,
+            interpolation="nearest",
+            alpha=0.85,
+        )
+    from matplotlib.collections import LineCollection
+
+    if slot == "paths":
+        import shapely
+
+        segs = [np.asarray(g.coords) for g in data.geometry if g is not None and not g.is_empty]
+        lc = LineCollection(segs, array=np.asarray(values, float), cmap=cmap, linewidths=1.6)
+        lc.set_clim(lo, hi)
+        ax.add_collection(lc)
+        ax.update_datalim(shapely.get_coordinates(data.geometry.to_numpy()))
+        ax.autoscale_view()
+        return lc
+    pts = data.geometry.representative_point()
+    return ax.scatter(pts.x, pts.y, c=values, s=7, cmap=cmap, vmin=lo, vmax=hi, linewidths=0)
+
+
+def map_figures(r: Run, parent: Run | None, buildings: Any = None) -> list[tuple[str, str]]:
+    """One PNG (data URI) per result slot: parent | scenario | difference; with captions."""
+    from matplotlib.figure import Figure
+
+    from twin.viewer.app import _slots, shared_ranges
+
+    out = []
+    mine = _slots(r)
+    theirs = _slots(parent) if parent is not None else {}
+    diff = _slots(r, r.compare(parent)) if parent is not None else {}
+    ranges = shared_ranges(*([parent] if parent is not None else []), r)
+    for slot, (data, col, values, unit) in mine.items():
+        panels = []
+        if slot in theirs:
+            panels.append(("parent",) + theirs[slot])
+        panels.append(("scenario", data, col, values, unit))
+        if slot in diff:
+            panels.append(("diff",) + diff[slot])
+        fig = Figure(figsize=(3.2 * len(panels) + 0.4, 3.4))
+        axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
+        for ax, (kind, d, c, v, u) in zip(axes, panels, strict=True):
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if buildings is not None and len(buildings):
+                buildings.plot(ax=ax, color="#c9d0d6", linewidth=0)
+            if kind == "diff":
+                ok = np.asarray(v, float)[np.isfinite(v)]
+                m = float(np.abs(ok).max()) if len(ok) and np.abs(ok).max() > 0 else 1.0
+                art = _draw(ax, slot, d, v, (-m, m), "RdBu_r")
+            else:
+                art = _draw(ax, slot, d, v, ranges.get(slot, (None, None)), "viridis")
+            fig.colorbar(art, ax=ax, shrink=0.7, pad=0.02)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            ax.set_title(f"{kind} — {c}" + (f" [{u}]" if u else ""), fontsize=8)
+        out.append((_png(fig), f"{col}" + (f" [{unit}]" if unit else "")))
+    return out
+
+
+def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
+    """The KPI table as HTML: parent, scenario, change (coloured by direction)."""
+    from twin.viewer.app import _judge, show
+
+    head = "".join(f"<th>{_t(k, lang)}</th>" for k in ("kpi", "parent", "scenario", "change"))
+    rows = []
+    for k, row in r.kpis.iterrows():
+        unit = str(row["unit"])
+        b = float(row["value"])
+        a = (
+            float(parent.kpis.loc[k, "value"])
+            if parent is not None and k in parent.kpis.index
+            else float("nan")
+        )
+        d = b - a
+        judge = _judge(d, str(row.get("better", "neutral")))
+        if not np.isfinite(d):
+            chg = "–"
+        elif unit == "1":
+            chg = f"{100 * d:+.1f} pts"
+        else:
+            pct = f" ({100 * d / abs(a):+.1f} %)" if a else ""
+            chg = f"{d:+,.3g} {unit}{pct}"
+        label = tr(lang, f"kpi.{k}", default=str(row["description"]))
+        rows.append(
+            f"<tr class='{judge}'><td>{html.escape(label)}</td>"
+            f"<td class='num'>{html.escape(show(a, unit))}</td>"
+            f"<td class='num'>{html.escape(show(b, unit))}</td>"
+            f"<td class='num chg'>{html.escape(chg)}</td></tr>"
+        )
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _notice_body(run_dir: Path, lang: str) -> str:
+    p = run_dir / f"notice.{lang}.html"
+    if not p.is_file():
+        return ""
+    text = p.read_text(encoding="utf-8")
+    m = re.search(r"<body[^>]*>(.*)</body>", text, flags=re.S | re.I)
+    return m.group(1) if m else ""
+
+
+def report_html(run_dir: str | Path, lang: str = "fr") -> str:
+    """The printable report of the run in ``run_dir`` against its parent, as HTML."""
+    d = Path(run_dir)
+    r = Run.open(d)
+    pid = r.manifest.get("parent_run")
+    parent = Run.open(d.parent / pid) if pid and (d.parent / pid / "run.json").is_file() else None
+    buildings = None
+    twin_name = ""
+    tpath = r.manifest.get("inputs", {}).get("twin_path")
+    if tpath and Path(tpath).is_dir():
+        from twin.store.twinstore import open_twin
+
+        t = open_twin(tpath)
+        twin_name = t.name
+        if "buildings" in t:
+            buildings = t["buildings"]
+    title = r.scenario.title or r.scenario.name
+    maps = map_figures(r, parent, buildings)
+    figs = "".join(
+        f"<figure><img alt='{html.escape(cap)}' src='{uri}'><figcaption>"
+        f"{html.escape(cap)} — {_t('parent', lang)} | {_t('scenario', lang)} | "
+        f"{_t('diff', lang)}</figcaption></figure>"
+        for uri, cap in maps
+    )
+    today = dt.date.today().isoformat()
+    meta = (
+        f"{html.escape(twin_name)} · {_t('scenario', lang)} <code>{html.escape(r.run_id)}</code>"
+        + (f" · {_t('parent', lang)} <code>{html.escape(str(pid))}</code>" if parent else "")
+        + f" · {html.escape(str(r.manifest.get('code_version', '')))}"
+        + f" · {_t('made', lang)} {today}"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>{_t("title", lang)} — {html.escape(title)}</title><style>{CSS}</style></head>
+<body>
+<button class="print" onclick="window.print()">{_t("print", lang)}</button>
+<h1>{_t("title", lang)} — {html.escape(title)}</h1>
+<p class="meta">{meta}</p>
+<p>{html.escape(r.scenario.description or "")}</p>
+<p class="meta">{_t("support", lang)}</p>
+<h2>{_t("kpis", lang)}</h2>
+{kpi_table(r, parent, lang) if len(r.kpis) else ""}
+{"" if parent is not None else f"<p>{_t('noparent', lang)}</p>"}
+<h2>{_t("maps", lang)}</h2>
+{figs}
+<section class="section-notice"><h2>{_t("notice", lang)}</h2>
+<div class="notice">{_notice_body(d, lang)}</div></section>
+</body></html>
+"""
+
+
+def write_report(run_dir: str | Path, out_path: str | Path, lang: str = "fr") -> Path:
+    """Write the printable report of a run (against its parent) to ``out_path``, atomically.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run directory written by :func:`twin.run` (its parent is looked up next to it).
+    out_path : path
+        The HTML file to write.
+    lang : str
+        ``fr`` or ``en``.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+
+    Raises
+    ------
+    StoreError
+        On an unknown language; SchemaError when ``run_dir`` is not a run directory.
+    """
+    if lang not in ("fr", "en"):
+        msg = message(f"unknown language {lang!r}", where="report", fix="use 'fr' or 'en'")
+        raise StoreError(msg)
+    from twin.store.atomic import atomic_write
+
+    text = report_html(run_dir, lang)
+    atomic_write(out_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return Path(out_path)
+
+
+__all__ = ["report_html", "write_report"]
