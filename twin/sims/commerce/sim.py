@@ -127,6 +127,12 @@ class CommerceParams(Params):
         30.0, gt=0, description="A unit fronts the busiest segment this close [m]."
     )
     max_snap_m: float = Field(150.0, gt=0, description="Farther from the network → left out [m].")
+    walk_speed_kph: float = Field(
+        4.8,
+        gt=0,
+        le=10,
+        description="Walking speed, used when the walk network has no free_flow_time_s [km/h].",
+    )
     min_events: int = Field(10, ge=2, description="Vacant and occupied units needed to fit.")
     coefficients: dict[str, float] | None = Field(
         None,
@@ -346,6 +352,7 @@ class Commerce(Simulation):
             licence=shops_lay.provenance.licence,
             attribution=shops_lay.provenance.attribution,
         )
+        walk = _with_walk_times(walk, p.walk_speed_kph, prov)
         ids = units.index.astype(str)
         new = np.asarray(ids.str.startswith(SCENARIO_PREFIX), dtype=bool)
         upts = _points(units)
@@ -756,7 +763,9 @@ class Commerce(Simulation):
         zones = twin[p.zones_layer]
         zones = zones[zones.geom_type.isin(["Polygon", "MultiPolygon"])]
         names = (zones[p.zone_field] if p.zone_field else zones.index.to_series()).astype(str)
-        j = gpd.sjoin(out[["geometry"]], zones[["geometry"]], how="left", predicate="within")
+        names = names.reset_index(drop=True)  # positions: sjoin's index_right below
+        zones = zones[["geometry"]].reset_index(drop=True)
+        j = gpd.sjoin(out[["geometry"]], zones, how="left", predicate="within")
         j = j[~j.index.duplicated()]
         zone = names.reindex(j["index_right"]).to_numpy()
         out["zone"] = zone
@@ -841,3 +850,24 @@ def _geojson_polygon(g: dict[str, Any], crs: Any, where: str) -> Any:
         )
         raise SchemaError(msg) from None
     return shapely.make_valid(gpd.GeoSeries([geom], crs=4326).to_crs(crs).iloc[0])
+
+
+def _with_walk_times(net: Network, speed_kph: float, prov: Provenance) -> Network:
+    """The walk network, with walking times from link lengths when it has none.
+
+    A street centre-line network (e.g. a city's ``network.lines`` layer) carries lengths but
+    no walking times; they are then ``length_m / speed`` (ASSUMED speed, in provenance).
+    """
+    if "free_flow_time_s" in net.links:
+        return net
+    if "length_m" not in net.links:
+        msg = message(
+            "the walk network has neither free_flow_time_s nor length_m",
+            where="parameters.commerce.walk_layer",
+            fix="use a network loaded with osm.network or network.lines",
+        )
+        raise InputError(msg)
+    links = net.links.copy()
+    links["free_flow_time_s"] = links["length_m"].to_numpy(float) / (speed_kph / 3.6)
+    prov.derived["walk_time_s"] = f"length_m / {speed_kph:g} km/h (ASSUMED walking speed)"
+    return Network(nodes=net.nodes, links=links)
