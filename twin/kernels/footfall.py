@@ -29,41 +29,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-
-@njit(cache=True)
-def _push(hk: np.ndarray, hv: np.ndarray, n: int, key: float, val: int) -> int:
-    i = n
-    hk[i] = key
-    hv[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hk[parent] <= hk[i]:
-            break
-        hk[parent], hk[i] = hk[i], hk[parent]
-        hv[parent], hv[i] = hv[i], hv[parent]
-        i = parent
-    return n + 1
-
-
-@njit(cache=True)
-def _pop(hk: np.ndarray, hv: np.ndarray, n: int) -> int:
-    n -= 1
-    hk[0] = hk[n]
-    hv[0] = hv[n]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        c = left
-        if left + 1 < n and hk[left + 1] < hk[left]:
-            c = left + 1
-        if hk[i] <= hk[c]:
-            break
-        hk[c], hk[i] = hk[i], hk[c]
-        hv[c], hv[i] = hv[i], hv[c]
-        i = c
-    return n
+from twin.kernels.traffic import _heap_pop as _pop
+from twin.kernels.traffic import _heap_push as _push
 
 
 @njit(cache=True)

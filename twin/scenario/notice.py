@@ -81,6 +81,10 @@ T: dict[str, dict[str, Any]] = {
         "fr": "Valeurs supposées ou dérivées par twin",
         "en": "Values assumed or derived by twin",
     },
+    "estimated": {
+        "fr": "Valeurs estimées ou supposées par les simulations de ce calcul",
+        "en": "Values estimated or assumed by the simulations of this run",
+    },
     "version": {"fr": "7. Version", "en": "7. Version"},
     "yes": {"fr": "oui", "en": "yes"},
     "no": {"fr": "non", "en": "no"},
@@ -162,6 +166,16 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
     if assumed:
         b.append(("h3", T["assumed"][lang]))
         b.append(("ul", assumed))
+    # fitted coefficients, fit statistics and assumed values of the outputs (e.g. the
+    # vacancy-risk model), so that the notice states the model actually used
+    estimated = [
+        f"`{name}.{fld}`: {rule}"
+        for name, lay in getattr(r, "outputs", {}).items()
+        for fld, rule in lay.provenance.derived.items()
+    ]
+    if estimated:
+        b.append(("h3", T["estimated"][lang]))
+        b.append(("ul", estimated))
     b.append(("h2", T["version"][lang]))
     b.append(
         (

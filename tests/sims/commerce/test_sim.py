@@ -79,6 +79,10 @@ def test_mall_scenario_raises_risk_in_centre(demo_dir: Path, tmp_path: Path) -> 
     assert (r.path / "compare" / "retail_units.parquet").is_file()
     fr = (r.path / "notice.fr.md").read_text()
     assert "Vacance commerciale" in fr and "part de marché" in fr
+    # the vacancy model actually used (coefficients, standard errors) is in the notice
+    assert "Valeurs estimées ou supposées par les simulations" in fr
+    line = next(x for x in fr.splitlines() if "`retail_units.vacancy_risk`" in x)
+    assert "const=" in line and "log_footfall=" in line
     cmp = r.parent_comparison
     k = cmp.kpis
     assert k.loc["centre_mean_vacancy_risk", "diff"] > 0.01

@@ -456,6 +456,11 @@ class Commerce(Simulation):
         prov.step(f"vacancy model: {fit.note}; {coef_txt}; AUC {fit.auc:.3f}; n {fit.n}")
         if fit.assumed:
             prov.derived["vacancy_risk"] = f"ASSUMED default coefficients ({coef_txt})"
+        else:
+            prov.derived["vacancy_risk"] = (
+                f"logistic model fitted on observed vacancy ({fit.note}): {coef_txt}; "
+                f"AUC {fit.auc:.3f}; n {fit.n}"
+            )
         if (tax > 0).any():
             prov.derived["vacancy_tax"] = (
                 f"ASSUMED effect: log-odds {p.tax_effect:g} × tax rate on "

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError, message
+from twin.sims.sun import declination_and_eot
 
 #: Columns of a forcing table, their units and plausible ranges.
 FORCING_COLUMNS: dict[str, tuple[str, float, float]] = {
@@ -99,23 +100,7 @@ def solar_elevation(
     hours = (
         times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + times.second.to_numpy() / 3600.0
     )
-    g = 2.0 * np.pi * (doy - 1 + (hours - 12.0) / 24.0) / 365.0
-    decl = (
-        0.006918
-        - 0.399912 * np.cos(g)
-        + 0.070257 * np.sin(g)
-        - 0.006758 * np.cos(2 * g)
-        + 0.000907 * np.sin(2 * g)
-        - 0.002697 * np.cos(3 * g)
-        + 0.00148 * np.sin(3 * g)
-    )
-    eot_min = 229.18 * (
-        0.000075
-        + 0.001868 * np.cos(g)
-        - 0.032077 * np.sin(g)
-        - 0.014615 * np.cos(2 * g)
-        - 0.040849 * np.sin(2 * g)
-    )
+    decl, eot_min = declination_and_eot(doy, hours)
     solar_time = hours - utc_offset_h + longitude / 15.0 + eot_min / 60.0
     omega = np.radians(15.0 * (solar_time - 12.0))
     phi = math.radians(latitude)

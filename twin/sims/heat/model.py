@@ -22,6 +22,7 @@ from twin.errors import InputError, message
 from twin.kernels import heat as hk
 from twin.sims.heat.forcing import check_forcing
 from twin.sims.heat.params import COLUMNS, REFERENCE_SURFACES, TARGET_ALIASES, surface_table
+from twin.sims.sun import declination_and_eot
 
 #: Fraction variables of the surface, in the order of :data:`twin.kernels.heat.FRACTIONS`.
 FRACTIONS = hk.FRACTIONS
@@ -206,23 +207,7 @@ def _solar(
     doy = utc.day_of_year.to_numpy(float)
     hours = (utc.hour + utc.minute / 60.0 + utc.second / 3600.0).to_numpy(float)
     gam = 2.0 * np.pi / 365.0 * (doy - 1.0 + (hours - 12.0) / 24.0)
-    # Spencer (1971) declination and equation of time [min]
-    decl = (
-        0.006918
-        - 0.399912 * np.cos(gam)
-        + 0.070257 * np.sin(gam)
-        - 0.006758 * np.cos(2 * gam)
-        + 0.000907 * np.sin(2 * gam)
-        - 0.002697 * np.cos(3 * gam)
-        + 0.00148 * np.sin(3 * gam)
-    )
-    eot = 229.18 * (
-        0.000075
-        + 0.001868 * np.cos(gam)
-        - 0.032077 * np.sin(gam)
-        - 0.014615 * np.cos(2 * gam)
-        - 0.040849 * np.sin(2 * gam)
-    )
+    decl, eot = declination_and_eot(doy, hours)  # Spencer (1971)
     e0 = (
         1.00011
         + 0.034221 * np.cos(gam)
@@ -761,7 +746,7 @@ def simulate(
     try:
         crs = surface.rio.crs
         if crs is not None:
-            out = out.rio.write_crs(crs)
+            out.rio.write_crs(crs, inplace=True)  # no deep copy of the output
     except Exception:
         pass
     return out

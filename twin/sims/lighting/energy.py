@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError, SchemaError, message
+from twin.sims.sun import declination_and_eot
 
 #: Electricity price for a commune [€/kWh, taxes included] (ASSUMED order of magnitude of
 #: 2023–2025 public-lighting supply contracts in France; use the commune's own bill).
@@ -67,23 +68,7 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def _noaa(doy: np.ndarray, hour: np.ndarray, ndays: int) -> tuple[np.ndarray, np.ndarray]:
-    y = 2 * np.pi / ndays * (doy - 1 + (hour - 12) / 24)
-    eqt = 229.18 * (
-        0.000075
-        + 0.001868 * np.cos(y)
-        - 0.032077 * np.sin(y)
-        - 0.014615 * np.cos(2 * y)
-        - 0.040849 * np.sin(2 * y)
-    )
-    decl = (
-        0.006918
-        - 0.399912 * np.cos(y)
-        + 0.070257 * np.sin(y)
-        - 0.006758 * np.cos(2 * y)
-        + 0.000907 * np.sin(2 * y)
-        - 0.002697 * np.cos(3 * y)
-        + 0.00148 * np.sin(3 * y)
-    )
+    decl, eqt = declination_and_eot(doy, hour, ndays)
     return eqt, decl
 
 
