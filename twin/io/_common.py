@@ -6,6 +6,7 @@ import re
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -78,6 +79,32 @@ def check_text_encoding(path: Path, encoding: str, *, sample: int | None = None)
                 fix="declare encoding: utf-8 for this layer",
             )
             raise InputError(msg)
+
+
+def parse_csv(
+    source: Path | Any, where: Path | str, *, sep: str | None, encoding: str | None = None
+) -> pd.DataFrame:
+    """Parse a CSV (a path or a text buffer) as text columns, empty cells as ``""``.
+
+    Raises
+    ------
+    InputError
+        On a file pandas cannot parse, an empty file, or a header without rows.
+    """
+    try:
+        df = pd.read_csv(
+            source, encoding=encoding, sep=sep, engine="python", dtype=str, keep_default_na=False
+        )
+    except pd.errors.ParserError as exc:
+        msg = message(f"malformed CSV ({exc})", where=where, fix="check quoting and delimiters")
+        raise InputError(msg) from None
+    except pd.errors.EmptyDataError:
+        msg = message("CSV has no header or rows", where=where, fix="check the file")
+        raise InputError(msg) from None
+    if len(df) == 0:
+        msg = message("CSV has a header but no rows", where=where, fix="check the file")
+        raise InputError(msg)
+    return df
 
 
 def gdal_encoding(encoding: str, where: Path | str = "encoding") -> str:

@@ -35,6 +35,7 @@ from twin.io._common import (
     check_plausible_coordinates,
     check_text_encoding,
     drop_personal_columns,
+    parse_csv,
 )
 from twin.io.registry import loader
 from twin.model.crs import WGS84, parse_crs
@@ -248,19 +249,7 @@ def _delimiter(text: str, delimiter: str | None, path: Path) -> str:
 def _table(text: str, sep: str, path: Path) -> pd.DataFrame:
     import io
 
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, engine="python"
-        )
-    except pd.errors.ParserError as exc:
-        msg = message(f"malformed CSV ({exc})", where=path, fix="check quoting and delimiters")
-        raise InputError(msg) from None
-    except pd.errors.EmptyDataError:
-        msg = message("CSV has no header or rows", where=path, fix="check the file")
-        raise InputError(msg) from None
-    if len(df) == 0:
-        msg = message("CSV has a header but no rows", where=path, fix="check the file")
-        raise InputError(msg)
+    df = parse_csv(io.StringIO(text), path, sep=sep)
     df = df.apply(lambda s: s.str.strip())
     return df.replace({"": np.nan})
 

@@ -24,6 +24,7 @@ from twin.io._common import (
     check_text_encoding,
     drop_personal_columns,
     ensure_crs,
+    parse_csv,
     read_frame,
     repair_geometries,
     unique_index,
@@ -53,24 +54,7 @@ def read_csv_table(
         On a wrong encoding (with the line), or a file pandas cannot parse (with the line).
     """
     check_text_encoding(path, encoding)
-    try:
-        df = pd.read_csv(
-            path,
-            encoding=encoding,
-            sep=delimiter,
-            engine="python",
-            dtype=str,
-            keep_default_na=False,
-        )
-    except pd.errors.ParserError as exc:
-        msg = message(f"malformed CSV ({exc})", where=path, fix="check quoting and delimiters")
-        raise InputError(msg) from None
-    except pd.errors.EmptyDataError:
-        msg = message("CSV has no header or rows", where=path, fix="check the file")
-        raise InputError(msg) from None
-    if len(df) == 0:
-        msg = message("CSV has a header but no rows", where=path, fix="check the file")
-        raise InputError(msg)
+    df = parse_csv(path, path, sep=delimiter, encoding=encoding)
     df.columns = [clean_header(str(c)) for c in df.columns]
     return df.replace({"": np.nan})
 
