@@ -30,17 +30,7 @@ from twin.errors import InputError, message
 from twin.kernels.footfall import gravity_flows
 from twin.model.layer import SensorSeries
 from twin.model.network import Network
-
-RESIDENTIAL = {
-    "house",
-    "apartments",
-    "residential",
-    "detached",
-    "terrace",
-    "semidetached_house",
-    "dormitory",
-    "bungalow",
-}
+from twin.sims.building_use import RESIDENTIAL
 
 
 def floor_area(buildings: gpd.GeoDataFrame) -> pd.Series:

@@ -32,19 +32,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from twin.derive.landcover import CLASSES
 from twin.errors import InputError, message
 from twin.kernels.svf import sky_view_factor
 from twin.model.twin import Twin
 
-FRACTIONS: tuple[str, ...] = (
-    "roof",
-    "road",
-    "concrete",
-    "water",
-    "trees",
-    "grass",
-    "irrigated_grass",
-)
+FRACTIONS: tuple[str, ...] = CLASSES  # the land-cover classes of the derived grid
 #: Land-cover variable → surface variable of the heat model.
 RENAME = {"building_height_m": "building_height", "street_width_m": "street_width"}
 OPTIONAL = ("roof_albedo", "green_roof_fraction")

@@ -42,6 +42,7 @@ from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.accessibility import open_links, travel_times
 from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.building_use import RESIDENTIAL
 from twin.sims.traffic.assign import AssignmentResult, assign
 
 #: Equilibria solved in this process, by ``id`` of their ``link_flows`` output frame, so that a
@@ -54,18 +55,6 @@ def _remember(frame: gpd.GeoDataFrame, res: AssignmentResult) -> None:
     key = id(frame)
     _EQUILIBRIA[key] = res
     weakref.finalize(frame, _EQUILIBRIA.pop, key, None)
-
-
-RESIDENTIAL = {
-    "house",
-    "apartments",
-    "residential",
-    "detached",
-    "terrace",
-    "semidetached_house",
-    "dormitory",
-    "bungalow",
-}
 
 
 class TrafficParams(Params):
