@@ -25,7 +25,7 @@ from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import payload as pl
 from twin.viewer import timeaxis as tx
-from twin.viewer.i18n import tr
+from twin.viewer.i18n import kpi_label, tr
 
 ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
 
@@ -346,7 +346,7 @@ def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
                 className=f"kpi {good}",
                 children=[
                     html.Div(
-                        tr(lang, f"kpi.{k}", default=str(row["description"])), className="kpi-label"
+                        kpi_label(lang, str(k), str(row["description"])), className="kpi-label"
                     ),
                     html.Div(show(row["value"], str(row["unit"])), className="kpi-value"),
                     html.Div(change, className="kpi-delta"),
@@ -378,7 +378,7 @@ def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
         colours = [palette[_judge(float(b[k] - a[k]), str(r.kpis.loc[k, "better"]))] for k in idx]
         fig.add_bar(
             x=pct,
-            y=[tr(lang, f"kpi.{k}", default=k) for k in idx],
+            y=[kpi_label(lang, str(k), str(k)) for k in idx],
             orientation="h",
             marker_color=colours,
         )

@@ -88,3 +88,19 @@ def tr(lang: str, key: str, default: str | None = None) -> str:
     if t is None:
         return default if default is not None else key
     return t.get(lang, t["en"])
+
+
+def kpi_label(lang: str, name: str, description: str) -> str:
+    """Short label of a KPI: the viewer's own, else (in French) the simulation's ``kpi_fr``
+    description (per-zone KPIs ``name[zone]`` too), else the run's description."""
+    if f"kpi.{name}" in TEXTS:
+        return tr(lang, f"kpi.{name}")
+    if lang == "fr":
+        from twin.sims.base import registry
+
+        base, _, zone = name.partition("[")
+        for sim in registry().values():
+            fr = sim.kpi_fr.get(base)
+            if fr:
+                return f"{fr} — {zone.rstrip(']')}" if zone else fr
+    return description
