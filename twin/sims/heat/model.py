@@ -111,8 +111,9 @@ def _air_inputs(
     if scale[1] <= 0.0:
         return own
     r = scale[1]
+    everywhere = bool(valid.all())
     vw = valid.astype(float)
-    f0 = np.where(valid[..., None], frac3, 0.0)
+    f0 = frac3 if everywhere else np.where(valid[..., None], frac3, 0.0)
     out = np.empty_like(own)
     for k in range(frac3.shape[-1]):
         out[..., k] = _focal_mean(f0[..., k], vw, r)
@@ -128,7 +129,7 @@ def _air_inputs(
     # exact sum 1 of the averaged fractions (rounding)
     tot = out[..., :7].sum(axis=-1, keepdims=True)
     out[..., :7] = out[..., :7] / np.where(tot > 0, tot, 1.0)
-    return np.where(valid[..., None], out, own)
+    return out if everywhere else np.where(valid[..., None], out, own)
 
 
 def _prepare_surface(surface: xr.Dataset) -> tuple[xr.Dataset, dict[str, str]]:
@@ -618,7 +619,7 @@ def simulate(
     )
     # UTCI
     ta_rep = res[0].ravel()
-    rh_rep = np.repeat(rh, ncell)
+    rh_rep = np.broadcast_to(rh[:, None], (nt, ncell)).reshape(-1)  # one copy, no repeat
     va10 = res[2].ravel() * WIND_10M_FACTOR
     try:
         from twin.kernels.utci import utci as _utci
