@@ -697,14 +697,20 @@ def create_app(
     )
     def time_axis(run_id: str | None, step: int | None) -> tuple[Any, ...]:
         """One slider for every layer varying in time (hidden when none does)."""
+
+        # the slider's value is an input of the scenario callback: leave it alone unless it
+        # must change, or every switch of scenario would compute and draw the scenario twice
+        def keep(k: int) -> Any:
+            return dash.no_update if k == (step or 0) else k
+
         if not run_id or run_id not in cat.runs:
-            return 0, {}, 0, {"display": "none"}
+            return 0, {}, keep(0), {"display": "none"}
         r = cat.run(run_id)
         labels = time_labels(r, parent_of(cat, r))
         if not labels:
-            return 0, {}, 0, {"display": "none"}
+            return 0, {}, keep(0), {"display": "none"}
         k = min(int(step or 0), len(labels) - 1)
-        return len(labels) - 1, tx.marks(labels), k, {}
+        return len(labels) - 1, tx.marks(labels), keep(k), {}
 
     @app.callback(Output("present", "children"), Input("lang", "value"))
     def present_label(lg: str) -> str:
