@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import rioxarray  # registers the .rio accessor
 import xarray as xr
 
 from twin.errors import InputError, message
@@ -53,11 +54,7 @@ def _local_scale(surface: xr.Dataset, local_scale_m: float | None) -> tuple[floa
         return 0.0, 0.0
     cell = surface.attrs.get("resolution_m")
     if cell is None:
-        crs = None
-        try:
-            crs = surface.rio.crs
-        except Exception:
-            crs = None
+        crs = _crs_of(surface)
         xs = surface["x"].to_numpy().astype(float)
         ys = surface["y"].to_numpy().astype(float)
         steps = np.abs(np.concatenate([np.diff(xs), np.diff(ys)]))
@@ -77,6 +74,14 @@ def _local_scale(surface: xr.Dataset, local_scale_m: float | None) -> tuple[floa
             raise InputError(msg)
         cell = steps[0]
     return float(local_scale_m), float(local_scale_m) / float(cell)
+
+
+def _crs_of(ds: xr.Dataset) -> Any:
+    """The CRS rioxarray reads on ``ds``, or None (no CRS, or inconsistent ones)."""
+    try:
+        return ds.rio.crs
+    except rioxarray.exceptions.RioXarrayError:
+        return None
 
 
 def _focal_mean(a: np.ndarray, weight: np.ndarray, radius_cells: float) -> np.ndarray:
@@ -249,11 +254,7 @@ def _latlon(
 ) -> tuple[float, float]:
     if latitude is not None and longitude is not None:
         return float(latitude), float(longitude)
-    crs = None
-    try:
-        crs = surface.rio.crs
-    except Exception:
-        crs = None
+    crs = _crs_of(surface)
     if crs is None:
         msg = message(
             "cannot place the grid on Earth for the sun position: the surface has no CRS",
@@ -744,10 +745,7 @@ def simulate(
     if overrides:
         attrs["surface_params_overrides"] = repr(overrides)
     out.attrs.update(attrs)
-    try:
-        crs = surface.rio.crs
-        if crs is not None:
-            out.rio.write_crs(crs, inplace=True)  # no deep copy of the output
-    except Exception:
-        pass
+    crs = _crs_of(surface)
+    if crs is not None:
+        out.rio.write_crs(crs, inplace=True)  # no deep copy of the output
     return out
