@@ -64,7 +64,7 @@ def test_urban_cells_matches_numpy_reference():
     assert np.isfinite(out).all()
     np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-6)
     np.testing.assert_allclose(eb, ref_eb, rtol=0, atol=1e-6, equal_nan=True)
-    np.testing.assert_allclose(tsm, ref_tsm, rtol=0, atol=1e-6)
+    assert tsm.shape == ref_tsm.shape == (0, hk.NS, 2)  # the spin-up state: surfaces_only
     # the temperatures move (not a trivial constant): a diurnal range of several K
     tac = out[0]
     assert (tac.max(axis=0) - tac.min(axis=0)).min() > 3.0
@@ -81,11 +81,10 @@ def test_local_scale_air_inputs_match_numpy_and_default():
     np.testing.assert_array_equal(a, b)
     # neighbourhood inputs: another cell's (rolled), including open cells among built ones
     air = np.roll(own, 7, axis=0)
-    out, eb, tsm = hk.urban_cells(*args, air)
-    ref, ref_eb, ref_tsm = hk.urban_cells_numpy(*args, air)
+    out, eb, _tsm = hk.urban_cells(*args, air)
+    ref, ref_eb, _ref_tsm = hk.urban_cells_numpy(*args, air)
     np.testing.assert_allclose(out, ref, rtol=0, atol=1e-6)
     np.testing.assert_allclose(eb, ref_eb, rtol=0, atol=1e-6, equal_nan=True)
-    np.testing.assert_allclose(tsm, ref_tsm, rtol=0, atol=1e-6)
     # surfaces absent from a cell but present around it get a temperature (closure holds)
     absent = (frac[:, 3] == 0) & (air[:, 3] > 0)
     assert absent.any() and np.isfinite(eb[:, absent, hk.WATER, 0]).all()
@@ -149,6 +148,11 @@ def test_rural_reference_matches_numpy_and_is_sane():
     tb_np, ts_np = hk.rural_reference_numpy(*args)
     np.testing.assert_allclose(tb, tb_np, atol=1e-9)
     np.testing.assert_allclose(ts, ts_np, atol=1e-9)
+    # an initial surface temperature: NaN is the first air temperature, 30 °C differs
+    np.testing.assert_array_equal(hk.rural_reference(*args, np.nan)[1], ts)
+    ts30 = hk.rural_reference(*args, 30.0)[1]
+    np.testing.assert_allclose(ts30, hk.rural_reference_numpy(*args, 30.0)[1], atol=1e-9)
+    assert ts30[0] - ts[0] > 2.0
     day = kd > 500
     night = kd == 0
     # sunny: surface hotter than air, unstable, cooler aloft; clear night: the reverse
@@ -182,13 +186,38 @@ def test_cool_roof_is_cooler(albedo):
 def test_surfaces_only_mode_gives_the_same_surface_state():
     frac, green, height, width, svf, albedo, sp, sc, tm0 = _cells(40)
     args = (frac, green, height, width, svf, albedo, sp, _forcing(), _sun(), sc, tm0)
-    _, eb_full, tsm_full = hk.urban_cells(*args, True, False)
-    out, eb_s, tsm_s = hk.urban_cells(*args, True, True)
-    _, _, tsm_np = hk.urban_cells_numpy(*args, False, True)
-    assert np.isnan(out).all()
+    _, eb_full, _ = hk.urban_cells(*args, True, False)
+    out, eb_s, state = hk.urban_cells(*args, True, True)
+    _, _, state_np = hk.urban_cells_numpy(*args, False, True)
+    assert out.shape == (4, 0, 40) and state.shape == (40, hk.NS, 2)
     has_ground = frac[:, [1, 2, 3, 5, 6]].sum(axis=1) + frac[:, 4] > 0
-    np.testing.assert_allclose(tsm_s[has_ground], tsm_full[has_ground], atol=1e-9)
     np.testing.assert_allclose(
         eb_s[:, has_ground], eb_full[:, has_ground], atol=1e-9, equal_nan=True
     )
-    np.testing.assert_allclose(tsm_np, tsm_s, atol=1e-6)
+    np.testing.assert_allclose(state_np, state, atol=1e-6)
+    # the time mean of a roof's surface temperature: plausible for this 30 °C day
+    roof = frac[:, 0] * (1 - green) > 0
+    assert roof.any()
+    assert np.all(state[roof, hk.ROOF, 0] > 15.0) and np.all(state[roof, hk.ROOF, 0] < 60.0)
+    # absent surfaces keep the given deep temperature
+    no_water = (frac[:, 3] == 0) & ~np.isfinite(eb_s[0, :, hk.WATER, 0])
+    assert no_water.any()
+    np.testing.assert_array_equal(state[no_water, hk.WATER, 0], tm0[no_water, hk.WATER])
+
+
+def test_initial_surface_temperature():
+    frac, green, height, width, svf, albedo, sp, sc, tm0 = _cells(30)
+    args = (frac, green, height, width, svf, albedo, sp, _forcing(), _sun(), sc, tm0, True, False)
+    out, _eb, _ = hk.urban_cells(*args)
+    # NaN = the first air temperature: identical
+    same, _eb_same, _ = hk.urban_cells(*args, None, np.full((30, hk.NS), np.nan))
+    np.testing.assert_array_equal(out, same)
+    # a warmer start: warmer first steps, numba = numpy, the effect fades over the day
+    ts0 = np.full((30, hk.NS), 35.0)
+    warm, eb_w, _ = hk.urban_cells(*args, None, ts0)
+    ref, eb_ref, _ = hk.urban_cells_numpy(*args, None, ts0)
+    np.testing.assert_allclose(warm, ref, atol=1e-6)
+    np.testing.assert_allclose(eb_w, eb_ref, atol=1e-6, equal_nan=True)
+    d = warm[1] - out[1]  # plan-area surface temperature
+    assert d[0].min() > 2.0  # tree crowns take the canyon air, not a surface temperature
+    assert np.abs(d[-1]).max() < 0.5 * d[0].min()

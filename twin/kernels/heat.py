@@ -165,7 +165,9 @@ _CSH, _PH, _CSM, _PM = _mascart_coeffs(_MU_URB)
 # ---------------------------------------------------------------------------------------------
 # Rural reference
 # ---------------------------------------------------------------------------------------------
-def _rural_reference_py(ta, ws, p, kd, ld, dt, ref, z_taref, z_uref, z0m, z_top, tm_init):
+def _rural_reference_py(
+    ta, ws, p, kd, ld, dt, ref, z_taref, z_uref, z0m, z_top, tm_init, ts_init=np.nan
+):
     nt = ta.shape[0]
     alb, emis, cap, kappa, a1, a2, a3 = ref[0], ref[1], ref[2], ref[3], ref[4], ref[5], ref[6]
     d = math.sqrt(2.0 * kappa / OMEGA)
@@ -182,7 +184,7 @@ def _rural_reference_py(ta, ws, p, kd, ld, dt, ref, z_taref, z_uref, z0m, z_top,
     wind_ratio = math.log(z_taref / z0m) / math.log(z_uref / z0m)
     tb = np.empty(nt)
     tsref = np.empty(nt)
-    ts = ta[0]
+    ts = ta[0] if math.isnan(ts_init) else ts_init
     tm = tm_init
     for t in range(nt):
         tp = t - 1 if t > 0 else 0
@@ -234,6 +236,8 @@ z_top : float
     Height of the top of the urban roughness layer, 2 x max building height [m].
 tm_init : float
     Initial deep-soil temperature [°C].
+ts_init : float, optional
+    Initial surface temperature [°C]; NaN (default): the first air temperature.
 
 Returns
 -------
@@ -244,7 +248,9 @@ ts_ref : ndarray, shape (nt,)
 """
 
 
-def rural_reference_numpy(ta, ws, p, kd, ld, dt, ref, z_taref, z_uref, z0m, z_top, tm_init):
+def rural_reference_numpy(
+    ta, ws, p, kd, ld, dt, ref, z_taref, z_uref, z0m, z_top, tm_init, ts_init=np.nan
+):
     """Pure-python/numpy reference of :func:`rural_reference` (same arguments and returns)."""
     return _rural_reference_py(
         np.asarray(ta, float),
@@ -259,6 +265,7 @@ def rural_reference_numpy(ta, ws, p, kd, ld, dt, ref, z_taref, z_uref, z0m, z_to
         float(z0m),
         float(z_top),
         float(tm_init),
+        float(ts_init),
     )
 
 
@@ -290,6 +297,7 @@ def urban_cells(
     diagnostics,
     surfaces_only=False,
     air=None,
+    ts0=None,
 ):
     """Surface, canyon-air and mean radiant temperatures of every cell, every time step.
 
@@ -322,9 +330,10 @@ def urban_cells(
     diagnostics : bool
         Fill the energy-balance array (else it has shape (0, 0, 0, 0)).
     surfaces_only : bool
-        Only run the surface energy balances (for the periodic spin-up): the surface
-        temperatures do not depend on the canyon air, except for cells without ground, where
-        the previous canyon air then stays at its initial value. ``out`` is then all NaN.
+        Only run the surface energy balances, for the spin-up (see ``state``):
+        the surface temperatures do not depend on the canyon air, except for cells without
+        ground, where the previous canyon air then stays at its initial value. ``out`` then
+        has no time step (shape ``(4, 0, n)``).
     air : ndarray of float64, shape (n, 10), optional
         Local-scale inputs of the canyon-air balance: the 7 fractions [-] of
         :data:`FRACTIONS`, the green-roof share [-], building height [m] and street width
@@ -333,6 +342,9 @@ def urban_cells(
         balance, while each surface temperature is the cell's own (computed for every
         surface type present in the cell or its neighbourhood). Default: the cell's own
         inputs (no neighbourhood).
+    ts0 : ndarray of float64, shape (n, 8), optional
+        Initial surface temperature [°C] of each surface of each cell; NaN or None: the
+        first air temperature of the forcing.
 
     Returns
     -------
@@ -341,12 +353,16 @@ def urban_cells(
         [m s-1], mean radiant temperature [°C].
     eb : ndarray of float64, shape (nt, n, 8, 4) or (0, 0, 0, 0)
         Per surface: Q*, QH, QE, dQS [W m-2] (terms :data:`TERMS`), NaN for absent surfaces.
-    ts_mean : ndarray of float64, shape (n, 8)
-        Time-mean surface temperature [°C] of each surface over the run (for the periodic
-        spin-up of the deep temperature).
+    state : ndarray of float64, shape (n, 8, 2) or (0, 8, 2)
+        With ``surfaces_only``, per surface of each cell: the time-mean surface temperature
+        over the run ``[..., 0]`` and the last surface temperature ``[..., 1]`` [°C] (for the
+        spin-up; absent surfaces: ``tm0`` and their initial temperature). Shape ``(0, 8, 2)``
+        otherwise.
     """
     if air is None:
         air = air_inputs(frac, green, height, width)
+    if ts0 is None:
+        ts0 = np.full((np.shape(frac)[0], NS), np.nan)
     return _urban_cells(
         frac,
         green,
@@ -362,7 +378,11 @@ def urban_cells(
         diagnostics,
         surfaces_only,
         np.ascontiguousarray(air, dtype=np.float64),
+        np.ascontiguousarray(ts0, dtype=np.float64),
     )
+
+
+_BLOCK = 256  # cells per block of the parallel loop
 
 
 @njit(cache=True, parallel=True)
@@ -381,13 +401,17 @@ def _urban_cells(
     diagnostics,
     surfaces_only,
     air,
+    ts0,
 ):
     n = frac.shape[0]
     nt = forcing.shape[1]
-    out = np.empty((4, nt, n))
+    inv_nt = 1.0 / nt
     if surfaces_only:
-        out[:] = np.nan
-    ts_mean = np.zeros((n, NS))
+        out = np.empty((4, 0, n))
+        state = np.empty((n, NS, 2))
+    else:
+        out = np.empty((4, nt, n))
+        state = np.empty((0, NS, 2))
     if diagnostics:
         eb = np.full((nt, n, NS, 4), np.nan)
     else:
@@ -414,234 +438,242 @@ def _urban_cells(
         k_deep[s] = dt / (sp[s, 1] * dd[s] * math.sqrt(365.0))
     k_water = dt / (sp[WATER, 1] * zw)
     k_omega = dt * OMEGA
-    inv_nt = 1.0 / nt
     gs_t = np.empty(nt)  # gamma / s depends on the forcing only
     for t in range(nt):
         gs_t[t] = _gamma_over_s(forcing[0, t], forcing[3, t])
-    # per-cell work arrays, allocated once (no allocation inside the parallel loop)
-    f_all = np.zeros((n, NS))
-    fa_all = np.zeros((n, NS))
-    svf_all = np.empty((n, NS))
-    ts_all = np.empty((n, NS))
-    tm_all = np.empty((n, NS))
-    for c in prange(n):
-        # ---------------- geometry of the cell ----------------
-        roof_all = frac[c, 0]
-        f = f_all[c]  # weights in the canyon-air balance
-        f[GREEN] = roof_all * green[c]
-        f[ROOF] = roof_all - f[GREEN]
-        trees = frac[c, 4]
-        gsum = frac[c, 1] + frac[c, 2] + frac[c, 3] + frac[c, 5] + frac[c, 6]
-        if gsum > 0.0:
-            f[ROAD] = frac[c, 1] * (1.0 + trees / gsum)
-            f[CONC] = frac[c, 2] * (1.0 + trees / gsum)
-            f[WATER] = frac[c, 3] * (1.0 + trees / gsum)
-            f[DRY] = frac[c, 5] * (1.0 + trees / gsum)
-            f[IRR] = frac[c, 6] * (1.0 + trees / gsum)
-        else:
-            f[CONC] = trees
-        gtot = f[ROAD] + f[CONC] + f[WATER] + f[DRY] + f[IRR]
-        canyon = max(1.0 - roof_all, 0.0)
-        tc = min(trees / max(canyon, 1e-6), 0.9)
-        w = max(width[c], 1.0)
-        wtree = max(w * (1.0 - tc), 1.0)
-        h = height[c]
-        hz = max(h, z_avg)
-        z0m = zr * hz
-        is_open = h < h_open
-        if is_open:
-            hw = 0.0
-            svf_g = 1.0
-            svf_w = 0.0
-            f[WALL] = 0.0
-        else:
-            hw = h / wtree
-            svf_g = math.sqrt(1.0 + hw * hw) - hw
-            r = w / h
-            svf_w = 0.5 * (1.0 + r - math.sqrt(1.0 + r * r))
-            f[WALL] = 2.0 * h / w * canyon
-        if not math.isnan(svf_in[c]):
-            svf_g = svf_in[c]
-        att = math.exp(-0.386 * hz / wtree)
-        wind_ratio = math.log(hz / z0m) / math.log(max(z_uref, 1.5 * z0m) / z0m)
-        # ---------------- local-scale geometry of the canyon-air balance ----------------
-        ra = air[c]
-        fa = fa_all[c]  # weights of the surfaces in the canyon-air balance
-        roof_a = ra[0]
-        trees_a = ra[4]
-        fa[GREEN] = roof_a * ra[7]
-        fa[ROOF] = roof_a - fa[GREEN]
-        gsum_a = ra[1] + ra[2] + ra[3] + ra[5] + ra[6]
-        if gsum_a > 0.0:
-            fa[ROAD] = ra[1] * (1.0 + trees_a / gsum_a)
-            fa[CONC] = ra[2] * (1.0 + trees_a / gsum_a)
-            fa[WATER] = ra[3] * (1.0 + trees_a / gsum_a)
-            fa[DRY] = ra[5] * (1.0 + trees_a / gsum_a)
-            fa[IRR] = ra[6] * (1.0 + trees_a / gsum_a)
-        else:
-            fa[CONC] = trees_a
-        canyon_a = max(1.0 - roof_a, 0.0)
-        tc_a = min(trees_a / max(canyon_a, 1e-6), 0.9)
-        w_a = max(ra[9], 1.0)
-        wtree_a = max(w_a * (1.0 - tc_a), 1.0)
-        h_a = ra[8]
-        hz_a = max(h_a, z_avg)
-        z0m_a = zr * hz_a
-        z0h_a = z0m_a / 10.0
-        if h_a < h_open:
-            fa[WALL] = 0.0
-        else:
-            fa[WALL] = 2.0 * h_a / w_a * canyon_a
-        att_a = math.exp(-0.386 * hz_a / wtree_a)
-        wind_ratio_a = math.log(hz_a / z0m_a) / math.log(max(z_uref, 1.5 * z0m_a) / z0m_a)
-        dz_a = max(2.0 * hz_a - h_a - z0m_a, z0m_a + 0.5)
-        lnzz0m_a = math.log(dz_a / z0m_a)
-        lnzz0h_a = math.log(dz_a / z0h_a)
-        aa_a = (KARMAN / lnzz0m_a) ** 2
-        chh_a = _CSH * aa_a * 9.4 * (lnzz0m_a / lnzz0h_a) * (dz_a / z0h_a) ** _PH
-        plan_can_a = max(canyon_a, 0.05)
-        # roof heat reaches the canyon air through the canyon top only: at most the roof
-        # area of the canyon opening couples (TARGET's eq. 18 unchanged while roof <= canyon)
-        roof_cap = min(1.0, plan_can_a / roof_a) if roof_a > 0.0 else 1.0
-        # walls of the neighbourhood seen from an open cell: the neighbourhood's canyon
-        svf_ws = svf_w
-        if is_open and fa[WALL] > 0.0:
-            r_a = w_a / h_a
-            svf_ws = 0.5 * (1.0 + r_a - math.sqrt(1.0 + r_a * r_a))
-        # ground means for the radiant environment
-        alb_g = 0.0
-        eps_g = 0.0
-        if gtot > 0.0:
-            for s in (ROAD, CONC, WATER, DRY, IRR):
-                alb_g += f[s] / gtot * albedo[c, s]
-                eps_g += f[s] / gtot * sp[s, 0]
-        else:
-            alb_g = albedo[c, CONC]
-            eps_g = sp[CONC, 0]
-        # sky view factor of each surface and its sky longwave share
-        svf = svf_all[c]
-        svf[ROOF] = 1.0
-        svf[GREEN] = 1.0
-        svf[WALL] = svf_ws
-        for s in (ROAD, CONC, WATER, DRY, IRR):
-            svf[s] = svf_g
-        # ---------------- state ----------------
-        ts = ts_all[c]
-        tm = tm_all[c]
-        for s in range(NS):
-            ts[s] = forcing[0, 0]
-            tm[s] = tm0[c, s]
-        tac_prev = forcing[0, 0]
-        tg_prev = forcing[0, 0]
-        for t in range(nt):
-            ta = forcing[0, t]
-            rh = forcing[1, t]
-            ws = forcing[2, t]
-            pr = forcing[3, t]
-            kd = forcing[4, t]
-            ld = forcing[5, t]
-            tb = forcing[6, t]
-            tp = t - 1 if t > 0 else 0
-            tn = t + 1 if t < nt - 1 else nt - 1
-            inv_span = 3600.0 / (max(tn - tp, 1) * dt)
-            dkd = forcing[4, tn] - forcing[4, tp]
-            dld = forcing[5, tn] - forcing[5, tp]
-            uz = max(ws * wind_ratio, 0.1)
-            ucan = uz * att
-            uz_a = max(ws * wind_ratio_a, 0.1)
-            ucan_a = uz_a * att_a
-            a_gs = 1.0 / (1.0 + gs_t[t])
-            tg4 = SIGMA * _p4(tg_prev + TK)
-            tw4 = SIGMA * _p4(ts[WALL] + TK) if f[WALL] > 0.0 else tg4
-            rho = pr * 100.0 / (RD * (ta + TK))
-            for s in range(NS):
-                if f[s] <= 0.0 and fa[s] <= 0.0:
-                    continue
-                a = albedo[c, s]
-                e = sp[s, 0]
-                if s == ROOF or s == GREEN:
-                    lin = ld
-                elif s == WALL:
-                    lin = svf_ws * ld + (1.0 - svf_ws) * 0.5 * (sp[WALL, 0] * tw4 + eps_g * tg4)
-                else:
-                    lin = svf_g * ld + (1.0 - svf_g) * sp[WALL, 0] * tw4
-                sv = svf[s]
-                rn = sv * (1.0 - a) * kd + e * (lin - SIGMA * _p4(ts[s] + TK))
-                if s == WATER:
-                    uw = max(ucan, 0.5)
-                    qh = rho * CP * hv * uw * (ts[s] - ta)
-                    qsat = 0.622 * _es_kpa(ts[s]) / (pr / 10.0)
-                    qa = 0.622 * _es_kpa(ta) * rh / 100.0 / (pr / 10.0)
-                    qe = rho * LV * hv * uw * (qsat - qa)
-                    qs = rn - qh - qe
-                    ts[s] = ts[s] + k_water * qs
-                else:
-                    drn = (sv * (1.0 - a) * dkd + e * sv * dld) * inv_span
-                    qs = sp[s, 3] * rn + sp[s, 4] * drn + sp[s, 5]
-                    qe = sp[s, 6] * a_gs * (rn - qs) + sp[s, 7]
-                    qh = rn - qs - qe
-                    ts_new = ts[s] + k_force[s] * qs - k_omega * (ts[s] - tm[s])
-                    tm[s] = tm[s] + k_deep[s] * qs
-                    ts[s] = ts_new
-                ts_mean[c, s] += ts[s] * inv_nt
-                if diagnostics:
-                    eb[t, c, s, 0] = rn
-                    eb[t, c, s, 1] = qh
-                    eb[t, c, s, 2] = qe
-                    eb[t, c, s, 3] = qs
-            tg = tac_prev
-            if gtot > 0.0:
-                tg = 0.0
-                for s in (ROAD, CONC, WATER, DRY, IRR):
-                    tg += f[s] / gtot * ts[s]
-            if surfaces_only:
-                tg_prev = tg
-                continue
-            # ---------------- canyon air temperature ----------------
-            hcan = (11.8 + 4.2 * ucan_a) / (rho * CP)
-            roof_plan = fa[ROOF] + fa[GREEN]
-            if roof_plan > 0.0:
-                troof_prev = (fa[ROOF] * ts[ROOF] + fa[GREEN] * ts[GREEN]) / roof_plan
+    # cells in blocks: the small work arrays are allocated once per block
+    nblock = (n + _BLOCK - 1) // _BLOCK
+    for b in prange(nblock):
+        f = np.zeros(NS)  # weights of the surfaces in the cell
+        fa = np.zeros(NS)  # weights of the surfaces in the canyon-air balance
+        svf = np.empty(NS)
+        ts = np.empty(NS)
+        tm = np.empty(NS)
+        ts_sum = np.empty(NS)
+        for c in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
+            # ---------------- geometry of the cell ----------------
+            roof_all = frac[c, 0]
+            f[:] = 0.0
+            f[GREEN] = roof_all * green[c]
+            f[ROOF] = roof_all - f[GREEN]
+            trees = frac[c, 4]
+            gsum = frac[c, 1] + frac[c, 2] + frac[c, 3] + frac[c, 5] + frac[c, 6]
+            if gsum > 0.0:
+                f[ROAD] = frac[c, 1] * (1.0 + trees / gsum)
+                f[CONC] = frac[c, 2] * (1.0 + trees / gsum)
+                f[WATER] = frac[c, 3] * (1.0 + trees / gsum)
+                f[DRY] = frac[c, 5] * (1.0 + trees / gsum)
+                f[IRR] = frac[c, 6] * (1.0 + trees / gsum)
             else:
-                troof_prev = tac_prev
-            tlow = roof_a * troof_prev + (1.0 - roof_a) * tac_prev
-            tlk = tlow + TK
-            thk = tb + TK + G / CP * dz_a
-            ri = G * dz_a * (thk - tlk) / (0.5 * (thk + tlk)) / uz_a**2
-            hurb = uz_a * aa_a / R_LOUIS * _mascart_h(ri, lnzz0m_a, lnzz0h_a, chh_a)
-            hrf = 1.0 / (1.0 / hcan + 1.0 / hurb) * roof_cap
-            num = hurb * plan_can_a * tb + hcan * trees_a * tac_prev
-            den = hurb * plan_can_a + hcan * trees_a
+                f[CONC] = trees
+            gtot = f[ROAD] + f[CONC] + f[WATER] + f[DRY] + f[IRR]
+            canyon = max(1.0 - roof_all, 0.0)
+            tc = min(trees / max(canyon, 1e-6), 0.9)
+            w = max(width[c], 1.0)
+            wtree = max(w * (1.0 - tc), 1.0)
+            h = height[c]
+            hz = max(h, z_avg)
+            z0m = zr * hz
+            is_open = h < h_open
+            if is_open:
+                hw = 0.0
+                svf_g = 1.0
+                svf_w = 0.0
+                f[WALL] = 0.0
+            else:
+                hw = h / wtree
+                svf_g = math.sqrt(1.0 + hw * hw) - hw
+                r = w / h
+                svf_w = 0.5 * (1.0 + r - math.sqrt(1.0 + r * r))
+                f[WALL] = 2.0 * h / w * canyon
+            if not math.isnan(svf_in[c]):
+                svf_g = svf_in[c]
+            att = math.exp(-0.386 * hz / wtree)
+            wind_ratio = math.log(hz / z0m) / math.log(max(z_uref, 1.5 * z0m) / z0m)
+            # ---------------- local-scale geometry of the canyon-air balance ----------------
+            ra = air[c]
+            fa[:] = 0.0
+            roof_a = ra[0]
+            trees_a = ra[4]
+            fa[GREEN] = roof_a * ra[7]
+            fa[ROOF] = roof_a - fa[GREEN]
+            gsum_a = ra[1] + ra[2] + ra[3] + ra[5] + ra[6]
+            if gsum_a > 0.0:
+                fa[ROAD] = ra[1] * (1.0 + trees_a / gsum_a)
+                fa[CONC] = ra[2] * (1.0 + trees_a / gsum_a)
+                fa[WATER] = ra[3] * (1.0 + trees_a / gsum_a)
+                fa[DRY] = ra[5] * (1.0 + trees_a / gsum_a)
+                fa[IRR] = ra[6] * (1.0 + trees_a / gsum_a)
+            else:
+                fa[CONC] = trees_a
+            canyon_a = max(1.0 - roof_a, 0.0)
+            tc_a = min(trees_a / max(canyon_a, 1e-6), 0.9)
+            w_a = max(ra[9], 1.0)
+            wtree_a = max(w_a * (1.0 - tc_a), 1.0)
+            h_a = ra[8]
+            hz_a = max(h_a, z_avg)
+            z0m_a = zr * hz_a
+            z0h_a = z0m_a / 10.0
+            if h_a < h_open:
+                fa[WALL] = 0.0
+            else:
+                fa[WALL] = 2.0 * h_a / w_a * canyon_a
+            att_a = math.exp(-0.386 * hz_a / wtree_a)
+            wind_ratio_a = math.log(hz_a / z0m_a) / math.log(max(z_uref, 1.5 * z0m_a) / z0m_a)
+            dz_a = max(2.0 * hz_a - h_a - z0m_a, z0m_a + 0.5)
+            lnzz0m_a = math.log(dz_a / z0m_a)
+            lnzz0h_a = math.log(dz_a / z0h_a)
+            aa_a = (KARMAN / lnzz0m_a) ** 2
+            chh_a = _CSH * aa_a * 9.4 * (lnzz0m_a / lnzz0h_a) * (dz_a / z0h_a) ** _PH
+            plan_can_a = max(canyon_a, 0.05)
+            # roof heat reaches the canyon air through the canyon top only: at most the roof
+            # area of the canyon opening couples (TARGET's eq. 18 unchanged while roof <= canyon)
+            roof_cap = min(1.0, plan_can_a / roof_a) if roof_a > 0.0 else 1.0
+            # walls of the neighbourhood seen from an open cell: the neighbourhood's canyon
+            svf_ws = svf_w
+            if is_open and fa[WALL] > 0.0:
+                r_a = w_a / h_a
+                svf_ws = 0.5 * (1.0 + r_a - math.sqrt(1.0 + r_a * r_a))
+            # ground means for the radiant environment
+            alb_g = 0.0
+            eps_g = 0.0
+            if gtot > 0.0:
+                for s in (ROAD, CONC, WATER, DRY, IRR):
+                    alb_g += f[s] / gtot * albedo[c, s]
+                    eps_g += f[s] / gtot * sp[s, 0]
+            else:
+                alb_g = albedo[c, CONC]
+                eps_g = sp[CONC, 0]
+            # sky view factor of each surface and its sky longwave share
+            svf[ROOF] = 1.0
+            svf[GREEN] = 1.0
+            svf[WALL] = svf_ws
+            for s in (ROAD, CONC, WATER, DRY, IRR):
+                svf[s] = svf_g
+            # ---------------- state ----------------
             for s in range(NS):
-                if fa[s] <= 0.0:
+                ts[s] = forcing[0, 0] if math.isnan(ts0[c, s]) else ts0[c, s]
+                tm[s] = tm0[c, s]
+                ts_sum[s] = 0.0
+            tac_prev = forcing[0, 0]
+            tg_prev = forcing[0, 0]
+            for t in range(nt):
+                ta = forcing[0, t]
+                rh = forcing[1, t]
+                ws = forcing[2, t]
+                pr = forcing[3, t]
+                kd = forcing[4, t]
+                ld = forcing[5, t]
+                tb = forcing[6, t]
+                tp = t - 1 if t > 0 else 0
+                tn = t + 1 if t < nt - 1 else nt - 1
+                inv_span = 3600.0 / (max(tn - tp, 1) * dt)
+                dkd = forcing[4, tn] - forcing[4, tp]
+                dld = forcing[5, tn] - forcing[5, tp]
+                uz = max(ws * wind_ratio, 0.1)
+                ucan = uz * att
+                uz_a = max(ws * wind_ratio_a, 0.1)
+                ucan_a = uz_a * att_a
+                a_gs = 1.0 / (1.0 + gs_t[t])
+                tg4 = SIGMA * _p4(tg_prev + TK)
+                tw4 = SIGMA * _p4(ts[WALL] + TK) if f[WALL] > 0.0 else tg4
+                rho = pr * 100.0 / (RD * (ta + TK))
+                for s in range(NS):
+                    if f[s] <= 0.0 and fa[s] <= 0.0:
+                        continue
+                    a = albedo[c, s]
+                    e = sp[s, 0]
+                    if s == ROOF or s == GREEN:
+                        lin = ld
+                    elif s == WALL:
+                        lin = svf_ws * ld + (1.0 - svf_ws) * 0.5 * (sp[WALL, 0] * tw4 + eps_g * tg4)
+                    else:
+                        lin = svf_g * ld + (1.0 - svf_g) * sp[WALL, 0] * tw4
+                    sv = svf[s]
+                    rn = sv * (1.0 - a) * kd + e * (lin - SIGMA * _p4(ts[s] + TK))
+                    if s == WATER:
+                        uw = max(ucan, 0.5)
+                        qh = rho * CP * hv * uw * (ts[s] - ta)
+                        qsat = 0.622 * _es_kpa(ts[s]) / (pr / 10.0)
+                        qa = 0.622 * _es_kpa(ta) * rh / 100.0 / (pr / 10.0)
+                        qe = rho * LV * hv * uw * (qsat - qa)
+                        qs = rn - qh - qe
+                        ts[s] = ts[s] + k_water * qs
+                    else:
+                        drn = (sv * (1.0 - a) * dkd + e * sv * dld) * inv_span
+                        qs = sp[s, 3] * rn + sp[s, 4] * drn + sp[s, 5]
+                        qe = sp[s, 6] * a_gs * (rn - qs) + sp[s, 7]
+                        qh = rn - qs - qe
+                        ts_new = ts[s] + k_force[s] * qs - k_omega * (ts[s] - tm[s])
+                        tm[s] = tm[s] + k_deep[s] * qs
+                        ts[s] = ts_new
+                    ts_sum[s] += ts[s]
+                    if diagnostics:
+                        eb[t, c, s, 0] = rn
+                        eb[t, c, s, 1] = qh
+                        eb[t, c, s, 2] = qe
+                        eb[t, c, s, 3] = qs
+                tg = tac_prev
+                if gtot > 0.0:
+                    tg = 0.0
+                    for s in (ROAD, CONC, WATER, DRY, IRR):
+                        tg += f[s] / gtot * ts[s]
+                if surfaces_only:
+                    tg_prev = tg
                     continue
-                k = hrf if (s == ROOF or s == GREEN) else hcan
-                num += k * fa[s] * ts[s]
-                den += k * fa[s]
-            tac = num / den
-            # ---------------- plan-area surface temperature ----------------
-            tsfc = f[ROOF] * ts[ROOF] + f[GREEN] * ts[GREEN] + trees * tac_prev
-            tsfc += frac[c, 1] * ts[ROAD] + frac[c, 2] * ts[CONC] + frac[c, 3] * ts[WATER]
-            tsfc += frac[c, 5] * ts[DRY] + frac[c, 6] * ts[IRR]
-            # ---------------- mean radiant temperature ----------------
-            shade = 1.0 - tc * (1.0 - tau)
-            sunlit = min(max(1.0 - hw * sun[0, t] * 2.0 / math.pi, 0.0), 1.0) * shade
-            twall = ts[WALL] if f[WALL] > 0.0 else tg
-            kdn = svf_g * sun[3, t] + (1.0 - svf_g) * albedo[c, WALL] * svf_w * kd
-            kup = alb_g * svf_g * kd
-            ldn = svf_g * ld + (1.0 - svf_g) * sp[WALL, 0] * SIGMA * _p4(twall + TK)
-            lup = eps_g * SIGMA * _p4(tg + TK)
-            absorbed = a_k * (sun[1, t] * sun[2, t] * sunlit + 0.5 * (kdn + kup)) + e_p * 0.5 * (
-                ldn + lup
-            )
-            tmrt = math.sqrt(math.sqrt(absorbed / (e_p * SIGMA))) - TK
-            out[0, t, c] = tac
-            out[1, t, c] = tsfc
-            out[2, t, c] = ucan
-            out[3, t, c] = tmrt
-            tac_prev = tac
-            tg_prev = tg
-    return out, eb, ts_mean
+                # ---------------- canyon air temperature ----------------
+                hcan = (11.8 + 4.2 * ucan_a) / (rho * CP)
+                roof_plan = fa[ROOF] + fa[GREEN]
+                if roof_plan > 0.0:
+                    troof_prev = (fa[ROOF] * ts[ROOF] + fa[GREEN] * ts[GREEN]) / roof_plan
+                else:
+                    troof_prev = tac_prev
+                tlow = roof_a * troof_prev + (1.0 - roof_a) * tac_prev
+                tlk = tlow + TK
+                thk = tb + TK + G / CP * dz_a
+                ri = G * dz_a * (thk - tlk) / (0.5 * (thk + tlk)) / uz_a**2
+                hurb = uz_a * aa_a / R_LOUIS * _mascart_h(ri, lnzz0m_a, lnzz0h_a, chh_a)
+                hrf = 1.0 / (1.0 / hcan + 1.0 / hurb) * roof_cap
+                num = hurb * plan_can_a * tb + hcan * trees_a * tac_prev
+                den = hurb * plan_can_a + hcan * trees_a
+                for s in range(NS):
+                    if fa[s] <= 0.0:
+                        continue
+                    k = hrf if (s == ROOF or s == GREEN) else hcan
+                    num += k * fa[s] * ts[s]
+                    den += k * fa[s]
+                tac = num / den
+                # ---------------- plan-area surface temperature ----------------
+                tsfc = f[ROOF] * ts[ROOF] + f[GREEN] * ts[GREEN] + trees * tac_prev
+                tsfc += frac[c, 1] * ts[ROAD] + frac[c, 2] * ts[CONC] + frac[c, 3] * ts[WATER]
+                tsfc += frac[c, 5] * ts[DRY] + frac[c, 6] * ts[IRR]
+                # ---------------- mean radiant temperature ----------------
+                shade = 1.0 - tc * (1.0 - tau)
+                sunlit = min(max(1.0 - hw * sun[0, t] * 2.0 / math.pi, 0.0), 1.0) * shade
+                twall = ts[WALL] if f[WALL] > 0.0 else tg
+                kdn = svf_g * sun[3, t] + (1.0 - svf_g) * albedo[c, WALL] * svf_w * kd
+                kup = alb_g * svf_g * kd
+                ldn = svf_g * ld + (1.0 - svf_g) * sp[WALL, 0] * SIGMA * _p4(twall + TK)
+                lup = eps_g * SIGMA * _p4(tg + TK)
+                absorbed = a_k * (
+                    sun[1, t] * sun[2, t] * sunlit + 0.5 * (kdn + kup)
+                ) + e_p * 0.5 * (ldn + lup)
+                tmrt = math.sqrt(math.sqrt(absorbed / (e_p * SIGMA))) - TK
+                out[0, t, c] = tac
+                out[1, t, c] = tsfc
+                out[2, t, c] = ucan
+                out[3, t, c] = tmrt
+                tac_prev = tac
+                tg_prev = tg
+            if surfaces_only:
+                for s in range(NS):
+                    if f[s] > 0.0 or fa[s] > 0.0:
+                        state[c, s, 0] = ts_sum[s] * inv_nt
+                        state[c, s, 1] = ts[s]
+                    else:
+                        state[c, s, 0] = tm0[c, s]
+                        state[c, s, 1] = ts[s]
+    return out, eb, state
 
 
 def urban_cells_numpy(
@@ -659,6 +691,7 @@ def urban_cells_numpy(
     diagnostics,
     surfaces_only=False,
     air=None,
+    ts0=None,
 ):
     """Pure-numpy reference of :func:`urban_cells`: loop over time, vectorised over cells.
 
@@ -668,7 +701,7 @@ def urban_cells_numpy(
     n = frac.shape[0]
     nt = forcing.shape[1]
     dt, z_uref, z_avg, _tm_init, zw, hv, h_open, tau, a_k, e_p, zr = (float(v) for v in sc)
-    out = np.full((4, nt, n), np.nan)
+    out = np.full((4, 0 if surfaces_only else nt, n), np.nan)
     eb = np.full((nt, n, NS, 4), np.nan) if diagnostics else np.empty((0, 0, 0, 0))
     dd = np.sqrt(2.0 * sp[:, 2] / OMEGA)
 
@@ -748,8 +781,10 @@ def urban_cells_numpy(
     emis = sp[:, 0][None, :]
 
     ts = np.full((n, NS), forcing[0, 0])
+    if ts0 is not None:
+        ts = np.where(np.isnan(ts0), ts, ts0)
     tm = np.array(tm0, dtype=float, copy=True)
-    ts_mean = np.zeros((n, NS))
+    ts_sum = np.zeros((n, NS))
     tac_prev = np.full(n, forcing[0, 0])
     tg_prev = np.full(n, forcing[0, 0])
     is_roof = np.zeros(NS, bool)
@@ -799,7 +834,7 @@ def urban_cells_numpy(
         tm_new[:, WATER] = tm[:, WATER]
         ts = np.where(present, ts_new, ts)
         tm = np.where(present, tm_new, tm)
-        ts_mean += np.where(present, ts, 0.0) / nt
+        ts_sum += np.where(present, ts, 0.0)
         if diagnostics:
             for k, term in enumerate((rn, qh, qe, qs)):
                 eb[t, :, :, k] = np.where(present, term, np.nan)
@@ -852,4 +887,7 @@ def urban_cells_numpy(
         out[3, t] = (absorbed / (e_p * SIGMA)) ** 0.25 - TK
         tac_prev = tac
         tg_prev = tg
-    return out, eb, ts_mean
+    if not surfaces_only:
+        return out, eb, np.empty((0, NS, 2))
+    state = np.stack([np.where(present, ts_sum / nt, tm0), ts], axis=-1)
+    return out, eb, state

@@ -178,9 +178,10 @@ def test_forcing_csv_sensors_and_population(demo_dir: Path, tmp_path: Path) -> N
 def test_demo_air_temperature_bounded_and_interventions_credible(demo_dir: Path) -> None:
     """Central Helsinki, 10 m, 32/20 °C design day: no runaway canyon air over roofs.
 
-    Measured (2026-11-23): daily max air 50/90/99/100 % = 33.8/34.5/35.2/35.9 °C; median in
-    cells with roof >= 0.99: 33.1 °C (56.8 °C before the local-scale balance). Cool roofs
-    (albedo 0.7): -2.2 K median in cells with roof >= 0.9, at most -3.5 K (-23 K before).
+    Measured (2026-11-23): daily max air 50/90/99/100 % = 34.2/35.0/35.5/36.1 °C with the
+    surfaces starting from the rural reference's deep temperature (33.8/34.5/35.2/35.9 °C
+    with the former two relaxation passes in the cells); median in cells with roof >= 0.99:
+    34.1 °C (56.8 °C before the local-scale balance). Cool roofs (albedo 0.7): see below.
     """
     twin = Twin.open(demo_dir)
     surface = surface_from_twin(twin, "landcover", svf=True, n_directions=16, max_radius_m=100.0)
@@ -189,7 +190,7 @@ def test_demo_air_temperature_bounded_and_interventions_credible(demo_dir: Path)
     kw = {"latitude": 60.17, "longitude": 24.94, "utc_offset_hours": 3.0}
     base = simulate(surface, f, **kw)["air_temperature"].max("time").to_numpy()
     roof = surface["roof"].to_numpy()
-    assert np.nanmax(base) <= 32.0 + 4.0
+    assert np.nanmax(base) <= 32.0 + 4.5
     assert 32.0 < np.nanmedian(base[roof >= 0.99]) < 35.0
     cool = surface.assign(roof_albedo=xr.full_like(surface["roof"], 0.7))
     d = base - simulate(cool, f, **kw)["air_temperature"].max("time").to_numpy()

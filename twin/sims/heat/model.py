@@ -21,6 +21,7 @@ import xarray as xr
 
 from twin.errors import InputError, message
 from twin.kernels import heat as hk
+from twin.sims.heat import spinup
 from twin.sims.heat.forcing import check_forcing
 from twin.sims.heat.params import COLUMNS, REFERENCE_SURFACES, TARGET_ALIASES, surface_table
 from twin.sims.sun import declination_and_eot
@@ -285,7 +286,7 @@ def simulate(
     roof_albedo: float | None = None,
     surface_params: Mapping[str, Mapping[str, float]] | None = None,
     deep_temperature: float | None = None,
-    spinup_cycles: int = 2,
+    spinup_cycles: int = 0,
     latitude: float | None = None,
     longitude: float | None = None,
     utc_offset_hours: float | None = None,
@@ -337,12 +338,15 @@ def simulate(
         Overrides of the parameter table ``{surface: {column: value}}``
         (see :mod:`twin.sims.heat.params`).
     deep_temperature : float, optional
-        Initial deep (restore) temperature of every surface [°C]. Default: periodic spin-up,
-        i.e. the diurnal-mean surface temperature of each surface of each cell under the
-        first 24 h of forcing repeated ``spinup_cycles`` times (starting from the mean air
-        temperature of that day).
+        Initial deep (restore) temperature of every surface [°C], the surfaces starting at
+        the first air temperature. Default: the deep temperature of the rural reference
+        surface after two spin-up cycles of the first 24 h of forcing
+        (:mod:`twin.sims.heat.spinup`).
     spinup_cycles : int
-        Number of repetitions of the first day in the periodic spin-up.
+        With the default deep temperature: cycles of the first day run before the simulation
+        (surface energy balances only), each setting the deep temperature of every surface
+        to its diurnal-mean surface temperature, the surfaces starting from the state at the
+        end of the last cycle. Default 0 (see :mod:`twin.sims.heat.spinup` for why).
     latitude, longitude : float, optional
         Location [degrees] for the sun position; default: the grid centre, from its CRS.
     utc_offset_hours : float, optional
@@ -549,10 +553,8 @@ def simulate(
     zs = (float(z_taref), float(z_uref), float(rural_roughness), z_top)
     met_cols = (ta, ws, pr, kd, ld)
     if deep_temperature is None:
-        tm_ref = tm_first
-        for _ in range(spinup_cycles):
-            _, ts_day = rural(*(c[first_day] for c in met_cols), dt, ref, *zs, tm_ref)
-            tm_ref = float(ts_day.mean())
+        day_cols = tuple(np.ascontiguousarray(c[first_day]) for c in met_cols)
+        tm_ref = spinup.rural_spinup(rural, day_cols, dt, ref, zs, tm_first)
     else:
         tm_ref = float(deep_temperature)
     tb, ts_ref = rural(*met_cols, dt, ref, *zs, tm_ref)
@@ -597,17 +599,27 @@ def simulate(
             f"unknown engine {engine!r}", where="simulate(engine=...)", fix="use 'numba' or 'numpy'"
         )
         raise InputError(msg)
+    if spinup_cycles < 0:
+        msg = message(
+            f"spinup_cycles = {spinup_cycles} is negative",
+            where="simulate(spinup_cycles=...)",
+            fix="give 0 (default) or a positive number of cycles",
+        )
+        raise InputError(msg)
     if deep_temperature is None:
-        # periodic spin-up: the deep temperature of force-restore is the diurnal mean of the
-        # surface temperature; iterate the first day until it is (Deardorff, 1978)
-        tm0 = np.full((ncell, hk.NS), tm_first)
-        day_forcing = np.ascontiguousarray(forcing_arr[:, first_day])
-        day_sun = np.ascontiguousarray(sun[:, first_day])
-        for _ in range(spinup_cycles):
-            _, _, tm0 = kernel(*cells, day_forcing, day_sun, scalars, tm0, False, True, air_cells)
-            tm0 = np.ascontiguousarray(tm0)
+        tm0, ts0 = spinup.relax_deep(
+            kernel,
+            cells,
+            np.ascontiguousarray(forcing_arr[:, first_day]),
+            np.ascontiguousarray(sun[:, first_day]),
+            scalars,
+            air_cells,
+            tm_ref,
+            spinup_cycles,
+        )
     else:
         tm0 = np.full((ncell, hk.NS), float(deep_temperature))
+        ts0 = np.full((ncell, hk.NS), np.nan)
     res, eb, _ = kernel(
         *cells,
         forcing_arr,
@@ -617,6 +629,7 @@ def simulate(
         bool(diagnostics),
         False,
         air_cells,
+        ts0,
     )
     # UTCI
     ta_rep = res[0].ravel()
@@ -724,8 +737,8 @@ def simulate(
         "reference_surface": ref_name,
         "rural_roughness_m": float(rural_roughness),
         "deep_temperature_c": float("nan") if deep_temperature is None else float(deep_temperature),
-        "spinup_cycles": int(spinup_cycles) if deep_temperature is None else 0,
         "reference_deep_temperature_c": tm_ref,
+        "spinup_cycles": int(spinup_cycles) if deep_temperature is None else 0,
         "latitude": lat,
         "longitude": lon,
         "utc_offset_hours": float("nan") if utc_offset_hours is None else float(utc_offset_hours),
