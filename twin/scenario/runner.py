@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import resource
 import subprocess
 import time
@@ -57,6 +58,8 @@ from twin.store.twinstore import (
 #: digital-sobriety reporting, not a measurement.
 POWER_PER_CORE_W = 10.0
 RUN_FORMAT = 1
+#: A per-zone KPI name, ``name[zone]``.
+_ZONE_KPI = re.compile(r"(\w+)\[(.+)\]")
 
 
 # -- code version and fingerprints -----------------------------------------------------------
@@ -223,10 +226,14 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
                     "add the simulation that produces it"
                 )
     known = {k for s, _ in sims for k in s.kpi_names}
+    zoned = {k for s, _ in sims for k in s.zone_kpis}
     for k in scenario.kpis:
-        if k not in known:
+        m = _ZONE_KPI.fullmatch(k)
+        if k not in known and not (m and m.group(1) in zoned):
+            per_zone = f"; per zone: {sorted(f'{z}[<zone>]' for z in zoned)}" if zoned else ""
             problems.append(
-                f"kpis: '{k}' is not reported by the simulations run (they report {sorted(known)})"
+                f"kpis: '{k}' is not reported by the simulations run (they report "
+                f"{sorted(known)}{per_zone})"
             )
     ordered: list[tuple[Simulation, Params]] = []
     pending = list(sims)
@@ -483,7 +490,18 @@ def _execute(
         else pd.DataFrame(columns=["simulation", "value", "unit", "description", "better"])
     )
     if p.scenario.kpis:
-        kpis = kpis.loc[[k for k in p.scenario.kpis if k in kpis.index]]
+        missing = [k for k in p.scenario.kpis if k not in kpis.index]
+        if missing:
+            zone_rows = sorted(k for k in kpis.index if _ZONE_KPI.fullmatch(str(k)))
+            msg = message(
+                f"the KPIs {missing} were selected but not produced by this run "
+                f"(per-zone KPIs produced: {zone_rows or 'none'})",
+                where=f"scenario {p.scenario.name!r}: kpis",
+                fix="check the zone names of the zones layer (parameters.commerce.zones_layer "
+                "and zone_field), or remove them from kpis",
+            )
+            raise SchemaError(msg)
+        kpis = kpis.loc[list(p.scenario.kpis)]
     cpu = time.process_time() - c0
     wall = time.perf_counter() - t0
     manifest = {

@@ -75,6 +75,8 @@ class Simulation:
     optional_inputs: ClassVar[tuple[str, ...]] = ()  # used when another simulation offers them
     outputs: ClassVar[tuple[str, ...]] = ()
     kpi_names: ClassVar[tuple[str, ...]] = ()
+    #: KPIs also reported per zone as ``name[zone]`` (zone names are known at run time only)
+    zone_kpis: ClassVar[tuple[str, ...]] = ()
     kpi_fr: ClassVar[dict[str, str]] = {}  # French KPI descriptions for the notice
     params_model: ClassVar[type[Params]] = Params
     #: when True, a scenario run also passes the parent run's outputs of the simulation's own

@@ -223,6 +223,19 @@ def test_zones(demo: Twin) -> None:
     assert set(res.outputs["retail_units"].data["zone"].dropna()) == {"north", "south"}
     with pytest.raises(InputError, match="zone_field"):
         Commerce().run(t, CommerceParams(zones_layer="districts", zone_field="nom"), {}, RNG)
+    # per-zone KPIs can be selected in a scenario; a wrong zone name is a clear error
+    base = {"name": "zones", "parent": None, "simulations": ["commerce"],
+            "parameters": {"commerce": {"zones_layer": "districts", "zone_field": "name",
+                                        "mode": "walk"}}}  # fmt: skip
+    sc = Scenario.from_dict({**base, "kpis": ["units_at_risk[north]", "mean_vacancy_risk"]})
+    r = run(t, sc, compare_parent=False)
+    assert list(r.kpis.index) == ["units_at_risk[north]", "mean_vacancy_risk"]
+    assert r.kpis.loc["units_at_risk[north]", "value"] == k["units_at_risk[north]"]
+    with pytest.raises(SchemaError, match=r"units_at_risk\[centre\].*units_at_risk\[north\]"):
+        run(t, Scenario.from_dict({**base, "kpis": ["units_at_risk[centre]"]}),
+            compare_parent=False)  # fmt: skip
+    with pytest.raises(SchemaError, match="per zone"):
+        run(t, Scenario.from_dict({**base, "kpis": ["footfall[north]"]}), compare_parent=False)
 
 
 def test_bad_inputs(demo: Twin) -> None:

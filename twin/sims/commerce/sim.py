@@ -224,6 +224,7 @@ class Commerce(Simulation):
         "vacancy_model_auc",
         "footfall_calibration_r2",
     )
+    zone_kpis = ("mean_vacancy_risk", "units_at_risk", "vacancy_rate_observed")
     kpi_fr = {
         "vacancy_rate_observed": "part des cellules commerciales observées vacantes",
         "mean_vacancy_risk": "risque moyen de vacance des cellules (modèle)",
