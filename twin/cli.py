@@ -183,31 +183,52 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _matched(counts: dict[str, int]) -> str:
+    """'matched 25 by id, 0 by address, 0 by position, 2 new' from a merge report's counts."""
+    how = ", ".join(
+        f"{counts.get(f'matched_{k}', 0)} by {k}" for k in ("id", "address", "position")
+    )
+    return f"matched {how}, {counts.get('new', 0)} new"
+
+
 def _cmd_observatory(args: argparse.Namespace) -> int:
     from twin.sims.commerce import twin_units as tu
 
     if args.action == "import":
-        if not args.files:
+        if not args.files and not args.units:
             msg = message(
-                "no survey file given",
+                "no survey or units file given",
                 where="twin observatory import",
-                fix="name one or more survey CSV files after the twin directory",
+                fix="name one or more survey CSV files after the twin directory, "
+                "or local units files with --units FILE",
             )
             raise TwinError(msg)
-        for s in tu.import_surveys(
-            args.dir,
-            args.files,
-            shops_layer=args.shops_layer,
-            encoding=args.encoding,
-            delimiter=args.delimiter,
-            crs=args.crs,
-            survey_date=args.survey_date,
-            max_distance_m=args.max_distance_m,
-        ):
-            print(
-                f"{s.path.name}: {s.rows} rows, matched {s.matched}; "
-                f"history now {s.history_records} records"
-            )
+        if args.units:  # local inventories first, then the surveys
+            for s in tu.import_units(
+                args.dir,
+                args.units,
+                options=tu.units_options(args.units_option),
+                shops_layer=args.shops_layer,
+                encoding=args.encoding,
+                delimiter=args.delimiter,
+                crs=args.crs,
+                max_distance_m=args.max_distance_m,
+            ):
+                print(f"{s.path.name}: {s.rows} units, {_matched(s.matched)}; "
+                      f"history now {s.history_records} records")  # fmt: skip
+        if args.files:
+            for s in tu.import_surveys(
+                args.dir,
+                args.files,
+                shops_layer=args.shops_layer,
+                encoding=args.encoding,
+                delimiter=args.delimiter,
+                crs=args.crs,
+                survey_date=args.survey_date,
+                max_distance_m=args.max_distance_m,
+            ):
+                print(f"{s.path.name}: {s.rows} rows, {_matched(s.matched)}; "
+                      f"history now {s.history_records} records")  # fmt: skip
     elif args.action == "export":
         if not args.out:
             msg = message("no output directory", where="--out", fix="give --out DIR")
@@ -313,6 +334,21 @@ def make_parser() -> argparse.ArgumentParser:
     ob.add_argument("--delimiter", default=None, help="survey delimiter [guessed]")
     ob.add_argument("--crs", default=None, help="CRS of survey x/y [EPSG:2154]")
     ob.add_argument("--survey-date", default=None, help="date of rows without one")
+    ob.add_argument(
+        "--units",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="local retail-units file to merge (GeoPackage, GeoJSON, Shapefile, CSV); repeatable",
+    )
+    ob.add_argument(
+        "--units-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="read option of the --units files, e.g. id=code_local, as_of=2024-06-30, "
+        "address=numero,voie (see docs/loaders.md); repeatable",
+    )
     ob.add_argument("--max-distance-m", type=float, default=15.0, help="position match [15 m]")
     ob.add_argument("--out", default=None, help="output directory (export) or CSV (report)")
     ob.add_argument(

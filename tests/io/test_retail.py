@@ -131,9 +131,12 @@ def test_loader_registered_and_template(tmp_path: Path) -> None:
     ld = _BUILTIN["retail.survey"]
     root = Path(__file__).resolve().parents[2]
     spec, _ = read_manifest_file(root / "layers" / "templates" / "retail_survey.yaml")
+    checked = set()
     for name, layer in spec.layers.items():
-        if layer.loader == "retail.survey":
-            ld.validate_options(layer.options, where=f"layers.{name}.options")
+        if layer.loader in ("retail.survey", "retail.units"):
+            _BUILTIN[layer.loader].validate_options(layer.options, where=f"layers.{name}.options")
+            checked.add(layer.loader)
+    assert checked == {"retail.survey", "retail.units"}
     lay = ld.func(write(tmp_path, GOOD), delimiter=";")
     assert lay.kind == "vector" and isinstance(lay.data, gpd.GeoDataFrame) and lay.count == 4
 

@@ -9,6 +9,7 @@ from twin.io import (  # noqa: F401  (importing registers the loaders)
     osm,
     raster,
     retail,
+    retail_units,
     sensors,
     vector,
 )

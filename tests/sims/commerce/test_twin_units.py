@@ -90,3 +90,41 @@ def test_report_without_units_says_what_to_do(
 ) -> None:
     assert main(["observatory", "report", str(twin_copy)]) == 2
     assert "twin observatory import" in capsys.readouterr().err
+
+
+def test_local_units_file_through_the_cli(
+    twin_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A local inventory (GeoPackage of the demo shops, some vacant) merged by id, twice."""
+    import geopandas as gpd
+
+    shops = Twin.open(twin_copy)["shops"].iloc[:25]
+    inv = gpd.GeoDataFrame(
+        {
+            "code_local": shops.index.astype(str),
+            "etat": ["vacant" if i % 5 == 0 else "occupé" for i in range(len(shops))],
+            "proprietaire": "M. Dupont",  # personal column: never imported
+        },
+        geometry=shops.geometry.to_numpy(),
+        crs=shops.crs,
+    )
+    path = tmp_path / "locaux.gpkg"
+    inv.to_file(path, driver="GPKG")
+    args = ["observatory", "import", str(twin_copy), "--units", str(path),
+            "--units-option", "id=code_local", "--units-option", "status=etat",
+            "--units-option", "as_of=2025-06-30"]  # fmt: skip
+    assert main(args) == 0
+    assert main(args) == 0  # idempotent
+    out = capsys.readouterr().out
+    assert "locaux.gpkg: 25 units, matched 25 by id, 0 by address, 0 by position, 0 new" in out
+    t = Twin.open(twin_copy)
+    units, hist = t["retail_units"], t["retail_history"]
+    assert int(units.loc[inv["code_local"], "vacant"].sum()) == 5
+    assert len(hist) == 25 and "proprietaire" not in hist.columns
+    # an unknown option is refused before anything is written
+    before = (twin_copy / "twin.json").read_text()
+    bad = ["observatory", "import", str(twin_copy), "--units", str(path),
+           "--units-option", "identifiant=code_local"]  # fmt: skip
+    assert main(bad) == 2
+    assert "identifiant" in capsys.readouterr().err
+    assert (twin_copy / "twin.json").read_text() == before

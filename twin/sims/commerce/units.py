@@ -579,12 +579,12 @@ def add_survey(
         pd.DataFrame(
             {
                 "status": latest["status"].to_numpy(),
-                "activity": latest.get("activity"),
-                "floor_area_m2": latest.get("floor_area_m2"),
-                "since": latest.get("since"),
+                "activity": _values(latest, "activity"),
+                "floor_area_m2": _values(latest, "floor_area_m2"),
+                "since": _values(latest, "since"),
                 "last_surveyed": latest["survey_date"].to_numpy(),
-                "address": latest.get("address"),
-                "source": latest.get("source", "survey"),
+                "address": _values(latest, "address"),
+                "source": _values(latest, "source", "survey"),
             },
             index=pd.Index(latest["unit_id"].astype(str).to_numpy()),
         ),
@@ -605,10 +605,10 @@ def add_survey(
             "unit_id": uid.to_numpy(),
             "date": survey["survey_date"].to_numpy(),
             "status": survey["status"].to_numpy(),
-            "activity": survey.get("activity"),
-            "floor_area_m2": survey.get("floor_area_m2"),
-            "since": survey.get("since"),
-            "source": survey.get("source", "survey"),
+            "activity": _values(survey, "activity"),
+            "floor_area_m2": _values(survey, "floor_area_m2"),
+            "since": _values(survey, "since"),
+            "source": _values(survey, "source", "survey"),
             "surveyed_id": survey["unit_id"].astype(str).to_numpy(),
         },
         index=_record_ids(uid, survey["survey_date"]),
@@ -633,6 +633,11 @@ def add_survey(
             "run of the same status"
         )
     return units, hist, report
+
+
+def _values(df: pd.DataFrame, column: str, default: object = None) -> object:
+    """A column's values by position (a Series would align on the survey's own index)."""
+    return df[column].to_numpy() if column in df else default
 
 
 def _refresh(units: gpd.GeoDataFrame, hist: gpd.GeoDataFrame, ids: set[str]) -> gpd.GeoDataFrame:
