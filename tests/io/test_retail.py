@@ -66,6 +66,13 @@ def test_wkt_and_file_survey_date(tmp_path: Path) -> None:
     gdf, prov = read_survey(write(tmp_path, text), survey_date="2023-06-30", crs="EPSG:2154")
     assert gdf.index.tolist() == ["B1@2023-06-30", "B2@2023-06-30"]
     assert "survey_date" in prov.derived
+    # an unquoted date in a YAML manifest arrives as a datetime.date
+    import datetime
+
+    same, _ = read_survey(
+        write(tmp_path, text), survey_date=datetime.date(2023, 6, 30), crs="EPSG:2154"
+    )
+    assert same.index.tolist() == gdf.index.tolist()
 
 
 def test_all_bad_rows_listed(tmp_path: Path) -> None:

@@ -410,7 +410,7 @@ def read_survey(
     encoding: str | None = None,
     delimiter: str | None = None,
     crs: str | int | None = None,
-    survey_date: str | None = None,
+    survey_date: str | dt.date | None = None,
     date_format: str | None = None,
     personal: Literal["drop", "error"] = "drop",
     source: str | None = None,
@@ -429,7 +429,7 @@ def read_survey(
     crs : str or int, optional
         CRS of ``x``/``y`` or ``wkt`` positions [default EPSG:2154, Lambert-93]; ``lon``/``lat``
         are WGS 84 unless given.
-    survey_date : str, optional
+    survey_date : str or datetime.date, optional
         Survey date of rows whose ``survey_date`` is empty (or of the whole file when it has
         no such column), e.g. ``"2024-03-15"``.
     date_format : str, optional
@@ -497,7 +497,10 @@ def read_survey(
     if "survey_date" not in df.columns:
         df["survey_date"] = pd.Series(None, index=df.index, dtype=object)
     if survey_date is not None:
-        default = parse_date(survey_date, date_format)
+        # a manifest's unquoted YAML date arrives as a datetime.date
+        default = parse_date(
+            str(survey_date), None if isinstance(survey_date, dt.date) else date_format
+        )
         if default is None:
             msg = message(
                 f"survey_date {survey_date!r} is not a date",
@@ -589,7 +592,7 @@ def load_survey(
     encoding: str | None = None,
     delimiter: str | None = None,
     crs: str | int | None = None,
-    survey_date: str | None = None,
+    survey_date: str | dt.date | None = None,
     date_format: str | None = None,
     personal: Literal["drop", "error"] = "drop",
 ) -> Layer:
