@@ -149,17 +149,18 @@ def main() -> None:
         drop_spinup=False,
     )
     simulate(ds.isel(y=slice(0, 4), x=slice(0, 4)), met, **kw)  # warm the UTCI kernel
-    times = {}
-    for label, extra in (
-        ("default spin-up", {}),
-        ("given deep temperature", {"deep_temperature": 25.0}),
-        ("spinup_cycles=1 (one extra pass over day 1)", {"spinup_cycles": 1}),
-    ):
-        t0 = time.perf_counter()
-        res = simulate(ds, met, **kw, **extra)
-        times[label] = time.perf_counter() - t0
-        assert res["air_temperature"].shape == (nt, side, side)
-        del res
+    times: dict[str, float] = {}
+    for _ in range(2):  # best of two rounds: the first pays the page faults of fresh memory
+        for label, extra in (
+            ("default spin-up", {}),
+            ("given deep temperature", {"deep_temperature": 25.0}),
+            ("spinup_cycles=1 (one extra pass over day 1)", {"spinup_cycles": 1}),
+        ):
+            t0 = time.perf_counter()
+            res = simulate(ds, met, **kw, **extra)
+            times[label] = min(times.get(label, np.inf), time.perf_counter() - t0)
+            assert res["air_temperature"].shape == (nt, side, side)
+            del res
     print(
         f"simulate end to end, {side} x {side} grid x {nt} h: "
         + "; ".join(f"{v:.2f} s ({k})" for k, v in times.items())
