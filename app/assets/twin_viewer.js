@@ -1,4 +1,5 @@
 /* twin viewer: renders the Dash payload with the local deck.gl bundle (no CDN, no basemap).
+ * Loaded from the page's head, after deck.gl (and inlined after it in the offline export).
  *
  * Payload layers arrive as base64 typed arrays and go to deck.gl as binary attributes.
  * Two synchronised views are drawn in side-by-side mode; one otherwise.
@@ -11,6 +12,19 @@
   let lastBase = null;
   let drawPoly = [];    /* vertices [lon, lat] of the area being drawn (what-if editor) */
   let highlight = [];   /* indices of road links picked for closure */
+  let overlayState = "[]|[]";
+  /* Decoded layer data, kept per payload object: a layer whose payload did not change keeps
+   * the same data, so deck.gl keeps its GPU buffers (a scenario switch only uploads results). */
+  const decoded = new WeakMap();
+  /* The frame that shows a render: renderAll() bumps `wanted`, each deck notes the last render
+   * it has drawn with every layer loaded (once the GPU is done), and body[data-painted] names
+   * the view once every deck has. */
+  let wanted = 0;
+  let wantedKey = "";
+  const NEAREST = {minFilter: "nearest", magFilter: "nearest"};
+  const ALL = {buildings: true, roads: true, lamps: true, results: true};
+  const CULL = {cullMode: "back"};  /* walls facing away are behind others */
+  const ON_TOP = {depthTest: false};
 
   function setProps(id, props) {
     const dc = window.dash_clientside;
@@ -25,10 +39,10 @@
     const d = decks[elId];
     if (!d || tool === "none") return;
     if (tool === "close") {
-      const hit = d.pickObject({x: x, y: y, radius: 8, layerIds: ["roads-" + key]});
-      if (hit && hit.index >= 0) {
-        setProps("wi-click", {data: {index: hit.index, t: Date.now()}});
-        document.body.dataset.picked = String(hit.index);
+      const index = roadAt(elId, x, y, 8);
+      if (index >= 0) {
+        setProps("wi-click", {data: {index: index, t: Date.now()}});
+        document.body.dataset.picked = String(index);
       }
     } else if (tool === "draw") {
       const vp = d.getViewports()[0];
@@ -36,6 +50,7 @@
       if (!c) return;
       drawPoly = drawPoly.concat([[c[0], c[1]]]);
       setProps("wi-poly", {data: drawPoly});
+      overlayState = JSON.stringify(highlight) + "|" + JSON.stringify(drawPoly);
       redrawAll();
     }
   }
@@ -55,30 +70,28 @@
   function overlayLayers(key) {
     const out = [];
     if (highlight.length && lastBase && lastBase.roads) {
-      const r = lastBase.roads;
-      if (!r._pos) {
-        r._pos = decode(r.positions, Float32Array);
-        r._starts = decode(r.startIndices, Uint32Array);
+      const seg = segments(lastBase.roads), a = seg.attributes;
+      const want = new Set(highlight);
+      const picked = [];
+      for (let k = 0; k < seg.length; k++) {
+        if (want.has(seg.owner[k])) picked.push(k);
       }
-      const n = r._pos.length / 2;
-      const paths = highlight.filter(function (i) { return i < r.length; }).map(function (i) {
-        const a = r._starts[i], b = i + 1 < r.length ? r._starts[i + 1] : n;
-        const p = [];
-        for (let k = a; k < b; k++) p.push([r._pos[2 * k], r._pos[2 * k + 1]]);
-        return p;
-      });
-      out.push(new deck.PathLayer({id: "picked-" + key, data: paths, getPath: function (d) { return d; },
+      out.push(new deck.LineLayer({id: "picked-" + key, data: picked,
+        getSourcePosition: function (k) { return [a.getSourcePosition.value[2 * k], a.getSourcePosition.value[2 * k + 1]]; },
+        getTargetPosition: function (k) { return [a.getTargetPosition.value[2 * k], a.getTargetPosition.value[2 * k + 1]]; },
         getColor: [230, 20, 60, 255], getWidth: 9, widthUnits: "meters", widthMinPixels: 5,
-        parameters: {depthTest: false}}));
+        parameters: ON_TOP}));
     }
     if (drawPoly.length) {
-      const ring = drawPoly.length > 2 ? [drawPoly.concat([drawPoly[0]])] : [];
-      out.push(new deck.PolygonLayer({id: "area-" + key, data: ring, getPolygon: function (d) { return d; },
-        getFillColor: [30, 160, 70, 90], getLineColor: [20, 110, 50, 255], lineWidthMinPixels: 2,
-        parameters: {depthTest: false}}));
+      const ring = drawPoly.length > 2 ? drawPoly.concat([drawPoly[0]]) : drawPoly;
+      out.push(new deck.SolidPolygonLayer({id: "area-" + key, data: drawPoly.length > 2 ? [ring] : [],
+        getPolygon: function (d) { return d; }, getFillColor: [30, 160, 70, 90], parameters: ON_TOP}));
+      out.push(new deck.LineLayer({id: "edges-" + key, data: ring.slice(1).map(function (c, i) { return [ring[i], c]; }),
+        getSourcePosition: function (d) { return d[0]; }, getTargetPosition: function (d) { return d[1]; },
+        getColor: [20, 110, 50, 255], getWidth: 2, widthUnits: "pixels", parameters: ON_TOP}));
       out.push(new deck.ScatterplotLayer({id: "vertices-" + key, data: drawPoly,
         getPosition: function (d) { return d; }, getFillColor: [20, 110, 50, 255],
-        getRadius: 5, radiusUnits: "pixels", parameters: {depthTest: false}}));
+        getRadius: 5, radiusUnits: "pixels", parameters: ON_TOP}));
     }
     return out;
   }
@@ -90,6 +103,63 @@
   }
 
   function redrawAll() { Object.keys(decks).forEach(redraw); }
+
+  function cached(p, make) {
+    let d = decoded.get(p);
+    if (!d) { d = make(); decoded.set(p, d); }
+    return d;
+  }
+
+  /* Calls `done` once the GPU has executed what is queued on `gl` (a fence, polled without
+   * blocking): with software WebGL a frame is on screen seconds after deck.gl has issued it. */
+  function whenDrawn(gl, done) {
+    let sync = null;
+    try {
+      sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+      gl.flush();
+    } catch (e) {
+      sync = null;
+    }
+    if (!sync) { done(); return; }
+    (function check() {
+      if (gl.isContextLost() || gl.getSyncParameter(sync, gl.SYNC_STATUS) === gl.SIGNALED) {
+        gl.deleteSync(sync);
+        done();
+      } else {
+        setTimeout(check, 10);
+      }
+    })();
+  }
+
+  function mark(name) {
+    if (window.performance && performance.mark) performance.mark("twin:" + name);
+  }
+
+  const FIRST = -1;  /* the render number of a spare deck's content (the page's first view) */
+
+  function afterRender(d, gl) {
+    d._twinFrames = (d._twinFrames || 0) + 1;  /* frames drawn (the tests count them) */
+    if (!d.props.layers.every(function (l) { return l.isLoaded; })) return;
+    const seq = d._twinSeq;
+    whenDrawn(gl, function () {
+      /* a spare's frame counts for the render that adopted it as it was */
+      d._twinDrawnSeq = seq === FIRST && d._twinShows !== undefined ? d._twinShows : seq;
+      checkPainted();
+    });
+  }
+
+  /* body[data-painted] names the view once every map shows it, drawn by the GPU. */
+  let paintedSeq = 0;
+  function checkPainted() {
+    const ks = Object.keys(decks);
+    if (paintedSeq !== wanted && ks.length &&
+        ks.every(function (k) { return decks[k]._twinDrawnSeq === wanted; })) {
+      paintedSeq = wanted;
+      document.body.dataset.painted = wantedKey;
+      mark("painted " + wantedKey);
+      setProps("painted", {children: wantedKey});  /* the KPI chart follows (plotly.js) */
+    }
+  }
 
   function decode(b64, Type) {
     const bin = atob(b64);
@@ -104,38 +174,144 @@
     return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toFixed(3);
   }
 
-  function buildings(p, key) {
-    const positions = decode(p.positions, Float32Array);
-    return new deck.SolidPolygonLayer({
-      id: "buildings-" + key,
-      data: {
-        length: p.length,
-        startIndices: decode(p.startIndices, Uint32Array),
-        attributes: {
-          getPolygon: {value: positions, size: 2},
-          getElevation: {value: decode(p.elevation, Float32Array), size: 1},
-          getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+  /* Extruded buildings, drawn as roofs and walls: two plain (not instanced) triangle layers.
+   * Software WebGL (SwiftShader) pays a large fixed cost per instance of an instanced draw, and
+   * deck.gl draws the walls of extruded polygons with one instance per footprint vertex: 50,000
+   * buildings took seconds per frame (and a few hundred ms for the demo). Here the walls are
+   * quads built once from the footprints, both layers share one shader program, and deck.gl's
+   * lighting (its default lights, the material below) is applied once to each face's colour:
+   * roofs and walls are flat, so it is the same per-face colour the shader would compute, less
+   * the specular highlight (under 1 % at the default view). */
+  const MAT = {ambient: 0.45, diffuse: 0.6};
+  const LIGHTS = [[[1, -3, 1], 1.0], [[-1, 8, 2.5], 0.9]].map(function (l) {
+    const v = l[0], n = Math.hypot(v[0], v[1], v[2]);
+    return [v[0] / n, v[1] / n, v[2] / n, l[1]];  /* towards the light, intensity */
+  });
+  function shade(nx, ny, nz) {
+    const n = Math.hypot(nx, ny, nz) || 1;
+    let f = MAT.ambient;
+    LIGHTS.forEach(function (l) {
+      f += MAT.diffuse * l[3] * Math.max(0, (l[0] * nx + l[1] * ny + l[2] * nz) / n);
+    });
+    return f;
+  }
+  const ROOF = shade(0, 0, 1);
+
+  /* Roofs (the footprints at their height) and walls (one quad per ring edge, two triangles,
+   * with the outward normal of a clockwise ring) of the buildings payload. */
+  function buildingMeshes(p) {
+    return cached(p, function () {
+      const xy = decode(p.positions, Float32Array), h = decode(p.elevation, Float32Array);
+      const rgba = decode(p.colors, Uint8Array), starts = decode(p.startIndices, Uint32Array);
+      const nv = xy.length / 2;
+      const roof = new Float32Array(3 * nv), roofCol = new Uint8Array(4 * nv);
+      for (let j = 0; j < nv; j++) {
+        roof[3 * j] = xy[2 * j]; roof[3 * j + 1] = xy[2 * j + 1]; roof[3 * j + 2] = h[j];
+        for (let c = 0; c < 3; c++) roofCol[4 * j + c] = Math.min(255, rgba[4 * j + c] * ROOF);
+        roofCol[4 * j + 3] = rgba[4 * j + 3];
+      }
+      let ne = 0;
+      for (let i = 0; i < p.length; i++) {
+        ne += Math.max((i + 1 < p.length ? starts[i + 1] : nv) - starts[i] - 1, 0);
+      }
+      const pos = new Float32Array(12 * ne), col = new Uint8Array(16 * ne);
+      const idx = new Uint32Array(6 * ne), wallStarts = new Uint32Array(ne);
+      const owner = new Uint32Array(ne);
+      const kx = Math.cos((nv ? xy[1] : 0) * Math.PI / 180);  /* a degree of longitude [°lat] */
+      let k = 0;
+      for (let i = 0; i < p.length; i++) {
+        const end = i + 1 < p.length ? starts[i + 1] : nv;
+        for (let j = starts[i]; j + 1 < end; j++, k++) {
+          const v = 12 * k, z = h[j];
+          pos[v] = xy[2 * j]; pos[v + 1] = xy[2 * j + 1];
+          pos[v + 3] = xy[2 * j + 2]; pos[v + 4] = xy[2 * j + 3];
+          pos[v + 6] = xy[2 * j + 2]; pos[v + 7] = xy[2 * j + 3]; pos[v + 8] = z;
+          pos[v + 9] = xy[2 * j]; pos[v + 10] = xy[2 * j + 1]; pos[v + 11] = z;
+          const f = shade(xy[2 * j + 1] - xy[2 * j + 3], (xy[2 * j + 2] - xy[2 * j]) * kx, 0);
+          for (let q = 0; q < 4; q++) {
+            for (let c = 0; c < 3; c++) col[16 * k + 4 * q + c] = Math.min(255, rgba[4 * j + c] * f);
+            col[16 * k + 4 * q + 3] = rgba[4 * j + 3];
+          }
+          const q0 = 4 * k;  /* counter-clockwise seen from outside: the back faces are culled */
+          idx[6 * k] = q0; idx[6 * k + 1] = q0 + 3; idx[6 * k + 2] = q0 + 2;
+          idx[6 * k + 3] = q0; idx[6 * k + 4] = q0 + 2; idx[6 * k + 5] = q0 + 1;
+          wallStarts[k] = q0;
+          owner[k] = i;
+        }
+      }
+      return {
+        roofs: {
+          length: p.length,
+          startIndices: starts,
+          attributes: {
+            getPolygon: {value: roof, size: 3},
+            getFillColor: {value: roofCol, size: 4, normalized: true},
+          },
         },
-      },
-      _normalize: false,
-      extruded: true,
-      pickable: true,
-      material: {ambient: 0.45, diffuse: 0.6, shininess: 24},
+        walls: {
+          length: ne,
+          startIndices: wallStarts,
+          owner: owner,
+          attributes: {
+            getPolygon: {value: pos, size: 3},
+            indices: {value: idx},
+            getFillColor: {value: col, size: 4, normalized: true},
+          },
+        },
+      };
+    });
+  }
+
+  function buildings(p, key) {
+    const m = buildingMeshes(p);
+    return [  /* walls first, as deck.gl draws extruded polygons: the roofs blend over them */
+      new deck.SolidPolygonLayer({id: "walls-" + key, data: m.walls, _normalize: false, pickable: true,
+                                  parameters: CULL}),
+      new deck.SolidPolygonLayer({id: "buildings-" + key, data: m.roofs, _normalize: false, pickable: true}),
+    ];
+  }
+
+  /* Lines as segments: a LineLayer draws one quad per segment, where a PathLayer's shader
+   * (joints, caps) costs several times more to compile and to draw with software WebGL. At the
+   * widths drawn (a few metres) the joints do not show. `owner` maps a segment to its line. */
+  function segments(p) {
+    return cached(p, function () {
+      const pos = decode(p.positions, Float32Array);
+      const starts = decode(p.startIndices, Uint32Array);
+      const cols = decode(p.colors, Uint8Array);
+      const nv = pos.length / 2;
+      let ns = 0;
+      for (let i = 0; i < p.length; i++) {
+        ns += Math.max((i + 1 < p.length ? starts[i + 1] : nv) - starts[i] - 1, 0);
+      }
+      const src = new Float32Array(2 * ns), dst = new Float32Array(2 * ns);
+      const col = new Uint8Array(4 * ns), owner = new Uint32Array(ns);
+      let k = 0;
+      for (let i = 0; i < p.length; i++) {
+        const end = i + 1 < p.length ? starts[i + 1] : nv;
+        for (let j = starts[i]; j + 1 < end; j++, k++) {
+          src[2 * k] = pos[2 * j]; src[2 * k + 1] = pos[2 * j + 1];
+          dst[2 * k] = pos[2 * j + 2]; dst[2 * k + 1] = pos[2 * j + 3];
+          col.set(cols.subarray(4 * j, 4 * j + 4), 4 * k);
+          owner[k] = i;
+        }
+      }
+      return {
+        length: ns,
+        owner: owner,
+        attributes: {
+          getSourcePosition: {value: src, size: 2},
+          getTargetPosition: {value: dst, size: 2},
+          getColor: {value: col, size: 4, normalized: true},
+        },
+      };
     });
   }
 
   function paths(p, id) {
-    return new deck.PathLayer({
+    return new deck.LineLayer({
       id: id,
-      data: {
-        length: p.length,
-        startIndices: decode(p.startIndices, Uint32Array),
-        attributes: {
-          getPath: {value: decode(p.positions, Float32Array), size: 2},
-          getColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
-        },
-      },
-      _pathType: "open",
+      data: segments(p),
       getWidth: p.width || 3,
       widthUnits: "meters",
       widthMinPixels: 1.5,
@@ -143,16 +319,36 @@
     });
   }
 
+  /* The index of the road link under (x, y) on a map, or -1. */
+  function roadAt(elId, x, y, radius) {
+    const d = decks[elId], key = built[elId] && built[elId].key;
+    if (!d || !key || !lastBase || !lastBase.roads) return -1;
+    const hit = d.pickObject({x: x, y: y, radius: radius, layerIds: ["roads-" + key]});
+    return hit && hit.index >= 0 ? segments(lastBase.roads).owner[hit.index] : -1;
+  }
+
+  /* Points sit 1 m above the ground, over the lines drawn on it (at the same depth, the line
+   * segments would hide them). */
+  function lifted(xy) {
+    const out = new Float32Array(xy.length / 2 * 3);
+    for (let i = 0, n = xy.length / 2; i < n; i++) {
+      out[3 * i] = xy[2 * i]; out[3 * i + 1] = xy[2 * i + 1]; out[3 * i + 2] = 1;
+    }
+    return out;
+  }
+
   function points(p, id) {
     return new deck.ScatterplotLayer({
       id: id,
-      data: {
-        length: p.length,
-        attributes: {
-          getPosition: {value: decode(p.positions, Float32Array), size: 2},
-          getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
-        },
-      },
+      data: cached(p, function () {
+        return {
+          length: p.length,
+          attributes: {
+            getPosition: {value: lifted(decode(p.positions, Float32Array)), size: 3},
+            getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+          },
+        };
+      }),
       getRadius: p.radius || 4,
       radiusUnits: "meters",
       radiusMinPixels: 2,
@@ -161,10 +357,11 @@
   }
 
   function image(p, id) {
-    const rgba = decode(p.rgba, Uint8ClampedArray);
-    const img = new ImageData(rgba, p.width, p.height);
+    const img = cached(p, function () {
+      return new ImageData(decode(p.rgba, Uint8ClampedArray), p.width, p.height);
+    });
     return new deck.BitmapLayer({id: id, image: img, bounds: p.bounds, pickable: false,
-                                 textureParameters: {minFilter: "nearest", magFilter: "nearest"}});
+                                 textureParameters: NEAREST});
   }
 
   function layersFor(base, side, key) {
@@ -173,7 +370,7 @@
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
     if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key));
     if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
-    if (base.buildings && on.buildings) out.push(buildings(base.buildings, key));
+    if (base.buildings && on.buildings) out.push.apply(out, buildings(base.buildings, key));
     if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key));
     if (side && side.points && on.results) out.push(points(side.points, "results-" + key));
     return out;
@@ -184,14 +381,20 @@
       if (info.index < 0 || !info.layer) return null;
       const id = info.layer.id;
       let p = null;
+      let index = info.index;
       if (id.startsWith("buildings")) p = base.buildings;
+      else if (id.startsWith("walls")) {
+        p = base.buildings;
+        index = buildingMeshes(p).walls.owner[index];
+      }
       else if (id.startsWith("roads")) p = base.roads;
       else if (id.startsWith("lamps")) p = base.lamps;
       else if (id.startsWith("resultpaths")) p = side && side.paths;
       else if (id.startsWith("results")) p = side && side.points;
       if (!p) return null;
       if (!p._value) p._value = decode(p.value, Float32Array);
-      const v = p._value[info.index];
+      const line = p === base.roads || (side && p === side.paths);
+      const v = p._value[line ? segments(p).owner[index] : index];
       const lg = p.legend, at = lg.label.split("@");
       const lines = [at[0] + ": " + fmt(v) + (lg.unit ? " " + lg.unit : "")];
       if (at.length > 1) lines.push("@ " + at[1]);
@@ -202,41 +405,209 @@
     };
   }
 
+  /* The map's canvas, with its drawing buffer already at the size it is shown at: deck.gl's
+   * own canvas starts at 300 x 150 px, so its first frame was drawn small, stretched, then
+   * drawn again once the resize observer had reported the real size. */
+  function sizedCanvas(el) {
+    const c = document.createElement("canvas");
+    Object.assign(c.style, {position: "absolute", left: "0", top: "0", width: "100%", height: "100%"});
+    el.appendChild(c);
+    const dpr = window.devicePixelRatio || 1;
+    c.width = Math.max(1, Math.floor(c.clientWidth * dpr));
+    c.height = Math.max(1, Math.floor(c.clientHeight * dpr));
+    return c;
+  }
+
+  /* A frame is costly with software WebGL: the resize observer's first report of a
+   * canvas that has not changed size (less than a CSS pixel; a drawing buffer within a pixel,
+   * the rounding of the device-pixel box) draws nothing new, so it does not ask deck.gl for
+   * another frame. Every real resize still does. */
+  function quiet(d) {
+    const resized = d._onCanvasContextResize;
+    if (typeof resized !== "function") return d;
+    d._onCanvasContextResize = function (ctx, opts) {
+      const css = ctx.getCSSSize(), buf = ctx.getDrawingBufferSize();
+      const same = Math.abs(css[0] - this.width) < 1 && Math.abs(css[1] - this.height) < 1 &&
+        Math.abs(buf[0] - ctx.canvas.width) <= 1 && Math.abs(buf[1] - ctx.canvas.height) <= 1 &&
+        !(opts && opts.syncDrawingBuffer);
+      if (!same) return resized.call(this, ctx, opts);
+      /* keep the drawing buffer as drawn: resizing it by a pixel would clear the canvas */
+      if (typeof ctx.setDrawingBufferSize === "function") {
+        ctx.setDrawingBufferSize(ctx.canvas.width, ctx.canvas.height);
+      }
+    };
+    return d;
+  }
+
+  /* Whether WebGL runs in software (SwiftShader), read once from a probe context. The first
+   * WebGL context of a page is the slow one (the GPU process sets up the renderer); deck.gl's
+   * own, created next, is then quick: the probe costs little. (Asking from a worker first,
+   * while the page loads, was measured slower: it competes for the two cores.) */
+  let softwareGL = null;
+  function software() {
+    if (softwareGL === null) {
+      softwareGL = false;
+      try {
+        const gl = document.createElement("canvas").getContext("webgl2");
+        const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+        const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+        softwareGL = /swiftshader|llvmpipe|software/i.test(name);
+        const lose = gl && gl.getExtension("WEBGL_lose_context");
+        if (lose) lose.loseContext();
+      } catch (e) {
+        softwareGL = false;
+      }
+    }
+    return softwareGL;
+  }
+
+  function makeDeck(canvas, elId, view, props) {
+    let d = null;
+    d = quiet(new deck.Deck({
+      canvas: canvas,
+      width: "100%",
+      height: "100%",
+      initialViewState: view,
+      controller: true,
+      useDevicePixels: true,
+      deviceProps: {
+        /* multisampling doubles the cost of a frame with software WebGL: off there only */
+        webgl: {preserveDrawingBuffer: true, antialias: !software()},
+        /* luma.gl waits for the window's load event by default (every script and resource of
+         * the page loaded): the first frame then comes at the first animation frame after the
+         * page's scripts have run. (Drawing at once, before Dash's scripts, was measured no
+         * faster: the two cores are busy either way.) */
+        waitForPageLoad: false,
+      },
+      parameters: {clearColor: [0.94, 0.95, 0.96, 1]},
+      onAfterRender: function (ctx) { if (d) afterRender(d, ctx.gl); },
+      onLoad: function () { mark("deck-load"); },
+      onViewStateChange: function (e) {
+        if (!d || decks[elId] !== d) return;  /* a spare deck does not move the maps */
+        viewState = e.viewState;
+        Object.keys(decks).forEach(function (k) {
+          if (k !== elId && decks[k]) decks[k].setProps({viewState: viewState});
+        });
+        d.setProps({viewState: viewState});
+      },
+      ...props,
+    }));
+    d._twinCanvas = canvas;
+    return d;
+  }
+
+  /* The first view of the page (static layers and the first run's layers), written by the app
+   * in the page's head (#twin-first) rather than in Dash's layout: this file runs from the
+   * head, right after deck.gl, and starts drawing it while Dash loads and builds the page. */
+  let first = null;
+  (function readFirst() {
+    const el = document.getElementById("twin-first");
+    if (!el) return;
+    try {
+      first = JSON.parse(el.textContent);
+    } catch (e) {
+      console.error("twin: unreadable first view", e);
+    }
+  })();
+
+  /* With software WebGL, a deck's first frame costs seconds: creating the WebGL context,
+   * compiling and linking deck.gl's shaders, SwiftShader's code generation, uploads. So, while
+   * Dash starts the page, a deck draws the first view in a hidden copy of the map's place in
+   * the page (same classes, so the same size); when Dash renders the view, the canvas moves
+   * into the map and is shown as drawn. */
+  let spare = null;
+  function prewarm() {
+    if (spare || !first || !first.base || decks["map-left"] || typeof deck === "undefined") return;
+    const base = first.base, s = first.scenario || {};
+    base.visible = s.visible || ALL;
+    const ghost = document.createElement("div");
+    ghost.className = "body twin-ghost";
+    ghost.innerHTML = '<aside></aside><main><div class="maps"><div class="map"></div></div></main>';
+    (document.body || document.documentElement).appendChild(ghost);  /* from the head: no body yet */
+    const layers = layersFor(base, s.left, "left");
+    spare = makeDeck(sizedCanvas(ghost.querySelector(".map")), "map-left", base.view,
+                     {layers: layers, getTooltip: tooltip(base, s.left)});
+    spare._twinSeq = FIRST;
+    spare._twinGhost = ghost;
+    spare._twinFor = {base: base, side: s.left, layers: layers};
+    mark("prewarm");
+  }
+
+  /* Move the spare deck's canvas into the map. If the sizes differ, give deck.gl the new size
+   * at once, so that its next frame is drawn at the map's size (not small, then again once
+   * the resize observer has reported). Returns null when there is no spare. */
+  function adopt(el) {
+    const d = spare;
+    if (!d) return null;
+    spare = null;
+    const c = d._twinCanvas;
+    el.appendChild(c);
+    d._twinGhost.remove();
+    const dpr = window.devicePixelRatio || 1;
+    const w = c.clientWidth, h = c.clientHeight;
+    const ctx = d.device && d.device.canvasContext;
+    const css = ctx && ctx.getCSSSize ? ctx.getCSSSize() : [w, h];
+    if (Math.abs(css[0] - w) < 1 && Math.abs(css[1] - h) < 1) return d;
+    if (ctx && typeof ctx._handleResize === "function") {
+      ctx._handleResize([{target: c, contentBoxSize: [{inlineSize: w, blockSize: h}],
+        devicePixelContentBoxSize: [{inlineSize: Math.floor(w * dpr), blockSize: Math.floor(h * dpr)}]}]);
+    } else if (!ctx) {  /* the WebGL device is not created yet: it reads the canvas size */
+      c.width = Math.max(1, Math.floor(w * dpr));
+      c.height = Math.max(1, Math.floor(h * dpr));
+    }
+    return d;
+  }
+
   function render(elId, base, side, key) {
     const el = document.getElementById(elId);
     if (!el) return;
+    mark("render " + key);
     el._twinKey = key;
     listen(el, elId, key);
     lastBase = base;
     window.twinBase = base;
-    built[elId] = {layers: layersFor(base, side, key), key: key};
-    const props = {
-      layers: built[elId].layers.concat(overlayLayers(key)),
-      getTooltip: tooltip(base, side),
-    };
-    if (!decks[elId] || decks[elId].canvas && !el.contains(decks[elId].canvas)) {
-      if (!viewState) viewState = base.view;
-      decks[elId] = new deck.Deck({
-        parent: el,
-        initialViewState: viewState,
-        controller: true,
-        useDevicePixels: true,
-        glOptions: {preserveDrawingBuffer: true},
-        parameters: {clearColor: [0.94, 0.95, 0.96, 1]},
-        onViewStateChange: function (e) {
-          viewState = e.viewState;
-          Object.keys(decks).forEach(function (k) {
-            if (k !== elId && decks[k]) decks[k].setProps({viewState: viewState});
-          });
-          decks[elId].setProps({viewState: viewState});
-        },
-        ...props,
-      });
-      window.twinDecks = decks;
-    } else {
+    if (decks[elId] && !el.contains(decks[elId]._twinCanvas)) clear(elId);  /* the element was replaced */
+    const fresh = elId === "map-left" && !decks[elId] ? adopt(el) : null;
+    if (fresh) {
+      decks[elId] = fresh;
+      fresh._twinSeq = wanted;
+      const f = fresh._twinFor;
+      if (f.base === base && f.side === side && !overlayLayers(key).length) {
+        built[elId] = {layers: f.layers, key: key};  /* it shows this view already */
+        fresh._twinShows = wanted;
+        if (fresh._twinDrawnSeq === FIRST) fresh._twinDrawnSeq = wanted;
+        checkPainted();
+        return;
+      }
+    }
+    const layers = layersFor(base, side, key);
+    built[elId] = {layers: layers, key: key};
+    const props = {layers: layers.concat(overlayLayers(key)), getTooltip: tooltip(base, side)};
+    if (!viewState) viewState = base.view;
+    if (decks[elId]) {
+      decks[elId]._twinSeq = wanted;
       decks[elId].setProps(props);
+    } else {
+      decks[elId] = makeDeck(sizedCanvas(el), elId, viewState, props);
+      decks[elId]._twinSeq = wanted;
     }
   }
+
+  function renderAll(base, scenario) {
+    const s = scenario || {};
+    wanted += 1;
+    wantedKey = s.key || "base";
+    base.visible = s.visible || ALL;
+    render("map-left", base, s.left, "left");
+    if (s.right) render("map-right", base, s.right, "right");
+    else clear("map-right");
+    window.twinDecks = decks;
+    window.twinRoadAt = function (x, y, radius) { return roadAt("map-left", x, y, radius || 0); };
+    document.body.dataset.rendered = wantedKey;
+    return wantedKey;
+  }
+
+  prewarm();  /* deck.gl is loaded before this file */
 
   function clear(elId) {
     if (decks[elId]) {
@@ -271,7 +642,11 @@
       overlay: function (picked, poly) {
         highlight = picked || [];
         drawPoly = poly || [];
-        redrawAll();
+        const state = JSON.stringify(highlight) + "|" + JSON.stringify(drawPoly);
+        if (state !== overlayState) {  /* a frame costs: draw only when the overlay changed */
+          overlayState = state;
+          redrawAll();
+        }
         return String(highlight.length) + ":" + String(drawPoly.length);
       },
       present: function () {
@@ -285,14 +660,11 @@
         return on ? "on" : "off";
       },
       render: function (base, scenario) {
+        /* the stores are empty until a callback fills them: the first view is the page's */
+        if (!scenario && first) scenario = first.scenario;
+        if (!base && first) base = first.base;
         if (!base || typeof deck === "undefined") return "";
-        const s = scenario || {};
-        base.visible = s.visible || {buildings: true, roads: true, lamps: true, results: true};
-        render("map-left", base, s.left, "left");
-        if (s.right) render("map-right", base, s.right, "right");
-        else clear("map-right");
-        document.body.dataset.rendered = (s.key || "base");
-        return s.key || "base";
+        return renderAll(base, scenario);
       },
     },
   });

@@ -148,6 +148,32 @@ def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
     assert len(colours) > 200  # shaded extruded buildings give many tones
     assert page.errors == []  # type: ignore[attr-defined]
     assert page.locator(".kpi").count() >= 3  # type: ignore[attr-defined]
+    # the KPI chart (plotly, loaded once the map is on screen): one bar per KPI
+    page.wait_for_selector("#chart .bars .point path", timeout=30_000)  # type: ignore[attr-defined]
+    assert page.locator("#chart .bars .point").count() >= 3  # type: ignore[attr-defined]
+    # the first view was drawn while the page loaded (started before Dash rendered it), once
+    marks = page.evaluate("performance.getEntriesByType('mark').map(m => m.name)")  # type: ignore[attr-defined]
+    first = page.evaluate("document.body.dataset.rendered")  # type: ignore[attr-defined]
+    assert marks.index("twin:prewarm") < marks.index("twin:render left")
+    assert marks.count(f"twin:painted {first}") == 1
+    assert page.evaluate("document.body.dataset.painted") == first  # type: ignore[attr-defined]
+    # in one frame: not small then resized, not again for an unchanged size or overlay
+    assert page.evaluate("window.twinDecks['map-left']._twinFrames") == 1  # type: ignore[attr-defined]
+    # roofs and walls give the building's tooltip
+    tips = page.evaluate(BUILDING_TIPS)  # type: ignore[attr-defined]
+    assert {"walls-left", "buildings-left"} <= set(tips), tips
+    assert all(t.startswith("height_m: ") and " m\n[" in t for t in tips.values()), tips
+
+
+#: Tooltips of the first wall and the first roof found on a grid of points over the map.
+BUILDING_TIPS = """() => {
+  const d = window.twinDecks['map-left'], out = {};
+  for (let y = 40; y < d.height - 40; y += 23) for (let x = 40; x < d.width - 40; x += 23) {
+    const hit = d.pickObject({x: x, y: y, radius: 0, layerIds: ['walls-left', 'buildings-left']});
+    if (hit && !(hit.layer.id in out)) out[hit.layer.id] = d.props.getTooltip(hit).text;
+  }
+  return out;
+}"""
 
 
 def test_two_scenarios_render_differently(page: object) -> None:
@@ -271,8 +297,7 @@ FIND_ROAD = """() => {
     const k = a + Math.floor((b - a) / 2) - 1;
     const [px, py] = vp.project([(pos[2*k] + pos[2*k+2]) / 2, (pos[2*k+1] + pos[2*k+3]) / 2]);
     if (px < 60 || py < 60 || px > vp.width - 60 || py > vp.height - 60) continue;
-    const hit = d.pickObject({x: px, y: py, radius: 0, layerIds: ['roads-left']});
-    if (hit && hit.index === i) return [px, py, i];
+    if (window.twinRoadAt(px, py, 0) === i) return [px, py, i];  // the viewer's own picking
   }
   return null;
 }"""

@@ -9,6 +9,9 @@ browser names runs by id, never by file-system path.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,14 @@ class Catalogue:
     _cache: dict[str, Run] = field(default_factory=dict, repr=False)
     _manifests: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _comparisons: dict[str, Any] = field(default_factory=dict, repr=False)
+    _views: OrderedDict[tuple[str, str, str], dict[str, Any]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _vlock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    #: Scenario payloads kept in memory (the most recently used).
+    VIEWS = 64
 
     def refresh(self) -> None:
         """Find finished runs (directories with a run.json); runs are written atomically, so
@@ -79,8 +90,52 @@ class Catalogue:
             msg = message(f"unknown run '{run_id}'", where="viewer", fix="pick a run from the list")
             raise StoreError(msg)
         if run_id not in self._cache:
-            self._cache[run_id] = Run.open(self.runs[run_id])
+            with self._lock:  # two requests for one run open it once
+                if run_id not in self._cache:
+                    self._cache[run_id] = Run.open(self.runs[run_id])
         return self._cache[run_id]
+
+    def layers(self, run_id: str, mode: str, when: str | None) -> dict[str, Any]:
+        """The result layers of a run drawn in ``mode`` at time label ``when`` (the payload
+        sent to the browser: ``left``, and ``right`` side by side), computed once."""
+        key = (run_id, mode, when or "")
+        with self._vlock:  # callbacks run in several threads
+            hit = self._views.get(key)
+            if hit is not None:
+                self._views.move_to_end(key)
+                return hit
+        r = self.run(run_id)
+        parent = parent_of(self, r)
+        out: dict[str, Any] = {}
+        if mode == "diff" and parent is not None:
+            out["left"] = run_layers(r, diff=self.comparison(r, parent), when=when)
+        elif mode == "side" and parent is not None:
+            ranges = shared_ranges(parent, r)
+            out["left"] = run_layers(parent, ranges=ranges, when=when)
+            out["right"] = run_layers(r, ranges=ranges, when=when)
+        else:
+            labels = time_labels(r, parent)
+            out["left"] = run_layers(r, ranges=shared_ranges(r) if labels else None, when=when)
+        with self._vlock:
+            self._views[key] = out
+            while len(self._views) > self.VIEWS:
+                self._views.popitem(last=False)
+        return out
+
+    def warm(self, budget_s: float = 10.0) -> int:
+        """Open the runs (and read their CRS, KPIs, time axes) and compute their first view
+        now, before the first visitor, for at most about ``budget_s`` seconds; the runs left
+        are opened when first shown. Returns how many runs were prepared."""
+        t0 = time.perf_counter()
+        done = 0
+        for rid in list(self.runs):
+            if time.perf_counter() - t0 > budget_s:
+                break
+            r = self.run(rid)
+            labels = time_labels(r, parent_of(self, r))
+            self.layers(rid, "single", labels[0] if labels else None)
+            done += 1
+        return done
 
 
 def _id_like(col: str) -> bool:
@@ -429,7 +484,12 @@ def create_app(
 
     base = base_for(None, None)
     app = dash.Dash(
-        __name__, assets_folder=str(ASSETS), title="twin", serve_locally=True, update_title=""
+        __name__,
+        assets_folder=str(ASSETS),
+        title="twin",
+        serve_locally=True,
+        update_title="",
+        assets_ignore=HEAD_ASSETS,  # loaded first, from the page's head (see `index`)
     )
     app.server.config["TWIN_CATALOGUE"] = cat
     jobs = JobTable(tdir, rdir, workers=workers)
@@ -439,13 +499,71 @@ def create_app(
     first = next((r for r in cat.runs if not r.startswith("baseline")), None) or (
         options[0]["value"] if options else None
     )
-    t_labels = (
-        time_labels(cat.run(first), parent_of(cat, cat.run(first))) if first is not None else []
-    )
+    all_layers = ["buildings", "roads", "lamps", "results"]
+
+    def view(
+        run_id: str | None,
+        mode: str,
+        layers: list[str] | None,
+        lg: str,
+        step: int | None,
+        bmetric: str | None,
+        rmetric: str | None,
+    ) -> dict[str, Any]:
+        """Everything the page shows for a run: the scenario payload drawn by the map, KPI
+        cards, legend, links and the time slider (its state and marks); the KPI chart follows
+        the map's first frame (``chart``)."""
+        visible = {k: k in (layers or []) for k in all_layers}
+        if not run_id or run_id not in cat.runs:
+            return {
+                "scenario": {"visible": visible, "key": "none"},
+                "kpis": [],
+                "legend": [],
+                "notice": (None, ""),
+                "right": {"display": "none"},
+                "export": (None, ""),
+                "report": (None, ""),
+                "time": (0, {}, 0, {"display": "none"}),
+            }
+        r = cat.run(run_id)
+        parent = parent_of(cat, r)
+        labels = time_labels(r, parent)
+        k = min(max(int(step or 0), 0), len(labels) - 1) if labels else 0
+        when = labels[k] if labels else None
+        mode = mode if mode in ("side", "diff") and parent is not None else "single"
+        data: dict[str, Any] = {
+            "visible": visible,
+            "key": f"{run_id}:{mode}:{when or ''}",
+            **cat.layers(run_id, mode, when),
+        }
+        return {
+            "scenario": data,
+            "kpis": kpi_cards(r, parent, lg),
+            "legend": legend_items(base_for(bmetric, rmetric), data, lg),
+            "notice": (f"/notice/{run_id}/{lg}", tr(lg, "notice")),
+            "right": {} if "right" in data else {"display": "none"},
+            "export": (f"/export/{run_id}/{lg}", tr(lg, "export.html")),
+            "report": (f"/report/{run_id}/{lg}", tr(lg, "export.report")),
+            "time": (
+                max(len(labels) - 1, 0),
+                tx.marks(labels),
+                k,
+                {} if labels else {"display": "none"},
+            ),
+        }
+
+    # the first view is in the page itself: the map is drawn with no callback round trip
+    # a value missing from its options would be cleared by the dropdown in the browser, a
+    # change that would send the static layers again and draw the city twice
+    b_opts, r_opts = metric_options(cat.twin, "buildings"), metric_options(cat.twin, "roads")
+    b_val = "height_m" if {"value": "height_m", "label": "height_m"} in b_opts else None
+    r_val = "speed_kph" if {"value": "speed_kph", "label": "speed_kph"} in r_opts else None
+    init = view(first, "single", all_layers, lang, 0, b_val, r_val)
     app.layout = html.Div(
         className="twin",
         children=[
-            dcc.Store(id="base", data=base),
+            # empty until a callback fills them: the first view is served apart (below)
+            dcc.Store(id="base"),
             dcc.Store(id="scenario"),
             html.Header(
                 children=[
@@ -478,27 +596,36 @@ def create_app(
                             html.Label(id="mode-label"),
                             dcc.RadioItems(id="mode", value="single"),
                             html.Label(id="layers-label"),
-                            dcc.Checklist(
-                                id="layers", value=["buildings", "roads", "lamps", "results"]
-                            ),
+                            dcc.Checklist(id="layers", value=all_layers),
                             html.Label(id="bmetric-label", htmlFor="bmetric"),
                             dcc.Dropdown(
-                                id="bmetric",
-                                options=metric_options(cat.twin, "buildings"),
-                                value="height_m",
-                                clearable=False,
+                                id="bmetric", options=b_opts, value=b_val, clearable=False
                             ),
                             html.Label(id="rmetric-label", htmlFor="rmetric"),
                             dcc.Dropdown(
-                                id="rmetric",
-                                options=metric_options(cat.twin, "roads"),
-                                value="speed_kph",
-                                clearable=False,
+                                id="rmetric", options=r_opts, value=r_val, clearable=False
                             ),
-                            html.Div(id="legend", className="legend"),
-                            html.A(id="notice", target="_blank", className="notice"),
-                            html.A(id="export", className="notice"),
-                            html.A(id="report", target="_blank", className="notice"),
+                            html.Div(init["legend"], id="legend", className="legend"),
+                            html.A(
+                                init["notice"][1],
+                                id="notice",
+                                href=init["notice"][0],
+                                target="_blank",
+                                className="notice",
+                            ),
+                            html.A(
+                                init["export"][1],
+                                id="export",
+                                href=init["export"][0],
+                                className="notice",
+                            ),
+                            html.A(
+                                init["report"][1],
+                                id="report",
+                                href=init["report"][0],
+                                target="_blank",
+                                className="notice",
+                            ),
                             editor.panel(cat),
                         ]
                     ),
@@ -507,28 +634,29 @@ def create_app(
                             html.Div(
                                 id="time-box",
                                 className="timebar",
-                                style={} if t_labels else {"display": "none"},
+                                style=init["time"][3],
                                 children=dcc.Slider(
                                     id="time",
                                     min=0,
-                                    max=max(len(t_labels) - 1, 0),
+                                    max=init["time"][0],
                                     step=1,
-                                    value=0,
-                                    marks=tx.marks(t_labels),
+                                    value=init["time"][2],
+                                    marks=init["time"][1],
                                 ),
                             ),
                             html.Div(
                                 className="maps",
                                 children=[
                                     html.Div(id="map-left", className="map"),
-                                    html.Div(id="map-right", className="map"),
+                                    html.Div(id="map-right", className="map", style=init["right"]),
                                 ],
                             ),
-                            html.Div(id="kpis", className="kpis"),
-                            # filled after the map's first frame: plotly.js (4.8 MB) is only
-                            # fetched once the map is on screen
+                            html.Div(init["kpis"], id="kpis", className="kpis"),
+                            # filled after the map's first frame: plotly.js (4.8 MB) is only fetched
+                            # once the map is on screen
                             html.Div(id="chart-box", className="chart"),
                             html.Div(id="rendered", style={"display": "none"}),
+                            html.Div(id="painted", style={"display": "none"}),
                             html.Div(id="png-done", style={"display": "none"}),
                             html.Div(id="present-done", style={"display": "none"}),
                         ]
@@ -539,16 +667,6 @@ def create_app(
         ],
     )
 
-    @app.callback(
-        Output("title", "children"),
-        Output("run-label", "children"),
-        Output("mode-label", "children"),
-        Output("mode", "options"),
-        Output("layers-label", "children"),
-        Output("layers", "options"),
-        Output("attribution", "children"),
-        Input("lang", "value"),
-    )
     def labels(lg: str) -> tuple[Any, ...]:
         return (
             f"twin — {cat.twin.name}",
@@ -556,12 +674,30 @@ def create_app(
             tr(lg, "view"),
             [{"label": tr(lg, f"mode.{m}"), "value": m} for m in ("single", "side", "diff")],
             tr(lg, "layers"),
-            [
-                {"label": tr(lg, f"layer.{k}"), "value": k}
-                for k in ("buildings", "roads", "lamps", "results")
-            ],
+            [{"label": tr(lg, f"layer.{k}"), "value": k} for k in all_layers],
             attribution(cat.twin),
+            tr(lg, "colour.buildings"),
+            tr(lg, "colour.roads"),
+            tr(lg, "present"),
         )
+
+    on_language(
+        app,
+        lang,
+        labels,
+        [
+            ("title", "children"),
+            ("run-label", "children"),
+            ("mode-label", "children"),
+            ("mode", "options"),
+            ("layers-label", "children"),
+            ("layers", "options"),
+            ("attribution", "children"),
+            ("bmetric-label", "children"),
+            ("rmetric-label", "children"),
+            ("present", "children"),
+        ],
+    )
 
     @app.callback(
         Output("scenario", "data"),
@@ -574,6 +710,10 @@ def create_app(
         Output("export", "children"),
         Output("report", "href"),
         Output("report", "children"),
+        Output("time", "max"),
+        Output("time", "marks"),
+        Output("time", "value"),
+        Output("time-box", "style"),
         Input("run", "value"),
         Input("mode", "value"),
         Input("layers", "value"),
@@ -581,6 +721,7 @@ def create_app(
         Input("time", "value"),
         Input("bmetric", "value"),
         Input("rmetric", "value"),
+        prevent_initial_call=True,  # the first view is in the layout
     )
     def select(
         run_id: str | None,
@@ -591,47 +732,42 @@ def create_app(
         bmetric: str | None,
         rmetric: str | None,
     ) -> tuple[Any, ...]:
-        visible = {k: k in (layers or []) for k in ("buildings", "roads", "lamps", "results")}
-        if not run_id:
-            return (
-                {"visible": visible, "key": "none"},
-                [],
-                [],
-                None,
-                "",
-                {"display": "none"},
-                None,
-                "",
-                None,
-                "",
-            )
+        """One round trip per change: the view, and the time slider fitted to the run (one
+        slider for every layer varying in time, hidden when none does)."""
+        v = view(run_id, mode, layers, lg, step, bmetric, rmetric)
+        t_max, t_marks, k, t_style = v["time"]
+        return (
+            v["scenario"],
+            v["kpis"],
+            v["legend"],
+            *v["notice"],
+            v["right"],
+            *v["export"],
+            *v["report"],
+            t_max,
+            t_marks,
+            # the slider's value is an input: set it only when it must change
+            dash.no_update if k == (step or 0) else k,
+            t_style,
+        )
+
+    @app.callback(
+        Output("chart-box", "children"),
+        Input("painted", "children"),
+        Input("lang", "value"),
+        State("run", "value"),
+        prevent_initial_call=True,
+    )
+    def chart(_key: str | None, lg: str, run_id: str | None) -> Any:
+        """The KPI chart, drawn once the map is on screen (lazy: plotly.js loads then)."""
+        if not run_id or run_id not in cat.runs:
+            return []
         r = cat.run(run_id)
         parent = parent_of(cat, r)
-        labels = time_labels(r, parent)
-        when = labels[min(max(int(step or 0), 0), len(labels) - 1)] if labels else None
-        data: dict[str, Any] = {"visible": visible, "key": f"{run_id}:{mode}:{when or ''}"}
-        if mode == "diff" and parent is not None:
-            data["left"] = run_layers(r, diff=cat.comparison(r, parent), when=when)
-        elif mode == "side" and parent is not None:
-            ranges = shared_ranges(parent, r)
-            data["left"] = run_layers(parent, ranges=ranges, when=when)
-            data["right"] = run_layers(r, ranges=ranges, when=when)
-        else:
-            data["left"] = run_layers(r, ranges=shared_ranges(r) if labels else None, when=when)
-        legends = legend_items(base_for(bmetric, rmetric), data, lg)
-        href = f"/notice/{run_id}/{lg}"
-        style = {} if "right" in data else {"display": "none"}
-        return (
-            data,
-            kpi_cards(r, parent, lg),
-            legends,
-            href,
-            tr(lg, "notice"),
-            style,
-            f"/export/{run_id}/{lg}",
-            tr(lg, "export.html"),
-            f"/report/{run_id}/{lg}",
-            tr(lg, "export.report"),
+        if parent is None:
+            return []
+        return dcc.Graph(
+            id="chart", figure=kpi_chart(r, parent, lg), config={"displayModeBar": False}
         )
 
     @app.callback(
@@ -650,7 +786,7 @@ def create_app(
         delta = -1 if dash.ctx.triggered_id == "prev" else 1
         return ids[(k + delta) % len(ids)]
 
-    editor.register(app, cat, jobs)
+    editor.register(app, cat, jobs, lang, first)
 
     @app.callback(
         Output("base", "data"),
@@ -661,60 +797,6 @@ def create_app(
     def recolour(bmetric: str | None, rmetric: str | None) -> dict[str, Any]:
         """Colour buildings and roads by another of their numeric columns."""
         return base_for(bmetric, rmetric)
-
-    @app.callback(
-        Output("bmetric-label", "children"),
-        Output("rmetric-label", "children"),
-        Input("lang", "value"),
-    )
-    def metric_labels(lg: str) -> tuple[str, str]:
-        return tr(lg, "colour.buildings"), tr(lg, "colour.roads")
-
-    @app.callback(
-        Output("chart-box", "children"),
-        Input("rendered", "children"),
-        State("run", "value"),
-        State("lang", "value"),
-        prevent_initial_call=True,
-    )
-    def chart(_key: str | None, run_id: str | None, lg: str) -> Any:
-        """The KPI chart, drawn once the map is on screen (lazy: plotly.js loads then)."""
-        if not run_id or run_id not in cat.runs:
-            return []
-        r = cat.run(run_id)
-        return dcc.Graph(
-            id="chart", figure=kpi_chart(r, parent_of(cat, r), lg), config={"displayModeBar": False}
-        )
-
-    @app.callback(
-        Output("time", "max"),
-        Output("time", "marks"),
-        Output("time", "value"),
-        Output("time-box", "style"),
-        Input("run", "value"),
-        State("time", "value"),
-        prevent_initial_call=True,  # the first state is in the layout: no extra round trip
-    )
-    def time_axis(run_id: str | None, step: int | None) -> tuple[Any, ...]:
-        """One slider for every layer varying in time (hidden when none does)."""
-
-        # the slider's value is an input of the scenario callback: leave it alone unless it
-        # must change, or every switch of scenario would compute and draw the scenario twice
-        def keep(k: int) -> Any:
-            return dash.no_update if k == (step or 0) else k
-
-        if not run_id or run_id not in cat.runs:
-            return 0, {}, keep(0), {"display": "none"}
-        r = cat.run(run_id)
-        labels = time_labels(r, parent_of(cat, r))
-        if not labels:
-            return 0, {}, keep(0), {"display": "none"}
-        k = min(int(step or 0), len(labels) - 1)
-        return len(labels) - 1, tx.marks(labels), keep(k), {}
-
-    @app.callback(Output("present", "children"), Input("lang", "value"))
-    def present_label(lg: str) -> str:
-        return tr(lg, "present")
 
     app.clientside_callback(
         dash.ClientsideFunction(namespace="twin", function_name="png"),
@@ -736,6 +818,8 @@ def create_app(
         Input("scenario", "data"),
         State("map-left", "id"),
     )
+
+    app.index_string = index(app, {"base": base, "scenario": init["scenario"]})
 
     @app.server.route("/export/<run_id>/<lg>")
     def offline(run_id: str, lg: str) -> Any:
@@ -771,6 +855,83 @@ def create_app(
         return send_file(cat.runs[run_id] / f"notice.{lg}.html", mimetype="text/html")
 
     return app
+
+
+#: Scripts of ``app/assets`` loaded from the page's head rather than by Dash after its own.
+HEAD_ASSETS = r"(twin_viewer|deck\.gl\.min)\.js$"
+
+INDEX = """<!DOCTYPE html>
+<html>
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+        <script id="twin-first" type="application/json">@FIRST@</script>
+        <script src="@DECK@"></script>
+        <script src="@VIEWER@"></script>
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def index(app: dash.Dash, first: dict[str, Any]) -> str:
+    """The page: Dash's own, plus the first view's layers (static layers, first run) and the
+    deck.gl bundle and renderer in the head. The renderer starts drawing the first view (in a
+    hidden copy of the map's place) while Dash loads and builds the page, instead of waiting
+    for Dash's layout and callbacks to bring the data."""
+
+    def url(name: str) -> str:
+        return f"{app.get_asset_url(name)}?m={int((ASSETS / name).stat().st_mtime)}"
+
+    # '%' only occurs inside JSON strings: escaped, Dash's {%...%} placeholders stay unique
+    data = json.dumps(first, default=_plain).replace("</", "<\\/").replace("%", "\\u0025")
+    return (
+        INDEX.replace("@DECK@", url("vendor/deck.gl.min.js"))
+        .replace("@VIEWER@", url("twin_viewer.js"))
+        .replace("@FIRST@", data)
+    )
+
+
+def _plain(v: Any) -> Any:
+    """NumPy scalars and arrays as JSON values."""
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    msg = f"{type(v).__name__} is not JSON serialisable"
+    raise TypeError(msg)
+
+
+def preset(layout: Any, values: dict[tuple[str, str], Any]) -> None:
+    """Set properties of components of a layout by ``(id, property)``: the values that
+    callbacks would otherwise compute in extra round trips when the page loads (and that would
+    move the map, and draw it again, when they arrive)."""
+    by_id = {c.id: c for c in layout._traverse() if getattr(c, "id", None) is not None}
+    for (cid, prop), v in values.items():
+        setattr(by_id[cid], prop, v)
+
+
+def on_language(
+    app: dash.Dash, lang: str, fn: Any, outputs: list[tuple[str, str]], *inputs: Any
+) -> None:
+    """Register ``fn`` as the callback of the language picker (and of ``inputs``) filling
+    ``outputs``, with its values for the first language already in the layout."""
+    first = fn(lang, *[None] * len(inputs))
+    preset(app.layout, dict(zip(outputs, first, strict=True)))
+    app.callback(
+        [Output(i, p) for i, p in outputs],
+        Input("lang", "value"),
+        *inputs,
+        prevent_initial_call=True,
+    )(fn)
 
 
 def metric_options(t: Twin, which: str) -> list[dict[str, str]]:

@@ -108,17 +108,27 @@ def _num(v: Any, default: float) -> float:
     return x
 
 
-def register(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
-    """The editor's callbacks."""
+def register(
+    app: dash.Dash, cat: Catalogue, jobs: JobTable, lang: str = "fr", run: str | None = None
+) -> None:
+    """The editor's callbacks (``lang`` and ``run``: what the page shows first)."""
 
-    @app.callback(
-        [Output(k, "children") for k in LABELS],
-        Output("wi-tool", "options"),
-        Input("lang", "value"),
-    )
-    def labels(lg: str) -> list[Any]:
+    from twin.viewer.app import on_language, preset
+
+    def labels(lg: str, poly: list | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
-        return [tr(lg, v) for v in LABELS.values()] + [tools]
+        area = tr(lg, "wi.points").format(n=len(poly or []))
+        return [tr(lg, v) for v in LABELS.values()] + [tools, area]
+
+    on_language(
+        app,
+        lang,
+        labels,
+        [*((k, "children") for k in LABELS), ("wi-tool", "options"), ("wi-area", "children")],
+        Input("wi-poly", "data"),
+    )
+    # the editor starts from the run on screen
+    preset(app.layout, {("wi-parent", "value"): run})
 
     @app.callback(
         Output("wi-links", "options"),
@@ -126,6 +136,7 @@ def register(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
         Input("wi-links", "search_value"),
         Input("wi-click", "data"),
         State("wi-links", "value"),
+        prevent_initial_call=True,
     )
     def links(search: str | None, click: dict | None, value: list[str] | None) -> tuple:
         value = list(value or [])
@@ -142,12 +153,14 @@ def register(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
         seen = {o["value"] for o in chosen}
         return chosen + [o for o in found if o["value"] not in seen], value
 
-    @app.callback(Output("wi-parent", "value"), Input("run", "value"))
+    @app.callback(Output("wi-parent", "value"), Input("run", "value"), prevent_initial_call=True)
     def parent_follows_picker(run_id: str | None) -> str | None:
         """The editor starts from the run on screen (another can be picked)."""
         return run_id
 
-    @app.callback(Output("wi-highlight", "data"), Input("wi-links", "value"))
+    @app.callback(
+        Output("wi-highlight", "data"), Input("wi-links", "value"), prevent_initial_call=True
+    )
     def highlight(value: list[str] | None) -> list[int]:
         return wi.link_indices(cat.twin, list(value or []))
 
@@ -158,10 +171,6 @@ def register(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
     )
     def clear(_n: int) -> list:
         return []
-
-    @app.callback(Output("wi-area", "children"), Input("wi-poly", "data"), Input("lang", "value"))
-    def area(poly: list | None, lg: str) -> str:
-        return tr(lg, "wi.points").format(n=len(poly or []))
 
     app.clientside_callback(
         "function (t) { window.twinTool = t; return t; }",

@@ -92,11 +92,18 @@ def serve(
     token: str | None = None,
     lang: str = "fr",
     workers: int = 2,
+    warm_s: float = 10.0,
 ) -> None:
-    """Run the viewer with the waitress WSGI server if installed, else Flask's own."""
+    """Run the viewer with the waitress WSGI server if installed, else Flask's own.
+
+    Runs of the store are opened before serving, for at most about ``warm_s`` seconds [s].
+    """
     if token == "auto":
         token = secrets.token_urlsafe(16)
     app = make_app(twin_dir, runs_dir, host=host, token=token, lang=lang, workers=workers)
+    # open the runs now rather than on their first showing (a scenario switch then only
+    # draws): reading a run's layers parses their CRS (pyproj), the slowest part
+    app.server.config["TWIN_CATALOGUE"].warm(budget_s=warm_s)
     url = f"http://{host}:{port}/" + (f"?token={token}" if token else "")
     print(f"twin viewer on {url}", flush=True)
     try:
