@@ -179,12 +179,17 @@ def test_geopackage_polygons_statuses_and_personal_columns(tmp_path: Path) -> No
     assert prov.counts["vacant"] == 2 and not prov.personal_data
 
 
+@pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
 def test_area_column_extra_statuses_and_zipped_shapefile(tmp_path: Path) -> None:
     src = inventory(statut=["1", "0", "fermé", "1", "0"]).assign(
         surface=["45,5", "80", None, "12", "30"]
     )
-    src = src[["code_local", "adresse", "statut", "surface", "geometry"]].drop(index=3)
-    src.to_file(tmp_path / "locaux.shp", engine="pyogrio")  # polygons only in a shapefile
+    src = src.assign(commentaire=["vu M. Z", None, None, None, None])
+    keep = ["code_local", "adresse", "statut", "surface", "proprietaire", "commentaire"]
+    src = src[[*keep, "geometry"]].drop(index=3)
+    with pytest.warns(UserWarning, match="truncated"):  # names cut to 10 characters
+        src.to_file(tmp_path / "locaux.shp", engine="pyogrio")  # polygons only in a shapefile
+    assert {"proprietai", "commentair"} <= set(gpd.read_file(tmp_path / "locaux.shp").columns)
     z = tmp_path / "locaux.zip"
     with zipfile.ZipFile(z, "w") as zf:
         for f in tmp_path.glob("locaux.*"):
@@ -201,6 +206,9 @@ def test_area_column_extra_statuses_and_zipped_shapefile(tmp_path: Path) -> None
     assert np.isnan(units.loc["L3", "floor_area_m2"])  # the file's own empty area stays empty
     assert "floor_area_m2" not in prov.derived
     assert units["source"].iloc[0] == "local:locaux.zip"
+    # personal columns are recognised with their names cut by the shapefile format
+    assert not {"proprietai", "commentair"} & set(units.columns)
+    assert prov.counts["dropped_personal_columns"] == 2
 
 
 def test_csv_lambert93_and_lonlat(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ import shapely
 
 from twin.errors import InputError, SchemaError, message
 from twin.io._common import (
+    PERSONAL_COLUMNS,
     check_file,
     check_plausible_coordinates,
     check_text_encoding,
@@ -159,6 +160,23 @@ PERSONAL_SURVEY_COLUMNS = re.compile(
     r"email|e_mail|mail|courriel|fax|siret|siren|comment|comments|commentaire|commentaires|"
     r"remarque|remarques|observation|observations|notes?)$"
 )
+#: Field names are cut to 10 characters in a shapefile's table (dBASE): ``proprietai``.
+DBF_NAME_LENGTH = 10
+_PERSONAL_WORDS = tuple(
+    w for w in PERSONAL_SURVEY_COLUMNS.pattern[2:-2].split("|") if w.isidentifier()
+)
+
+
+def is_personal_column(name: str) -> bool:
+    """Whether a column header names personal data: one of :data:`PERSONAL_SURVEY_COLUMNS`
+    or of :data:`twin.io._common.PERSONAL_COLUMNS`, also when cut to the 10 characters of a
+    shapefile field (``"PROPRIETAI"``, ``"nom_locata"``, ``"commentair"``)."""
+    key = normalise_name(name)
+    if PERSONAL_SURVEY_COLUMNS.match(key) or PERSONAL_COLUMNS.match(str(name)):
+        return True
+    cut = len(key) == DBF_NAME_LENGTH
+    return cut and any(w.startswith(key) for w in (*_PERSONAL_WORDS, "notes"))
+
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%m/%Y", "%Y-%m", "%Y")
 _DELIMITERS = (";", ",", "\t", "|")
@@ -260,7 +278,7 @@ def _map_columns(
     """Drop personal columns, then rename recognised ones to canonical names."""
     before = list(df.columns)
     df = drop_personal_columns(df, prov)
-    flagged = [c for c in df.columns if PERSONAL_SURVEY_COLUMNS.match(normalise_name(c))]
+    flagged = [c for c in df.columns if c != "geometry" and is_personal_column(c)]
     gone = [c for c in before if c not in df.columns] + flagged
     if gone and personal == "error":
         msg = message(

@@ -39,12 +39,12 @@ from twin.io.registry import loader
 from twin.io.retail import (
     COLUMN_ALIASES,
     MAX_LISTED,
-    PERSONAL_SURVEY_COLUMNS,
     STATUS_VALUES,
     _decode,
     _delimiter,
     _numbers,
     _table,
+    is_personal_column,
     normalise_name,
     normalise_value,
     parse_date,
@@ -155,7 +155,7 @@ def _blank_to_na(df: pd.DataFrame) -> pd.DataFrame:
 def _drop_personal(df: pd.DataFrame, prov: Provenance) -> tuple[pd.DataFrame, list[str]]:
     before = [c for c in df.columns if c != "geometry"]
     df = drop_personal_columns(df, prov)
-    flagged = [c for c in df.columns if PERSONAL_SURVEY_COLUMNS.match(normalise_name(c))]
+    flagged = [c for c in df.columns if c != "geometry" and is_personal_column(c)]
     if flagged:
         prov.step(f"dropped possibly personal columns {flagged}")
         df = df.drop(columns=flagged)
