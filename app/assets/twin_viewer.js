@@ -22,7 +22,7 @@
   let wanted = 0;
   let wantedKey = "";
   const NEAREST = {minFilter: "nearest", magFilter: "nearest"};
-  const ALL = {buildings: true, roads: true, lamps: true, results: true};
+  const ALL = {buildings: true, roads: true, lamps: true, sensors: true, results: true};
   const CULL = {cullMode: "back"};  /* walls facing away are behind others */
   const ON_TOP = {depthTest: false};
 
@@ -327,12 +327,12 @@
     return hit && hit.index >= 0 ? segments(lastBase.roads).owner[hit.index] : -1;
   }
 
-  /* Points sit 1 m above the ground, over the lines drawn on it (at the same depth, the line
-   * segments would hide them). */
-  function lifted(xy) {
-    const out = new Float32Array(xy.length / 2 * 3);
+  /* Points sit `z` m (1 m by default) above the ground, over the lines drawn on it (at the
+   * same depth, the line segments would hide them). */
+  function lifted(xy, z) {
+    const out = new Float32Array(xy.length / 2 * 3), h = z || 1;
     for (let i = 0, n = xy.length / 2; i < n; i++) {
-      out[3 * i] = xy[2 * i]; out[3 * i + 1] = xy[2 * i + 1]; out[3 * i + 2] = 1;
+      out[3 * i] = xy[2 * i]; out[3 * i + 1] = xy[2 * i + 1]; out[3 * i + 2] = h;
     }
     return out;
   }
@@ -356,6 +356,80 @@
     });
   }
 
+  /* Sensors of one sensor series: larger points than lamps, outlined, coloured by the time
+   * mean of the layer's variable. They are few and are what was measured: drawn over
+   * everything (roads, lamps, and buildings that would hide them at a pitch). */
+  function sensorPoints(p, id) {
+    return new deck.ScatterplotLayer({
+      id: id,
+      data: cached(p, function () {
+        return {
+          length: p.length,
+          attributes: {
+            getPosition: {value: lifted(decode(p.positions, Float32Array), 2), size: 3},
+            getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+          },
+        };
+      }),
+      getRadius: p.radius || 8,
+      radiusUnits: "meters",
+      radiusMinPixels: 5,
+      stroked: true,
+      getLineColor: [25, 25, 35, 255],
+      getLineWidth: 1.5,
+      lineWidthUnits: "pixels",
+      pickable: true,
+      parameters: ON_TOP,
+    });
+  }
+
+  /* Tooltip arrays of a sensor payload, decoded once; `at` lists the sensors sharing a
+   * position (e.g. the two directions of a counted street). */
+  const sensorData = new WeakMap();
+  function sensorInfo(p) {
+    let s = sensorData.get(p);
+    if (!s) {
+      const xy = decode(p.positions, Float32Array);
+      const at = new Map();
+      for (let i = 0; i < p.length; i++) {
+        const k = xy[2 * i] + "," + xy[2 * i + 1];
+        if (at.has(k)) at.get(k).push(i); else at.set(k, [i]);
+      }
+      s = {value: decode(p.value, Float32Array), nobs: decode(p.nobs, Uint32Array),
+           first: decode(p.first, Int32Array), last: decode(p.last, Int32Array),
+           xy: xy, at: at};
+      sensorData.set(p, s);
+    }
+    return s;
+  }
+
+  /* A time in minutes since 1970-01-01 UTC: its date, with the time of day unless midnight. */
+  function timeText(minutes) {
+    const iso = new Date(minutes * 60000).toISOString();
+    return minutes % 1440 === 0 ? iso.slice(0, 10) : iso.slice(0, 16).replace("T", " ");
+  }
+
+  /* The picked sensor (then the others at the same place, at most 4 in all): layer, id,
+   * time mean with its unit, observations and the dates of the first and last. */
+  function sensorTip(p, index) {
+    const s = sensorInfo(p);
+    const here = s.at.get(s.xy[2 * index] + "," + s.xy[2 * index + 1]) || [index];
+    const list = [index].concat(here.filter(function (i) { return i !== index; }));
+    const unit = p.legend.unit ? " " + p.legend.unit : "";
+    const blocks = list.slice(0, 4).map(function (i) {
+      const n = s.nobs[i];
+      const span = n === 0 ? "" : ": " + timeText(s.first[i]) +
+        (s.last[i] !== s.first[i] ? " → " + timeText(s.last[i]) : "");
+      return [
+        p.layer + " · " + p.ids[i],
+        p.variable + ", time mean: " + fmt(s.value[i]) + (n ? unit : ""),
+        n + (n === 1 ? " observation" : " observations") + span,
+      ].join("\n");
+    });
+    if (list.length > 4) blocks.push("+ " + (list.length - 4) + " more here");
+    return blocks.join("\n\n");
+  }
+
   function image(p, id) {
     const img = cached(p, function () {
       return new ImageData(decode(p.rgba, Uint8ClampedArray), p.width, p.height);
@@ -372,6 +446,9 @@
     if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
     if (base.buildings && on.buildings) out.push.apply(out, buildings(base.buildings, key));
     if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key));
+    if (base.sensors && on.sensors) {
+      base.sensors.forEach(function (p, k) { out.push(sensorPoints(p, "sensors-" + k + "-" + key)); });
+    }
     if (side && side.points && on.results) out.push(points(side.points, "results-" + key));
     return out;
   }
@@ -389,6 +466,10 @@
       }
       else if (id.startsWith("roads")) p = base.roads;
       else if (id.startsWith("lamps")) p = base.lamps;
+      else if (id.startsWith("sensors")) {
+        p = base.sensors && base.sensors[parseInt(id.split("-")[1], 10)];
+        return p ? {text: sensorTip(p, index)} : null;
+      }
       else if (id.startsWith("resultpaths")) p = side && side.paths;
       else if (id.startsWith("results")) p = side && side.points;
       if (!p) return null;

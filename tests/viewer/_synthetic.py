@@ -1,4 +1,5 @@
-"""Synthetic runs whose outputs vary in time, in memory or written as a run directory."""
+"""Synthetic runs whose outputs vary in time, in memory or written as a run directory, and a
+synthetic sensor series."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pandas as pd
 import shapely
 import xarray as xr
 
-from twin.model.layer import Layer
+from twin.model.layer import Layer, SensorSeries
 from twin.model.provenance import Provenance
 from twin.scenario.runner import Run
 from twin.scenario.schema import Scenario
@@ -95,3 +96,45 @@ def write_run(r: Run, store: Path) -> Path:
     manifest = {**r.manifest, "scenario": r.scenario.model_dump(mode="json"), "outputs": outs}
     (d / "run.json").write_text(json.dumps(manifest, default=str))
     return d
+
+
+#: Hourly times of :func:`sensor_layer`.
+SENSOR_TIMES = pd.date_range("2026-07-15T08:00", periods=4, freq="h")
+
+
+def sensor_layer(x0: float, y0: float, crs: int | str, name: str = "counts") -> Layer:
+    """A sensor series of five traffic counters around ``(x0, y0)`` [m, ``crs``].
+
+    ``S1`` at ``(x0, y0)``: flows 100, 200, –, 300 (mean 200 veh/h, 3 observations, 08:00 to
+    11:00); ``S2`` and ``S3`` share ``(x0 + 120, y0)`` (two directions of one street): 60 veh/h
+    from 2 observations (09:00, 10:00) and 400 veh/h from one (08:00); ``S4`` at
+    ``(x0, y0 + 120)`` has no observation; ``S5`` has data but no position. A text variable
+    comes first, the flow second, a speed third.
+    """
+    nan = np.nan
+    flow = np.array(
+        [
+            [100.0, 200.0, nan, 300.0],
+            [nan, 50.0, 70.0, nan],
+            [400.0, nan, nan, nan],
+            [nan, nan, nan, nan],
+            [1.0, 1.0, 1.0, 1.0],
+        ]
+    )
+    ids = ["S1", "S2", "S3", "S4", "S5"]
+    data = xr.Dataset(
+        {
+            "quality": (("sensor", "time"), np.full((5, 4), "ok")),
+            "flow_veh_h": (("sensor", "time"), flow),
+            "speed_kph": (("sensor", "time"), np.full((5, 4), 30.0)),
+        },
+        coords={"sensor": ids, "time": SENSOR_TIMES},
+    )
+    points = gpd.GeoDataFrame(
+        {"name": ["north-west", "east (in)", "east (out)", "north"]},
+        geometry=shapely.points([x0, x0 + 120, x0 + 120, x0], [y0, y0, y0, y0 + 120]),
+        crs=crs,
+        index=pd.Index(ids[:4], name="sensor"),
+    )
+    prov = Provenance("synthetic", producer="test")
+    return Layer(name, "series", SensorSeries(points=points, data=data), prov)

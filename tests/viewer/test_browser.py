@@ -7,6 +7,7 @@ the test's temporary directory.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import socket
@@ -23,7 +24,7 @@ import pytest
 
 from twin.scenario.runner import run
 
-from ._synthetic import synthetic_run, write_run
+from ._synthetic import sensor_layer, synthetic_run, write_run
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -68,17 +69,18 @@ def runs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def server(demo_dir: Path, runs: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(twin_dir: Path, runs: Path, log_path: Path) -> Iterator[str]:
+    """``twin serve`` of a twin and its run store (in English), as a subprocess: its URL."""
     port = free_port()
-    log = open(runs / "server.log", "wb")
+    log = open(log_path, "wb")
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "twin.cli",
             "serve",
-            str(demo_dir),
+            str(twin_dir),
             "--runs",
             str(runs),
             "--port",
@@ -97,6 +99,12 @@ def server(demo_dir: Path, runs: Path) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(demo_dir: Path, runs: Path) -> Iterator[str]:
+    with serving(demo_dir, runs, runs / "server.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -398,3 +406,106 @@ def test_time_slider_steps_time_varying_layers(page: object, tmp_path: Path) -> 
     # other runs have no time axis: the slider hides
     select(page, "closure", "Scenario")
     assert not page.locator("#time-box").is_visible()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def sensor_twin(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo twin plus the synthetic counters of :func:`sensor_layer` near its centre."""
+    from twin.store.twinstore import open_twin
+
+    t = open_twin(demo_dir)
+    x0, y0, x1, y1 = t.extent
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    t.add(sensor_layer(cx - 60, cy - 60, t.crs.to_epsg(), name="counts"))
+    out = tmp_path_factory.mktemp("sensors") / "twin"
+    t.save(out)
+    return out
+
+
+#: Tooltips of the sensors found on a grid of points over the map, by layer id, and the
+#: screen positions of the sensors [CSS px].
+SENSOR_TIPS = """() => {
+  const d = window.twinDecks['map-left'], vp = d.getViewports()[0], tips = {};
+  const ids = d.props.layers.map(l => l.id).filter(i => i.startsWith('sensors-'));
+  for (let y = 20; y < d.height - 20; y += 12) for (let x = 20; x < d.width - 20; x += 12) {
+    const hit = d.pickObject({x: x, y: y, radius: 6, layerIds: ids});
+    if (hit) tips[d.props.getTooltip(hit).text] = hit.layer.id;
+  }
+  const p = window.twinBase.sensors[0];
+  const b = atob(p.positions), u = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
+  const xy = new Float32Array(u.buffer), at = [];
+  for (let i = 0; i < p.length; i++) at.push(vp.project([xy[2 * i], xy[2 * i + 1], 2]));
+  return {ids: ids, tips: tips, at: at};
+}"""
+
+#: Whether the left map shows a frame with (@ON@ true) or without sensors, drawn by the GPU.
+SENSORS_DRAWN = """() => {
+  const d = window.twinDecks['map-left'];
+  return d.props.layers.some(l => l.id.startsWith('sensors-')) === @ON@ &&
+    d._twinDrawnSeq === d._twinSeq;
+}"""
+
+
+def test_sensors_tooltip_and_toggle(page: object, sensor_twin: Path, tmp_path: Path) -> None:
+    """A twin with sensors: each sensor's tooltip (layer, id, time mean with unit,
+    observations, first and last times; the two counters sharing a place together), and
+    unchecking *Sensors* takes exactly them off the picture."""
+    runs = tmp_path / "runs"  # no run: the twin's own layers only
+    with serving(sensor_twin, runs, tmp_path / "server.log") as url:
+        browser = page.context.browser  # type: ignore[attr-defined]
+        pg = browser.new_page(viewport={"width": 1400, "height": 900})
+        pg.set_default_timeout(60_000)
+        errors: list[str] = []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        try:
+            pg.route(
+                "**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort()
+            )
+            pg.goto(url)
+            pg.wait_for_function("document.body.dataset.painted")
+            pg.wait_for_timeout(1000)
+            assert pg.locator("#layers >> text=Sensors").count() == 1
+            legend = pg.inner_text("#legend")
+            assert "Sensors (counts) — flow_veh_h, time mean [veh/h]" in legend
+            found = pg.evaluate(SENSOR_TIPS)
+            pg.click("#layers >> text=Sensors")
+            pg.wait_for_function(SENSORS_DRAWN.replace("@ON@", "false"))
+            pg.wait_for_timeout(500)
+            pg.screenshot(path=str(tmp_path / "sensors-off.png"))
+            off = canvas_pixels(pg)
+            # checked again: compared with a frame drawn like it (the page's first frame,
+            # drawn while the page loads, blends the translucent roofs a little differently)
+            pg.click("#layers >> text=Sensors")
+            pg.wait_for_function(SENSORS_DRAWN.replace("@ON@", "true"))
+            pg.wait_for_timeout(500)
+            pg.screenshot(path=str(tmp_path / "sensors-on.png"))
+            on = canvas_pixels(pg)
+        finally:
+            pg.close()
+    assert errors == []
+    assert found["ids"] == ["sensors-0-left"]
+    s1 = (
+        "counts · S1\nflow_veh_h, time mean: 200 veh/h\n"
+        "3 observations: 2026-07-15 08:00 → 2026-07-15 11:00"
+    )
+    s2 = (
+        "counts · S2\nflow_veh_h, time mean: 60.0 veh/h\n"
+        "2 observations: 2026-07-15 09:00 → 2026-07-15 10:00"
+    )
+    s3 = "counts · S3\nflow_veh_h, time mean: 400 veh/h\n1 observation: 2026-07-15 08:00"
+    s4 = "counts · S4\nflow_veh_h, time mean: –\n0 observations"
+    tips = set(found["tips"])
+    assert s1 in tips and s4 in tips, tips
+    # S2 and S3 share a place: whichever is picked, the tooltip shows both
+    assert tips & {f"{s2}\n\n{s3}", f"{s3}\n\n{s2}"} and len(tips) == 3, tips
+    # the sensors are what changed, around their positions (3 places, over the buildings)
+    changed = np.abs(on - off).sum(axis=2) > 40
+    assert changed.sum() > 3 * 50, changed.sum()
+    yy, xx = np.nonzero(changed)
+    near = np.zeros(len(xx), dtype=bool)
+    for x, y, _ in found["at"]:
+        here = np.hypot(xx - x, yy - y) < 20
+        assert here.sum() > 30, (x, y)  # each place is drawn
+        near |= here
+    assert near.mean() > 0.95

@@ -1,14 +1,26 @@
-"""Binary layer payloads decode to the right geometry and colours."""
+"""Binary layer payloads decode to the right geometry and colours; sensors on the map."""
 
 from __future__ import annotations
 
 import base64
+import json
+import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyproj
 import shapely
+import xarray as xr
 
+from twin.model.layer import Layer
+from twin.model.twin import Twin
 from twin.viewer import payload as pl
+
+from ._synthetic import sensor_layer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def dec(s: str, dtype: type) -> np.ndarray:
@@ -73,3 +85,147 @@ def test_metric_picker_columns_and_recolour() -> None:
         g, g["height_m"].to_numpy(), g["height_m"].to_numpy(), label="", unit=""
     )
     assert h["legend"]["max"] == 900.0 and by_height["legend"]["max"] == 20.0
+
+
+# -- sensors ---------------------------------------------------------------------------------
+def sensors_twin() -> Twin:
+    """A twin of three buildings and the synthetic counters of :func:`sensor_layer`."""
+    from twin.model.provenance import Provenance
+
+    t = Twin("sensors", pyproj.CRS.from_epsg(32635))
+    b = gpd.GeoDataFrame(
+        {"height_m": [9.0, 12.0, 15.0]},
+        geometry=[
+            shapely.box(385000 + 30 * k, 6671900, 385010 + 30 * k, 6671910) for k in range(3)
+        ],
+        crs=32635,
+        index=pd.Index(["b0", "b1", "b2"], name="id"),
+    )
+    t.add(Layer("buildings", "vector", b, Provenance("synthetic", producer="test")))
+    t.add(sensor_layer(385000.0, 6672000.0, 32635))
+    return t
+
+
+def test_sensors_payload_positions_colours_and_tooltips() -> None:
+    from twin.viewer.app import base_payload, legend_items
+
+    t = sensors_twin()
+    (p,) = base_payload(t)["sensors"]  # one payload per series layer
+    # S5 has no position: left out; the others in the series' order
+    assert p["ids"] == ["S1", "S2", "S3", "S4"] and p["count"] == p["length"] == 4
+    assert p["layer"] == "counts" and p["variable"] == "flow_veh_h"  # first numeric variable
+    assert p["legend"]["label"] == "flow_veh_h" and p["legend"]["unit"] == "veh/h"
+    # positions in lon/lat: UTM 35N → WGS 84, float32 (S2 and S3 share one place)
+    lonlat = gpd.GeoSeries(
+        shapely.points([385000, 385120, 385120, 385000], [6672000, 6672000, 6672000, 6672120]),
+        crs=32635,
+    ).to_crs(4326)
+    pos = dec(p["positions"], np.float32).reshape(-1, 2)
+    assert np.allclose(pos, shapely.get_coordinates(lonlat.to_numpy()), atol=2e-6)
+    assert 24.9 < pos[0, 0] < 25.0 and 60.1 < pos[0, 1] < 60.2
+    assert (pos[1] == pos[2]).all()
+    # colours: the time mean of the flow (NaN skipped) on the ramp from 60 to 400 veh/h
+    mean = dec(p["value"], np.float32)
+    assert mean[:3].tolist() == [200.0, 60.0, 400.0] and np.isnan(mean[3])
+    assert p["legend"]["min"] == 60.0 and p["legend"]["max"] == 400.0
+    rgba = dec(p["colors"], np.uint8).reshape(-1, 4)
+    assert tuple(rgba[1, :3]) == (68, 1, 84) and tuple(rgba[2, :3]) == (253, 231, 37)
+    assert tuple(rgba[3, :3]) == (160, 160, 160)  # no observation: grey
+    mid, _ = pl.colours(np.array([200.0]), vmin=60.0, vmax=400.0)
+    assert (rgba[0] == mid[0]).all() and tuple(rgba[0, :3]) not in {(68, 1, 84), (253, 231, 37)}
+    # tooltip arrays: observations, first and last times [minutes since 1970]
+    assert dec(p["nobs"], np.uint32).tolist() == [3, 2, 1, 0]
+    first, last = dec(p["first"], np.int32), dec(p["last"], np.int32)
+    at = [str(np.datetime64(int(m), "m")) for m in first[:3]]
+    assert at == ["2026-07-15T08:00", "2026-07-15T09:00", "2026-07-15T08:00"]
+    at = [str(np.datetime64(int(m), "m")) for m in last[:3]]
+    assert at == ["2026-07-15T11:00", "2026-07-15T10:00", "2026-07-15T08:00"]
+    assert first[3] == last[3] == pl.NO_TIME
+    # the legend names the layer, the variable and that it is averaged over time
+    base = base_payload(t)
+    en, fr = (legend_items(base, {}, lg)[1].children for lg in ("en", "fr"))
+    assert en[0].children == "Sensors (counts) — flow_veh_h, time mean [veh/h]"
+    assert fr[0].children == "Capteurs (counts) — flow_veh_h, moyenne dans le temps [veh/h]"
+    assert [s.children for s in en[2].children] == ["60", "400"]  # the ramp's range
+
+
+def test_sensor_summary_ignores_time_order_and_extra_dims() -> None:
+    t = pd.to_datetime(["2024-01-03", "2024-01-01", "2024-01-02"])
+    ds = xr.Dataset(
+        {"temp_c": (("time", "sensor"), np.array([[3.0, np.nan], [1.0, np.nan], [np.nan, 5.0]]))},
+        coords={"time": t, "sensor": ["a", "b"]},
+    )
+    s = pl.series_summary(ds, "temp_c")
+    assert s["mean"].tolist() == [2.0, 5.0] and s["count"].tolist() == [2, 1]
+    days = (s["first"] // 1440).tolist(), (s["last"] // 1440).tolist()
+    jan1 = int(np.datetime64("2024-01-01", "D").astype(int))
+    assert days == ([jan1, jan1 + 1], [jan1 + 2, jan1 + 1])
+    # a further dimension (e.g. a measuring height): its first level is shown
+    tall = xr.concat([ds["temp_c"], ds["temp_c"] + 10], dim="level").to_dataset()
+    assert pl.series_summary(tall, "temp_c")["mean"].tolist() == [2.0, 5.0]
+    assert pl.series_variable(ds.assign(flag=(("sensor",), [True, False]))) == "temp_c"
+    assert pl.series_variable(ds[[]]) is None
+
+
+def test_sensors_toggle_legend_and_offline_export(tmp_path: Path) -> None:
+    """The layer checklist offers the sensors only for a twin that has some, and the offline
+    comparison carries them, visible."""
+    from twin.viewer.app import Catalogue, create_app
+    from twin.viewer.offline import comparison_html
+
+    from ._synthetic import synthetic_run, write_run
+
+    t = sensors_twin()
+    t.save(tmp_path / "twin")
+    runs = tmp_path / "runs"
+    write_run(synthetic_run("ref"), runs)
+    client = create_app(tmp_path / "twin", runs, lang="fr").server.test_client()
+    layout = client.get("/_dash-layout").get_json()
+    text = json.dumps(layout, ensure_ascii=False)
+    assert '{"label": "Capteurs", "value": "sensors"}' in text
+    assert "Capteurs (counts) — flow_veh_h, moyenne dans le temps [veh/h]" in text
+    cat = Catalogue(tmp_path / "twin", runs, t)
+    cat.refresh()
+    page = comparison_html(cat, "ref-0", "en")
+    raw = re.search(r'<script id="twin-data" type="application/json">(.*?)</script>', page, re.S)
+    assert raw is not None
+    data = json.loads(raw.group(1))
+    assert data["scenario"]["visible"]["sensors"] is True
+    assert data["base"]["sensors"][0]["ids"] == ["S1", "S2", "S3", "S4"]
+    # a twin without sensors has no such toggle
+    t.layers.pop("counts")
+    t.save(tmp_path / "plain")
+    layout = create_app(tmp_path / "plain", runs).server.test_client().get("/_dash-layout")
+    assert '"sensors"' not in json.dumps(layout.get_json())
+
+
+def test_montpellier_traffic_counts_on_the_map(montpellier: Path) -> None:
+    """The real Montpellier counts, loaded as the project's manifest says: one point per
+    sensor (an arc and a direction), every one inside the city, with its real mean."""
+    from twin.build import load_layer, read_manifest_file
+    from twin.viewer.app import base_payload
+
+    spec, base = read_manifest_file(ROOT / "layers" / "montpellier.yaml")
+    layer, _ = load_layer("traffic_counts", spec.layers["traffic_counts"], base)
+    t = Twin("Montpellier", layer.crs)
+    t.add(layer)
+    series = layer.data
+    (p,) = base_payload(t)["sensors"]
+    assert p["count"] == series.data.sizes["sensor"] == 2527  # every count site, every direction
+    pos = dec(p["positions"], np.float32).reshape(-1, 2)
+    assert len(pos) == 2527
+    assert len({(x, y) for x, y in pos.tolist()}) == series.points["site"].nunique() == 1172
+    districts = gpd.read_file(
+        montpellier / "VilleMTP_MTP_Quartiers" / "VilleMTP_MTP_Quartiers.geojson"
+    )
+    w, s, e, n = districts.to_crs(4326).total_bounds
+    assert ((pos[:, 0] > w) & (pos[:, 0] < e) & (pos[:, 1] > s) & (pos[:, 1] < n)).all()
+    assert p["legend"]["label"] == "flow_veh_day" and p["legend"]["unit"] == "veh/day"
+    # Avenue de la Justice de Castelnau, arc 3087: 3246, 3200, 1736 and 1018 vehicles/day
+    k = p["ids"].index("3087/Saint Lazare-Ferran")
+    assert dec(p["value"], np.float32)[k] == 2300.0
+    assert dec(p["nobs"], np.uint32)[k] == 4
+    first, last = dec(p["first"], np.int32)[k], dec(p["last"], np.int32)[k]
+    assert str(np.datetime64(int(first), "m")) == "2011-03-21T00:00"
+    assert str(np.datetime64(int(last), "m")) == "2013-03-18T00:00"
+    assert int(dec(p["nobs"], np.uint32).sum()) == 2975  # every kept count

@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from twin.errors import StoreError, message
+from twin.model.layer import SensorSeries
 from twin.model.twin import Twin
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
@@ -158,7 +159,7 @@ def base_payload(
     t: Twin, metric: str = "height_m", road_metric: str = "speed_kph"
 ) -> dict[str, Any]:
     """Static layers of the twin: buildings (coloured by ``metric``), roads (by
-    ``road_metric``), lamps, and the initial view."""
+    ``road_metric``), lamps, sensors (see :func:`sensor_payloads`), and the initial view."""
     out: dict[str, Any] = {}
     if "buildings" in t:
         b = t["buildings"]
@@ -181,6 +182,9 @@ def base_payload(
             v = lamps["power_w"].to_numpy(float) if "power_w" in lamps else np.zeros(len(lamps))
             out["lamps"] = pl.points(lamps, v, label="power_w", unit="W", radius=3)
             break
+    sensors = sensor_payloads(t)
+    if sensors:
+        out["sensors"] = sensors
     w, s, e, n = t.extent_lonlat
     out["view"] = {
         "longitude": (w + e) / 2,
@@ -190,6 +194,29 @@ def base_payload(
         "bearing": -20,
     }
     out["name"] = t.name
+    return out
+
+
+def sensor_payloads(t: Twin) -> list[dict[str, Any]]:
+    """The sensors of every sensor series layer of the twin, one point payload per layer.
+
+    Each layer's sensors are coloured by the time mean of its first numeric variable (see
+    :func:`twin.viewer.payload.series_variable`); the unit comes from the variable's name
+    suffix, else from its ``units`` attribute. Layers without a numeric variable or a placed
+    sensor are left out.
+    """
+    out = []
+    for name, lay in t.layers.items():
+        if lay.kind != "series":
+            continue
+        series: SensorSeries = lay.data
+        var = pl.series_variable(series.data)
+        if var is None:
+            continue
+        unit = unit_of(var) or str(series.data[var].attrs.get("units", ""))
+        p = pl.sensor_points(series.points, series.data, var, layer=name, unit=unit)
+        if p["count"]:
+            out.append(p)
     return out
 
 
@@ -214,6 +241,23 @@ UNITS = {
 #: Units read from a column name's suffix (units are in column names).
 SUFFIX_UNITS = (
     ("_veh_h", "veh/h"),
+    ("_veh_day", "veh/day"),
+    ("_ped_day", "ped/day"),
+    ("_ug_m3", "µg/m³"),
+    ("_mg_m3", "mg/m³"),
+    ("_m3_h", "m³/h"),
+    ("_w_m2", "W/m²"),
+    ("_m_s", "m/s"),
+    ("_l_s", "l/s"),
+    ("_kph", "km/h"),
+    ("_pct", "%"),
+    ("_ppm", "ppm"),
+    ("_ppb", "ppb"),
+    ("_hpa", "hPa"),
+    ("_dba", "dB(A)"),
+    ("_db", "dB"),
+    ("_lux", "lx"),
+    ("_mm", "mm"),
     ("_kwh", "kWh"),
     ("_lx", "lx"),
     ("_kw", "kW"),
@@ -499,7 +543,9 @@ def create_app(
     first = next((r for r in cat.runs if not r.startswith("baseline")), None) or (
         options[0]["value"] if options else None
     )
-    all_layers = ["buildings", "roads", "lamps", "results"]
+    # the sensors toggle only when the twin has sensors
+    all_layers = ["buildings", "roads", "lamps", *(["sensors"] if "sensors" in base else [])]
+    all_layers.append("results")
 
     def view(
         run_id: str | None,
@@ -518,7 +564,7 @@ def create_app(
             return {
                 "scenario": {"visible": visible, "key": "none"},
                 "kpis": [],
-                "legend": [],
+                "legend": legend_items(base_for(bmetric, rmetric), {}, lg),  # twin layers
                 "notice": (None, ""),
                 "right": {"display": "none"},
                 "export": (None, ""),
@@ -950,16 +996,21 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
     """Legend blocks for the visible layers."""
     items = []
     blocks = [
-        (tr(lg, "layer.buildings"), base.get("buildings")),
-        (tr(lg, "layer.roads"), base.get("roads")),
-        (tr(lg, "layer.lamps"), base.get("lamps")),
+        (tr(lg, "layer.buildings"), base.get("buildings"), ""),
+        (tr(lg, "layer.roads"), base.get("roads"), ""),
+        (tr(lg, "layer.lamps"), base.get("lamps"), ""),
+    ]
+    # one block per sensor layer: its variable, averaged over time
+    blocks += [
+        (f"{tr(lg, 'layer.sensors')} ({p['layer']})", p, f", {tr(lg, 'sensors.mean')}")
+        for p in base.get("sensors") or []
     ]
     left = data.get("left") or {}
     blocks += [
-        (tr(lg, "layer.results"), left.get("points")),
-        (tr(lg, "layer.grid"), left.get("grid")),
+        (tr(lg, "layer.results"), left.get("points"), ""),
+        (tr(lg, "layer.grid"), left.get("grid"), ""),
     ]
-    for title, p in blocks:
+    for title, p, stat in blocks:
         if not p:
             continue
         lg_ = p["legend"]
@@ -968,7 +1019,7 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
             html.Div(
                 className="legend-item",
                 children=[
-                    html.Div(f"{title} — {lg_['label']} [{lg_['unit']}]".replace(" []", "")),
+                    html.Div(f"{title} — {lg_['label']}{stat} [{lg_['unit']}]".replace(" []", "")),
                     html.Div(
                         className="ramp", style={"background": f"linear-gradient(90deg, {stops})"}
                     ),

@@ -15,6 +15,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "layer.buildings": {"fr": "Bâtiments (3D)", "en": "Buildings (3D)"},
     "layer.roads": {"fr": "Voirie", "en": "Roads"},
     "layer.lamps": {"fr": "Éclairage public", "en": "Street lamps"},
+    "layer.sensors": {"fr": "Capteurs", "en": "Sensors"},
+    "sensors.mean": {"fr": "moyenne dans le temps", "en": "time mean"},
     "layer.results": {"fr": "Résultats", "en": "Results"},
     "layer.grid": {"fr": "Grille", "en": "Grid"},
     "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},

@@ -50,7 +50,13 @@ def comparison_html(cat: Catalogue, run_id: str, lang: str = "fr") -> str:
     parent = parent_of(cat, r)
     ranges = shared_ranges(*([parent] if parent is not None else []), r)
     scenario: dict[str, Any] = {
-        "visible": {"buildings": True, "roads": True, "lamps": True, "results": True},
+        "visible": {
+            "buildings": True,
+            "roads": True,
+            "lamps": True,
+            "sensors": True,
+            "results": True,
+        },
         "key": f"{run_id}:offline",
         "left": run_layers(parent, ranges=ranges) if parent is not None else {},
         "right": run_layers(r, ranges=ranges),

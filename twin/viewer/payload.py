@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 import xarray as xr
 
@@ -159,6 +160,114 @@ def points(
         "radius": radius,
         "legend": {**legend, "label": label, "unit": unit},
         "count": len(g),
+    }
+
+
+#: ``first``/``last`` of a sensor without any observation [minutes since 1970-01-01].
+NO_TIME = np.iinfo(np.int32).min
+
+
+def series_variable(data: xr.Dataset) -> str | None:
+    """The first numeric (non-boolean) variable of a sensor series on ``(sensor, time)``."""
+    for name, da in data.data_vars.items():
+        if (
+            {"sensor", "time"} <= set(da.dims)
+            and np.issubdtype(da.dtype, np.number)
+            and not np.issubdtype(da.dtype, np.bool_)
+        ):
+            return str(name)
+    return None
+
+
+def series_summary(data: xr.Dataset, var: str) -> dict[str, np.ndarray]:
+    """Per-sensor summary of one variable of a sensor series over its time axis.
+
+    Parameters
+    ----------
+    data : xarray.Dataset
+        Sensor series on dims ``(sensor, time)``; ``time`` holds datetimes.
+    var : str
+        The variable (a numeric one; missing values are NaN).
+
+    Returns
+    -------
+    dict
+        Arrays aligned to ``data["sensor"]``: ``mean`` (time mean of the observed values, in
+        the variable's unit; NaN without observation), ``count`` (observations), ``first`` and
+        ``last`` (times of the first and last observation, int64 minutes since 1970-01-01 UTC;
+        :data:`NO_TIME` without observation).
+    """
+    da = data[var]
+    extra = [d for d in da.dims if d not in ("sensor", "time")]
+    if extra:  # e.g. a height dimension: the first level
+        da = da.isel(dict.fromkeys(extra, 0))
+    times = pd.DatetimeIndex(np.asarray(data["time"].to_numpy()))
+    order = np.argsort(times.to_numpy(), kind="stable")
+    v = da.transpose("sensor", "time").to_numpy().astype(float)[:, order]
+    minutes = times.to_numpy()[order].astype("datetime64[m]").astype(np.int64)
+    ok = np.isfinite(v)
+    count = ok.sum(axis=1)
+    seen = count > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(seen, np.where(ok, v, 0.0).sum(axis=1) / count, np.nan)
+    nt = v.shape[1]
+    first = np.full(len(v), NO_TIME, dtype=np.int64)
+    last = first.copy()
+    if nt:
+        first[seen] = minutes[ok.argmax(axis=1)[seen]]
+        last[seen] = minutes[nt - 1 - ok[:, ::-1].argmax(axis=1)[seen]]
+    return {"mean": mean, "count": count, "first": first, "last": last}
+
+
+def sensor_points(
+    positions: gpd.GeoDataFrame,
+    data: xr.Dataset,
+    var: str,
+    *,
+    layer: str,
+    unit: str,
+    radius: float = 8.0,
+) -> dict[str, Any]:
+    """The sensors of one sensor series as binary deck.gl scatter data, coloured by the time
+    mean of ``var``.
+
+    Parameters
+    ----------
+    positions : GeoDataFrame
+        Sensor positions indexed by sensor id (the series' ``points``).
+    data : xarray.Dataset
+        The series on ``(sensor, time)``; it is joined to ``positions`` by id.
+    var : str
+        The variable shown (see :func:`series_variable`).
+    layer : str
+        The twin layer's name (shown in the tooltip and legend).
+    unit : str
+        Unit of ``var``, for the legend and tooltip.
+    radius : float
+        Radius of a point [m].
+
+    Returns
+    -------
+    dict
+        :func:`points` data plus, per sensor, compact arrays for the tooltip: ``ids`` (list of
+        str), ``nobs`` (uint32 observations), ``first`` and ``last`` (int32 minutes since
+        1970-01-01 UTC, :data:`NO_TIME` without observation); ``layer``, ``variable`` and
+        ``stat`` (``"mean"``). Sensors without a position are left out.
+    """
+    ids = np.asarray(data["sensor"].to_numpy()).astype(str)
+    pos = positions.set_axis(positions.index.astype(str)).reindex(ids)
+    geom = pos.geometry
+    placed = (geom.notna() & ~geom.is_empty).to_numpy()
+    s = {k: v[placed] for k, v in series_summary(data, var).items()}
+    return {
+        **points(pos.loc[placed], s["mean"], label=var, unit=unit, radius=radius),
+        "layer": layer,
+        "variable": var,
+        "stat": "mean",
+        "ids": ids[placed].tolist(),
+        "nobs": b64(s["count"].astype(np.uint32)),
+        "first": b64(s["first"].astype(np.int32)),
+        "last": b64(s["last"].astype(np.int32)),
     }
 
 
