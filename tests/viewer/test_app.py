@@ -3,6 +3,7 @@ the page loads, the runs are opened once, the KPI chart."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -118,6 +119,15 @@ def test_kpi_chart_shows_each_change_against_the_parent(env: tuple[Path, Path]) 
     assert got["uhi_k"][0] == pytest.approx(50.0) and got["uhi_k"][1] == "#d73027"  # worse
     assert got["shade_share"][0] == pytest.approx(25.0) and got["shade_share"][1] == "#1a9850"
     assert kpi_chart(cat.run("heat-0"), None, "en").data == ()
+
+    # a solver diagnostic is not charted
+    def with_gap(r: Any, gap: float) -> Any:
+        kpis = r.kpis.copy()
+        kpis.loc["relative_gap"] = ["traffic", gap, "1", "relative gap reached", "neutral"]
+        return dataclasses.replace(r, kpis=kpis)
+
+    ref, heat = with_gap(cat.run("ref-0"), 1e-5), with_gap(cat.run("heat-0"), 1e-7)
+    assert set(kpi_chart(heat, ref, "en").data[0].y) == {"uhi_k", "shade_share"}
 
 
 def test_runs_are_opened_once_and_views_kept(env: tuple[Path, Path]) -> None:

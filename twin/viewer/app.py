@@ -463,11 +463,17 @@ def pl_format(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
+#: Solver diagnostics among the KPIs: shown as cards, not charted (the % change of a
+#: convergence tolerance says nothing about the scenario and would dwarf the other bars).
+SOLVER_KPIS = frozenset({"relative_gap"})
+
+
 def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
-    """Bar chart of the % change of each KPI against the parent (green better, red worse)."""
+    """Bar chart of the % change of each KPI against the parent (green better, red worse),
+    solver diagnostics (:data:`SOLVER_KPIS`) left out."""
     fig = go.Figure()
     if parent is not None:
-        idx = [k for k in r.kpis.index if k in parent.kpis.index]
+        idx = [k for k in r.kpis.index if k in parent.kpis.index and k not in SOLVER_KPIS]
         a = parent.kpis.loc[idx, "value"].astype(float)
         b = r.kpis.loc[idx, "value"].astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
