@@ -409,25 +409,46 @@
     return minutes % 1440 === 0 ? iso.slice(0, 10) : iso.slice(0, 16).replace("T", " ");
   }
 
-  /* The picked sensor (then the others at the same place, at most 4 in all): layer, id,
+  /* The picked sensor (then the others at the same place, at most 4 in all): id, layer,
    * time mean with its unit, observations and the dates of the first and last. */
-  function sensorTip(p, index) {
+  function sensorTip(p, index, w) {
     const s = sensorInfo(p);
     const here = s.at.get(s.xy[2 * index] + "," + s.xy[2 * index + 1]) || [index];
     const list = [index].concat(here.filter(function (i) { return i !== index; }));
     const unit = p.legend.unit ? " " + p.legend.unit : "";
     const blocks = list.slice(0, 4).map(function (i) {
       const n = s.nobs[i];
-      const span = n === 0 ? "" : ": " + timeText(s.first[i]) +
+      const span = n === 0 ? "" : w.word("colon") + timeText(s.first[i]) +
         (s.last[i] !== s.first[i] ? " → " + timeText(s.last[i]) : "");
       return [
-        p.layer + " · " + p.ids[i],
-        p.variable + ", time mean: " + fmt(s.value[i]) + (n ? unit : ""),
-        n + (n === 1 ? " observation" : " observations") + span,
+        w.word("sensor") + " " + p.ids[i] + " (" + p.layer + ")",
+        p.variable + ", " + w.word("mean") + w.word("colon") + fmt(s.value[i]) + (n ? unit : ""),
+        w.count("obs", n) + span,
       ].join("\n");
     });
-    if (list.length > 4) blocks.push("+ " + (list.length - 4) + " more here");
+    if (list.length > 4) blocks.push("+ " + w.count("more", list.length - 4));
     return blocks.join("\n\n");
+  }
+
+  /* The tooltips' words: the scenario payload's `labels`, in the interface language (sent by
+   * the server, see twin.viewer.i18n.tooltip_labels). `count` follows the language's plural
+   * rules (French: 0 and 1 are singular). A missing word shows its key. */
+  function wordsOf(labels) {
+    const l = labels || {};
+    let rules = null;
+    try {
+      rules = new Intl.PluralRules(l.lang || "en");
+    } catch (e) {
+      rules = null;
+    }
+    function word(k) { return l[k] !== undefined ? l[k] : k; }
+    return {
+      word: word,
+      count: function (k, n) {
+        const one = rules ? rules.select(n) === "one" : n === 1;
+        return n + " " + word(k + (one ? ".one" : ".other"));
+      },
+    };
   }
 
   function image(p, id) {
@@ -453,34 +474,38 @@
     return out;
   }
 
-  function tooltip(base, side) {
+  /* The tooltip of a map: what the picked feature is (in the interface language), its value
+   * with its unit, the time step of a time-varying layer and the legend's range. */
+  function tooltip(base, side, labels) {
+    const w = wordsOf(labels);
     return function (info) {
       if (info.index < 0 || !info.layer) return null;
       const id = info.layer.id;
       let p = null;
       let index = info.index;
+      let what = "buildings";
       if (id.startsWith("buildings")) p = base.buildings;
       else if (id.startsWith("walls")) {
         p = base.buildings;
         index = buildingMeshes(p).walls.owner[index];
       }
-      else if (id.startsWith("roads")) p = base.roads;
-      else if (id.startsWith("lamps")) p = base.lamps;
+      else if (id.startsWith("roads")) { p = base.roads; what = "roads"; }
+      else if (id.startsWith("lamps")) { p = base.lamps; what = "lamps"; }
       else if (id.startsWith("sensors")) {
         p = base.sensors && base.sensors[parseInt(id.split("-")[1], 10)];
-        return p ? {text: sensorTip(p, index)} : null;
+        return p ? {text: sensorTip(p, index, w)} : null;
       }
-      else if (id.startsWith("resultpaths")) p = side && side.paths;
-      else if (id.startsWith("results")) p = side && side.points;
+      else if (id.startsWith("resultpaths")) { p = side && side.paths; what = "results"; }
+      else if (id.startsWith("results")) { p = side && side.points; what = "results"; }
       if (!p) return null;
       if (!p._value) p._value = decode(p.value, Float32Array);
       const line = p === base.roads || (side && p === side.paths);
       const v = p._value[line ? segments(p).owner[index] : index];
-      const lg = p.legend, at = lg.label.split("@");
-      const lines = [at[0] + ": " + fmt(v) + (lg.unit ? " " + lg.unit : "")];
-      if (at.length > 1) lines.push("@ " + at[1]);
+      const lg = p.legend, at = lg.label.split("@"), colon = w.word("colon");
+      const lines = [w.word(what), at[0] + colon + fmt(v) + (lg.unit ? " " + lg.unit : "")];
+      if (at.length > 1) lines.push(w.word("time") + colon + at[1]);
       if (isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
-        lines.push("[" + fmt(lg.min) + " … " + fmt(lg.max) + "]");
+        lines.push(w.word("scale") + colon + fmt(lg.min) + " … " + fmt(lg.max));
       }
       return {text: lines.join("\n")};
     };
@@ -607,10 +632,10 @@
     (document.body || document.documentElement).appendChild(ghost);  /* from the head: no body yet */
     const layers = layersFor(base, s.left, "left");
     spare = makeDeck(sizedCanvas(ghost.querySelector(".map")), "map-left", base.view,
-                     {layers: layers, getTooltip: tooltip(base, s.left)});
+                     {layers: layers, getTooltip: tooltip(base, s.left, s.labels)});
     spare._twinSeq = FIRST;
     spare._twinGhost = ghost;
-    spare._twinFor = {base: base, side: s.left, layers: layers};
+    spare._twinFor = {base: base, side: s.left, labels: s.labels, layers: layers};
     mark("prewarm");
   }
 
@@ -639,7 +664,7 @@
     return d;
   }
 
-  function render(elId, base, side, key) {
+  function render(elId, base, side, key, labels) {
     const el = document.getElementById(elId);
     if (!el) return;
     mark("render " + key);
@@ -653,7 +678,8 @@
       decks[elId] = fresh;
       fresh._twinSeq = wanted;
       const f = fresh._twinFor;
-      if (f.base === base && f.side === side && !overlayLayers(key).length) {
+      const same = f.base === base && f.side === side && f.labels === labels;
+      if (same && !overlayLayers(key).length) {
         built[elId] = {layers: f.layers, key: key};  /* it shows this view already */
         fresh._twinShows = wanted;
         if (fresh._twinDrawnSeq === FIRST) fresh._twinDrawnSeq = wanted;
@@ -663,7 +689,8 @@
     }
     const layers = layersFor(base, side, key);
     built[elId] = {layers: layers, key: key};
-    const props = {layers: layers.concat(overlayLayers(key)), getTooltip: tooltip(base, side)};
+    const props = {layers: layers.concat(overlayLayers(key)),
+                   getTooltip: tooltip(base, side, labels)};
     if (!viewState) viewState = base.view;
     if (decks[elId]) {
       decks[elId]._twinSeq = wanted;
@@ -679,8 +706,8 @@
     wanted += 1;
     wantedKey = s.key || "base";
     base.visible = s.visible || ALL;
-    render("map-left", base, s.left, "left");
-    if (s.right) render("map-right", base, s.right, "right");
+    render("map-left", base, s.left, "left", s.labels);
+    if (s.right) render("map-right", base, s.right, "right", s.labels);
     else clear("map-right");
     window.twinDecks = decks;
     window.twinRoadAt = function (x, y, radius) { return roadAt("map-left", x, y, radius || 0); };

@@ -17,6 +17,7 @@ import pytest
 import shapely
 
 from twin.viewer.app import Catalogue, create_app, kpi_chart
+from twin.viewer.i18n import tooltip_labels
 
 from ._synthetic import synthetic_run, write_run
 
@@ -83,6 +84,35 @@ def test_page_carries_the_first_view_and_loads_deck_first(env: tuple[Path, Path]
     assert view["key"] == "heat-0:single:12:00"  # the first run, at the first time label
     assert {"grid", "points", "paths"} <= set(view["left"])
     assert view["left"]["grid"]["legend"]["label"] == "air_temperature_c@2026-07-15T12:00"
+    # the tooltips' words, in the language served
+    assert view["labels"] == tooltip_labels("en")
+    assert (view["labels"]["buildings"], view["labels"]["colon"]) == ("Building", ": ")
+
+
+def test_offline_export_keeps_its_language(env: tuple[Path, Path]) -> None:
+    """The offline comparison carries the tooltips' words of the language it is exported in."""
+    from twin.store.twinstore import open_twin
+    from twin.viewer.offline import comparison_html
+
+    twin_dir, runs = env
+    cat = Catalogue(twin_dir, runs, open_twin(twin_dir))
+    cat.refresh()
+    for lang, building, mean in (
+        ("fr", "Bâtiment", "moyenne dans le temps"),
+        ("en", "Building", "time mean"),
+    ):
+        page = comparison_html(cat, "heat-0", lang)
+        raw = re.search(
+            r'<script id="twin-data" type="application/json">(.*?)</script>', page, re.S
+        )
+        assert raw is not None
+        labels = json.loads(raw.group(1))["scenario"]["labels"]
+        assert labels == tooltip_labels(lang)
+        assert (labels["lang"], labels["buildings"], labels["mean"]) == (lang, building, mean)
+    assert (
+        tooltip_labels("fr")["colon"] == " : "
+        and tooltip_labels("fr")["obs.other"] == "observations"
+    )
 
 
 def test_no_callback_when_the_page_loads(env: tuple[Path, Path]) -> None:

@@ -167,10 +167,12 @@ def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
     assert page.evaluate("document.body.dataset.painted") == first  # type: ignore[attr-defined]
     # in one frame: not small then resized, not again for an unchanged size or overlay
     assert page.evaluate("window.twinDecks['map-left']._twinFrames") == 1  # type: ignore[attr-defined]
-    # roofs and walls give the building's tooltip
+    # roofs and walls give the building's tooltip (in English, the language served)
     tips = page.evaluate(BUILDING_TIPS)  # type: ignore[attr-defined]
     assert {"walls-left", "buildings-left"} <= set(tips), tips
-    assert all(t.startswith("height_m: ") and " m\n[" in t for t in tips.values()), tips
+    assert all(
+        t.startswith("Building\nheight_m: ") and " m\nColour scale: " in t for t in tips.values()
+    ), tips
 
 
 #: Tooltips of the first wall and the first roof found on a grid of points over the map.
@@ -182,6 +184,58 @@ BUILDING_TIPS = """() => {
   }
   return out;
 }"""
+
+
+#: The screen position [CSS px] of the first roof found on a grid of points over the map.
+FIND_BUILDING = """() => {
+  const d = window.twinDecks['map-left'];
+  for (let y = 40; y < d.height - 40; y += 23) for (let x = 40; x < d.width - 40; x += 23) {
+    if (d.pickObject({x: x, y: y, radius: 0, layerIds: ['buildings-left']})) return [x, y];
+  }
+  return null;
+}"""
+
+#: The tooltips of the roof and of the road link at two screen positions [CSS px].
+TIPS_AT = """(at) => {
+  const d = window.twinDecks['map-left'];
+  const tip = (p, id) => {
+    const hit = d.pickObject({x: p[0], y: p[1], radius: 0, layerIds: [id]});
+    return hit ? d.props.getTooltip(hit).text : null;
+  };
+  return [tip(at[0], 'buildings-left'), tip(at[1], 'roads-left')];
+}"""
+
+
+def test_tooltips_follow_the_interface_language(page: object) -> None:
+    """The same building's and road's tooltips, in French once *FR* is clicked and in English
+    again after *EN* (no reload): the words change, the column names, values and units stay."""
+    at = [page.evaluate(FIND_BUILDING), page.evaluate(FIND_ROAD)[:2]]  # type: ignore[attr-defined]
+    en = page.evaluate(TIPS_AT, at)  # type: ignore[attr-defined]
+    # English (served so): what it is, value with unit, colour scale
+    building, road = (t.split("\n") for t in en)
+    assert building[0] == "Building" and road[0] == "Road section", en
+    assert building[1].startswith("height_m: ") and building[1].endswith(" m"), en
+    assert road[1].startswith("speed_kph: ") and road[1].endswith(" km/h"), en
+    assert building[2].startswith("Colour scale: ") and road[2].startswith("Colour scale: "), en
+    assert len(building) == len(road) == 3, en
+
+    def switched(lang: str, first_line: str) -> list[str]:
+        page.click(f'#lang >> text="{lang}"')  # type: ignore[attr-defined]
+        page.wait_for_function(  # type: ignore[attr-defined]
+            f"(at) => ({TIPS_AT})(at)[0].split('\\n')[0] === {first_line!r}", arg=at
+        )
+        return page.evaluate(TIPS_AT, at)  # type: ignore[attr-defined]
+
+    fr = switched("FR", "Bâtiment")
+    value_b, scale_b = building[1].split(": ")[1], building[2].split(": ")[1]
+    value_r, scale_r = road[1].split(": ")[1], road[2].split(": ")[1]
+    assert fr == [
+        f"Bâtiment\nheight_m : {value_b}\nÉchelle de couleurs : {scale_b}",
+        f"Tronçon de voirie\nspeed_kph : {value_r}\nÉchelle de couleurs : {scale_r}",
+    ]
+    assert page.inner_text("#layers-label") == "Couches"  # type: ignore[attr-defined]
+    assert switched("EN", "Building") == en
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 def test_two_scenarios_render_differently(page: object) -> None:
@@ -237,9 +291,9 @@ def test_offline_html_comparison_from_file(
     from twin.viewer.offline import export_comparison
 
     rid = next(p.name for p in runs.iterdir() if p.name.startswith("closure-"))
-    out = export_comparison(demo_dir, rid, tmp_path / "comparison.html", runs_dir=runs, lang="en")
+    out = export_comparison(demo_dir, rid, tmp_path / "comparison.html", runs_dir=runs, lang="fr")
     text = out.read_text()
-    assert "http://" not in text.split("<script>")[0] and "Mean travel time" in text
+    assert "http://" not in text.split("<script>")[0] and "Temps moyen de parcours" in text
     browser = page.context.browser  # type: ignore[attr-defined]
     pg = browser.new_page(viewport={"width": 1400, "height": 900})
     try:
@@ -260,9 +314,14 @@ def test_offline_html_comparison_from_file(
         pg.screenshot(path=str(tmp_path / "offline.png"))
         assert pg.locator("canvas").count() == 2
         left, right = canvas_pixels(pg, 0), canvas_pixels(pg, 1)
+        tips = pg.evaluate(BUILDING_TIPS)  # in the language of the export
     finally:
         pg.close()
     assert requests == []
+    assert tips and all(
+        t.startswith("Bâtiment\nheight_m : ") and " m\nÉchelle de couleurs : " in t
+        for t in tips.values()
+    ), tips
     drawn = np.abs(right - np.array([240, 242, 245])).sum(axis=2) > 30
     assert drawn.mean() > 0.15
     h, w = min(left.shape[0], right.shape[0]), min(left.shape[1], right.shape[1])
@@ -481,24 +540,40 @@ def test_sensors_tooltip_and_toggle(page: object, sensor_twin: Path, tmp_path: P
             pg.wait_for_timeout(500)
             pg.screenshot(path=str(tmp_path / "sensors-on.png"))
             on = canvas_pixels(pg)
+            # in French: the tooltips' words follow, with French plurals (0 is singular)
+            pg.evaluate(
+                "() => { window.tipBefore = window.twinDecks['map-left'].props.getTooltip; }"
+            )
+            pg.click('#lang >> text="FR"')
+            pg.wait_for_function(
+                "window.twinDecks['map-left'].props.getTooltip !== window.tipBefore"
+            )
+            found_fr = pg.evaluate(SENSOR_TIPS)
         finally:
             pg.close()
     assert errors == []
     assert found["ids"] == ["sensors-0-left"]
     s1 = (
-        "counts · S1\nflow_veh_h, time mean: 200 veh/h\n"
+        "Sensor S1 (counts)\nflow_veh_h, time mean: 200 veh/h\n"
         "3 observations: 2026-07-15 08:00 → 2026-07-15 11:00"
     )
     s2 = (
-        "counts · S2\nflow_veh_h, time mean: 60.0 veh/h\n"
+        "Sensor S2 (counts)\nflow_veh_h, time mean: 60.0 veh/h\n"
         "2 observations: 2026-07-15 09:00 → 2026-07-15 10:00"
     )
-    s3 = "counts · S3\nflow_veh_h, time mean: 400 veh/h\n1 observation: 2026-07-15 08:00"
-    s4 = "counts · S4\nflow_veh_h, time mean: –\n0 observations"
+    s3 = "Sensor S3 (counts)\nflow_veh_h, time mean: 400 veh/h\n1 observation: 2026-07-15 08:00"
+    s4 = "Sensor S4 (counts)\nflow_veh_h, time mean: –\n0 observations"
     tips = set(found["tips"])
     assert s1 in tips and s4 in tips, tips
     # S2 and S3 share a place: whichever is picked, the tooltip shows both
     assert tips & {f"{s2}\n\n{s3}", f"{s3}\n\n{s2}"} and len(tips) == 3, tips
+    fr = set(found_fr["tips"])
+    assert (
+        "Capteur S1 (counts)\nflow_veh_h, moyenne dans le temps : 200 veh/h\n"
+        "3 observations : 2026-07-15 08:00 → 2026-07-15 11:00"
+    ) in fr, fr
+    assert "Capteur S4 (counts)\nflow_veh_h, moyenne dans le temps : –\n0 observation" in fr
+    assert any("1 observation : 2026-07-15 08:00" in t for t in fr) and len(fr) == 3, fr
     # the sensors are what changed, around their positions (3 places, over the buildings)
     changed = np.abs(on - off).sum(axis=2) > 40
     assert changed.sum() > 3 * 50, changed.sum()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +79,135 @@ def test_form_to_scenario(store: Catalogue) -> None:
     assert sc.simulations == ["landcover", "accessibility", "lighting"]
     ring = sc.interventions[1].target.geometry["coordinates"][0]
     assert ring[0] == ring[-1] and len(ring) == 5  # closed by the editor
+
+
+#: The area drawn, closed (as the editor sends it in the scenario).
+RING = [*AREA, AREA[0]]
+#: The intervention each choice of the area's selector gives, for the value set in the form.
+AREA_CASES = [
+    (
+        "plant_trees",
+        0.3,
+        {
+            "type": "plant_trees",
+            "label": "trees planted (30% canopy over the open ground) in the area drawn in the "
+            "editor",
+            "canopy_fraction": 0.3,
+        },
+    ),
+    (
+        "cool_roofs",
+        0.85,
+        {
+            "type": "cool_roofs",
+            "label": "cool roofs (albedo 0.85) in the area drawn in the editor",
+            "albedo": 0.85,
+        },
+    ),
+    (
+        "green_roofs",
+        0.4,
+        {
+            "type": "green_roofs",
+            "label": "green roofs (40% of the roofs) in the area drawn in the editor",
+            "fraction": 0.4,
+        },
+    ),
+    (
+        "water_surface",
+        0.1,
+        {
+            "type": "water_surface",
+            "label": "water surface (10% of the paved and grass ground) in the area drawn in "
+            "the editor",
+            "fraction": 0.1,
+        },
+    ),
+    (
+        "desealing",
+        0.6,
+        {
+            "type": "desealing",
+            "label": "de-sealing (60% of the paving) in the area drawn in the editor",
+            "fraction": 0.6,
+        },
+    ),
+    # no value: the scenario schema's default (cool roofs: albedo 0.7)
+    (
+        "cool_roofs",
+        None,
+        {
+            "type": "cool_roofs",
+            "label": "cool roofs (albedo 0.7) in the area drawn in the editor",
+            "albedo": 0.7,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "value", "expected"), AREA_CASES)
+def test_area_intervention_from_the_form(
+    store: Catalogue, kind: str, value: float | None, expected: dict[str, Any]
+) -> None:
+    """The drawn area carries the intervention picked in the editor, with its parameter under
+    the schema's name; the scenario validates, and the intervention applies to the twin."""
+    from twin.scenario.interventions import apply_interventions
+
+    parent = _trees(store)
+    chain = wi.parent_chain({r: store.manifest(r) for r in store.runs}, parent)
+    form = wi.Form(parent, name=f"area_{kind}", polygon=AREA, area_type=kind, area_value=value)
+    target = {"layer": "landcover", "geometry": {"type": "Polygon", "coordinates": [RING]}}
+    assert wi.interventions(store.twin, form) == [{**expected, "target": target}]
+    sc, _ = wi.build_scenario(store.twin, chain["trees"], chain, form)
+    (iv,) = sc.interventions
+    assert iv.model_dump(mode="json", exclude_none=True) == {
+        **expected,
+        "target": {**target, "crs": "EPSG:4326"},
+    }
+    assert sc.simulations == ["landcover"]  # the parent's land cover reports the change
+    (done,) = apply_interventions(store.twin.copy(), sc.interventions)
+    m2 = float(re.search(r"([\d,]+) m²", done).group(1).replace(",", ""))  # type: ignore[union-attr]
+    assert m2 > 100, done
+
+
+def test_area_parameters_are_the_schemas() -> None:
+    got = {k: wi.area_parameter(k) for k in wi.AREA_INTERVENTIONS}
+    assert got == {
+        "plant_trees": wi.AreaParameter("canopy_fraction", 0.5, 0.0, 1.0),
+        "cool_roofs": wi.AreaParameter("albedo", 0.7, 0.0, 1.0),
+        "green_roofs": wi.AreaParameter("fraction", 0.5, 0.0, 1.0),
+        "water_surface": wi.AreaParameter("fraction", 0.2, 0.0, 1.0),
+        "desealing": wi.AreaParameter("fraction", 0.5, 0.0, 1.0),
+    }
+
+
+def test_area_intervention_needs_a_simulation(store: Catalogue) -> None:
+    """From a parent running none of the simulations that react, land cover is added."""
+    chain = wi.parent_chain({r: store.manifest(r) for r in store.runs}, _trees(store))
+    form = wi.Form("x", name="roofs", polygon=AREA, area_type="green_roofs")
+    sc, _ = wi.build_scenario(store.twin, chain["baseline"], chain, form)
+    assert "landcover" in sc.simulations and "heat" not in sc.simulations
+
+
+def test_area_parameter_out_of_range_is_listed(store: Catalogue) -> None:
+    parent = _trees(store)
+    chain = wi.parent_chain({r: store.manifest(r) for r in store.runs}, parent)
+    bad = wi.Form(parent, name="shiny", polygon=AREA[:2], area_type="cool_roofs", area_value=1.5)
+    with pytest.raises(SchemaError) as err:
+        wi.build_scenario(store.twin, chain["trees"], chain, bad)
+    assert str(err.value).splitlines() == [
+        "what-if editor: 2 problem(s):",
+        "  - cool_roofs: the area needs at least 3 points (click on the map)",
+        "  - cool_roofs.albedo: must be between 0 and 1 (got 1.5)",
+        "Fix: correct the form and launch again.",
+    ]
+    # an emptied value (NaN) and an unknown intervention are refused too
+    nan = wi.Form(parent, name="x", polygon=AREA, area_type="desealing", area_value=float("nan"))
+    with pytest.raises(SchemaError, match=r"desealing\.fraction: must be between 0 and 1"):
+        wi.build_scenario(store.twin, chain["trees"], chain, nan)
+    odd = wi.Form(parent, name="x", polygon=AREA, area_type="lava")
+    with pytest.raises(SchemaError, match="area: unknown intervention 'lava'"):
+        wi.build_scenario(store.twin, chain["trees"], chain, odd)
 
 
 def test_form_errors_list_every_problem(store: Catalogue) -> None:

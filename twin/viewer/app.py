@@ -29,7 +29,7 @@ from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import payload as pl
 from twin.viewer import timeaxis as tx
-from twin.viewer.i18n import kpi_label, tr
+from twin.viewer.i18n import kpi_label, tooltip_labels, tr
 
 ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
 
@@ -562,13 +562,13 @@ def create_app(
         bmetric: str | None,
         rmetric: str | None,
     ) -> dict[str, Any]:
-        """Everything the page shows for a run: the scenario payload drawn by the map, KPI
-        cards, legend, links and the time slider (its state and marks); the KPI chart follows
-        the map's first frame (``chart``)."""
+        """Everything the page shows for a run: the scenario payload drawn by the map (with
+        its tooltips' words in ``lg``), KPI cards, legend, links and the time slider (its
+        state and marks); the KPI chart follows the map's first frame (``chart``)."""
         visible = {k: k in (layers or []) for k in all_layers}
         if not run_id or run_id not in cat.runs:
             return {
-                "scenario": {"visible": visible, "key": "none"},
+                "scenario": {"visible": visible, "key": "none", "labels": tooltip_labels(lg)},
                 "kpis": [],
                 "legend": legend_items(base_for(bmetric, rmetric), {}, lg),  # twin layers
                 "notice": (None, ""),
@@ -586,6 +586,7 @@ def create_app(
         data: dict[str, Any] = {
             "visible": visible,
             "key": f"{run_id}:{mode}:{when or ''}",
+            "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
             **cat.layers(run_id, mode, when),
         }
         return {

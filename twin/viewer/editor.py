@@ -2,9 +2,11 @@
 
 Map tools (``app/assets/twin_viewer.js``): with *close a street* on, a click on a road sends
 its index in the drawn road layer (mapped to a link id here); with *draw an area* on, each
-click adds a vertex of the tree planting polygon. The launch callback validates the form into
-a scenario (:mod:`twin.viewer.whatif`) and queues it in the :class:`~twin.viewer.jobs.JobTable`;
-a ``dcc.Interval`` polls the job table and shows one progress bar per job of this browser tab.
+click adds a vertex of a polygon, which carries the intervention picked under it (trees, cool
+roofs, green roofs, water, de-sealing) with its main parameter. The launch callback validates
+the form into a scenario (:mod:`twin.viewer.whatif`) and queues it in the
+:class:`~twin.viewer.jobs.JobTable`; a ``dcc.Interval`` polls the job table and shows one
+progress bar per job of this browser tab.
 When a job finishes, its run is added to the scenario picker and selected.
 """
 
@@ -32,12 +34,16 @@ LABELS = {
     "wi-tool-label": "wi.tool",
     "wi-links-label": "wi.links",
     "wi-area-label": "wi.area",
-    "wi-canopy-label": "wi.canopy",
+    "wi-kind-label": "wi.kind",
     "wi-lamps-label": "wi.lamps",
     "wi-sched-label": "wi.schedule",
     "wi-clear": "wi.clear",
     "wi-launch": "wi.launch",
 }
+
+
+#: The area intervention the editor offers first.
+AREA_FIRST = "plant_trees"
 
 
 def run_options(cat: Catalogue) -> list[dict[str, str]]:
@@ -53,6 +59,7 @@ def run_options(cat: Catalogue) -> list[dict[str, str]]:
 def panel(cat: Catalogue) -> html.Details:
     """The editor's controls (in the side panel)."""
     groups = wi.lamp_groups(cat.twin)
+    first = wi.area_parameter(AREA_FIRST)
     return html.Details(
         id="whatif",
         className="whatif",
@@ -69,8 +76,21 @@ def panel(cat: Catalogue) -> html.Details:
             html.Label(id="wi-area-label"),
             html.Div(id="wi-area", className="wi-note"),
             html.Button(id="wi-clear", n_clicks=0),
-            html.Label(id="wi-canopy-label", htmlFor="wi-canopy"),
-            dcc.Slider(id="wi-canopy", min=0, max=1, step=0.05, value=0.5, marks=None),
+            html.Label(id="wi-kind-label", htmlFor="wi-kind"),
+            dcc.Dropdown(id="wi-kind", value=AREA_FIRST, clearable=False),
+            html.Label(id="wi-amount-label", htmlFor="wi-amount"),
+            html.Div(  # room under the slider for its value
+                dcc.Slider(
+                    id="wi-amount",
+                    min=first.low,
+                    max=first.high,
+                    step=0.05,
+                    value=first.default,
+                    marks=None,
+                    tooltip={"placement": "bottom", "always_visible": True},
+                ),
+                style={"paddingBottom": "1.6rem"},
+            ),
             html.Label(id="wi-lamps-label", htmlFor="wi-lamps"),
             dcc.Dropdown(
                 id="wi-lamps",
@@ -115,18 +135,40 @@ def register(
 
     from twin.viewer.app import on_language, preset
 
-    def labels(lg: str, poly: list | None) -> list[Any]:
+    def labels(lg: str, poly: list | None, kind: str | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
         area = tr(lg, "wi.points").format(n=len(poly or []))
-        return [tr(lg, v) for v in LABELS.values()] + [tools, area]
+        kinds = [{"label": tr(lg, f"wi.kind.{k}"), "value": k} for k in wi.AREA_INTERVENTIONS]
+        amount = tr(lg, f"wi.param.{kind if kind in wi.AREA_INTERVENTIONS else AREA_FIRST}")
+        return [tr(lg, v) for v in LABELS.values()] + [tools, area, kinds, amount]
 
     on_language(
         app,
         lang,
         labels,
-        [*((k, "children") for k in LABELS), ("wi-tool", "options"), ("wi-area", "children")],
+        [
+            *((k, "children") for k in LABELS),
+            ("wi-tool", "options"),
+            ("wi-area", "children"),
+            ("wi-kind", "options"),
+            ("wi-amount-label", "children"),
+        ],
         Input("wi-poly", "data"),
+        Input("wi-kind", "value"),
     )
+
+    @app.callback(
+        Output("wi-amount", "min"),
+        Output("wi-amount", "max"),
+        Output("wi-amount", "value"),
+        Input("wi-kind", "value"),
+        prevent_initial_call=True,
+    )
+    def amount(kind: str | None) -> tuple[float, float, float]:
+        """The parameter of the area's intervention: its range and default (the schema's)."""
+        par = wi.area_parameter(kind if kind in wi.AREA_INTERVENTIONS else AREA_FIRST)
+        return par.low, par.high, par.default
+
     # the editor starts from the run on screen
     preset(app.layout, {("wi-parent", "value"): run})
 
@@ -193,7 +235,8 @@ def register(
         State("wi-name", "value"),
         State("wi-links", "value"),
         State("wi-poly", "data"),
-        State("wi-canopy", "value"),
+        State("wi-kind", "value"),
+        State("wi-amount", "value"),
         State("wi-lamps", "value"),
         State("wi-dim-start", "value"),
         State("wi-dim-end", "value"),
@@ -208,7 +251,8 @@ def register(
         name: str | None,
         links_: list[str] | None,
         poly: list | None,
-        canopy: float | None,
+        kind: str | None,
+        amount: float | None,
         lamps: str | None,
         start: str | None,
         end: str | None,
@@ -225,7 +269,8 @@ def register(
             name=str(name or ""),
             links=[str(x) for x in (links_ or [])],
             polygon=[[float(p[0]), float(p[1])] for p in (poly or []) if len(p) == 2],
-            canopy=_num(canopy, 0.5),
+            area_type=str(kind or AREA_FIRST),
+            area_value=_num(amount, float("nan")),  # an emptied value is reported
             lamp_group=lamps if lamps in {g[0] for g in wi.lamp_groups(cat.twin)} else None,
             dim_start=str(start or ""),
             dim_end=str(end or ""),

@@ -29,18 +29,53 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Variation par rapport au parent (%)",
         "en": "Change against the parent (%)",
     },
+    "tip.buildings": {"fr": "Bâtiment", "en": "Building"},
+    "tip.roads": {"fr": "Tronçon de voirie", "en": "Road section"},
+    "tip.lamps": {"fr": "Lampadaire", "en": "Street lamp"},
+    "tip.sensor": {"fr": "Capteur", "en": "Sensor"},
+    "tip.results": {"fr": "Résultat", "en": "Result"},
+    "tip.time": {"fr": "Pas de temps", "en": "Time step"},
+    "tip.scale": {"fr": "Échelle de couleurs", "en": "Colour scale"},
+    "tip.obs.one": {"fr": "observation", "en": "observation"},
+    "tip.obs.other": {"fr": "observations", "en": "observations"},
+    "tip.more.one": {"fr": "autre ici", "en": "more here"},
+    "tip.more.other": {"fr": "autres ici", "en": "more here"},
+    "tip.colon": {"fr": " : ", "en": ": "},  # French puts a space before a colon
     "wi.title": {"fr": "Éditeur de scénario (what-if)", "en": "What-if editor"},
     "wi.parent": {"fr": "Partir du scénario", "en": "Start from run"},
     "wi.name": {"fr": "Nom du nouveau scénario", "en": "New scenario name"},
     "wi.tool": {"fr": "Outil carte", "en": "Map tool"},
     "wi.tool.none": {"fr": "Naviguer", "en": "Navigate"},
     "wi.tool.close": {"fr": "Fermer une rue (clic)", "en": "Close a street (click)"},
-    "wi.tool.draw": {"fr": "Dessiner une zone à planter", "en": "Draw an area to plant"},
+    "wi.tool.draw": {"fr": "Dessiner une zone", "en": "Draw an area"},
     "wi.links": {"fr": "Rues fermées", "en": "Closed streets"},
-    "wi.area": {"fr": "Zone plantée d'arbres", "en": "Tree planting area"},
+    "wi.area": {"fr": "Zone dessinée", "en": "Drawn area"},
     "wi.points": {"fr": "{n} point(s) sur la carte", "en": "{n} point(s) on the map"},
     "wi.clear": {"fr": "Effacer la zone", "en": "Clear the area"},
-    "wi.canopy": {"fr": "Canopée (part du sol libre)", "en": "Canopy (share of open ground)"},
+    "wi.kind": {"fr": "Intervention dans la zone", "en": "Intervention in the area"},
+    "wi.kind.plant_trees": {"fr": "Plantation d'arbres", "en": "Tree planting"},
+    "wi.kind.cool_roofs": {"fr": "Toitures claires", "en": "Cool roofs"},
+    "wi.kind.green_roofs": {"fr": "Toitures végétalisées", "en": "Green roofs"},
+    "wi.kind.water_surface": {"fr": "Surface en eau", "en": "Water surface"},
+    "wi.kind.desealing": {"fr": "Désimperméabilisation", "en": "De-sealing"},
+    # the main parameter of each (its name, range and default are the scenario schema's)
+    "wi.param.plant_trees": {
+        "fr": "Canopée (part du sol libre)",
+        "en": "Canopy (share of open ground)",
+    },
+    "wi.param.cool_roofs": {
+        "fr": "Albédo des toits (part du soleil réfléchie)",
+        "en": "Roof albedo (share of sunlight reflected)",
+    },
+    "wi.param.green_roofs": {"fr": "Part des toits végétalisée", "en": "Share of roofs greened"},
+    "wi.param.water_surface": {
+        "fr": "Part du sol revêtu ou enherbé mise en eau",
+        "en": "Share of paved and grass ground turned to water",
+    },
+    "wi.param.desealing": {
+        "fr": "Part du sol revêtu désimperméabilisée",
+        "en": "Share of paving removed",
+    },
     "wi.lamps": {"fr": "Abaissement : lampadaires", "en": "Dimming: street lamps"},
     "wi.schedule": {
         "fr": "de (HH:MM) · à (HH:MM) · niveau (0–1)",
@@ -90,6 +125,16 @@ def tr(lang: str, key: str, default: str | None = None) -> str:
     if t is None:
         return default if default is not None else key
     return t.get(lang, t["en"])
+
+
+def tooltip_labels(lang: str) -> dict[str, str]:
+    """The words of the map's tooltips in ``lang``, for the renderer (sent with each scenario
+    payload): ``lang`` (for the browser's plural rules), the ``tip.*`` texts by their name
+    after ``tip.`` (``obs.one``/``obs.other`` the singular and plural), and ``mean`` (a
+    sensor's time mean). Data values, ids and units are not translated."""
+    out = {"lang": lang if lang in ("fr", "en") else "en", "mean": tr(lang, "sensors.mean")}
+    out.update({k.removeprefix("tip."): tr(lang, k) for k in TEXTS if k.startswith("tip.")})
+    return out
 
 
 def kpi_label(lang: str, name: str, description: str) -> str:

@@ -21,7 +21,7 @@ from twin.viewer.app import (
     shared_ranges,
     show,
 )
-from twin.viewer.i18n import tr
+from twin.viewer.i18n import tooltip_labels, tr
 
 
 def _kpi_table(cat: Catalogue, run_id: str, lang: str) -> str:
@@ -58,6 +58,7 @@ def comparison_html(cat: Catalogue, run_id: str, lang: str = "fr") -> str:
             "results": True,
         },
         "key": f"{run_id}:offline",
+        "labels": tooltip_labels(lang),  # the tooltips in the language of the export
         "left": run_layers(parent, ranges=ranges) if parent is not None else {},
         "right": run_layers(r, ranges=ranges),
     }

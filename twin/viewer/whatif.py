@@ -2,7 +2,8 @@
 
 The browser sends plain values only: a parent run id (looked up in the run store), road link
 ids (checked against the roads network) or road indices picked on the map (mapped to ids
-here), polygon vertices in longitude/latitude, a lamp group and schedule times. The scenario
+here), polygon vertices in longitude/latitude with the intervention the area carries (one of
+:data:`AREA_INTERVENTIONS`) and its main parameter, a lamp group and schedule times. The scenario
 is assembled here and validated by :class:`twin.scenario.schema.Scenario`; its errors are
 shown in the page. No file-system path ever comes from the browser.
 """
@@ -10,20 +11,34 @@ shown in the page. No file-system path ever comes from the browser.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from twin.errors import SchemaError, message
 from twin.model.twin import Twin
+from twin.scenario import schema
 from twin.scenario.schema import Scenario
 
-#: Simulations that react to each intervention, first one added when the parent runs none.
+#: Interventions the area drawn in the editor can carry: type → (its scenario schema model,
+#: its main parameter). Their ranges and defaults are the schema's (:func:`area_parameter`).
+AREA_INTERVENTIONS: dict[str, tuple[type[BaseModel], str]] = {
+    "plant_trees": (schema.PlantTrees, "canopy_fraction"),
+    "cool_roofs": (schema.CoolRoofs, "albedo"),
+    "green_roofs": (schema.GreenRoofs, "fraction"),
+    "water_surface": (schema.WaterSurface, "fraction"),
+    "desealing": (schema.Desealing, "fraction"),
+}
+#: Simulations that react to each intervention, first one added when the parent runs none
+#: (land cover reports the canopy, roof albedo, green roof, water and sealed areas; heat
+#: reads the same grids).
 NEEDS: dict[str, tuple[str, ...]] = {
     "close_links": ("accessibility", "traffic", "shop_access"),
-    "plant_trees": ("landcover",),
+    **dict.fromkeys(AREA_INTERVENTIONS, ("landcover", "heat")),
     "dimming_schedule": ("lighting",),
 }
 #: Most closed links or area corners one form may send.
@@ -108,6 +123,48 @@ def link_indices(t: Twin, ids: list[str]) -> list[int]:
     return [int(p) for p in pos if p >= 0]
 
 
+@dataclass(frozen=True)
+class AreaParameter:
+    """The main parameter of an area intervention, as the scenario schema defines it.
+
+    Attributes
+    ----------
+    name : str
+        The parameter's name in the schema (``canopy_fraction``, ``albedo``, ``fraction``).
+    default : float
+        The schema's default [-].
+    low, high : float
+        The valid range, bounds included [-].
+    """
+
+    name: str
+    default: float
+    low: float
+    high: float
+
+
+def area_parameter(kind: str) -> AreaParameter:
+    """The main parameter of the area intervention ``kind`` (a key of
+    :data:`AREA_INTERVENTIONS`), read from the scenario schema's field."""
+    model, name = AREA_INTERVENTIONS[kind]
+    f = model.model_fields[name]
+    low = next((float(m.ge) for m in f.metadata if getattr(m, "ge", None) is not None), -math.inf)
+    high = next((float(m.le) for m in f.metadata if getattr(m, "le", None) is not None), math.inf)
+    return AreaParameter(name, float(f.default), low, high)
+
+
+def _area_label(kind: str, v: float) -> str:
+    """The free-text label of an area intervention (shown in reports)."""
+    what = {
+        "plant_trees": f"trees planted ({v:.0%} canopy over the open ground)",
+        "cool_roofs": f"cool roofs (albedo {v:g})",
+        "green_roofs": f"green roofs ({v:.0%} of the roofs)",
+        "water_surface": f"water surface ({v:.0%} of the paved and grass ground)",
+        "desealing": f"de-sealing ({v:.0%} of the paving)",
+    }[kind]
+    return f"{what} in the area drawn in the editor"
+
+
 @dataclass
 class Form:
     """The editor's form values, as received from the browser.
@@ -121,9 +178,13 @@ class Form:
     links : list of str
         Road link ids to close.
     polygon : list of [lon, lat]
-        Vertices of the tree planting area (WGS 84), at least 3.
-    canopy : float
-        Tree canopy fraction of the open ground in the area [0–1].
+        Vertices of the area drawn (WGS 84), at least 3.
+    area_type : str
+        The intervention the area carries, a key of :data:`AREA_INTERVENTIONS`.
+    area_value : float or None
+        Its main parameter (see :func:`area_parameter`): canopy share of the open ground,
+        roof albedo, share of the roofs, of the paved and grass ground, or of the paving
+        [0–1]; ``None`` for the schema's default.
     lamp_group : str or None
         ``all``, ``<column>=<value>``, or ``None`` for no dimming.
     dim_start, dim_end : str
@@ -136,7 +197,8 @@ class Form:
     name: str = ""
     links: list[str] = field(default_factory=list)
     polygon: list[list[float]] = field(default_factory=list)
-    canopy: float = 0.5
+    area_type: str = "plant_trees"
+    area_value: float | None = None
     lamp_group: str | None = None
     dim_start: str = "22:00"
     dim_end: str = "05:30"
@@ -156,17 +218,19 @@ def interventions(t: Twin, f: Form) -> list[dict[str, Any]]:
                 "target": {"layer": roads, "ids": [str(i) for i in f.links]},
             }
         )
-    if f.polygon:
+    if f.polygon and f.area_type in AREA_INTERVENTIONS:
         ring = [[float(x), float(y)] for x, y in f.polygon]
         if ring and ring[0] != ring[-1]:
             ring.append(ring[0])
         layer = "landcover" if "landcover" in t else next(iter(t.layers), "landcover")
+        par = area_parameter(f.area_type)
+        value = par.default if f.area_value is None else float(f.area_value)
         out.append(
             {
-                "type": "plant_trees",
-                "label": "trees planted in the area drawn in the editor",
+                "type": f.area_type,
+                "label": _area_label(f.area_type, value),
                 "target": {"layer": layer, "geometry": {"type": "Polygon", "coordinates": [ring]}},
-                "canopy_fraction": f.canopy,
+                par.name: value,
             }
         )
     lamps = lamps_layer(t)
@@ -219,8 +283,27 @@ def build_scenario(
             problems.append(f"  - interventions.close_links.target.ids: unknown links {bad[:5]}")
     if len(f.links) > MAX_ITEMS or len(f.polygon) > MAX_ITEMS:
         problems.append(f"  - at most {MAX_ITEMS} closed links and {MAX_ITEMS} area corners")
-    if f.polygon and len(f.polygon) < 3:
-        problems.append("  - plant_trees: the area needs at least 3 points (click on the map)")
+    # the area's intervention and its parameter, checked here to name them as the form does
+    # (the schema's own message on the same field is then left out)
+    area_field = ""
+    if f.polygon and f.area_type not in AREA_INTERVENTIONS:
+        problems.append(
+            f"  - area: unknown intervention {f.area_type!r}; use one of {list(AREA_INTERVENTIONS)}"
+        )
+    elif f.polygon:
+        par = area_parameter(f.area_type)
+        if len(f.polygon) < 3:
+            problems.append(
+                f"  - {f.area_type}: the area needs at least 3 points (click on the map)"
+            )
+        v = par.default if f.area_value is None else float(f.area_value)
+        if not par.low <= v <= par.high:
+            problems.append(
+                f"  - {f.area_type}.{par.name}: must be between {par.low:g} and {par.high:g}"
+                f" (got {v:g})"
+            )
+            k = next(i for i, iv in enumerate(ivs) if iv["type"] == f.area_type)
+            area_field = f"  - interventions[{k}].{par.name}:"
     sims = list(parent.simulations)
     for iv in ivs:
         family = NEEDS[iv["type"]]
@@ -240,7 +323,11 @@ def build_scenario(
     try:
         sc = Scenario.from_dict(data, where="what-if editor")
     except SchemaError as exc:
-        problems += [ln for ln in str(exc).splitlines() if ln.startswith("  - ")]
+        problems += [
+            ln
+            for ln in str(exc).splitlines()
+            if ln.startswith("  - ") and not (area_field and ln.startswith(area_field))
+        ]
     if problems:
         msg = (
             f"what-if editor: {len(problems)} problem(s):\n"
