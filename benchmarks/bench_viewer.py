@@ -166,7 +166,8 @@ def browser(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str, floa
 def server_switch(twin_dir: Path, runs: Path, run_prefix: str) -> tuple[float, float]:
     """Seconds the server spends on a switch to a run: (cold, warm)."""
     from twin.store.twinstore import open_twin
-    from twin.viewer.app import Catalogue, kpi_cards, kpi_chart, parent_of, time_labels
+    from twin.viewer.app import Catalogue, parent_of, time_labels
+    from twin.viewer.kpis import kpi_cards, kpi_chart
 
     cat = Catalogue(twin_dir, runs, open_twin(twin_dir))
     cat.refresh()

@@ -19,7 +19,6 @@ from typing import Any
 import dash
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 
 from twin.errors import StoreError, message
@@ -29,7 +28,8 @@ from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import payload as pl
 from twin.viewer import timeaxis as tx
-from twin.viewer.i18n import kpi_label, tooltip_labels, tr
+from twin.viewer.i18n import tooltip_labels, tr
+from twin.viewer.kpis import kpi_cards, kpi_chart
 
 ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
 
@@ -405,97 +405,12 @@ def parent_of(cat: Catalogue, r: Run) -> Run | None:
     return cat.run(pid) if pid in cat.runs else None
 
 
-def _judge(delta: float, better: str) -> str:
-    """``good``, ``bad`` or ``neutral`` for a change, given which direction is better."""
-    if not np.isfinite(delta) or abs(delta) < 1e-12 or better not in ("lower", "higher"):
-        return "neutral"
-    return "good" if (delta < 0) == (better == "lower") else "bad"
-
-
-def show(value: float, unit: str) -> str:
-    """A KPI value for people: shares as percentages, large numbers with separators."""
-    v = float(value)
-    if not np.isfinite(v):
-        return "–"
-    if unit == "1":
-        return f"{100 * v:.1f} %"
-    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-    return f"{text} {unit}"
-
-
-def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
-    """One card per KPI: value, unit, change against the parent (coloured by `better`)."""
-    cards = []
-    for k, row in r.kpis.iterrows():
-        change = ""
-        good = "neutral"
-        if parent is not None and k in parent.kpis.index:
-            a, b = float(parent.kpis.loc[k, "value"]), float(row["value"])
-            delta = b - a
-            if np.isfinite(delta):
-                good = _judge(delta, str(row.get("better", "neutral")))
-                pct = f" ({100 * delta / abs(a):+.1f} %)" if a else ""
-                change = (
-                    f"{100 * delta:+.1f} pts"
-                    if row["unit"] == "1"
-                    else f"{delta:+,.3g} {row['unit']}"
-                ) + ("" if row["unit"] == "1" else pct)
-        cards.append(
-            html.Div(
-                className=f"kpi {good}",
-                children=[
-                    html.Div(
-                        kpi_label(lang, str(k), str(row["description"])), className="kpi-label"
-                    ),
-                    html.Div(show(row["value"], str(row["unit"])), className="kpi-value"),
-                    html.Div(change, className="kpi-delta"),
-                ],
-            )
-        )
-    return cards
-
-
 def pl_format(v: float) -> str:
     """Short format of a legend bound."""
     v = float(v)
     if not np.isfinite(v):
         return "–"
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-
-
-#: Solver diagnostics among the KPIs: shown as cards, not charted (the % change of a
-#: convergence tolerance says nothing about the scenario and would dwarf the other bars).
-SOLVER_KPIS = frozenset({"relative_gap"})
-
-
-def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
-    """Bar chart of the % change of each KPI against the parent (green better, red worse),
-    solver diagnostics (:data:`SOLVER_KPIS`) left out."""
-    fig = go.Figure()
-    if parent is not None:
-        idx = [k for k in r.kpis.index if k in parent.kpis.index and k not in SOLVER_KPIS]
-        a = parent.kpis.loc[idx, "value"].astype(float)
-        b = r.kpis.loc[idx, "value"].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pct = np.where(a.abs() > 0, 100 * (b - a) / a.abs(), 0.0)
-        pct = np.nan_to_num(pct)
-        palette = {"good": "#1a9850", "bad": "#d73027", "neutral": "#9aa5ae"}
-        colours = [palette[_judge(float(b[k] - a[k]), str(r.kpis.loc[k, "better"]))] for k in idx]
-        fig.add_bar(
-            x=pct,
-            y=[kpi_label(lang, str(k), str(k)) for k in idx],
-            orientation="h",
-            marker_color=colours,
-        )
-    fig.update_layout(
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        height=200,
-        title=tr(lang, "chart.title"),
-        xaxis_title="%",
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-    )
-    return fig
 
 
 def create_app(

@@ -138,8 +138,12 @@ def tooltip_labels(lang: str) -> dict[str, str]:
 
 
 def kpi_label(lang: str, name: str, description: str) -> str:
-    """Short label of a KPI: the viewer's own, else (in French) the simulation's ``kpi_fr``
-    description (per-zone KPIs ``name[zone]`` too), else the run's description."""
+    """Short label of a KPI, capitalised: the viewer's own, else (in French) the simulation's
+    ``kpi_fr`` description (per-zone KPIs ``name[zone]`` too), else the run's description."""
+    return _capital(_kpi_label(lang, name, description))
+
+
+def _kpi_label(lang: str, name: str, description: str) -> str:
     if f"kpi.{name}" in TEXTS:
         return tr(lang, f"kpi.{name}")
     if lang == "fr":
@@ -151,3 +155,26 @@ def kpi_label(lang: str, name: str, description: str) -> str:
             if fr:
                 return f"{fr} — {zone.rstrip(']')}" if zone else fr
     return description
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+#: KPI units that are words, in French (symbols such as kWh, °C or € are the same in both).
+UNITS_FR = {
+    "buildings": "bâtiments",
+    "people": "personnes",
+    "units": "locaux",
+    "years": "ans",
+    "trips": "déplacements",
+    "lamps": "points lumineux",
+    "shops": "commerces",
+    "veh·km": "véh·km",
+    "veh·h": "véh·h",
+}
+
+
+def unit_label(lang: str, unit: str) -> str:
+    """A KPI's unit in ``lang`` (units are stored in English)."""
+    return UNITS_FR.get(unit, unit) if lang == "fr" else unit

@@ -19,9 +19,9 @@ from twin.viewer.app import (
     parent_of,
     run_layers,
     shared_ranges,
-    show,
 )
-from twin.viewer.i18n import tooltip_labels, tr
+from twin.viewer.i18n import kpi_label, tooltip_labels
+from twin.viewer.kpis import parent_value, show
 
 
 def _kpi_table(cat: Catalogue, run_id: str, lang: str) -> str:
@@ -29,15 +29,11 @@ def _kpi_table(cat: Catalogue, run_id: str, lang: str) -> str:
     parent = parent_of(cat, r)
     rows = []
     for k, row in r.kpis.iterrows():
-        a = (
-            float(parent.kpis.loc[k, "value"])
-            if parent is not None and k in parent.kpis.index
-            else float("nan")
-        )
+        unit = str(row["unit"])
         rows.append(
-            f"<tr><td>{html.escape(tr(lang, f'kpi.{k}', default=str(row['description'])))}</td>"
-            f"<td>{html.escape(show(a, str(row['unit'])))}</td>"
-            f"<td>{html.escape(show(row['value'], str(row['unit'])))}</td></tr>"
+            f"<tr><td>{html.escape(kpi_label(lang, str(k), str(row['description'])))}</td>"
+            f"<td>{html.escape(show(parent_value(parent, k), unit, lang))}</td>"
+            f"<td>{html.escape(show(row['value'], unit, lang))}</td></tr>"
         )
     head = {"fr": ("Indicateur", "Parent", "Scénario"), "en": ("Indicator", "Parent", "Scenario")}
     h = "".join(f"<th>{x}</th>" for x in head[lang])

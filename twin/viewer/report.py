@@ -20,7 +20,7 @@ import numpy as np
 
 from twin.errors import StoreError, message
 from twin.scenario.runner import Run
-from twin.viewer.i18n import tr
+from twin.viewer.i18n import kpi_label
 
 TEXT = {
     "title": {"fr": "Rapport de comparaison", "en": "Comparison report"},
@@ -156,33 +156,20 @@ def map_figures(r: Run, parent: Run | None, buildings: Any = None) -> list[tuple
 
 def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
     """The KPI table as HTML: parent, scenario, change (coloured by direction)."""
-    from twin.viewer.app import _judge, show
+    from twin.viewer.kpis import change, judge, parent_value, show
 
     head = "".join(f"<th>{_t(k, lang)}</th>" for k in ("kpi", "parent", "scenario", "change"))
     rows = []
     for k, row in r.kpis.iterrows():
         unit = str(row["unit"])
-        b = float(row["value"])
-        a = (
-            float(parent.kpis.loc[k, "value"])
-            if parent is not None and k in parent.kpis.index
-            else float("nan")
-        )
-        d = b - a
-        judge = _judge(d, str(row.get("better", "neutral")))
-        if not np.isfinite(d):
-            chg = "–"
-        elif unit == "1":
-            chg = f"{100 * d:+.1f} pts"
-        else:
-            pct = f" ({100 * d / abs(a):+.1f} %)" if a else ""
-            chg = f"{d:+,.3g} {unit}{pct}"
-        label = tr(lang, f"kpi.{k}", default=str(row["description"]))
+        a, b = parent_value(parent, k), float(row["value"])
+        label = kpi_label(lang, str(k), str(row["description"]))
         rows.append(
-            f"<tr class='{judge}'><td>{html.escape(label)}</td>"
-            f"<td class='num'>{html.escape(show(a, unit))}</td>"
-            f"<td class='num'>{html.escape(show(b, unit))}</td>"
-            f"<td class='num chg'>{html.escape(chg)}</td></tr>"
+            f"<tr class='{judge(b - a, str(row.get('better', 'neutral')))}'>"
+            f"<td>{html.escape(label)}</td>"
+            f"<td class='num'>{html.escape(show(a, unit, lang))}</td>"
+            f"<td class='num'>{html.escape(show(b, unit, lang))}</td>"
+            f"<td class='num chg'>{html.escape(change(a, b, unit, lang))}</td></tr>"
         )
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
