@@ -337,18 +337,23 @@
     return out;
   }
 
+  /* Binary point data of a payload (positions lifted `up` metres), decoded once. */
+  function pointData(p, up) {
+    return cached(p, function () {
+      return {
+        length: p.length,
+        attributes: {
+          getPosition: {value: lifted(decode(p.positions, Float32Array), up), size: 3},
+          getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
+        },
+      };
+    });
+  }
+
   function points(p, id) {
     return new deck.ScatterplotLayer({
       id: id,
-      data: cached(p, function () {
-        return {
-          length: p.length,
-          attributes: {
-            getPosition: {value: lifted(decode(p.positions, Float32Array)), size: 3},
-            getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
-          },
-        };
-      }),
+      data: pointData(p),
       getRadius: p.radius || 4,
       radiusUnits: "meters",
       radiusMinPixels: 2,
@@ -362,15 +367,7 @@
   function sensorPoints(p, id) {
     return new deck.ScatterplotLayer({
       id: id,
-      data: cached(p, function () {
-        return {
-          length: p.length,
-          attributes: {
-            getPosition: {value: lifted(decode(p.positions, Float32Array), 2), size: 3},
-            getFillColor: {value: decode(p.colors, Uint8Array), size: 4, normalized: true},
-          },
-        };
-      }),
+      data: pointData(p, 2),
       getRadius: p.radius || 8,
       radiusUnits: "meters",
       radiusMinPixels: 5,
