@@ -89,3 +89,13 @@ def test_chart_labels_wrapped_in_card_order_and_height_follows() -> None:
     assert list(bar.x) == pytest.approx([100 * (382 - 397) / 397, 100 * 0.5 / 6, 25.0])
     assert fig.layout.height == max(200, 60 + 3 * BAR_HEIGHT)
     assert fig.layout.yaxis.autorange == "reversed"
+
+
+def test_a_change_from_zero_is_written_not_charted() -> None:
+    from twin.viewer.kpis import kpi_chart
+
+    parent = _run({"energy_kwh_year": 0.0, "vacancy_rate": 0.10})
+    child = _run({"energy_kwh_year": 26_484.0, "vacancy_rate": 0.10})
+    (bar,) = kpi_chart(child, parent, "fr").data
+    assert list(bar.x) == [0.0, 0.0]
+    assert list(bar.text) == ["de 0 à 26,484 kWh", ""]

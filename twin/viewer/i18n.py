@@ -29,6 +29,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Variation par rapport au parent (%)",
         "en": "Change against the parent (%)",
     },
+    "chart.from_zero": {"fr": "de 0 à {value}", "en": "from 0 to {value}"},
     "tip.buildings": {"fr": "Bâtiment", "en": "Building"},
     "tip.roads": {"fr": "Tronçon de voirie", "en": "Road section"},
     "tip.lamps": {"fr": "Lampadaire", "en": "Street lamp"},

@@ -103,6 +103,13 @@ def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
         pct = np.nan_to_num(pct)
         colours = [PALETTE[judge(float(b[k] - a[k]), str(r.kpis.loc[k, "better"]))] for k in idx]
         labels = [kpi_label(lang, str(k), str(r.kpis.loc[k, "description"])) for k in idx]
+        # a change from zero has no percentage: no bar, its new value written instead
+        fresh = [
+            tr(lang, "chart.from_zero").format(value=show(b[k], str(r.kpis.loc[k, "unit"]), lang))
+            if a[k] == 0 and b[k] != 0
+            else ""
+            for k in idx
+        ]
         fig.add_bar(
             x=pct,
             y=["<br>".join(textwrap.wrap(t, LABEL_WIDTH)) for t in labels],
@@ -110,6 +117,9 @@ def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
             marker_color=colours,
             customdata=labels,
             hovertemplate="%{customdata}: %{x:+.1f} %<extra></extra>",
+            text=fresh,
+            textposition="outside",
+            cliponaxis=False,
         )
     n = len(fig.data[0].y) if fig.data else 0
     fig.update_layout(
