@@ -19,6 +19,10 @@ switch < 1 s), each measurement repeated ``--repeat`` times (min and median).
 * **frame (orbit)**: the mean time of a camera step once the first view is on screen: the left
   map turned by 3° of bearing 30 times, each step waiting for deck.gl's frame and for the GPU
   to finish it (a one-pixel read back). Whether the map stays smooth to navigate.
+* **peer**: pydeck (the deck.gl binding for Python) rendering the same 50,000 buildings from its
+  standalone HTML (``to_html(offline=True)``), opened from a file in the same Chromium: HTML
+  size, first render (its deck created, layers loaded, nothing left to redraw, the GPU done)
+  and frame (orbit); then the ratios twin / pydeck.
 * **server start**: from starting ``twin serve`` to its first HTTP answer (it opens the runs
   and prepares their first view before answering).
 """
@@ -59,17 +63,33 @@ TWO_FRAMES = """() => new Promise(r => requestAnimationFrame(
 #: Mean time [ms] of a camera step: the left map turned by 3° of bearing, 30 times, each
 #: step waiting for deck.gl's frame and for the GPU to finish it (a 1-pixel read back).
 ORBIT = """async () => {
-  const d = window.twinDecks['map-left'], gl = d.canvas.getContext('webgl2');
+  const d = @DECK@, frames = @FRAMES@, gl = d.canvas.getContext('webgl2');
   const vs = d.props.viewState || d.props.initialViewState, px = new Uint8Array(4), n = 30;
   const t0 = performance.now();
   for (let k = 1; k <= n; k++) {
-    const f0 = d._twinFrames;
-    d.setProps({viewState: Object.assign({}, vs, {bearing: vs.bearing + 3 * k})});
+    const f0 = frames();
+    d.setProps({viewState: Object.assign({}, vs, {bearing: (vs.bearing || 0) + 3 * k})});
     await new Promise(r => { (function w() {
-      if (d._twinFrames > f0) r(); else requestAnimationFrame(w); })(); });
+      if (frames() > f0) r(); else requestAnimationFrame(w); })(); });
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
   }
   return (performance.now() - t0) / n;
+}"""
+TWIN_ORBIT = ORBIT.replace("@DECK@", "window.twinDecks['map-left']").replace(
+    "@FRAMES@", "() => window.twinDecks['map-left']._twinFrames"
+)
+#: pydeck's page: its deck (``deckInstance``) with a frame counter added.
+PYDECK_ORBIT = ORBIT.replace("@DECK@", "deckInstance").replace("@FRAMES@", "() => window.__frames")
+#: pydeck's first frame: its deck created, every layer loaded, nothing left to redraw, the GPU
+#: done (a 1-pixel read back); the page time then [ms].
+PYDECK_DRAWN = """() => {
+  if (typeof deckInstance === 'undefined' || !deckInstance.isInitialized) return false;
+  const d = deckInstance, layers = d.layerManager.getLayers();
+  if (!layers.length || !layers.every(l => l.isLoaded) || d.needsRedraw({clearRedrawFlags: false}))
+    return false;
+  const gl = d.canvas.getContext('webgl2');
+  gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+  return performance.now();
 }"""
 #: Notes the page time of the next pointerdown (the click on the picked run).
 ON_CLICK = """() => { window.__click = null; document.addEventListener('pointerdown',
@@ -142,7 +162,7 @@ def browser(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str, floa
             page.goto(url)
             page.wait_for_function("document.body.dataset.painted", timeout=120_000, polling=20)
             out["first_render_s"] = page.evaluate(TWO_FRAMES) / 1000
-            out["orbit_frame_s"] = page.evaluate(ORBIT) / 1000
+            out["orbit_frame_s"] = page.evaluate(TWIN_ORBIT) / 1000
             if switch_to:
                 page.click("#run")
                 page.evaluate(ON_CLICK)
@@ -161,6 +181,54 @@ def browser(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str, floa
     finally:
         proc.terminate()
         proc.wait()
+
+
+def pydeck_peer(twin_dir: Path, work: Path) -> dict[str, float]:
+    """The peer: the same buildings in pydeck's standalone HTML (``offline=True``: deck.gl
+    embedded; its CDN stylesheets and basemap script are refused, as with no network), as a
+    pydeck user would write it: an extruded ``PolygonLayer`` of lon/lat rings with heights,
+    the same view as twin's first view. Opened from a ``file://`` path in the same Chromium:
+    HTML size, first render and frame (orbit), measured as for twin."""
+    import pydeck as pdk
+    from playwright.sync_api import sync_playwright
+
+    from twin.store.twinstore import open_twin
+    from twin.viewer.app import base_payload
+
+    t = open_twin(twin_dir)
+    b = t["buildings"].to_crs(4326)
+    rings = [np.round(np.asarray(g.exterior.coords)[:, :2], 7).tolist() for g in b.geometry]
+    data = [{"polygon": r, "height": float(z)} for r, z in zip(rings, b["height_m"], strict=True)]
+    v = base_payload(t)["view"]
+    layer = pdk.Layer(
+        "PolygonLayer",
+        data,
+        get_polygon="polygon",
+        get_elevation="height",
+        extruded=True,
+        get_fill_color=[70, 90, 160, 230],
+        pickable=True,
+    )
+    view = pdk.ViewState(**{k: v[k] for k in ("longitude", "latitude", "zoom", "pitch", "bearing")})
+    deck = pdk.Deck(layers=[layer], initial_view_state=view, map_style=None, map_provider=None)
+    html = work / "pydeck.html"
+    html.write_text(deck.to_html(as_string=True, offline=True), encoding="utf-8")
+    out = {"bytes": float(html.stat().st_size)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.route(
+            "**/*",
+            lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort(),
+        )
+        page.add_init_script("window.__frames = 0;")
+        page.goto(html.as_uri())
+        page.wait_for_function(PYDECK_DRAWN, timeout=300_000, polling=20)
+        out["first_render_s"] = page.evaluate(TWO_FRAMES) / 1000
+        page.evaluate("deckInstance.setProps({onAfterRender: () => { window.__frames += 1; }})")
+        out["orbit_frame_s"] = page.evaluate(PYDECK_ORBIT) / 1000
+        browser.close()
+    return out
 
 
 def server_switch(twin_dir: Path, runs: Path, run_prefix: str) -> tuple[float, float]:
@@ -232,6 +300,11 @@ def main() -> None:
             res = [browser(tdir, rdir, switch) for _ in range(args.repeat)]
             cold, warm = server_switch(tdir, rdir, switch) if switch else (np.nan, np.nan)
             rows.append((label, payload_bytes(tdir), res, cold, warm))
+        peer = (
+            [pydeck_peer(synth, Path(tmp)) for _ in range(args.repeat)]
+            if args.only in (None, "50k")
+            else []
+        )
     print(f"load average after: {os.getloadavg()[0]:.2f}; times in s, min / median")
     print(
         f"{'twin':<17} {'payload MB':>10} {'server start':>13} {'first render':>13} "
@@ -248,6 +321,20 @@ def main() -> None:
             f"{stats([r['orbit_frame_s'] for r in res]):>13} "
             f"{f'{cold:.3f} / {warm:.3f}':>24} {stats(sw):>15} {stats(wall):>12}"
         )
+    if peer:
+        import pydeck
+
+        print(
+            f"{'pydeck ' + pydeck.__version__:<17} {peer[0]['bytes'] / 1e6:10.2f} {'–':>13} "
+            f"{stats([r['first_render_s'] for r in peer]):>13} "
+            f"{stats([r['orbit_frame_s'] for r in peer]):>13}   (the same 50,000 buildings, "
+            "standalone HTML from a file)"
+        )
+        ours = next(r for label, _, r, _, _ in rows if label.startswith("50,000"))
+        for key, what in (("first_render_s", "first render"), ("orbit_frame_s", "frame")):
+            a = min(r[key] for r in ours)
+            b = min(r[key] for r in peer)
+            print(f"ratio twin / pydeck, 50,000 buildings, {what}: {a / b:.2f} (best of each)")
     print(
         "targets: first render < 3 s, scenario switch < 1 s; frame (orbit): mean time of a "
         "camera step drawn and finished by the GPU (0.033 s = 30 frames/s)"
