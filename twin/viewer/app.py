@@ -574,25 +574,16 @@ def create_app(
                                 id="rmetric", options=r_opts, value=r_val, clearable=False
                             ),
                             html.Div(init["legend"], id="legend", className="legend"),
-                            html.A(
-                                init["notice"][1],
-                                id="notice",
-                                href=init["notice"][0],
-                                target="_blank",
-                                className="notice",
-                            ),
-                            html.A(
-                                init["export"][1],
-                                id="export",
-                                href=init["export"][0],
-                                className="notice",
-                            ),
-                            html.A(
-                                init["report"][1],
-                                id="report",
-                                href=init["report"][0],
-                                target="_blank",
-                                className="notice",
+                            # the notice and the report open in a tab, the export downloads
+                            *(
+                                html.A(
+                                    init[k][1],
+                                    id=k,
+                                    href=init[k][0],
+                                    className="notice",
+                                    target=None if k == "export" else "_blank",
+                                )
+                                for k in ("notice", "export", "report")
                             ),
                             editor.panel(cat),
                         ]
