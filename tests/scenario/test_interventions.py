@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -143,7 +144,10 @@ def test_tree_planting_inside_the_area_only(demo: Twin) -> None:
     ],
 )
 def test_heat_interventions(demo: Twin, iv: dict, var: str, sign: int) -> None:
-    work, _ = apply(demo, {**iv, "target": {"layer": "landcover", "geometry": ESPLANADI}})
+    work, (done,) = apply(demo, {**iv, "target": {"layer": "landcover", "geometry": ESPLANADI}})
+    # what it did, in English and French, with the same area [m²]
+    area = re.search(r"([\d,]+) m²", done)
+    assert area is not None and f"{area.group(1)} m²" in done.fr and done.fr != str(done)
     g1 = work["landcover"]
     before = (
         demo["landcover"][var]
@@ -172,6 +176,7 @@ def test_lighting_interventions(demo: Twin) -> None:
     assert json.loads(lamps["switch_off"].iloc[0]) == ["01:00", "05:00"]
     np.testing.assert_allclose(lamps["power_w"], demo["street_lamps"]["power_w"] * 0.4)
     assert (lamps["lamp_technology"] == "led").all() and len(done) == 3
+    assert [d.fr.split(" ")[0] for d in done] == ["programme", str(len(lamps)), "passage"]
 
 
 def test_shopping_centre(demo: Twin) -> None:

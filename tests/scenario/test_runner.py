@@ -109,6 +109,13 @@ def test_notice_lists_every_licence_and_parameter(demo_dir: Path, tmp_path: Path
     assert "aide à la décision" in (r.path / "notice.fr.md").read_text()
     assert "temps moyen de parcours" in (r.path / "notice.fr.md").read_text()
     assert "decision support" in (r.path / "notice.en.md").read_text()
+    # what the interventions did, in each notice's language (closure.yaml: roadworks)
+    en, fr = r.manifest["interventions_applied"], r.manifest["interventions_applied_fr"]
+    assert len(en) == len(fr) == len(r.applied) and en == r.applied
+    assert en[0].startswith("roadworks on ") and fr[0].startswith("travaux sur ")
+    assert fr[0] in (r.path / "notice.fr.md").read_text()
+    assert en[0] in (r.path / "notice.en.md").read_text()
+    assert en[0] not in (r.path / "notice.fr.md").read_text()
 
 
 def test_coupling_order_and_plan_errors(demo_dir: Path) -> None:

@@ -25,7 +25,7 @@ from twin.scenario import schema as s
 from twin.scenario.targets import area_of, grid_coverage, select
 from twin.sims.landcover import DEFAULT_ROOF_ALBEDO
 
-Apply = Callable[[Twin, Any, str], str]
+Apply = Callable[[Twin, Any, str], "Done"]
 _APPLY: dict[str, Apply] = {}
 
 
@@ -37,10 +37,23 @@ def _register(kind: str) -> Callable[[Apply], Apply]:
     return deco
 
 
+class Done(str):
+    """What an intervention did, in English (the string itself) and in French (``.fr``), for
+    the run's manifest and its algorithm notice in either language."""
+
+    fr: str
+
+    def __new__(cls, en: str, fr: str) -> Done:
+        out = super().__new__(cls, en)
+        out.fr = fr
+        return out
+
+
 def apply_interventions(
     twin: Twin, interventions: list[Any], where: str = "interventions"
-) -> list[str]:
-    """Apply interventions in order to ``twin`` (a copy); return what each did."""
+) -> list[Done]:
+    """Apply interventions in order to ``twin`` (a copy); return what each did (English, with
+    the French text in ``.fr``)."""
     done = []
     for i, iv in enumerate(interventions):
         done.append(_APPLY[iv.type](twin, iv, f"{where}[{i}]"))
@@ -64,51 +77,65 @@ def _links(twin: Twin, target: s.Target, where: str) -> tuple[Any, Any]:
 
 
 @_register("close_links")
-def _close(twin: Twin, iv: s.CloseLinks, where: str) -> str:
+def _close(twin: Twin, iv: s.CloseLinks, where: str) -> Done:
     links, ids = _links(twin, iv.target, where)
     links.loc[ids, "closed"] = True
-    return f"closed {len(ids)} links of '{iv.target.layer}'"
+    layer = iv.target.layer
+    return Done(
+        f"closed {len(ids)} links of '{layer}'", f"{len(ids)} tronçons de « {layer} » fermés"
+    )
 
 
 @_register("pedestrianise")
-def _pedestrianise(twin: Twin, iv: s.Pedestrianise, where: str) -> str:
+def _pedestrianise(twin: Twin, iv: s.Pedestrianise, where: str) -> Done:
     links, ids = _links(twin, iv.target, where)
     links.loc[ids, "closed"] = True
     if "pedestrian" not in links:
         links["pedestrian"] = False
     links.loc[ids, "pedestrian"] = True
-    return f"pedestrianised {len(ids)} links of '{iv.target.layer}' (closed to motor traffic)"
+    layer = iv.target.layer
+    return Done(
+        f"pedestrianised {len(ids)} links of '{layer}' (closed to motor traffic)",
+        f"{len(ids)} tronçons de « {layer} » rendus piétons (fermés à la circulation motorisée)",
+    )
 
 
 @_register("open_links")
-def _open(twin: Twin, iv: s.OpenLinks, where: str) -> str:
+def _open(twin: Twin, iv: s.OpenLinks, where: str) -> Done:
     links, ids = _links(twin, iv.target, where)
     links.loc[ids, "closed"] = False
-    return f"reopened {len(ids)} links of '{iv.target.layer}'"
+    layer = iv.target.layer
+    return Done(
+        f"reopened {len(ids)} links of '{layer}'", f"{len(ids)} tronçons de « {layer} » rouverts"
+    )
 
 
 @_register("change_links")
-def _change(twin: Twin, iv: s.ChangeLinks, where: str) -> str:
+def _change(twin: Twin, iv: s.ChangeLinks, where: str) -> Done:
     links, ids = _links(twin, iv.target, where)
-    what = []
+    what: list[tuple[str, str]] = []  # (English, French)
     if iv.lanes is not None:
         if "lanes" in links and "capacity_veh_h" in links:
             per_lane = links.loc[ids, "capacity_veh_h"] / links.loc[ids, "lanes"].clip(lower=1)
             links.loc[ids, "capacity_veh_h"] = per_lane * iv.lanes
         links.loc[ids, "lanes"] = float(iv.lanes)
-        what.append(f"{iv.lanes} lanes")
+        what.append((f"{iv.lanes} lanes", f"{iv.lanes} voies"))
     if iv.capacity_factor is not None:
         links.loc[ids, "capacity_veh_h"] = links.loc[ids, "capacity_veh_h"] * iv.capacity_factor
-        what.append(f"capacity × {iv.capacity_factor:g}")
+        what.append((f"capacity × {iv.capacity_factor:g}", f"capacité × {iv.capacity_factor:g}"))
     if iv.speed_kph is not None:
         links.loc[ids, "speed_kph"] = iv.speed_kph
         links.loc[ids, "free_flow_time_s"] = links.loc[ids, "length_m"] / (iv.speed_kph / 3.6)
-        what.append(f"{iv.speed_kph:g} km/h")
-    return f"changed {len(ids)} links of '{iv.target.layer}': {', '.join(what)}"
+        what.append((f"{iv.speed_kph:g} km/h", f"{iv.speed_kph:g} km/h"))
+    layer = iv.target.layer
+    return Done(
+        f"changed {len(ids)} links of '{layer}': {', '.join(w for w, _ in what)}",
+        f"{len(ids)} tronçons de « {layer} » modifiés : {', '.join(f for _, f in what)}",
+    )
 
 
 @_register("roadworks")
-def _roadworks(twin: Twin, iv: s.Roadworks, where: str) -> str:
+def _roadworks(twin: Twin, iv: s.Roadworks, where: str) -> Done:
     links, ids = _links(twin, iv.target, where)
     if iv.capacity_factor == 0:
         links.loc[ids, "closed"] = True
@@ -118,10 +145,13 @@ def _roadworks(twin: Twin, iv: s.Roadworks, where: str) -> str:
         if col not in links:
             links[col] = None
         links.loc[ids, col] = v
-    effect = "closed" if iv.capacity_factor == 0 else f"capacity × {iv.capacity_factor:g}"
-    return (
-        f"roadworks on {len(ids)} links of '{iv.target.layer}' from {iv.start} to "
-        f"{iv.end} ({effect})"
+    closed = iv.capacity_factor == 0
+    effect = "closed" if closed else f"capacity × {iv.capacity_factor:g}"
+    effect_fr = "fermés" if closed else f"capacité × {iv.capacity_factor:g}"
+    layer = iv.target.layer
+    return Done(
+        f"roadworks on {len(ids)} links of '{layer}' from {iv.start} to {iv.end} ({effect})",
+        f"travaux sur {len(ids)} tronçons de « {layer} » du {iv.start} au {iv.end} ({effect_fr})",
     )
 
 
@@ -161,36 +191,46 @@ def _move(grid: xr.Dataset, cover: np.ndarray, share: float, src: list[str], dst
 
 
 @_register("plant_trees")
-def _trees(twin: Twin, iv: s.PlantTrees, where: str) -> str:
+def _trees(twin: Twin, iv: s.PlantTrees, where: str) -> Done:
     grid, cover = _grid_and_cover(twin, iv.target, where)
     m2 = _move(grid, cover, iv.canopy_fraction, ["concrete", "grass", "irrigated_grass"], "trees")
-    return f"planted trees: {m2:,.0f} m² of canopy over open ground"
+    return Done(
+        f"planted trees: {m2:,.0f} m² of canopy over open ground",
+        f"arbres plantés : {m2:,.0f} m² de canopée sur le sol libre",
+    )
 
 
 @_register("green_area")
-def _green(twin: Twin, iv: s.GreenArea, where: str) -> str:
+def _green(twin: Twin, iv: s.GreenArea, where: str) -> Done:
     grid, cover = _grid_and_cover(twin, iv.target, where)
     dst = "irrigated_grass" if iv.irrigated else "grass"
     m2 = _move(grid, cover, iv.fraction, ["concrete"], dst)
-    return f"green area: {m2:,.0f} m² of paving turned to {dst.replace('_', ' ')}"
+    kind_fr = {"irrigated_grass": "pelouse arrosée", "grass": "pelouse"}.get(dst, dst)
+    return Done(
+        f"green area: {m2:,.0f} m² of paving turned to {dst.replace('_', ' ')}",
+        f"espace vert : {m2:,.0f} m² de revêtement transformés en {kind_fr}",
+    )
 
 
 @_register("desealing")
-def _deseal(twin: Twin, iv: s.Desealing, where: str) -> str:
+def _deseal(twin: Twin, iv: s.Desealing, where: str) -> Done:
     grid, cover = _grid_and_cover(twin, iv.target, where)
     m2 = _move(grid, cover, iv.fraction, ["concrete"], "grass")
-    return f"de-sealing: {m2:,.0f} m² of paving removed"
+    return Done(
+        f"de-sealing: {m2:,.0f} m² of paving removed",
+        f"désimperméabilisation : {m2:,.0f} m² de revêtement retirés",
+    )
 
 
 @_register("water_surface")
-def _water(twin: Twin, iv: s.WaterSurface, where: str) -> str:
+def _water(twin: Twin, iv: s.WaterSurface, where: str) -> Done:
     grid, cover = _grid_and_cover(twin, iv.target, where)
     m2 = _move(grid, cover, iv.fraction, ["concrete", "grass"], "water")
-    return f"water surface: {m2:,.0f} m² created"
+    return Done(f"water surface: {m2:,.0f} m² created", f"plan d'eau : {m2:,.0f} m² créés")
 
 
 @_register("cool_roofs")
-def _cool(twin: Twin, iv: s.CoolRoofs, where: str) -> str:
+def _cool(twin: Twin, iv: s.CoolRoofs, where: str) -> Done:
     grid, cover = _grid_and_cover(twin, iv.target, where)
     if "roof_albedo" not in grid:
         grid["roof_albedo"] = xr.full_like(grid["roof"], DEFAULT_ROOF_ALBEDO)
@@ -200,18 +240,25 @@ def _cool(twin: Twin, iv: s.CoolRoofs, where: str) -> str:
     )
     res = float(abs(grid.x[1] - grid.x[0]))
     m2 = float((grid["roof"].to_numpy() * cover).sum() * res * res)
-    return f"cool roofs: albedo {iv.albedo:g} on {m2:,.0f} m² of roofs"
+    return Done(
+        f"cool roofs: albedo {iv.albedo:g} on {m2:,.0f} m² of roofs",
+        f"toitures fraîches : albédo {iv.albedo:g} sur {m2:,.0f} m² de toits",
+    )
 
 
 @_register("green_roofs")
-def _green_roofs(twin: Twin, iv: s.GreenRoofs, where: str) -> str:
+def _green_roofs(twin: Twin, iv: s.GreenRoofs, where: str) -> Done:
     grid, cover = _grid_and_cover(twin, iv.target, where)
     if "green_roof_fraction" not in grid:
         grid["green_roof_fraction"] = xr.zeros_like(grid["roof"])
     add = grid["roof"].to_numpy() * cover * iv.fraction
     grid["green_roof_fraction"] = grid["green_roof_fraction"] + add.astype(np.float32)
     res = float(abs(grid.x[1] - grid.x[0]))
-    return f"green roofs: {add.sum() * res * res:,.0f} m² of roofs vegetated"
+    m2 = add.sum() * res * res
+    return Done(
+        f"green roofs: {m2:,.0f} m² of roofs vegetated",
+        f"toitures végétalisées : {m2:,.0f} m² de toits végétalisés",
+    )
 
 
 # -- lighting --------------------------------------------------------------------------------
@@ -229,25 +276,31 @@ def _lamps(twin: Twin, target: s.Target, where: str) -> tuple[Any, Any]:
 
 
 @_register("dimming_schedule")
-def _dim(twin: Twin, iv: s.DimmingSchedule, where: str) -> str:
+def _dim(twin: Twin, iv: s.DimmingSchedule, where: str) -> Done:
     lamps, ids = _lamps(twin, iv.target, where)
     steps = [[st.start.strftime("%H:%M"), st.level] for st in iv.schedule]
     lamps.loc[ids, "schedule"] = json.dumps(steps)
-    return f"dimming schedule {steps} on {len(ids)} lamps"
+    return Done(
+        f"dimming schedule {steps} on {len(ids)} lamps",
+        f"programme de gradation {steps} sur {len(ids)} points lumineux",
+    )
 
 
 @_register("switch_off")
-def _off(twin: Twin, iv: s.SwitchOff, where: str) -> str:
+def _off(twin: Twin, iv: s.SwitchOff, where: str) -> Done:
     lamps, ids = _lamps(twin, iv.target, where)
     if "switch_off" not in lamps:
         lamps["switch_off"] = None
     window = [iv.start.strftime("%H:%M"), iv.end.strftime("%H:%M")]
     lamps.loc[ids, "switch_off"] = json.dumps(window)
-    return f"switched off {len(ids)} lamps from {window[0]} to {window[1]}"
+    return Done(
+        f"switched off {len(ids)} lamps from {window[0]} to {window[1]}",
+        f"{len(ids)} points lumineux éteints de {window[0]} à {window[1]}",
+    )
 
 
 @_register("led_retrofit")
-def _led(twin: Twin, iv: s.LedRetrofit, where: str) -> str:
+def _led(twin: Twin, iv: s.LedRetrofit, where: str) -> Done:
     lamps, ids = _lamps(twin, iv.target, where)
     old = lamps.loc[ids, "power_w"].astype(float)
     new = (
@@ -262,16 +315,19 @@ def _led(twin: Twin, iv: s.LedRetrofit, where: str) -> str:
     if "retrofit_cost_eur" not in lamps:
         lamps["retrofit_cost_eur"] = 0.0
     lamps.loc[ids, "retrofit_cost_eur"] = iv.cost_eur_per_lamp
-    rule = "" if (iv.power_factor or iv.power_w) else " (ASSUMED 40 % of old power)"
-    return (
-        f"LED retrofit of {len(ids)} lamps: {old.sum() / 1e3:,.1f} kW → "
-        f"{float(np.sum(new)) / 1e3:,.1f} kW{rule}"
+    given = bool(iv.power_factor or iv.power_w)
+    rule = "" if given else " (ASSUMED 40 % of old power)"
+    rule_fr = "" if given else " (HYPOTHÈSE : 40 % de l'ancienne puissance)"
+    kw = f"{old.sum() / 1e3:,.1f} kW → {float(np.sum(new)) / 1e3:,.1f} kW"
+    return Done(
+        f"LED retrofit of {len(ids)} lamps: {kw}{rule}",
+        f"passage en LED de {len(ids)} points lumineux : {kw}{rule_fr}",
     )
 
 
 # -- commerce and networks -------------------------------------------------------------------
 @_register("shopping_centre")
-def _mall(twin: Twin, iv: s.ShoppingCentre, where: str) -> str:
+def _mall(twin: Twin, iv: s.ShoppingCentre, where: str) -> Done:
     import geopandas as gpd
     import pandas as pd
 
@@ -299,11 +355,14 @@ def _mall(twin: Twin, iv: s.ShoppingCentre, where: str) -> str:
         index=pd.Index([f"scenario/{where}"], name=shops.index.name),
     )
     twin.layer(shops_name).data = pd.concat([shops, row])
-    return f"new shopping centre of {iv.floor_area_m2:,.0f} m² in '{shops_name}'"
+    return Done(
+        f"new shopping centre of {iv.floor_area_m2:,.0f} m² in '{shops_name}'",
+        f"nouveau centre commercial de {iv.floor_area_m2:,.0f} m² dans « {shops_name} »",
+    )
 
 
 @_register("new_parking")
-def _parking(twin: Twin, iv: s.NewParking, where: str) -> str:
+def _parking(twin: Twin, iv: s.NewParking, where: str) -> Done:
     import geopandas as gpd
     import pandas as pd
 
@@ -338,19 +397,25 @@ def _parking(twin: Twin, iv: s.NewParking, where: str) -> str:
 
         prov = Provenance(source=f"scenario intervention {where}", producer="twin (scenario)")
         twin.add(Layer(name, "vector", row, prov))
-    return f"new car park of {iv.spaces} spaces in '{name}'"
+    return Done(
+        f"new car park of {iv.spaces} spaces in '{name}'",
+        f"nouveau parc de stationnement de {iv.spaces} places dans « {name} »",
+    )
 
 
 @_register("vacancy_tax")
-def _vacancy_tax(twin: Twin, iv: s.VacancyTax, where: str) -> str:
+def _vacancy_tax(twin: Twin, iv: s.VacancyTax, where: str) -> Done:
     ids = select(twin, iv.target, f"{where}.target")
     units = twin[iv.target.layer]
     if "vacancy_tax_rate" not in units:
         units["vacancy_tax_rate"] = 0.0
     units.loc[ids, "vacancy_tax_rate"] = iv.rate
-    return (
+    layer = iv.target.layer
+    return Done(
         f"vacancy tax of {iv.rate:.0%} of the rental value on {len(ids)} units of "
-        f"'{iv.target.layer}' (effect on vacancy risk ASSUMED)"
+        f"'{layer}' (effect on vacancy risk ASSUMED)",
+        f"taxe sur les locaux vacants de {iv.rate:.0%} de la valeur locative sur {len(ids)} "
+        f"locaux de « {layer} » (effet sur le risque de vacance : HYPOTHÈSE)",
     )
 
 
@@ -384,12 +449,20 @@ def _network_status(
 
 
 @_register("pipe_break")
-def _pipe(twin: Twin, iv: s.PipeBreak, where: str) -> str:
+def _pipe(twin: Twin, iv: s.PipeBreak, where: str) -> Done:
     n = _network_status(twin, iv.target, where, "links", "status", "Closed")
-    return f"pipe break: {n} pipes closed in '{iv.target.layer}'"
+    layer = iv.target.layer
+    return Done(
+        f"pipe break: {n} pipes closed in '{layer}'",
+        f"casse de canalisation : {n} conduites fermées dans « {layer} »",
+    )
 
 
 @_register("substation_outage")
-def _substation(twin: Twin, iv: s.SubstationOutage, where: str) -> str:
+def _substation(twin: Twin, iv: s.SubstationOutage, where: str) -> Done:
     n = _network_status(twin, iv.target, where, "nodes", "in_service", False)
-    return f"substation outage: {n} nodes out of service in '{iv.target.layer}'"
+    layer = iv.target.layer
+    return Done(
+        f"substation outage: {n} nodes out of service in '{layer}'",
+        f"panne de poste : {n} nœuds hors service dans « {layer} »",
+    )

@@ -139,7 +139,10 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
     )
     b.append(("h2", T["ops"][lang]))
     b.append(("h3", T["interventions"][lang]))
-    b.append(("ul", m["interventions_applied"] or [T["none"][lang]]))
+    # what each intervention did, in the notice's language (runs written before the French
+    # text was recorded have the English one only)
+    done = m.get(f"interventions_applied_{lang}", m["interventions_applied"])
+    b.append(("ul", done or [T["none"][lang]]))
     b.append(("h3", T["sims"][lang]))
     b.append(("ul", [f"**{s.title[lang]}** (`{s.name}`) — {s.notice[lang].method}" for s in sims]))
     if m.get("parent"):

@@ -523,7 +523,8 @@ def _execute(
             name: {"kind": lay.kind, "count": lay.count, "provenance": lay.provenance.to_dict()}
             for name, lay in t.layers.items()
         },
-        "interventions_applied": applied,
+        "interventions_applied": [str(a) for a in applied],
+        "interventions_applied_fr": [a.fr for a in applied],
         "timings": {**timings, "total_s": round(wall, 4)},
         "cpu_time_s": round(cpu, 4),
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -536,7 +537,7 @@ def _execute(
         },
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    return Run(p.scenario, run_id, kpis, produced, manifest, applied=applied)
+    return Run(p.scenario, run_id, kpis, produced, manifest, applied=[str(a) for a in applied])
 
 
 def _write(r: Run, target: Path) -> None:
