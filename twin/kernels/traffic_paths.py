@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from twin.kernels.sp_update import store_od_costs, store_tree, store_trees
 from twin.kernels.traffic import sp_tree
 
 
@@ -187,9 +188,112 @@ def od_costs(
             out[j] = dist[od_dest[j]]
 
 
-#: Warm start: re-balancing rounds stop when the excess cost of the origins concerned is
-#: below their excess cost is below this share of the target gap.
-_LOCAL_SHARE = 0.1
+@njit(cache=True)
+def _by_excess(
+    origins: np.ndarray,
+    od_ptr: np.ndarray,
+    od_cost: np.ndarray,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    t: np.ndarray,
+    share: float,
+) -> np.ndarray:
+    """Origins holding the largest excess cost ``Σ f·(c_path − c_shortest)`` over their
+    pairs' paths, largest first, until they hold ``share`` of the total (at least one)."""
+    n_orig = origins.shape[0]
+    ex = np.zeros(n_orig)
+    for k in range(n_orig):
+        for j in range(od_ptr[k], od_ptr[k + 1]):
+            if od_cost[j] == np.inf:
+                continue
+            q = head[j]
+            while q >= 0:
+                ex[k] += pf[q] * (_pcost(ps[q], pn[q], pl, t) - od_cost[j])
+                q = nxt[q]
+    rank = np.argsort(-ex)
+    total = 0.0
+    for k in range(n_orig):
+        total += max(ex[k], 0.0)
+    acc = 0.0
+    take = 0
+    while take < n_orig and (take == 0 or (acc < share * total and ex[rank[take]] > 0.0)):
+        acc += max(ex[rank[take]], 0.0)
+        take += 1
+    return rank[:take]
+
+
+@njit(cache=True)
+def _sweep(
+    sel: np.ndarray,
+    load_pending: bool,
+    parallel_trees: bool,
+    keep_trees: bool,
+    indptr: np.ndarray,
+    heads: np.ndarray,
+    clink: np.ndarray,
+    tails: np.ndarray,
+    live: np.ndarray,
+    barred: np.ndarray,
+    origins: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_trips: np.ndarray,
+    pending: np.ndarray,
+    t_dist: np.ndarray,
+    t_pred: np.ndarray,
+    t_order: np.ndarray,
+    t_reached: np.ndarray,
+    have: np.ndarray,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    n_paths: int,
+    n_links: int,
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    mark: np.ndarray,
+    stamp: int,
+    hk: np.ndarray,
+    hv: np.ndarray,
+    cnt_buf: np.ndarray,
+    ccost: np.ndarray,
+) -> tuple:
+    """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
+    costs (updated in the store, or rebuilt in its scratch row), then its pairs equilibrated
+    (:func:`_origin_sweep`). With ``parallel_trees`` (and a store), the trees of all of
+    ``sel`` are brought up to date together, in parallel, before the pairs are taken."""
+    if parallel_trees and keep_trees:
+        store_trees(
+            indptr, heads, clink, tails, t, live, barred, origins, sel, t_dist, t_pred,
+            t_order, t_reached, have,
+        )  # fmt: skip
+    for k in sel:
+        row = k if keep_trees else 0
+        if not (parallel_trees and keep_trees):
+            have[row] = have[row] and keep_trees
+            for c in range(clink.shape[0]):
+                ccost[c] = t[clink[c]]
+            store_tree(
+                indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_dist,
+                t_pred, t_order, t_reached, have, hk, hv, cnt_buf,
+            )  # fmt: skip
+        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
+            k, load_pending, pending, origins, od_ptr, od_dest, od_trips, tails, t_dist[row],
+            t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
+            stamp,
+        )  # fmt: skip
+    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
 
 @njit(cache=True)
@@ -223,22 +327,16 @@ def _origin_sweep(
 ) -> tuple:
     """Equilibrate the OD pairs of origin ``k`` given its shortest-path tree (dist, pred).
 
-    Adds each pair's tree path if it is cheaper than its stored paths, optionally loads the
-    pair's pending trips on it, and shifts flow onto the cheapest path. Returns the (possibly
-    grown) store, counters, the stamp, and the excess cost ``Σ f·c − trips·dist`` of the
-    origin's pairs before the shifts.
+    Adds each pair's tree path if it is cheaper than its stored paths and shifts flow onto
+    the cheapest path. With ``load_pending``, only the pairs with pending trips are taken,
+    and their pending trips are first loaded on the tree path. Returns the (possibly grown)
+    store, counters and the stamp.
     """
     o = origins[k]
-    excess = 0.0
     for j in range(od_ptr[k], od_ptr[k + 1]):
         d = od_dest[j]
-        if dist[d] == np.inf or od_trips[j] <= 0.0:
+        if dist[d] == np.inf or od_trips[j] <= 0.0 or (load_pending and pending[j] <= 0.0):
             continue
-        q = head[j]
-        while q >= 0:
-            excess += pf[q] * _pcost(ps[q], pn[q], pl, t)
-            q = nxt[q]
-        excess -= (od_trips[j] - (pending[j] if load_pending else 0.0)) * dist[d]
         best = _cheapest(j, head, nxt, ps, pn, pl, t)
         cbest = _pcost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
         if best < 0 or dist[d] < cbest * (1.0 - 1e-14):
@@ -274,7 +372,7 @@ def _origin_sweep(
                 dt[e] = _dcost1(x[e], b[e], p[e])
             best = _cheapest(j, head, nxt, ps, pn, pl, t)
         stamp = _equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
-    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp, excess
+    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
 
 @njit(cache=True)
@@ -300,7 +398,14 @@ def gp_solve(
     max_iter: int,
     inner: int,
     gaps: np.ndarray,
-    local_rounds: int = 2,
+    sweep_share: float,
+    live: np.ndarray,
+    keep_trees: bool,
+    t_dist: np.ndarray,
+    t_pred: np.ndarray,
+    t_order: np.ndarray,
+    t_reached: np.ndarray,
+    have: np.ndarray,
 ) -> tuple:
     """Gradient projection from a path store to the target relative gap.
 
@@ -324,10 +429,20 @@ def gp_solve(
         Extra re-balancing sweeps over the stored paths per iteration.
     gaps : ndarray, shape (max_iter + 1,)
         Filled with the relative gap measured at the start of each iteration.
-    local_rounds : int
-        Warm start (a non-empty store): re-balancing rounds (tree and shifts) over the
-        origins that had pending trips, after loading them and before the first global
-        iteration, at most.
+    sweep_share : float
+        Each iteration sweeps the origins holding the largest excess cost (see the module
+        notes) until they hold at least this share of the total (1: every origin with any).
+    live : ndarray of bool
+        Whether each link is open.
+    keep_trees : bool
+        Keep one shortest-path tree per origin (``t_*`` have a row per origin) and update it
+        (:func:`twin.kernels.sp_update.sp_update`) rather than rebuild it each time; if False
+        the store has one scratch row.
+    t_dist, t_pred, t_order, t_reached, have
+        Tree store: distances, reaching links, node order and number of reached nodes of
+        each origin's tree, and whether the row holds a tree of this network (rows with
+        ``have`` set, e.g. the trees of a previous solve, are updated, not rebuilt). Updated
+        in place: on return (``keep_trees``) they are the trees at the final costs.
 
     Returns
     -------
@@ -369,64 +484,29 @@ def gp_solve(
     for e in range(m):
         t[e] = _cost1(x[e], a[e], b[e], p[e])
         dt[e] = _dcost1(x[e], b[e], p[e])
-    dist = np.empty(n)
-    pred = np.empty(n, dtype=np.int64)
-    order = np.empty(n, dtype=np.int64)
-    hk = np.empty(heads.shape[0] + 1)
-    hv = np.empty(heads.shape[0] + 1, dtype=np.int64)
+    hk = np.empty(max(heads.shape[0], n) + 1)
+    hv = np.empty(max(heads.shape[0], n) + 1, dtype=np.int64)
+    cnt_buf = np.empty(n + 1, dtype=np.int64)
+    ccost = np.empty(clink.shape[0])
     mark = np.full(m, -1, dtype=np.int64)
     stamp = 0
     od_cost = np.full(n_od, np.inf)
-    # 1. load the pending trips on shortest paths (all of them on a cold start), then, on a
-    # warm start, re-balance the origins that had pending trips before any global sweep
+    # 1. load the pending trips (all trips on a cold start) on shortest paths, origin by
+    # origin at the current costs
     touched = np.zeros(n_orig, dtype=np.bool_)
     for k in range(n_orig):
         for j in range(od_ptr[k], od_ptr[k + 1]):
             if pending[j] > 0.0:
                 touched[k] = True
-    warm = n_in > 0
-    rounds = local_rounds + 1 if warm else 1
-    for r in range(rounds):
-        tstt = 0.0
-        for e in range(m):
-            tstt += t[e] * x[e]
-        excess = 0.0
-        for k in range(n_orig):
-            if not touched[k]:
-                continue
-            sp_tree(indptr, heads, clink, t, barred, origins[k], dist, pred, order, hk, hv)
-            ps, pn, pf, nxt, pl, n_paths, n_links, stamp, ex = _origin_sweep(
-                k,
-                r == 0,
-                pending,
-                origins,
-                od_ptr,
-                od_dest,
-                od_trips,
-                tails,
-                dist,
-                pred,
-                head,
-                nxt,
-                ps,
-                pn,
-                pf,
-                pl,
-                n_paths,
-                n_links,
-                x,
-                t,
-                dt,
-                a,
-                b,
-                p,
-                mark,
-                stamp,
-            )
-            excess += ex
-        if r > 0 and excess <= _LOCAL_SHARE * rgap * tstt:
-            break
-    # 2. global iterations
+    sel_touched = np.flatnonzero(touched)
+    ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
+        sel_touched, True, False, keep_trees, indptr, heads, clink, tails, live, barred,
+        origins, od_ptr, od_dest, od_trips, pending, t_dist, t_pred, t_order, t_reached,
+        have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
+        hk, hv, cnt_buf, ccost,
+    )  # fmt: skip
+    # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
+    # excess cost
     it = 0
     gap = np.inf
     sptt = 0.0
@@ -445,7 +525,13 @@ def gp_solve(
             t[e] = _cost1(x[e], a[e], b[e], p[e])
             dt[e] = _dcost1(x[e], b[e], p[e])
             tstt += t[e] * x[e]
-        od_costs(indptr, heads, clink, t, barred, origins, od_ptr, od_dest, od_cost)
+        if keep_trees:
+            store_od_costs(
+                indptr, heads, clink, tails, t, live, barred, origins, od_ptr, od_dest,
+                t_dist, t_pred, t_order, t_reached, have, od_cost,
+            )  # fmt: skip
+        else:
+            od_costs(indptr, heads, clink, t, barred, origins, od_ptr, od_dest, od_cost)
         sptt = 0.0
         for j in range(n_od):
             if od_cost[j] < np.inf:
@@ -454,44 +540,22 @@ def gp_solve(
         gaps[it] = gap
         if gap <= rgap or it >= max_iter:
             break
-        for k in range(n_orig):
-            sp_tree(indptr, heads, clink, t, barred, origins[k], dist, pred, order, hk, hv)
-            ps, pn, pf, nxt, pl, n_paths, n_links, stamp, _ = _origin_sweep(
-                k,
-                False,
-                pending,
-                origins,
-                od_ptr,
-                od_dest,
-                od_trips,
-                tails,
-                dist,
-                pred,
-                head,
-                nxt,
-                ps,
-                pn,
-                pf,
-                pl,
-                n_paths,
-                n_links,
-                x,
-                t,
-                dt,
-                a,
-                b,
-                p,
-                mark,
-                stamp,
-            )
+        sel = _by_excess(origins, od_ptr, od_cost, head, nxt, ps, pn, pf, pl, t, sweep_share)
+        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
+            sel, False, False, keep_trees, indptr, heads, clink, tails, live, barred,
+            origins, od_ptr, od_dest, od_trips, pending, t_dist, t_pred, t_order, t_reached,
+            have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
+            hk, hv, cnt_buf, ccost,
+        )  # fmt: skip
         for _ in range(inner):
-            for j in range(n_od):
-                if head[j] < 0 or nxt[head[j]] < 0:
-                    continue  # a single path: nothing to balance
-                best = _cheapest(j, head, nxt, ps, pn, pl, t)
-                stamp = _equilibrate(
-                    j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
-                )
+            for k in sel:
+                for j in range(od_ptr[k], od_ptr[k + 1]):
+                    if head[j] < 0 or nxt[head[j]] < 0:
+                        continue  # a single path: nothing to balance
+                    best = _cheapest(j, head, nxt, ps, pn, pl, t)
+                    stamp = _equilibrate(
+                        j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+                    )
         it += 1
     # compact store
     count = 0

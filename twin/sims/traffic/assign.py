@@ -60,7 +60,9 @@ class PathSet:
 
     Path ``i`` goes from node ``origin[i]`` to node ``destination[i]`` over the links
     ``link_index[links[ptr[i]:ptr[i + 1]]]`` (in reverse order) and carries ``flow[i]``
-    [veh/h].
+    [veh/h]. ``od`` is the position of each path's pair in the solve's demand arrays and
+    ``pairs`` those arrays (node ids, origins, pair offsets, destinations), so that a warm start
+    on the same demand takes the pairs without looking them up.
     """
 
     origin: np.ndarray
@@ -69,9 +71,54 @@ class PathSet:
     links: np.ndarray
     flow: np.ndarray
     link_index: pd.Index
+    od: np.ndarray | None = None
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.flow)
+
+    def same_pairs(self, node_ids: np.ndarray, dem: _Demand) -> bool:
+        """Whether ``od`` (pair positions) holds for this node numbering and demand."""
+        if self.od is None or self.pairs is None:
+            return False
+        nodes, origins, od_ptr, od_dest = self.pairs
+        return (
+            np.array_equal(nodes, node_ids)
+            and np.array_equal(origins, dem.origins)
+            and np.array_equal(od_ptr, dem.od_ptr)
+            and np.array_equal(od_dest, dem.od_dest)
+        )
+
+
+@dataclass
+class TreeSet:
+    """Shortest-path tree of every origin at the final link costs of a ``gp`` solve.
+
+    A warm start on the same network layout (node ids, link index, origins and barred nodes)
+    updates these trees rather than rebuilding them (:mod:`twin.kernels.sp_update`). Row ``k``
+    is the tree of node position ``origins[k]``: distances ``dist`` [time unit], reaching link
+    position ``pred`` (-1: root or unreached), nodes in tree order ``order[:reached]``.
+    """
+
+    node_ids: np.ndarray
+    link_index: pd.Index
+    origins: np.ndarray
+    barred: np.ndarray
+    dist: np.ndarray
+    pred: np.ndarray
+    order: np.ndarray
+    reached: np.ndarray
+
+    def fits(
+        self, node_ids: np.ndarray, link_index: pd.Index, origins: np.ndarray, barred: np.ndarray
+    ) -> bool:
+        """Whether these trees belong to a network of this layout and these origins."""
+        return (
+            self.link_index.equals(link_index)
+            and np.array_equal(self.node_ids, node_ids)
+            and np.array_equal(self.origins, origins)
+            and np.array_equal(self.barred, barred)
+        )
 
 
 @dataclass
@@ -117,6 +164,9 @@ class AssignmentResult:
         ``initial`` to the next :func:`assign` reuses them.
     warm_reused_paths : int
         Paths taken over from ``initial`` (``gp`` warm starts).
+    trees : TreeSet or None
+        Shortest-path trees of the origins at the final costs (``gp``, when the network and
+        origins are small enough to keep them), updated rather than rebuilt by a warm start.
     """
 
     flow: pd.Series
@@ -136,6 +186,7 @@ class AssignmentResult:
     notes: list[str] = field(default_factory=list)
     paths: PathSet | None = None
     warm_reused_paths: int = 0
+    trees: TreeSet | None = None
 
     @property
     def n_disconnected(self) -> int:

@@ -11,13 +11,16 @@ import time
 import numpy as np
 import pandas as pd
 
+from twin.kernels.path_reuse import reuse_paths
 from twin.kernels.traffic import beckmann, link_cost
 from twin.kernels.traffic_paths import gp_solve
-from twin.sims.traffic.assign import AssignmentResult, PathSet, _Demand, _Links
+from twin.sims.traffic.assign import AssignmentResult, PathSet, TreeSet, _Demand, _Links
 
-#: Warm start: re-balancing rounds over the origins whose paths were cut, before the first
-#: global iteration (at most).
-LOCAL_ROUNDS = 2
+#: Each iteration sweeps the origins that hold this share of the excess cost (largest first).
+SWEEP_SHARE = 0.9
+#: Largest tree store kept (origins × nodes; 16 bytes each, i.e. 128 MB): one shortest-path
+#: tree per origin, updated between iterations and handed to the next warm start.
+TREE_STORE_MAX = 8_000_000
 
 
 def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
@@ -29,45 +32,65 @@ def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
 def _reuse(
     paths: PathSet, net: _Links, dem: _Demand
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Map stored paths onto this network and demand.
+    """Map stored paths onto this network and demand (see :func:`reuse_paths`).
 
     Paths over links that are now closed or absent, or of OD pairs no longer in the demand,
     are dropped. The kept paths of a pair are scaled so that the pair's old total maps onto
-    its new trips; what they do not carry is pending.
+    its new trips; what they do not carry is pending. When the network's links and the
+    demand's pairs are those of the stored solve, positions are taken as they are.
     """
-    n_od = len(dem.od_trips)
-    n_p = len(paths)
-    seg = np.repeat(np.arange(n_p), np.diff(paths.ptr))
     if paths.link_index.equals(pd.Index(net.index)):
-        pos = paths.links
+        links = paths.links
     else:  # map old link positions to new ones through the link ids
-        pos = pd.Index(net.index).get_indexer(paths.link_index)[paths.links]
-    bad_link = (pos < 0) | ~net.open[np.maximum(pos, 0)]
-    path_bad = np.bincount(seg, weights=bad_link.astype(float), minlength=n_p) > 0
-    nodes = pd.Index(net.node_ids)
-    n_nodes = len(nodes)
-    o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
-    key = o_pos * n_nodes + dem.od_dest  # OD pairs as integers
-    sorter = np.argsort(key)
-    po, pd_ = (_positions(nodes, ids) for ids in (paths.origin, paths.destination))
-    pkey = np.where((po >= 0) & (pd_ >= 0), po * n_nodes + pd_, -1)
-    at = np.minimum(np.searchsorted(key, pkey, sorter=sorter), len(key) - 1)
-    j = np.where(key[sorter[at]] == pkey, sorter[at], -1)
-    known = j >= 0
-    old_total = np.bincount(j[known], weights=paths.flow[known], minlength=n_od)
-    keep = known & ~path_bad & (paths.flow > 0)
-    factor = np.divide(dem.od_trips, old_total, out=np.zeros(n_od), where=old_total > 0)
-    flow = paths.flow[keep] * factor[j[keep]]
-    kept_idx = np.flatnonzero(keep)
-    lens = np.diff(paths.ptr)[kept_idx]
-    ptr = np.zeros(len(kept_idx) + 1, dtype=np.int64)
-    np.cumsum(lens, out=ptr[1:])
-    take = np.repeat(paths.ptr[kept_idx] - ptr[:-1], lens) + np.arange(ptr[-1])
-    links = pos[take].astype(np.int64)
-    carried = np.bincount(j[keep], weights=flow, minlength=n_od)
-    pending = np.maximum(dem.od_trips - carried, 0.0)
-    pending[pending < 1e-12 * np.maximum(dem.od_trips, 1.0)] = 0.0
-    return j[keep].astype(np.int64), ptr, links, flow, pending
+        links = pd.Index(net.index).get_indexer(paths.link_index)[paths.links]
+    if paths.same_pairs(net.node_ids, dem):
+        pair = paths.od
+    else:
+        nodes = pd.Index(net.node_ids)
+        n_nodes = len(nodes)
+        o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
+        key = o_pos * n_nodes + dem.od_dest  # OD pairs as integers
+        sorter = np.argsort(key)
+        po, pd_ = (_positions(nodes, ids) for ids in (paths.origin, paths.destination))
+        pkey = np.where((po >= 0) & (pd_ >= 0), po * n_nodes + pd_, -1)
+        at = np.minimum(np.searchsorted(key, pkey, sorter=sorter), len(key) - 1)
+        pair = np.where(key[sorter[at]] == pkey, sorter[at], -1)
+    return reuse_paths(
+        paths.ptr,
+        links.astype(np.int64),
+        paths.flow,
+        pair.astype(np.int64),
+        net.open,
+        dem.od_trips,
+    )
+
+
+def _tree_store(
+    net: _Links, dem: _Demand, initial: object
+) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Tree store for :func:`gp_solve`: a row per origin (from ``initial.trees`` when they fit
+    this network, copied), or one scratch row when the store would exceed TREE_STORE_MAX."""
+    n, k = len(net.node_ids), len(dem.origins)
+    keep = 0 < k * n <= TREE_STORE_MAX
+    rows = k if keep else 1
+    prior = initial.trees if isinstance(initial, AssignmentResult) else None
+    if keep and prior is not None and prior.fits(net.node_ids, net.index, dem.origins, net.barred):
+        return (
+            True,
+            prior.dist.copy(),
+            prior.pred.copy(),
+            prior.order.copy(),
+            prior.reached.copy(),
+            np.ones(rows, dtype=np.bool_),
+        )
+    return (
+        keep,
+        np.empty((rows, n)),
+        np.empty((rows, n), dtype=np.int32),
+        np.empty((rows, n), dtype=np.int32),
+        np.zeros(rows, dtype=np.int64),
+        np.zeros(rows, dtype=np.bool_),
+    )
 
 
 def assign_gp(
@@ -97,6 +120,7 @@ def assign_gp(
             "from link flows: cold start"
         )
     gaps = np.full(max_iter + 1, np.nan)
+    keep, t_dist, t_pred, t_order, t_reached, have = _tree_store(net, dem, initial)
     x, od_cost, it, gap, sptt, p_od, p_ptr, p_links, p_flow = gp_solve(
         net.indptr,
         net.csr_heads,
@@ -119,7 +143,14 @@ def assign_gp(
         int(max_iter),
         int(inner),
         gaps,
-        LOCAL_ROUNDS,
+        SWEEP_SHARE,
+        net.open,
+        keep,
+        t_dist,
+        t_pred,
+        t_order,
+        t_reached,
+        have,
     )
     connected = np.empty(len(od), dtype=bool)
     connected[dem.order] = np.isfinite(od_cost)
@@ -132,6 +163,8 @@ def assign_gp(
         links=p_links,
         flow=p_flow,
         link_index=pd.Index(net.index),
+        od=p_od,
+        pairs=(net.node_ids, dem.origins, dem.od_ptr, dem.od_dest),
     )
     t = link_cost(x, net.a, net.b, net.p)
     return AssignmentResult(
@@ -152,4 +185,16 @@ def assign_gp(
         notes=notes,
         paths=store,
         warm_reused_paths=len(in_flow),
+        trees=TreeSet(
+            node_ids=net.node_ids,
+            link_index=pd.Index(net.index),
+            origins=dem.origins,
+            barred=net.barred,
+            dist=t_dist,
+            pred=t_pred,
+            order=t_order,
+            reached=t_reached,
+        )
+        if keep
+        else None,
     )

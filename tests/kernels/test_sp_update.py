@@ -1,0 +1,121 @@
+"""Shortest-path tree updates against the dense Dijkstra reference after cost changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.kernels.sp_update import sp_update, store_od_costs
+from twin.kernels.traffic import sp_tree, sp_tree_ref
+
+
+def _csr(n: int, tails: np.ndarray, heads: np.ndarray, live: np.ndarray):
+    pos = np.flatnonzero(live)
+    order = pos[np.argsort(tails[pos], kind="stable")]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tails[pos], minlength=n), out=indptr[1:])
+    return indptr, heads[order], order.astype(np.int64)
+
+
+def _graph(seed: int, n: int = 60, m: int = 260):
+    rng = np.random.default_rng(seed)
+    tails = rng.integers(0, n, m).astype(np.int64)
+    heads = rng.integers(0, n, m).astype(np.int64)
+    keep = tails != heads
+    return rng, n, tails[keep], heads[keep]
+
+
+def _check(n, tails, heads, cost, live, barred, o, dist, pred, order, reached) -> None:
+    ref = sp_tree_ref(tails[live], heads[live], cost[live], barred, o, n)
+    fin = np.isfinite(ref)
+    assert np.array_equal(np.isfinite(dist), fin)
+    assert np.allclose(dist[fin], ref[fin], rtol=1e-12)
+    assert reached == fin.sum()
+    others = np.flatnonzero(fin & (np.arange(n) != o))
+    e = pred[others]
+    assert live[e].all()
+    assert np.allclose(dist[tails[e]] + cost[e], dist[others], rtol=1e-12)  # tight tree links
+    assert (pred[~fin] == -1).all() and pred[o] == -1
+    rank = np.full(n, -1)
+    rank[order[:reached]] = np.arange(reached)
+    assert order[0] == o and (rank[fin] >= 0).all()
+    assert (rank[tails[e]] < rank[others]).all()  # every parent before its children
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("bar", [False, True])
+def test_update_matches_a_fresh_tree(seed: int, bar: bool) -> None:
+    """Costs up and down on a random third of the links, some links closed, others reopened:
+    the updated tree has the reference distances and is a valid tree."""
+    rng, n, tails, heads = _graph(seed)
+    m = len(tails)
+    barred = rng.random(n) < 0.2 if bar else np.zeros(n, dtype=bool)
+    live0 = rng.random(m) > 0.1
+    cost0 = rng.uniform(0.5, 10.0, m)
+    size = max(m, n) + 1
+    hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
+    count = np.empty(n + 1, dtype=np.int64)
+    for o in range(0, n, 11):
+        barred_o = barred.copy()
+        dist, pred = np.empty(n), np.empty(n, dtype=np.int32)
+        order = np.empty(n, dtype=np.int32)
+        reached = sp_tree(
+            *_csr(n, tails, heads, live0), cost0, barred_o, o, dist, pred, order, hk, hv
+        )
+        cost, live = cost0, live0
+        for _ in range(4):  # successive updates from the previous updated tree
+            change = rng.random(m) < 0.3
+            cost = np.where(change, cost * rng.uniform(0.3, 3.0, m), cost)
+            flip = rng.random(m) < 0.05
+            live = live ^ flip
+            csr = _csr(n, tails, heads, live)
+            reached = sp_update(
+                *csr, tails, cost, cost[csr[2]], live, barred_o, o, dist, pred, order,
+                reached, hk, hv, count,
+            )  # fmt: skip
+            _check(n, tails, heads, cost, live, barred_o, o, dist, pred, order, reached)
+
+
+def test_unchanged_costs_keep_the_tree() -> None:
+    rng, n, tails, heads = _graph(3)
+    live = np.ones(len(tails), dtype=bool)
+    cost = rng.uniform(1.0, 5.0, len(tails))
+    csr = _csr(n, tails, heads, live)
+    barred = np.zeros(n, dtype=bool)
+    size = max(len(tails), n) + 1
+    hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
+    dist, pred, order = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    reached = sp_tree(*csr, cost, barred, 0, dist, pred, order, hk, hv)
+    d0, p0 = dist.copy(), pred.copy()
+    again = sp_update(
+        *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached, hk, hv,
+        np.empty(n + 1, dtype=np.int64),
+    )  # fmt: skip
+    assert again == reached and np.array_equal(dist, d0) and np.array_equal(pred, p0)
+
+
+def test_store_od_costs_builds_then_updates() -> None:
+    """Rows without a tree are built, rows with one are updated: both give the OD costs."""
+    rng, n, tails, heads = _graph(5)
+    m = len(tails)
+    live = np.ones(m, dtype=bool)
+    csr = _csr(n, tails, heads, live)
+    barred = np.zeros(n, dtype=bool)
+    origins = np.array([0, 7, 19, 33], dtype=np.int64)
+    od_ptr = np.arange(0, 4 * n + 1, n, dtype=np.int64)
+    od_dest = np.tile(np.arange(n, dtype=np.int64), 4)
+    k = len(origins)
+    store = (
+        np.empty((k, n)), np.empty((k, n), dtype=np.int32), np.empty((k, n), dtype=np.int32),
+        np.zeros(k, dtype=np.int64), np.zeros(k, dtype=bool),
+    )  # fmt: skip
+    out = np.empty(len(od_dest))
+    for step in range(3):
+        cost = rng.uniform(0.5, 10.0, m)
+        store_od_costs(*csr, tails, cost, live, barred, origins, od_ptr, od_dest, *store, out)
+        assert store[4].all()
+        for i, o in enumerate(origins):
+            ref = sp_tree_ref(tails, heads, cost, barred, int(o), n)
+            got = out[i * n : (i + 1) * n]
+            assert np.array_equal(np.isfinite(got), np.isfinite(ref)), step
+            assert np.allclose(got[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-12)
