@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from twin.kernels.path_store import compact_paths
 from twin.kernels.traffic_paths import gp_ref, gp_solve
 from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
+from twin.sims.traffic.gp import _empty_store
 
 
 def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -41,8 +43,7 @@ def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True):
     net = prepare_links(links)
     dem = _demand_arrays(parse_demand(od), net)
-    e = np.zeros(0, dtype=np.int64)
-    store = store or (e, np.zeros(1, dtype=np.int64), e, np.zeros(0))
+    store = store or _empty_store(len(dem.od_trips))
     pending = dem.od_trips.copy() if pending is None else pending
     gaps = np.full(501, np.nan)
     rows, n = (len(dem.origins) if keep else 1), len(net.node_ids)
@@ -61,6 +62,11 @@ def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pendi
     return net, dem, out
 
 
+def _listed(out: tuple) -> tuple:
+    """The solve's final store, path by path: od, ptr, links, flow."""
+    return compact_paths(*out[5:11])
+
+
 def test_gp_kept_trees_change_nothing() -> None:
     """Updating each origin's kept tree or rebuilding it gives the same solve."""
     links, od = _network(3)
@@ -74,7 +80,8 @@ def test_gp_kept_trees_change_nothing() -> None:
 @pytest.mark.parametrize("seed", range(2))
 def test_gp_matches_reference(seed: int) -> None:
     links, od = _network(seed)
-    net, dem, (x, od_cost, it, gap, *_rest) = _solve(links, od, 1e-12)
+    net, dem, out = _solve(links, od, 1e-12)
+    x, od_cost, it, gap = out[:4]
     assert gap <= 1e-12 and it > 1
     o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
     pairs = list(zip(o_pos.tolist(), dem.od_dest.tolist(), dem.od_trips.tolist(), strict=True))
@@ -82,7 +89,7 @@ def test_gp_matches_reference(seed: int) -> None:
     # equilibrium link flows are unique (strictly increasing costs): both agree
     assert np.abs(x - ref).max() < 1e-5 * od["trips"].sum()
     # path costs of used paths equal the shortest cost of their pair (Wardrop)
-    p_od, p_ptr, p_links, p_flow = _rest[1:]
+    p_od, p_ptr, p_links, p_flow = _listed(out)
     t = net.a + net.b * x**net.p
     for i in range(len(p_flow)):
         c = t[p_links[p_ptr[i] : p_ptr[i + 1]]].sum()
@@ -96,7 +103,7 @@ def test_gp_matches_reference(seed: int) -> None:
 def test_gp_warm_store_is_already_converged() -> None:
     links, od = _network(7)
     _, dem, out = _solve(links, od, 1e-10)
-    store = tuple(out[5:9])
+    store = tuple(out[5:13])
     _, _, again = _solve(links, od, 1e-10, store=store, pending=np.zeros(len(dem.od_trips)))
     assert again[2] == 0 and again[3] <= 1e-10
     assert again[0] == pytest.approx(out[0], abs=1e-9)

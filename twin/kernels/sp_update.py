@@ -15,11 +15,12 @@ When no link violates ``d[v] ≤ d[u] + t(u, v)`` any more and every label is th
 real path, the labels are the shortest distances (Bellman's conditions), so the result is
 exact: the same distances as :func:`twin.kernels.traffic.sp_tree` (tested), at a cost that
 grows with the part of the tree that changed rather than with the network. The previous
-tree's node order (parents before children) drives step 1; the updated tree's order is
-rebuilt breadth-first from its parent links.
+tree's node order (parents before children) drives step 1; the updated order keeps the nodes
+whose label did not change where they were and puts those settled again after them, in the
+order step 3 settled them.
 
-A *tree store* keeps one tree per origin (``dist``, ``pred``, ``order`` rows and the number of
-nodes reached), valid for one network (same link positions, CSR and barred nodes).
+A *tree store* keeps one tree per origin (``dist``, ``pred``, ``order`` rows and the used
+length of ``order``), valid for one network (same link positions, CSR and barred nodes).
 
 References
 ----------
@@ -53,10 +54,10 @@ def sp_update(
     dist: np.ndarray,
     pred: np.ndarray,
     order: np.ndarray,
-    settled: int,
+    used: int,
     hk: np.ndarray,
     hv: np.ndarray,
-    count: np.ndarray,
+    work: np.ndarray,
 ) -> int:
     """Update the shortest-path tree of ``origin`` in place to the link costs ``cost``.
 
@@ -74,38 +75,48 @@ def sp_update(
         Whether each link is open (a previous tree link now closed cuts its subtree).
     origin : int
         Root node position (the same as the previous tree's).
-    dist, pred, order : ndarray
+    dist, pred : ndarray
         The previous tree (as filled by :func:`twin.kernels.traffic.sp_tree` or this
         function; unreached nodes have ``pred`` -1), overwritten with the updated one:
-        distances [time unit], reaching link of each node (-1: root or unreached), reached
-        nodes with every parent before its children.
-    settled : int
-        Number of nodes the previous tree reached (the used length of ``order``).
+        distances [time unit] and reaching link of each node (-1: root or unreached).
+    order : ndarray
+        ``order[:used]``: nodes with every parent before its children, every reached node
+        among them (it may keep nodes no longer reached). Updated: the nodes whose label
+        changed move to the end, in the order they were settled.
+    used : int
+        Used length of ``order``.
     hk, hv : ndarray
         Heap buffers of length ``max(n_links, n_nodes) + 1``.
-    count : ndarray of int64
-        Work buffer of length ``n_nodes + 1``.
+    work : ndarray of int64
+        Work buffer of length ``2 * n_nodes``.
 
     Returns
     -------
     int
-        Number of nodes the updated tree reaches.
+        The used length of ``order`` after the update.
+
+    Notes
+    -----
+    The order stays valid: a node whose label did not change kept its parent, and that
+    parent either kept its label too (and its place before the node) or was settled again,
+    in which case it lowered the node's label (so the node was settled again, after it).
     """
     n = dist.shape[0]
-    moved = False  # whether any node changed parent (else the order stays valid)
     # 1. labels along the previous tree at the new costs
     for i in range(n):
         dist[i] = np.inf
+        work[i] = 0  # 1: settled again below
     dist[origin] = 0.0
-    for i in range(1, settled):
+    for i in range(1, used):
         v = order[i]
         e = pred[v]
+        if e < 0:
+            continue
         du = dist[tails[e]]
         if live[e] and du < np.inf:
             dist[v] = du + cost[e]
         else:
             pred[v] = -1
-            moved = True
     # 2. links whose head can be lowered
     size = 0
     for u in range(n):
@@ -119,13 +130,19 @@ def sp_update(
                 dist[w] = nd
                 pred[w] = clink[c]
                 size = _heap_push(hk, hv, size, nd, w)
-                moved = True
-    # 3. propagate in increasing label order (stale heap entries are skipped)
+    # 3. propagate in increasing label order (stale heap entries are skipped); the nodes
+    # settled here are listed in work[n:] in that order
+    n_set = 0
     while size > 0:
         d = hk[0]
         u = hv[0]
         size = _heap_pop(hk, hv, size)
-        if d > dist[u] or (barred[u] and u != origin):
+        if d > dist[u] or work[u] == 1:
+            continue
+        work[u] = 1
+        work[n + n_set] = u
+        n_set += 1
+        if barred[u] and u != origin:
             continue
         for c in range(indptr[u], indptr[u + 1]):
             nd = d + ccost[c]
@@ -134,32 +151,19 @@ def sp_update(
                 dist[w] = nd
                 pred[w] = clink[c]
                 size = _heap_push(hk, hv, size, nd, w)
-    if not moved:
-        return settled
-    # 4. order of the updated tree: children grouped by parent (counting sort), breadth first
-    for i in range(n + 1):
-        count[i] = 0
-    for v in range(n):
-        if pred[v] >= 0:
-            count[tails[pred[v]] + 1] += 1
-    for i in range(n):
-        count[i + 1] += count[i]
-    for v in range(n):  # hv[count[u]:...] ← children of u (count[u] advances while filling)
-        if pred[v] >= 0:
-            u = tails[pred[v]]
-            hv[count[u]] = v
-            count[u] += 1
-    order[0] = origin
-    reached = 1
-    i = 0
-    while i < reached:
-        u = order[i]
-        i += 1
-        start = count[u - 1] if u > 0 else 0
-        for j in range(start, count[u]):
-            order[reached] = hv[j]
-            reached += 1
-    return reached
+    if n_set == 0:
+        return used
+    # 4. order: the nodes not settled again, as they were, then those settled again
+    k = 0
+    for i in range(used):
+        v = order[i]
+        if work[v] == 0:
+            order[k] = v
+            k += 1
+    for i in range(n_set):
+        order[k] = work[n + i]
+        k += 1
+    return k
 
 
 @njit(cache=True)
@@ -181,44 +185,21 @@ def store_tree(
     have: np.ndarray,
     hk: np.ndarray,
     hv: np.ndarray,
-    count: np.ndarray,
+    work: np.ndarray,
 ) -> None:
     """Tree of ``origin`` at ``cost`` (``ccost`` in CSR order) into row ``row`` of a tree
     store: updated from the stored tree when ``have[row]``, else built from scratch (and
-    ``have[row]`` set)."""
+    ``have[row]`` set). ``work`` is a buffer of ``2 * n_nodes`` integers."""
     if have[row]:
         t_reached[row] = sp_update(
-            indptr,
-            heads,
-            clink,
-            tails,
-            cost,
-            ccost,
-            live,
-            barred,
-            origin,
-            t_dist[row],
-            t_pred[row],
-            t_order[row],
-            t_reached[row],
-            hk,
-            hv,
-            count,
-        )
+            indptr, heads, clink, tails, cost, ccost, live, barred, origin, t_dist[row],
+            t_pred[row], t_order[row], t_reached[row], hk, hv, work,
+        )  # fmt: skip
     else:
         t_reached[row] = sp_tree(
-            indptr,
-            heads,
-            clink,
-            cost,
-            barred,
-            origin,
-            t_dist[row],
-            t_pred[row],
-            t_order[row],
-            hk,
-            hv,
-        )
+            indptr, heads, clink, cost, barred, origin, t_dist[row], t_pred[row],
+            t_order[row], hk, hv,
+        )  # fmt: skip
         have[row] = True
 
 
@@ -248,10 +229,10 @@ def store_trees(
         k = rows[i]
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
-        count = np.empty(n + 1, dtype=np.int64)
+        work = np.empty(2 * n, dtype=np.int64)
         store_tree(
             indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_dist,
-            t_pred, t_order, t_reached, have, hk, hv, count,
+            t_pred, t_order, t_reached, have, hk, hv, work,
         )  # fmt: skip
 
 

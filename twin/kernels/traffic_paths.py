@@ -1,24 +1,28 @@
 """Path-based user-equilibrium assignment: gradient projection (GP) with Newton steps.
 
-Every OD pair keeps a set of used paths. An iteration takes the origins in turn: it builds
-the shortest-path tree of the origin at the current link costs, adds each destination's
+Every OD pair keeps a set of used paths. An iteration takes origins in turn: it brings
+the shortest-path tree of the origin up to the current link costs, adds each destination's
 shortest path to that pair's set if it is not there yet, and moves flow from every other
 path ``p`` of the pair onto the cheapest path ``b`` by the projected Newton step
 
     Δ = min(f_p, (c_p − c_b) / Σ_{links in p ⊕ b} t'(x))
 
 (links common to both paths cancel), updating link flows and costs after each move
-(Gauss–Seidel). Paths whose flow falls to zero are dropped. ``inner`` extra sweeps over all
-pairs re-balance the existing path sets without new trees (they are cheap and converge the
-"easy" part of the problem).
+(Gauss–Seidel). Paths whose flow falls to zero are dropped. ``inner`` extra sweeps over the
+same origins' pairs re-balance the existing path sets without new trees (they are cheap
+and converge the "easy" part of the problem).
 
 Link costs and the network's CSR form are those of :mod:`twin.kernels.traffic`.
 
-Path store (input and output, "compact" form): path ``i`` belongs to OD pair ``p_od[i]``
-(row of ``od_dest``/``od_trips``), carries ``p_flow[i]`` [veh/h] and uses the link positions
-``p_links[p_ptr[i]:p_ptr[i + 1]]``. Trips of a pair not carried by its paths
-(``pending``) are loaded on the pair's shortest path before the first iteration; a cold start
-is an empty store with everything pending.
+The path store (input and output) is the linked form of :mod:`twin.kernels.path_store`.
+Trips of a pair not carried by its paths (``pending``) are loaded on the pair's shortest path
+before the first iteration; a cold start is an empty store with everything pending.
+
+Each origin's shortest-path tree is kept (when memory allows) and brought up to date after
+costs change rather than rebuilt (:mod:`twin.kernels.sp_update`). Each iteration measures the
+exact gap, then sweeps only the origins holding most of the excess cost
+``Σ f·(c_path − c_shortest)`` (``sweep_share`` of it, largest first): after a local change
+such as a closure, most origins are already at equilibrium.
 
 References
 ----------
@@ -266,7 +270,7 @@ def _sweep(
     stamp: int,
     hk: np.ndarray,
     hv: np.ndarray,
-    cnt_buf: np.ndarray,
+    work: np.ndarray,
     ccost: np.ndarray,
 ) -> tuple:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
@@ -286,7 +290,7 @@ def _sweep(
                 ccost[c] = t[clink[c]]
             store_tree(
                 indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_dist,
-                t_pred, t_order, t_reached, have, hk, hv, cnt_buf,
+                t_pred, t_order, t_reached, have, hk, hv, work,
             )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
             k, load_pending, pending, origins, od_ptr, od_dest, od_trips, tails, t_dist[row],
@@ -389,10 +393,14 @@ def gp_solve(
     od_ptr: np.ndarray,
     od_dest: np.ndarray,
     od_trips: np.ndarray,
-    in_od: np.ndarray,
-    in_ptr: np.ndarray,
-    in_links: np.ndarray,
-    in_flow: np.ndarray,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    n_paths: int,
+    n_links: int,
     pending: np.ndarray,
     rgap: float,
     max_iter: int,
@@ -417,8 +425,9 @@ def gp_solve(
         Link cost ``a + b·vᵖ`` coefficients.
     origins, od_ptr, od_dest, od_trips
         Demand grouped by origin [veh/h].
-    in_od, in_ptr, in_links, in_flow
-        Initial path store (compact form; may be empty).
+    head, nxt, ps, pn, pf, pl, n_paths, n_links
+        Initial path store (see :mod:`twin.kernels.path_store`; may be empty), taken over
+        and grown as needed.
     pending : ndarray
         Trips of each OD pair not on a stored path [veh/h].
     rgap : float
@@ -448,37 +457,20 @@ def gp_solve(
     -------
     tuple
         ``x`` link flows, ``od_cost`` shortest cost per pair (inf: no path), ``iterations``,
-        ``gap``, ``sptt``, and the final store ``p_od, p_ptr, p_links, p_flow``.
+        ``gap``, ``sptt``, and the final store ``head, nxt, ps, pn, pf, pl, n_paths,
+        n_links``.
     """
     n = indptr.shape[0] - 1
     m = a.shape[0]
     n_od = od_trips.shape[0]
     n_orig = origins.shape[0]
-    # path store: linked list of paths per OD pair
-    n_in = in_od.shape[0]
-    cap_p = max(16, 2 * (n_in + n_od))
-    cap_l = max(64, 2 * in_links.shape[0] + 8 * n_od)
-    ps = np.empty(cap_p, dtype=np.int64)
-    pn = np.empty(cap_p, dtype=np.int64)
-    pf = np.empty(cap_p)
-    nxt = np.empty(cap_p, dtype=np.int64)
-    pl = np.empty(cap_l, dtype=np.int64)
-    head = np.full(n_od, -1, dtype=np.int64)
-    n_paths = 0
-    n_links = 0
     x = np.zeros(m)
-    for i in range(n_in):
-        s, e = in_ptr[i], in_ptr[i + 1]
-        ps[n_paths] = n_links
-        pn[n_paths] = e - s
-        pf[n_paths] = in_flow[i]
-        for k in range(s, e):
-            pl[n_links] = in_links[k]
-            x[in_links[k]] += in_flow[i]
-            n_links += 1
-        nxt[n_paths] = head[in_od[i]]
-        head[in_od[i]] = n_paths
-        n_paths += 1
+    for j in range(n_od):
+        q = head[j]
+        while q >= 0:
+            for i in range(ps[q], ps[q] + pn[q]):
+                x[pl[i]] += pf[q]
+            q = nxt[q]
     t = np.empty(m)
     dt = np.empty(m)
     for e in range(m):
@@ -486,7 +478,7 @@ def gp_solve(
         dt[e] = _dcost1(x[e], b[e], p[e])
     hk = np.empty(max(heads.shape[0], n) + 1)
     hv = np.empty(max(heads.shape[0], n) + 1, dtype=np.int64)
-    cnt_buf = np.empty(n + 1, dtype=np.int64)
+    work = np.empty(2 * n, dtype=np.int64)
     ccost = np.empty(clink.shape[0])
     mark = np.full(m, -1, dtype=np.int64)
     stamp = 0
@@ -503,7 +495,7 @@ def gp_solve(
         sel_touched, True, False, keep_trees, indptr, heads, clink, tails, live, barred,
         origins, od_ptr, od_dest, od_trips, pending, t_dist, t_pred, t_order, t_reached,
         have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
-        hk, hv, cnt_buf, ccost,
+        hk, hv, work, ccost,
     )  # fmt: skip
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
     # excess cost
@@ -545,7 +537,7 @@ def gp_solve(
             sel, False, False, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, t_dist, t_pred, t_order, t_reached,
             have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
-            hk, hv, cnt_buf, ccost,
+            hk, hv, work, ccost,
         )  # fmt: skip
         for _ in range(inner):
             for k in sel:
@@ -557,33 +549,7 @@ def gp_solve(
                         j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
                     )
         it += 1
-    # compact store
-    count = 0
-    total = 0
-    for j in range(n_od):
-        q = head[j]
-        while q >= 0:
-            count += 1
-            total += pn[q]
-            q = nxt[q]
-    p_od = np.empty(count, dtype=np.int64)
-    p_ptr = np.zeros(count + 1, dtype=np.int64)
-    p_links = np.empty(total, dtype=np.int64)
-    p_flow = np.empty(count)
-    c = 0
-    w = 0
-    for j in range(n_od):
-        q = head[j]
-        while q >= 0:
-            p_od[c] = j
-            p_flow[c] = pf[q]
-            for i in range(ps[q], ps[q] + pn[q]):
-                p_links[w] = pl[i]
-                w += 1
-            c += 1
-            p_ptr[c] = w
-            q = nxt[q]
-    return x, od_cost, it, gap, sptt, p_od, p_ptr, p_links, p_flow
+    return x, od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
 
 
 @njit(cache=True)

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError, message
+from twin.kernels.path_store import compact_paths
 from twin.kernels.traffic import (
     aon,
     beckmann,
@@ -56,31 +57,69 @@ _POLY = ("cost_a", "cost_b", "cost_p")
 
 @dataclass
 class PathSet:
-    """Paths used at equilibrium (``algorithm="gp"``), in compact form.
+    """Paths used at equilibrium (``algorithm="gp"``).
 
-    Path ``i`` goes from node ``origin[i]`` to node ``destination[i]`` over the links
-    ``link_index[links[ptr[i]:ptr[i + 1]]]`` (in reverse order) and carries ``flow[i]``
-    [veh/h]. ``od`` is the position of each path's pair in the solve's demand arrays and
-    ``pairs`` those arrays (node ids, origins, pair offsets, destinations), so that a warm start
-    on the same demand takes the pairs without looking them up.
+    Held as the solver's store (``store``: a linked list of paths per OD pair, see
+    :mod:`twin.kernels.path_store`), so that a warm start takes it over without conversion.
+    Pair ``j`` goes from node ``pair_origin[j]`` to node ``pair_destination[j]``; link
+    positions refer to ``link_index``; ``pairs`` are the solve's demand arrays (node ids,
+    origins, pair offsets, destinations), so that a warm start on the same demand takes the
+    pairs as they are.
+
+    Listed path by path on first use: path ``i`` goes from node ``origin[i]`` to node
+    ``destination[i]`` over the links ``link_index[links[ptr[i]:ptr[i + 1]]]`` (in reverse
+    order), carries ``flow[i]`` [veh/h] and belongs to pair ``od[i]``.
     """
 
-    origin: np.ndarray
-    destination: np.ndarray
-    ptr: np.ndarray
-    links: np.ndarray
-    flow: np.ndarray
+    store: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    pair_origin: np.ndarray
+    pair_destination: np.ndarray
     link_index: pd.Index
-    od: np.ndarray | None = None
-    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    _listing: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def _listed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        if self._listing is None:
+            self._listing = compact_paths(*self.store)
+        return self._listing
+
+    @property
+    def od(self) -> np.ndarray:
+        """Pair of each path (position in the solve's demand arrays)."""
+        return self._listed()[0]
+
+    @property
+    def ptr(self) -> np.ndarray:
+        """Offsets of each path's links in :attr:`links`."""
+        return self._listed()[1]
+
+    @property
+    def links(self) -> np.ndarray:
+        """Link positions of the paths, each from its destination back to its origin."""
+        return self._listed()[2]
+
+    @property
+    def flow(self) -> np.ndarray:
+        """Flow of each path [veh/h]."""
+        return self._listed()[3]
+
+    @property
+    def origin(self) -> np.ndarray:
+        """Origin node id of each path."""
+        return self.pair_origin[self.od]
+
+    @property
+    def destination(self) -> np.ndarray:
+        """Destination node id of each path."""
+        return self.pair_destination[self.od]
 
     def __len__(self) -> int:
         return len(self.flow)
 
     def same_pairs(self, node_ids: np.ndarray, dem: _Demand) -> bool:
-        """Whether ``od`` (pair positions) holds for this node numbering and demand."""
-        if self.od is None or self.pairs is None:
-            return False
+        """Whether the pairs are those of this node numbering and demand."""
         nodes, origins, od_ptr, od_dest = self.pairs
         return (
             np.array_equal(nodes, node_ids)
@@ -97,7 +136,8 @@ class TreeSet:
     A warm start on the same network layout (node ids, link index, origins and barred nodes)
     updates these trees rather than rebuilding them (:mod:`twin.kernels.sp_update`). Row ``k``
     is the tree of node position ``origins[k]``: distances ``dist`` [time unit], reaching link
-    position ``pred`` (-1: root or unreached), nodes in tree order ``order[:reached]``.
+    position ``pred`` (-1: root or unreached), nodes in tree order ``order[:reached]`` (every
+    parent before its children).
     """
 
     node_ids: np.ndarray

@@ -11,13 +11,15 @@ import time
 import numpy as np
 import pandas as pd
 
-from twin.kernels.path_reuse import reuse_paths
+from twin.kernels.path_store import reuse_paths
 from twin.kernels.traffic import beckmann, link_cost
 from twin.kernels.traffic_paths import gp_solve
 from twin.sims.traffic.assign import AssignmentResult, PathSet, TreeSet, _Demand, _Links
 
 #: Each iteration sweeps the origins that hold this share of the excess cost (largest first).
 SWEEP_SHARE = 0.9
+#: Spare room in the link buffer of a store, per OD pair (links of paths added later).
+SPARE_LINKS = 8
 #: Largest tree store kept (origins × nodes; 16 bytes each, i.e. 128 MB): one shortest-path
 #: tree per origin, updated between iterations and handed to the next warm start.
 TREE_STORE_MAX = 8_000_000
@@ -29,10 +31,12 @@ def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
     return nodes.get_indexer(uniques)[codes]
 
 
-def _reuse(
-    paths: PathSet, net: _Links, dem: _Demand
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Map stored paths onto this network and demand (see :func:`reuse_paths`).
+#: A path store: head, nxt, ps, pn, pf, pl, n_paths, n_links (twin.kernels.path_store).
+Store = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]
+
+
+def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray]:
+    """A store for this network and demand from stored paths (see :func:`reuse_paths`).
 
     Paths over links that are now closed or absent, or of OD pairs no longer in the demand,
     are dropped. The kept paths of a pair are scaled so that the pair's old total maps onto
@@ -40,28 +44,40 @@ def _reuse(
     demand's pairs are those of the stored solve, positions are taken as they are.
     """
     if paths.link_index.equals(pd.Index(net.index)):
-        links = paths.links
+        link_map = np.arange(len(net.index), dtype=np.int64)
     else:  # map old link positions to new ones through the link ids
-        links = pd.Index(net.index).get_indexer(paths.link_index)[paths.links]
+        link_map = pd.Index(net.index).get_indexer(paths.link_index).astype(np.int64)
+    n_od = len(dem.od_trips)
     if paths.same_pairs(net.node_ids, dem):
-        pair = paths.od
+        pair_map = np.arange(n_od, dtype=np.int64)
     else:
         nodes = pd.Index(net.node_ids)
         n_nodes = len(nodes)
         o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
         key = o_pos * n_nodes + dem.od_dest  # OD pairs as integers
         sorter = np.argsort(key)
-        po, pd_ = (_positions(nodes, ids) for ids in (paths.origin, paths.destination))
+        po, pd_ = (_positions(nodes, ids) for ids in (paths.pair_origin, paths.pair_destination))
         pkey = np.where((po >= 0) & (pd_ >= 0), po * n_nodes + pd_, -1)
         at = np.minimum(np.searchsorted(key, pkey, sorter=sorter), len(key) - 1)
-        pair = np.where(key[sorter[at]] == pkey, sorter[at], -1)
-    return reuse_paths(
-        paths.ptr,
-        links.astype(np.int64),
-        paths.flow,
-        pair.astype(np.int64),
-        net.open,
-        dem.od_trips,
+        pair_map = np.where(key[sorter[at]] == pkey, sorter[at], -1).astype(np.int64)
+    *store, pending = reuse_paths(
+        *paths.store, pair_map, link_map, net.open, dem.od_trips, SPARE_LINKS * n_od
+    )
+    return tuple(store), pending  # type: ignore[return-value]
+
+
+def _empty_store(n_od: int) -> Store:
+    """An empty store (cold start) sized for a first path per pair."""
+    cap = max(16, 2 * n_od)
+    return (
+        np.full(n_od, -1, dtype=np.int64),
+        np.empty(cap, dtype=np.int64),
+        np.empty(cap, dtype=np.int64),
+        np.empty(cap, dtype=np.int64),
+        np.empty(cap),
+        np.empty(max(64, 4 * SPARE_LINKS * n_od), dtype=np.int64),
+        0,
+        0,
     )
 
 
@@ -105,14 +121,15 @@ def assign_gp(
 ) -> AssignmentResult:
     """Gradient projection, cold or warm from ``initial.paths`` (see :func:`assign`)."""
     notes: list[str] = []
-    warm = False
-    empty_i = np.zeros(0, dtype=np.int64)
-    in_od, in_ptr, in_links, in_flow = empty_i, np.zeros(1, np.int64), empty_i, np.zeros(0)
+    store = _empty_store(len(dem.od_trips))
     pending = dem.od_trips.copy()
+    reused = 0
     if isinstance(initial, AssignmentResult) and initial.paths is not None:
-        in_od, in_ptr, in_links, in_flow, pending = _reuse(initial.paths, net, dem)
-        warm = len(in_flow) > 0
-        if not warm:
+        kept, kept_pending = _reuse(initial.paths, net, dem)
+        reused = kept[6]
+        if reused:
+            store, pending = kept, kept_pending
+        else:
             notes.append("no path of initial could be reused: cold start")
     elif initial is not None:
         notes.append(
@@ -121,7 +138,7 @@ def assign_gp(
         )
     gaps = np.full(max_iter + 1, np.nan)
     keep, t_dist, t_pred, t_order, t_reached, have = _tree_store(net, dem, initial)
-    x, od_cost, it, gap, sptt, p_od, p_ptr, p_links, p_flow = gp_solve(
+    x, od_cost, it, gap, sptt, *out = gp_solve(
         net.indptr,
         net.csr_heads,
         net.csr_link,
@@ -134,10 +151,7 @@ def assign_gp(
         dem.od_ptr,
         dem.od_dest,
         dem.od_trips,
-        in_od,
-        in_ptr,
-        in_links,
-        in_flow,
+        *store,
         pending,
         float(rgap),
         int(max_iter),
@@ -156,14 +170,11 @@ def assign_gp(
     connected[dem.order] = np.isfinite(od_cost)
     disconnected = od[~connected].reset_index(drop=True)
     o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
-    store = PathSet(
-        origin=net.node_ids[o_pos[p_od]],
-        destination=net.node_ids[dem.od_dest[p_od]],
-        ptr=p_ptr,
-        links=p_links,
-        flow=p_flow,
+    paths = PathSet(
+        store=tuple(out[:6]),  # type: ignore[arg-type]
+        pair_origin=net.node_ids[o_pos],
+        pair_destination=net.node_ids[dem.od_dest],
         link_index=pd.Index(net.index),
-        od=p_od,
         pairs=(net.node_ids, dem.origins, dem.od_ptr, dem.od_dest),
     )
     t = link_cost(x, net.a, net.b, net.p)
@@ -178,13 +189,13 @@ def assign_gp(
         converged=bool(gap <= rgap),
         gap_history=gaps[: it + 1],
         disconnected=disconnected,
-        warm_started=warm,
+        warm_started=reused > 0,
         rerouted_closed=0,
         seconds=time.perf_counter() - start,
         algorithm="gp",
         notes=notes,
-        paths=store,
-        warm_reused_paths=len(in_flow),
+        paths=paths,
+        warm_reused_paths=reused,
         trees=TreeSet(
             node_ids=net.node_ids,
             link_index=pd.Index(net.index),
