@@ -194,9 +194,11 @@ def od_costs(
 
 @njit(cache=True)
 def _by_excess(
-    origins: np.ndarray,
+    cand: np.ndarray,
     od_ptr: np.ndarray,
-    od_cost: np.ndarray,
+    ref: np.ndarray,
+    only_pending: bool,
+    pending: np.ndarray,
     head: np.ndarray,
     nxt: np.ndarray,
     ps: np.ndarray,
@@ -205,29 +207,69 @@ def _by_excess(
     pl: np.ndarray,
     t: np.ndarray,
     share: float,
+    allow: float,
 ) -> np.ndarray:
-    """Origins holding the largest excess cost ``Σ f·(c_path − c_shortest)`` over their
-    pairs' paths, largest first, until they hold ``share`` of the total (at least one)."""
-    n_orig = origins.shape[0]
-    ex = np.zeros(n_orig)
-    for k in range(n_orig):
+    """Origins of ``cand`` holding the largest excess ``Σ f·(c_path − ref[pair])`` over their
+    pairs' paths (only pairs with pending trips if ``only_pending``), largest first, until
+    what the others hold is at most ``1 − share`` of the total or ``allow`` (at least one
+    origin)."""
+    n_c = cand.shape[0]
+    ex = np.zeros(n_c)
+    for i in range(n_c):
+        k = cand[i]
         for j in range(od_ptr[k], od_ptr[k + 1]):
-            if od_cost[j] == np.inf:
+            if ref[j] == np.inf or (only_pending and pending[j] <= 0.0):
                 continue
             q = head[j]
             while q >= 0:
-                ex[k] += pf[q] * (_pcost(ps[q], pn[q], pl, t) - od_cost[j])
+                ex[i] += pf[q] * (_pcost(ps[q], pn[q], pl, t) - ref[j])
                 q = nxt[q]
     rank = np.argsort(-ex)
     total = 0.0
-    for k in range(n_orig):
-        total += max(ex[k], 0.0)
-    acc = 0.0
+    for i in range(n_c):
+        total += max(ex[i], 0.0)
+    rest = total
     take = 0
-    while take < n_orig and (take == 0 or (acc < share * total and ex[rank[take]] > 0.0)):
-        acc += max(ex[rank[take]], 0.0)
+    while take < n_c and (
+        take == 0 or (rest > max((1.0 - share) * total, allow) and ex[rank[take]] > 0.0)
+    ):
+        rest -= max(ex[rank[take]], 0.0)
         take += 1
-    return rank[:take]
+    return cand[rank[:take]]
+
+
+@njit(cache=True)
+def _rebalance(
+    sel: np.ndarray,
+    rounds: int,
+    od_ptr: np.ndarray,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    mark: np.ndarray,
+    stamp: int,
+) -> int:
+    """``rounds`` sweeps over the pairs of origins ``sel`` shifting flow onto each pair's
+    cheapest stored path (no new paths); returns the stamp."""
+    for _ in range(rounds):
+        for k in sel:
+            for j in range(od_ptr[k], od_ptr[k + 1]):
+                if head[j] < 0 or nxt[head[j]] < 0:
+                    continue  # a single path: nothing to balance
+                best = _cheapest(j, head, nxt, ps, pn, pl, t)
+                stamp = _equilibrate(
+                    j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+                )
+    return stamp
 
 
 @njit(cache=True)
@@ -247,6 +289,7 @@ def _sweep(
     od_dest: np.ndarray,
     od_trips: np.ndarray,
     pending: np.ndarray,
+    c_load: np.ndarray,
     t_dist: np.ndarray,
     t_pred: np.ndarray,
     t_order: np.ndarray,
@@ -293,9 +336,9 @@ def _sweep(
                 t_pred, t_order, t_reached, have, hk, hv, work,
             )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-            k, load_pending, pending, origins, od_ptr, od_dest, od_trips, tails, t_dist[row],
-            t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
-            stamp,
+            k, load_pending, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
+            t_dist[row], t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a,
+            b, p, mark, stamp,
         )  # fmt: skip
     return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
@@ -305,6 +348,7 @@ def _origin_sweep(
     k: int,
     load_pending: bool,
     pending: np.ndarray,
+    c_load: np.ndarray,
     origins: np.ndarray,
     od_ptr: np.ndarray,
     od_dest: np.ndarray,
@@ -333,7 +377,8 @@ def _origin_sweep(
 
     Adds each pair's tree path if it is cheaper than its stored paths and shifts flow onto
     the cheapest path. With ``load_pending``, only the pairs with pending trips are taken,
-    and their pending trips are first loaded on the tree path. Returns the (possibly grown)
+    and their pending trips are first loaded on the tree path, whose cost is kept in
+    ``c_load``. Returns the (possibly grown)
     store, counters and the stamp.
     """
     o = origins[k]
@@ -368,6 +413,7 @@ def _origin_sweep(
             best = n_paths
             n_paths += 1
         if load_pending and pending[j] > 0.0:
+            c_load[j] = dist[d]
             pf[best] += pending[j]
             for i in range(ps[best], ps[best] + pn[best]):
                 e = pl[i]
@@ -440,7 +486,8 @@ def gp_solve(
         Filled with the relative gap measured at the start of each iteration.
     sweep_share : float
         Each iteration sweeps the origins holding the largest excess cost (see the module
-        notes) until they hold at least this share of the total (1: every origin with any).
+        notes) until the others hold at most ``1 − sweep_share`` of the total, or half the
+        excess the target gap allows (``rgap·TSTT/2``), whichever is larger.
     live : ndarray of bool
         Whether each link is open.
     keep_trees : bool
@@ -491,12 +538,36 @@ def gp_solve(
             if pending[j] > 0.0:
                 touched[k] = True
     sel_touched = np.flatnonzero(touched)
+    all_origins = np.arange(n_orig)
+    warm = n_paths > 0
+    c_load = np.zeros(n_od)
     ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
         sel_touched, True, False, keep_trees, indptr, heads, clink, tails, live, barred,
-        origins, od_ptr, od_dest, od_trips, pending, t_dist, t_pred, t_order, t_reached,
+        origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+        t_reached,
         have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
         hk, hv, work, ccost,
     )  # fmt: skip
+    if warm and sel_touched.shape[0] > 0:
+        # a warm start then re-balances the origins whose loaded pairs' paths gained the most
+        # cost since they were loaded (an upper bound of the excess cost they hold, as costs
+        # only rose while loading), without a gap check first
+        tstt = 0.0
+        for e in range(m):
+            tstt += t[e] * x[e]
+        sel = _by_excess(
+            sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t,
+            sweep_share, 0.5 * rgap * tstt,
+        )  # fmt: skip
+        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
+            sel, False, False, keep_trees, indptr, heads, clink, tails, live, barred,
+            origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+            t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
+            mark, stamp, hk, hv, work, ccost,
+        )  # fmt: skip
+        stamp = _rebalance(
+            sel, inner, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+        )
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
     # excess cost
     it = 0
@@ -532,22 +603,20 @@ def gp_solve(
         gaps[it] = gap
         if gap <= rgap or it >= max_iter:
             break
-        sel = _by_excess(origins, od_ptr, od_cost, head, nxt, ps, pn, pf, pl, t, sweep_share)
+        sel = _by_excess(
+            all_origins, od_ptr, od_cost, False, pending, head, nxt, ps, pn, pf, pl, t,
+            sweep_share, 0.5 * rgap * tstt,
+        )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel, False, False, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, t_dist, t_pred, t_order, t_reached,
+            origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+        t_reached,
             have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
             hk, hv, work, ccost,
         )  # fmt: skip
-        for _ in range(inner):
-            for k in sel:
-                for j in range(od_ptr[k], od_ptr[k + 1]):
-                    if head[j] < 0 or nxt[head[j]] < 0:
-                        continue  # a single path: nothing to balance
-                    best = _cheapest(j, head, nxt, ps, pn, pl, t)
-                    stamp = _equilibrate(
-                        j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
-                    )
+        stamp = _rebalance(
+            sel, inner, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+        )
         it += 1
     return x, od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
 

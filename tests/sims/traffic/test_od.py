@@ -87,3 +87,28 @@ def test_omx_written_here(tmp_path: Path) -> None:
     bad.write_text("not hdf5")
     with pytest.raises(InputError, match="not a readable OMX file"):
         read_od(bad)
+
+
+def test_parse_demand_sorts_and_sums_or_keeps_a_clean_table() -> None:
+    """Unsorted or repeated pairs are summed and sorted; an already clean table (one row per
+    pair, in order) comes back as it is."""
+    import pandas as pd
+
+    from twin.sims.traffic.assign import parse_demand
+
+    messy = pd.DataFrame(
+        {"origin": [3, 1, 1, 2, 2], "destination": [1, 2, 2, 2, 1], "trips": [4, 1, 2, 9, 0.5]}
+    )
+    got = parse_demand(messy)
+    assert got.to_dict("records") == [
+        {"origin": 1, "destination": 2, "trips": 3.0},
+        {"origin": 2, "destination": 1, "trips": 0.5},
+        {"origin": 3, "destination": 1, "trips": 4.0},
+    ]
+    clean = parse_demand(got.iloc[::-1].reset_index(drop=True))
+    assert clean.equals(got)
+    assert parse_demand(got).equals(got)
+    named = messy.assign(  # non-numeric ids
+        origin=messy["origin"].map("z{}".format), destination=messy["destination"].map("z{}".format)
+    )
+    assert parse_demand(named)["origin"].tolist() == ["z1", "z2", "z3"]

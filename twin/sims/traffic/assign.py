@@ -533,7 +533,19 @@ def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
             raise InputError(msg)
     od["trips"] = trips.astype(float)
     od = od[(od["trips"] > 0) & (od["origin"] != od["destination"])]
+    if _sorted_unique(od["origin"].to_numpy(), od["destination"].to_numpy()):
+        return od.reset_index(drop=True)  # already one row per pair, in order
     return od.groupby(["origin", "destination"], as_index=False, sort=True)["trips"].sum()
+
+
+def _sorted_unique(o: np.ndarray, d: np.ndarray) -> bool:
+    """Whether numeric pairs ``(o, d)`` are strictly increasing (sorted, no duplicate)."""
+    if o.dtype.kind not in "iuf" or d.dtype.kind not in "iuf":
+        return False
+    if len(o) < 2:
+        return True
+    o0, o1, d0, d1 = o[:-1], o[1:], d[:-1], d[1:]
+    return bool(np.all((o0 < o1) | ((o0 == o1) & (d0 < d1))))
 
 
 def _demand_arrays(od: pd.DataFrame, net: _Links) -> _Demand:

@@ -91,9 +91,9 @@ def _tree_store(
     rows = k if keep else 1
     prior = initial.trees if isinstance(initial, AssignmentResult) else None
     if keep and prior is not None and prior.fits(net.node_ids, net.index, dem.origins, net.barred):
-        return (
+        return (  # an update recomputes every distance: only the tree itself is copied
             True,
-            prior.dist.copy(),
+            np.empty_like(prior.dist),
             prior.pred.copy(),
             prior.order.copy(),
             prior.reached.copy(),
