@@ -120,3 +120,39 @@ def test_store_od_costs_builds_then_updates() -> None:
             got = out[i * n : (i + 1) * n]
             assert np.array_equal(np.isfinite(got), np.isfinite(ref)), step
             assert np.allclose(got[np.isfinite(ref)], ref[np.isfinite(ref)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_store_aon_matches_aon(seed: int) -> None:
+    """Loading down updated trees gives the flows and OD costs of loading down fresh ones,
+    over successive cost changes (as in Frank–Wolfe iterations)."""
+    from twin.kernels.sp_update import store_aon
+    from twin.kernels.traffic import aon
+
+    rng, n, tails, heads = _graph(seed)
+    m = len(tails)
+    live = np.ones(m, dtype=bool)
+    csr = _csr(n, tails, heads, live)
+    barred = np.zeros(n, dtype=bool)
+    barred[:3] = True
+    origins = np.array([0, 1, 2, 9, 30], dtype=np.int64)
+    dests = [rng.choice(n, 12, replace=False) for _ in origins]
+    od_ptr = np.zeros(len(origins) + 1, dtype=np.int64)
+    np.cumsum([len(d) for d in dests], out=od_ptr[1:])
+    od_dest = np.concatenate(dests).astype(np.int64)
+    trips = rng.uniform(1, 10, len(od_dest))
+    k = len(origins)
+    store = (
+        np.empty((k, n)), np.empty((k, n), dtype=np.int32), np.empty((k, n), dtype=np.int32),
+        np.zeros(k, dtype=np.int64), np.zeros(k, dtype=bool),
+    )  # fmt: skip
+    cost = rng.uniform(0.5, 10.0, m)
+    for _ in range(5):
+        cost = cost * (1 + 0.2 * rng.standard_normal(m) * (rng.random(m) < 0.3)).clip(0.2)
+        c1, c2 = np.empty(len(od_dest)), np.empty(len(od_dest))
+        ref = aon(*csr, tails, cost, barred, origins, od_ptr, od_dest, trips, c1, 2)
+        got = store_aon(
+            *csr, tails, cost, live, barred, origins, od_ptr, od_dest, trips, c2, 2, *store
+        )
+        assert np.allclose(c2, c1, rtol=1e-12) and np.array_equal(np.isinf(c2), np.isinf(c1))
+        assert np.allclose(got, ref, rtol=1e-9, atol=1e-9)

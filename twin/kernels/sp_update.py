@@ -264,3 +264,68 @@ def store_od_costs(
     for k in range(origins.shape[0]):
         for j in range(od_ptr[k], od_ptr[k + 1]):
             out[j] = t_dist[k, od_dest[j]]
+
+
+@njit(cache=True, parallel=True)
+def store_aon(
+    indptr: np.ndarray,
+    heads: np.ndarray,
+    clink: np.ndarray,
+    tails: np.ndarray,
+    cost: np.ndarray,
+    live: np.ndarray,
+    barred: np.ndarray,
+    origins: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_trips: np.ndarray,
+    od_cost: np.ndarray,
+    n_blocks: int,
+    t_dist: np.ndarray,
+    t_pred: np.ndarray,
+    t_order: np.ndarray,
+    t_reached: np.ndarray,
+    have: np.ndarray,
+) -> np.ndarray:
+    """All-or-nothing loading at ``cost`` (as :func:`twin.kernels.traffic.aon`) from the tree
+    store: each origin's tree is brought up to date (or built) in place, then the origin's
+    trips are loaded down it. Origins in parallel blocks; returns link flows [veh/h] and fills
+    ``od_cost`` (inf: no path)."""
+    n = indptr.shape[0] - 1
+    m = cost.shape[0]
+    n_orig = origins.shape[0]
+    n_blocks = max(1, min(n_blocks, n_orig))
+    size = max(heads.shape[0], n) + 1
+    ccost = cost[clink]
+    flows = np.zeros((n_blocks, m))
+    for blk in prange(n_blocks):
+        hk = np.empty(size)
+        hv = np.empty(size, dtype=np.int64)
+        work = np.empty(2 * n, dtype=np.int64)
+        load = np.zeros(n)
+        for k in range(blk, n_orig, n_blocks):
+            store_tree(
+                indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_dist,
+                t_pred, t_order, t_reached, have, hk, hv, work,
+            )  # fmt: skip
+            dist = t_dist[k]
+            pred = t_pred[k]
+            order = t_order[k]
+            for j in range(od_ptr[k], od_ptr[k + 1]):
+                dj = od_dest[j]
+                od_cost[j] = dist[dj]
+                if dist[dj] < np.inf:
+                    load[dj] += od_trips[j]
+            for s in range(t_reached[k] - 1, 0, -1):
+                u = order[s]
+                if load[u] != 0.0:
+                    e = pred[u]
+                    flows[blk, e] += load[u]
+                    load[tails[e]] += load[u]
+                    load[u] = 0.0
+            load[origins[k]] = 0.0
+    out = np.zeros(m)
+    for blk in range(n_blocks):
+        for e in range(m):
+            out[e] += flows[blk, e]
+    return out

@@ -40,6 +40,7 @@ import pandas as pd
 
 from twin.errors import InputError, message
 from twin.kernels.path_store import compact_paths
+from twin.kernels.sp_update import store_aon
 from twin.kernels.traffic import (
     aon,
     beckmann,
@@ -50,6 +51,10 @@ from twin.kernels.traffic import (
 )
 
 ALGORITHMS = ("fw", "cfw", "bfw", "gp")
+#: Largest store of shortest-path trees kept during a solve (origins × nodes; 16 bytes each,
+#: i.e. 128 MB): one tree per origin, updated rather than rebuilt as costs change
+#: (:mod:`twin.kernels.sp_update`); ``gp`` also hands it to the next warm start.
+TREE_STORE_MAX = 8_000_000
 #: Largest conjugate weight (a weight of 1 would repeat the previous direction).
 _CONJ_MAX = 0.99999
 _POLY = ("cost_a", "cost_b", "cost_p")
@@ -699,9 +704,21 @@ def assign(
     m = len(net.index)
     od_cost = np.empty(len(dem.od_trips))
     blocks = 4 * numba.get_num_threads()
+    n_nodes, n_orig = len(net.node_ids), len(dem.origins)
+    trees = (  # one tree per origin, updated from one loading to the next
+        (
+            np.empty((n_orig, n_nodes)),
+            np.empty((n_orig, n_nodes), dtype=np.int32),
+            np.empty((n_orig, n_nodes), dtype=np.int32),
+            np.zeros(n_orig, dtype=np.int64),
+            np.zeros(n_orig, dtype=np.bool_),
+        )
+        if 0 < n_orig * n_nodes <= TREE_STORE_MAX and algorithm != "gp"
+        else None
+    )
 
     def load(cost: np.ndarray) -> tuple[np.ndarray, float]:
-        y = aon(
+        args = (
             net.indptr,
             net.csr_heads,
             net.csr_link,
@@ -715,6 +732,10 @@ def assign(
             od_cost,
             blocks,
         )
+        if trees is None:
+            y = aon(*args)
+        else:
+            y = store_aon(*args[:5], net.open, *args[5:], *trees)
         ok = np.isfinite(od_cost)
         return y, float(dem.od_trips[ok] @ od_cost[ok])
 

@@ -14,15 +14,19 @@ import pandas as pd
 from twin.kernels.path_store import reuse_paths
 from twin.kernels.traffic import beckmann, link_cost
 from twin.kernels.traffic_paths import gp_solve
-from twin.sims.traffic.assign import AssignmentResult, PathSet, TreeSet, _Demand, _Links
+from twin.sims.traffic.assign import (
+    TREE_STORE_MAX,
+    AssignmentResult,
+    PathSet,
+    TreeSet,
+    _Demand,
+    _Links,
+)
 
 #: Each iteration sweeps the origins that hold this share of the excess cost (largest first).
 SWEEP_SHARE = 0.9
 #: Spare room in the link buffer of a store, per OD pair (links of paths added later).
 SPARE_LINKS = 8
-#: Largest tree store kept (origins × nodes; 16 bytes each, i.e. 128 MB): one shortest-path
-#: tree per origin, updated between iterations and handed to the next warm start.
-TREE_STORE_MAX = 8_000_000
 
 
 def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
