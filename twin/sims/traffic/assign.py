@@ -718,24 +718,12 @@ def assign(
     )
 
     def load(cost: np.ndarray) -> tuple[np.ndarray, float]:
-        args = (
-            net.indptr,
-            net.csr_heads,
-            net.csr_link,
-            net.tails,
-            cost,
-            net.barred,
-            dem.origins,
-            dem.od_ptr,
-            dem.od_dest,
-            dem.od_trips,
-            od_cost,
-            blocks,
-        )
+        network = (net.indptr, net.csr_heads, net.csr_link, net.tails, cost)
+        demand_ = (dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, blocks)
         if trees is None:
-            y = aon(*args)
+            y = aon(*network, net.barred, *demand_)
         else:
-            y = store_aon(*args[:5], net.open, *args[5:], *trees)
+            y = store_aon(*network, net.open, net.barred, *demand_, *trees)
         ok = np.isfinite(od_cost)
         return y, float(dem.od_trips[ok] @ od_cost[ok])
 
