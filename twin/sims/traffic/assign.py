@@ -718,12 +718,16 @@ def assign(
     )
 
     def load(cost: np.ndarray) -> tuple[np.ndarray, float]:
-        network = (net.indptr, net.csr_heads, net.csr_link, net.tails, cost)
-        demand_ = (dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, blocks)
         if trees is None:
-            y = aon(*network, net.barred, *demand_)
+            y = aon(
+                net.indptr, net.csr_heads, net.csr_link, net.tails, cost, net.barred,
+                dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, blocks,
+            )  # fmt: skip
         else:
-            y = store_aon(*network, net.open, net.barred, *demand_, *trees)
+            y = store_aon(
+                net.indptr, net.csr_heads, net.csr_link, net.tails, cost, net.open, net.barred,
+                dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, blocks, *trees,
+            )  # fmt: skip
         ok = np.isfinite(od_cost)
         return y, float(dem.od_trips[ok] @ od_cost[ok])
 
