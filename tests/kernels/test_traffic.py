@@ -92,3 +92,12 @@ def test_costs_objective_and_line_search_match_references() -> None:
     assert lam == pytest.approx(line_search_ref(x, d, a, b, p), abs=1e-7)
     # a direction that only lowers the objective is taken whole
     assert line_search(x, x * 0.5, a, np.zeros(m), p, 1e-12) == 1.0
+
+
+def test_fpow_matches_pow() -> None:
+    from twin.kernels.traffic import fpow
+
+    v = np.random.default_rng(0).uniform(0, 50, 2000)
+    for p in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 4.5):
+        got = np.array([fpow(x, p) for x in v])
+        assert np.allclose(got, v**p, rtol=4e-16 * 4, atol=0), p

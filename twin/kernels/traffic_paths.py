@@ -40,12 +40,12 @@ import numpy as np
 from numba import njit, prange
 
 from twin.kernels.sp_update import store_od_costs, store_tree, store_trees
-from twin.kernels.traffic import sp_tree
+from twin.kernels.traffic import fpow, sp_tree
 
 
 @njit(cache=True)
 def _cost1(v: float, a: float, b: float, p: float) -> float:
-    return a + (b * v**p if b != 0.0 else 0.0)
+    return a + (b * fpow(v, p) if b != 0.0 else 0.0)
 
 
 @njit(cache=True)
@@ -53,7 +53,7 @@ def _dcost1(v: float, b: float, p: float) -> float:
     if b == 0.0 or p == 0.0:
         return 0.0
     if v > 0.0:
-        return b * p * v ** (p - 1.0)
+        return b * p * fpow(v, p - 1.0)
     return b if p == 1.0 else 0.0
 
 
