@@ -76,3 +76,8 @@ def test_reuse_matches_reference(seed: int) -> None:
     assert np.allclose((carried + pending)[known], trips[known])  # carried or pending
     assert np.allclose(pending[~known], trips[~known])  # new pairs: all pending
     assert 0 < n_paths < n_p
+    # positions unchanged (empty link map): the same as the identity map
+    same = reuse_paths(*store, pair_map, np.zeros(0, np.int64), live[:n_links], trips, 0)
+    ident = reuse_paths(*store, pair_map, np.arange(n_links), live[:n_links], trips, 0)
+    assert rows(*compact_paths(*same[:6])) == rows(*compact_paths(*ident[:6]))
+    assert np.array_equal(same[8], ident[8])

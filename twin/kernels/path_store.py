@@ -45,7 +45,8 @@ def reuse_paths(
     pair_map : ndarray of int64
         New pair of each previous pair (-1: gone).
     link_map : ndarray of int64
-        New position of each previous link position (-1: gone).
+        New position of each previous link position (-1: gone); empty when positions are
+        unchanged.
     live : ndarray of bool
         Whether each new link is open.
     od_trips : ndarray
@@ -56,65 +57,70 @@ def reuse_paths(
     Returns
     -------
     tuple
-        New store ``head, nxt, ps, pn, pf, pl, n_paths, n_links`` (twice the kept paths'
-        capacity for paths) and ``pending`` [veh/h] per new pair.
+        New store ``head, nxt, ps, pn, pf, pl, n_paths, n_links`` (room for twice the kept
+        paths) and ``pending`` [veh/h] per new pair.
     """
     n_old = head.shape[0]
     n_od = od_trips.shape[0]
-    old_total = np.zeros(n_od)
-    keep = np.zeros(ps.shape[0], dtype=np.bool_)
-    n_keep = 0
-    n_kl = 0
+    same = link_map.shape[0] == 0
+    n_listed = 0
+    n_ll = 0
     for j in range(n_old):
+        if pair_map[j] < 0:
+            continue
+        q = head[j]
+        while q >= 0:
+            n_listed += 1
+            n_ll += pn[q]
+            q = nxt[q]
+    cap = max(16, 2 * n_listed + n_od)
+    h2 = np.full(n_od, -1, dtype=np.int64)
+    nxt2 = np.empty(cap, dtype=np.int64)
+    ps2 = np.empty(cap, dtype=np.int64)
+    pn2 = np.empty(cap, dtype=np.int64)
+    pf2 = np.empty(cap)
+    pl2 = np.empty(max(64, n_ll + spare_links), dtype=np.int64)
+    old_total = np.zeros(n_od)
+    c = 0
+    w = 0
+    for j in range(n_old):  # one pass: copy each path, undo it if a link is gone or closed
         jn = pair_map[j]
         if jn < 0:
             continue
         q = head[j]
         while q >= 0:
             old_total[jn] += pf[q]
-            ok = pf[q] > 0.0
-            for i in range(ps[q], ps[q] + pn[q]):
-                e = link_map[pl[i]]
-                if e < 0 or not live[e]:
-                    ok = False
-                    break
-            if ok:
-                keep[q] = True
-                n_keep += 1
-                n_kl += pn[q]
-            q = nxt[q]
-    cap = max(16, 2 * n_keep + n_od)
-    h2 = np.full(n_od, -1, dtype=np.int64)
-    nxt2 = np.empty(cap, dtype=np.int64)
-    ps2 = np.empty(cap, dtype=np.int64)
-    pn2 = np.empty(cap, dtype=np.int64)
-    pf2 = np.empty(cap)
-    pl2 = np.empty(max(64, n_kl + spare_links), dtype=np.int64)
-    carried = np.zeros(n_od)
-    c = 0
-    w = 0
-    for j in range(n_old):
-        jn = pair_map[j]
-        if jn < 0:
-            continue
-        q = head[j]
-        while q >= 0:
-            if keep[q]:
-                f = pf[q] * (od_trips[jn] / old_total[jn])
-                carried[jn] += f
-                ps2[c] = w
-                pn2[c] = pn[q]
-                pf2[c] = f
+            if pf[q] > 0.0:
+                start = w
+                ok = True
                 for i in range(ps[q], ps[q] + pn[q]):
-                    pl2[w] = link_map[pl[i]]
+                    e = pl[i] if same else link_map[pl[i]]
+                    if e < 0 or not live[e]:
+                        ok = False
+                        break
+                    pl2[w] = e
                     w += 1
-                nxt2[c] = h2[jn]
-                h2[jn] = c
-                c += 1
+                if ok:
+                    ps2[c] = start
+                    pn2[c] = pn[q]
+                    pf2[c] = pf[q]
+                    nxt2[c] = h2[jn]
+                    h2[jn] = c
+                    c += 1
+                else:
+                    w = start
             q = nxt[q]
     pending = np.empty(n_od)
     for j in range(n_od):
-        rest = od_trips[j] - carried[j]
+        carried = 0.0
+        if old_total[j] > 0.0:
+            factor = od_trips[j] / old_total[j]
+            q = h2[j]
+            while q >= 0:
+                pf2[q] *= factor
+                carried += pf2[q]
+                q = nxt2[q]
+        rest = od_trips[j] - carried
         pending[j] = rest if rest > 1e-12 * max(od_trips[j], 1.0) else 0.0
     return h2, nxt2, ps2, pn2, pf2, pl2, c, w, pending
 
@@ -199,7 +205,7 @@ def reuse_paths_ref(
     kept paths in compact form (``od, ptr, links, flow``, in input order) and ``pending``."""
     n_p, n_od = len(flow), len(od_trips)
     pair = pair_map[p_od]
-    links = link_map[links]
+    links = link_map[links] if len(link_map) else links
     seg = np.repeat(np.arange(n_p), np.diff(ptr))
     bad_link = (links < 0) | ~live[np.maximum(links, 0)]
     path_bad = np.bincount(seg, weights=bad_link.astype(float), minlength=n_p) > 0

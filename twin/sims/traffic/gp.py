@@ -48,7 +48,7 @@ def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray
     demand's pairs are those of the stored solve, positions are taken as they are.
     """
     if paths.link_index.equals(pd.Index(net.index)):
-        link_map = np.arange(len(net.index), dtype=np.int64)
+        link_map = np.zeros(0, dtype=np.int64)  # positions unchanged
     else:  # map old link positions to new ones through the link ids
         link_map = pd.Index(net.index).get_indexer(paths.link_index).astype(np.int64)
     n_od = len(dem.od_trips)
