@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.traffic import _heap_pop, _heap_push, sp_tree
+from twin.kernels.traffic import _heap_pop, _heap_push, load_tree, sp_tree
 
 
 @njit(cache=True)
@@ -308,22 +308,10 @@ def store_aon(
                 indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_dist,
                 t_pred, t_order, t_reached, have, hk, hv, work,
             )  # fmt: skip
-            dist = t_dist[k]
-            pred = t_pred[k]
-            order = t_order[k]
-            for j in range(od_ptr[k], od_ptr[k + 1]):
-                dj = od_dest[j]
-                od_cost[j] = dist[dj]
-                if dist[dj] < np.inf:
-                    load[dj] += od_trips[j]
-            for s in range(t_reached[k] - 1, 0, -1):
-                u = order[s]
-                if load[u] != 0.0:
-                    e = pred[u]
-                    flows[blk, e] += load[u]
-                    load[tails[e]] += load[u]
-                    load[u] = 0.0
-            load[origins[k]] = 0.0
+            load_tree(
+                k, origins[k], t_dist[k], t_pred[k], t_order[k], t_reached[k], tails, od_ptr,
+                od_dest, od_trips, od_cost, load, flows[blk],
+            )  # fmt: skip
     out = np.zeros(m)
     for blk in range(n_blocks):
         for e in range(m):

@@ -176,6 +176,40 @@ def sp_tree(
     return settled
 
 
+@njit(cache=True)
+def load_tree(
+    k: int,
+    origin: int,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    order: np.ndarray,
+    used: int,
+    tails: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    od_trips: np.ndarray,
+    od_cost: np.ndarray,
+    load: np.ndarray,
+    flows: np.ndarray,
+) -> None:
+    """Push the trips of origin ``k``'s pairs [veh/h] down its shortest-path tree (``dist``,
+    ``pred``, ``order[:used]`` with parents first) onto the link flows ``flows``; fills
+    ``od_cost`` (inf: no path). ``load`` is a zeroed node buffer, left zeroed."""
+    for j in range(od_ptr[k], od_ptr[k + 1]):
+        dj = od_dest[j]
+        od_cost[j] = dist[dj]
+        if dist[dj] < np.inf:
+            load[dj] += od_trips[j]
+    for s in range(used - 1, 0, -1):
+        u = order[s]
+        if load[u] != 0.0:
+            e = pred[u]
+            flows[e] += load[u]
+            load[tails[e]] += load[u]
+            load[u] = 0.0
+    load[origin] = 0.0
+
+
 @njit(cache=True, parallel=True)
 def aon(
     indptr: np.ndarray,
@@ -217,19 +251,10 @@ def aon(
             settled = sp_tree(
                 indptr, heads, clink, cost, barred, origins[k], dist, pred, order, hk, hv
             )
-            for j in range(od_ptr[k], od_ptr[k + 1]):
-                dj = od_dest[j]
-                od_cost[j] = dist[dj]
-                if dist[dj] < np.inf:
-                    load[dj] += od_trips[j]
-            for s in range(settled - 1, 0, -1):
-                u = order[s]
-                if load[u] != 0.0:
-                    e = pred[u]
-                    flows[blk, e] += load[u]
-                    load[tails[e]] += load[u]
-                    load[u] = 0.0
-            load[origins[k]] = 0.0
+            load_tree(
+                k, origins[k], dist, pred, order, settled, tails, od_ptr, od_dest, od_trips,
+                od_cost, load, flows[blk],
+            )  # fmt: skip
     out = np.zeros(m)
     for blk in range(n_blocks):
         for e in range(m):
