@@ -36,6 +36,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_lighting.py
 	$(BIN)/python benchmarks/bench_batch.py
 	$(BIN)/python benchmarks/bench_viewer.py
+	$(BIN)/python benchmarks/bench_traffic.py --montpellier ../shared/data --aeq-max-iter 1000
+	$(BIN)/python benchmarks/bench_heat.py
+	$(BIN)/python benchmarks/bench_huff.py
+	$(BIN)/python benchmarks/bench_utci.py
 
 clean:
 	rm -rf $(VENV) data/demo data/runs
