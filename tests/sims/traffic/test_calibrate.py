@@ -125,3 +125,53 @@ def test_montpellier_counts_calibration_report(montpellier) -> None:
     # the measured fit is rough (no residential floor area, generic supply): recorded as is
     assert 0.03 < a.share_geh_below_5 < 0.4 and a.r2 < 0.5
     assert np.isfinite(a.r2) and a.mean_geh > 5
+
+
+def test_montpellier_closure_warm_start_matches_cold(montpellier) -> None:
+    """On Montpellier's real street network: closing the busiest link, the gp warm start
+    (the baseline's paths and shortest-path trees taken over and updated) reaches the cold
+    equilibrium, leaves the baseline intact, and hands on exact trees."""
+    from twin.kernels.traffic import sp_tree_ref
+    from twin.model.network import Network
+    from twin.sims.traffic.assign import prepare_links
+    from twin.sims.traffic.sim import TrafficParams, zone_demand
+    from twin.traffic import assign, node_balance
+
+    net = montpellier["streets"]
+    supply, _ = centreline_supply(net.links)
+    links = net.links.join(supply)
+    buildings = montpellier["buildings"].assign(height_m=6.0, building="yes")
+    params = TrafficParams(zone_size_m=750.0, shops_layer=None)
+    od, _ = zone_demand(Network(nodes=net.nodes, links=links), buildings, None, params)
+    table = pd.DataFrame(
+        {
+            "a_node": links["a_node"],
+            "b_node": links["b_node"],
+            "capacity": links["capacity_veh_h"],
+            "free_flow_time": links["free_flow_time_s"],
+        }
+    )
+    base = assign(table, od, rgap=1e-6, algorithm="gp")
+    assert base.trees is not None and base.rgap <= 1e-6
+    kept = (base.trees.pred.copy(), base.trees.order.copy(), base.paths.flow.copy())
+    hit = base.flow.idxmax()
+    closed = table.assign(closed=table.index == hit)
+    warm = assign(closed, od, rgap=1e-6, algorithm="gp", initial=base)
+    cold = assign(closed, od, rgap=1e-6, algorithm="gp")
+    assert warm.warm_started and warm.rgap <= 1e-6 and warm.flow[hit] == 0
+    assert warm.objective == pytest.approx(cold.objective, rel=2e-6)
+    # link flows are not unique where costs are nearly flat: compared in total
+    assert np.abs(warm.flow - cold.flow).sum() < 1e-3 * cold.flow.sum()
+    assert warm.tstt == pytest.approx(cold.tstt, rel=1e-5)
+    assert node_balance(closed, warm.flow, od).abs().max() < 1e-6 * od["trips"].sum()
+    # the baseline is untouched (another scenario may warm-start from it)
+    assert np.array_equal(base.trees.pred, kept[0]) and np.array_equal(base.trees.order, kept[1])
+    assert np.array_equal(base.paths.flow, kept[2])
+    # the trees handed on are those of the final costs
+    k = prepare_links(closed)
+    for row in range(0, len(warm.trees.origins), 17):
+        o = int(warm.trees.origins[row])
+        ref = sp_tree_ref(k.tails[k.open], k.heads[k.open], warm.cost.to_numpy()[k.open],
+                          k.barred, o, len(k.node_ids))  # fmt: skip
+        fin = np.isfinite(ref)
+        assert np.allclose(warm.trees.dist[row][fin], ref[fin], rtol=1e-12)
