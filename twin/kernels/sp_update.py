@@ -312,8 +312,4 @@ def store_aon(
                 k, origins[k], t_dist[k], t_pred[k], t_order[k], t_reached[k], tails, od_ptr,
                 od_dest, od_trips, od_cost, load, flows[blk],
             )  # fmt: skip
-    out = np.zeros(m)
-    for blk in range(n_blocks):
-        for e in range(m):
-            out[e] += flows[blk, e]
-    return out
+    return flows.sum(axis=0)

@@ -255,11 +255,7 @@ def aon(
                 k, origins[k], dist, pred, order, settled, tails, od_ptr, od_dest, od_trips,
                 od_cost, load, flows[blk],
             )  # fmt: skip
-    out = np.zeros(m)
-    for blk in range(n_blocks):
-        for e in range(m):
-            out[e] += flows[blk, e]
-    return out
+    return flows.sum(axis=0)
 
 
 def sp_tree_ref(
