@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.kernels.sp_update import sp_update, store_od_costs
+from twin.kernels.sp_update import empty_trees, sp_update, store_od_costs
 from twin.kernels.traffic import sp_tree, sp_tree_ref
 
 
@@ -106,10 +106,7 @@ def test_store_od_costs_builds_then_updates() -> None:
     od_ptr = np.arange(0, 4 * n + 1, n, dtype=np.int64)
     od_dest = np.tile(np.arange(n, dtype=np.int64), 4)
     k = len(origins)
-    store = (
-        np.empty((k, n)), np.empty((k, n), dtype=np.int32), np.empty((k, n), dtype=np.int32),
-        np.zeros(k, dtype=np.int64), np.zeros(k, dtype=bool),
-    )  # fmt: skip
+    store = empty_trees(k, n)
     out = np.empty(len(od_dest))
     for step in range(3):
         cost = rng.uniform(0.5, 10.0, m)
@@ -142,10 +139,7 @@ def test_store_aon_matches_aon(seed: int) -> None:
     od_dest = np.concatenate(dests).astype(np.int64)
     trips = rng.uniform(1, 10, len(od_dest))
     k = len(origins)
-    store = (
-        np.empty((k, n)), np.empty((k, n), dtype=np.int32), np.empty((k, n), dtype=np.int32),
-        np.zeros(k, dtype=np.int64), np.zeros(k, dtype=bool),
-    )  # fmt: skip
+    store = empty_trees(k, n)
     cost = rng.uniform(0.5, 10.0, m)
     for _ in range(5):
         cost = cost * (1 + 0.2 * rng.standard_normal(m) * (rng.random(m) < 0.3)).clip(0.2)

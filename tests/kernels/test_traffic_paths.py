@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from twin.kernels.path_store import compact_paths
+from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic_paths import gp_ref, gp_solve
 from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
 from twin.sims.traffic.gp import _empty_store
@@ -47,13 +48,7 @@ def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pendi
     pending = dem.od_trips.copy() if pending is None else pending
     gaps = np.full(501, np.nan)
     rows, n = (len(dem.origins) if keep else 1), len(net.node_ids)
-    trees = (
-        np.empty((rows, n)),
-        np.empty((rows, n), dtype=np.int32),
-        np.empty((rows, n), dtype=np.int32),
-        np.zeros(rows, dtype=np.int64),
-        np.zeros(rows, dtype=bool),
-    )
+    trees = empty_trees(rows, n)
     out = gp_solve(
         net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
         dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, rgap, 500, 2, gaps,

@@ -40,6 +40,20 @@ from numba import njit, prange
 from twin.kernels.traffic import _heap_pop, _heap_push, load_tree, sp_tree
 
 
+def empty_trees(
+    rows: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """An empty tree store of ``rows`` trees over ``n`` nodes: ``dist``, ``pred``, ``order``,
+    ``reached`` and ``have`` (no tree yet)."""
+    return (
+        np.empty((rows, n)),
+        np.empty((rows, n), dtype=np.int32),
+        np.empty((rows, n), dtype=np.int32),
+        np.zeros(rows, dtype=np.int64),
+        np.zeros(rows, dtype=np.bool_),
+    )
+
+
 @njit(cache=True)
 def sp_update(
     indptr: np.ndarray,

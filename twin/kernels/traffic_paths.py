@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.sp_update import store_od_costs, store_tree, store_trees
+from twin.kernels.sp_update import store_od_costs, store_tree
 from twin.kernels.traffic import fpow, sp_tree
 
 
@@ -276,7 +276,6 @@ def _rebalance(
 def _sweep(
     sel: np.ndarray,
     load_pending: bool,
-    parallel_trees: bool,
     keep_trees: bool,
     indptr: np.ndarray,
     heads: np.ndarray,
@@ -318,23 +317,16 @@ def _sweep(
 ) -> tuple:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
     costs (updated in the store, or rebuilt in its scratch row), then its pairs equilibrated
-    (:func:`_origin_sweep`). With ``parallel_trees`` (and a store), the trees of all of
-    ``sel`` are brought up to date together, in parallel, before the pairs are taken."""
-    if parallel_trees and keep_trees:
-        store_trees(
-            indptr, heads, clink, tails, t, live, barred, origins, sel, t_dist, t_pred,
-            t_order, t_reached, have,
-        )  # fmt: skip
+    (:func:`_origin_sweep`)."""
     for k in sel:
         row = k if keep_trees else 0
-        if not (parallel_trees and keep_trees):
-            have[row] = have[row] and keep_trees
-            for c in range(clink.shape[0]):
-                ccost[c] = t[clink[c]]
-            store_tree(
-                indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_dist,
-                t_pred, t_order, t_reached, have, hk, hv, work,
-            )  # fmt: skip
+        have[row] = have[row] and keep_trees
+        for c in range(clink.shape[0]):
+            ccost[c] = t[clink[c]]
+        store_tree(
+            indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_dist,
+            t_pred, t_order, t_reached, have, hk, hv, work,
+        )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
             k, load_pending, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
             t_dist[row], t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a,
@@ -542,7 +534,7 @@ def gp_solve(
     warm = n_paths > 0
     c_load = np.zeros(n_od)
     ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-        sel_touched, True, False, keep_trees, indptr, heads, clink, tails, live, barred,
+        sel_touched, True, keep_trees, indptr, heads, clink, tails, live, barred,
         origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
         t_reached,
         have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
@@ -560,7 +552,7 @@ def gp_solve(
             sweep_share, 0.5 * rgap * tstt,
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel, False, False, keep_trees, indptr, heads, clink, tails, live, barred,
+            sel, False, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
             mark, stamp, hk, hv, work, ccost,
@@ -608,7 +600,7 @@ def gp_solve(
             sweep_share, 0.5 * rgap * tstt,
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel, False, False, keep_trees, indptr, heads, clink, tails, live, barred,
+            sel, False, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
         t_reached,
             have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,

@@ -40,7 +40,7 @@ import pandas as pd
 
 from twin.errors import InputError, message
 from twin.kernels.path_store import compact_paths
-from twin.kernels.sp_update import store_aon
+from twin.kernels.sp_update import empty_trees, store_aon
 from twin.kernels.traffic import (
     aon,
     beckmann,
@@ -77,8 +77,6 @@ class PathSet:
     """
 
     store: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    pair_origin: np.ndarray
-    pair_destination: np.ndarray
     link_index: pd.Index
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     _listing: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
@@ -89,6 +87,17 @@ class PathSet:
         if self._listing is None:
             self._listing = compact_paths(*self.store)
         return self._listing
+
+    @property
+    def pair_origin(self) -> np.ndarray:
+        """Origin node id of each pair."""
+        nodes, origins, od_ptr, _ = self.pairs
+        return nodes[np.repeat(origins, np.diff(od_ptr))]
+
+    @property
+    def pair_destination(self) -> np.ndarray:
+        """Destination node id of each pair."""
+        return self.pairs[0][self.pairs[3]]
 
     @property
     def od(self) -> np.ndarray:
@@ -706,13 +715,7 @@ def assign(
     blocks = 4 * numba.get_num_threads()
     n_nodes, n_orig = len(net.node_ids), len(dem.origins)
     trees = (  # one tree per origin, updated from one loading to the next
-        (
-            np.empty((n_orig, n_nodes)),
-            np.empty((n_orig, n_nodes), dtype=np.int32),
-            np.empty((n_orig, n_nodes), dtype=np.int32),
-            np.zeros(n_orig, dtype=np.int64),
-            np.zeros(n_orig, dtype=np.bool_),
-        )
+        empty_trees(n_orig, n_nodes)
         if 0 < n_orig * n_nodes <= TREE_STORE_MAX and algorithm != "gp"
         else None
     )

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from twin.kernels.path_store import reuse_paths
+from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic import beckmann, link_cost
 from twin.kernels.traffic_paths import gp_solve
 from twin.sims.traffic.assign import (
@@ -103,14 +104,7 @@ def _tree_store(
             prior.reached.copy(),
             np.ones(rows, dtype=np.bool_),
         )
-    return (
-        keep,
-        np.empty((rows, n)),
-        np.empty((rows, n), dtype=np.int32),
-        np.empty((rows, n), dtype=np.int32),
-        np.zeros(rows, dtype=np.int64),
-        np.zeros(rows, dtype=np.bool_),
-    )
+    return (keep, *empty_trees(rows, n))
 
 
 def assign_gp(
@@ -173,11 +167,8 @@ def assign_gp(
     connected = np.empty(len(od), dtype=bool)
     connected[dem.order] = np.isfinite(od_cost)
     disconnected = od[~connected].reset_index(drop=True)
-    o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))
     paths = PathSet(
         store=tuple(out[:6]),  # type: ignore[arg-type]
-        pair_origin=net.node_ids[o_pos],
-        pair_destination=net.node_ids[dem.od_dest],
         link_index=pd.Index(net.index),
         pairs=(net.node_ids, dem.origins, dem.od_ptr, dem.od_dest),
     )
