@@ -54,12 +54,13 @@ def test_reuse_matches_reference(seed: int) -> None:
     pair_map[rng.random(n_od) < 0.1] = -1  # pairs no longer in the demand
     live = rng.random(n_new_links) > 0.1
     trips = rng.uniform(0, 40, n_new_od)
-    *new, pending = reuse_paths(*store, pair_map, link_map, live, trips, 100)
+    *new, pending, x = reuse_paths(*store, pair_map, link_map, live, trips, 100)
     n_paths, n_used = new[6], new[7]
     assert len(new[5]) >= n_used + 100  # spare room for paths added later
     got = compact_paths(*new[:6])
     ref = reuse_paths_ref(*compact_paths(*store), pair_map, link_map, live, trips)
     assert np.allclose(pending, ref[4], rtol=1e-12, atol=1e-12)
+    assert np.allclose(x, ref[5], rtol=1e-12, atol=1e-9)  # link flows of the kept paths
     assert len(got[3]) == n_paths == len(ref[3]) and got[1][-1] == n_used
 
     def rows(od, ptr, links, flow):

@@ -41,7 +41,7 @@ def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
     return links, od
 
 
-def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True):
+def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True, x=None):
     net = prepare_links(links)
     dem = _demand_arrays(parse_demand(od), net)
     store = store or _empty_store(len(dem.od_trips))
@@ -49,12 +49,13 @@ def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pendi
     gaps = np.full(501, np.nan)
     rows, n = (len(dem.origins) if keep else 1), len(net.node_ids)
     trees = empty_trees(rows, n)
+    x = np.zeros(len(net.a)) if x is None else x.copy()  # flows of the store's paths
     out = gp_solve(
         net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
-        dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, rgap, 500, 2, gaps,
-        0.9, net.open, keep, *trees,
+        dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, x, rgap, 500, 2,
+        gaps, 0.9, net.open, keep, *trees,
     )  # fmt: skip
-    return net, dem, out
+    return net, dem, (x, *out)
 
 
 def _listed(out: tuple) -> tuple:
@@ -99,7 +100,9 @@ def test_gp_warm_store_is_already_converged() -> None:
     links, od = _network(7)
     _, dem, out = _solve(links, od, 1e-10)
     store = tuple(out[5:13])
-    _, _, again = _solve(links, od, 1e-10, store=store, pending=np.zeros(len(dem.od_trips)))
+    _, _, again = _solve(
+        links, od, 1e-10, store=store, pending=np.zeros(len(dem.od_trips)), x=out[0]
+    )
     assert again[2] == 0 and again[3] <= 1e-10
     assert again[0] == pytest.approx(out[0], abs=1e-9)
 

@@ -58,7 +58,9 @@ def reuse_paths(
     -------
     tuple
         New store ``head, nxt, ps, pn, pf, pl, n_paths, n_links`` (room for twice the kept
-        paths) and ``pending`` [veh/h] per new pair.
+        paths), ``pending`` [veh/h] per new pair and ``x``, the link flows of the kept paths
+        [veh/h] by new link position (summed in the same pass: a warm start needs them and
+        the store is large).
     """
     n_old = head.shape[0]
     n_od = od_trips.shape[0]
@@ -80,17 +82,25 @@ def reuse_paths(
     pn2 = np.empty(cap, dtype=np.int64)
     pf2 = np.empty(cap)
     pl2 = np.empty(max(64, n_ll + spare_links), dtype=np.int64)
-    old_total = np.zeros(n_od)
+    pending = od_trips.copy()  # pairs not in the previous demand: everything pending
+    x = np.zeros(live.shape[0])
     c = 0
     w = 0
-    for j in range(n_old):  # one pass: copy each path, undo it if a link is gone or closed
+    for j in range(n_old):  # pair by pair: the scale, then each path copied or undone
         jn = pair_map[j]
         if jn < 0:
             continue
+        old_total = 0.0
         q = head[j]
         while q >= 0:
-            old_total[jn] += pf[q]
-            if pf[q] > 0.0:
+            old_total += pf[q]
+            q = nxt[q]
+        factor = od_trips[jn] / old_total if old_total > 0.0 else 0.0
+        carried = 0.0
+        q = head[j]
+        while q >= 0:
+            f = pf[q] * factor
+            if f > 0.0:
                 start = w
                 ok = True
                 for i in range(ps[q], ps[q] + pn[q]):
@@ -101,28 +111,21 @@ def reuse_paths(
                     pl2[w] = e
                     w += 1
                 if ok:
+                    for i in range(start, w):
+                        x[pl2[i]] += f
                     ps2[c] = start
                     pn2[c] = pn[q]
-                    pf2[c] = pf[q]
+                    pf2[c] = f
                     nxt2[c] = h2[jn]
                     h2[jn] = c
                     c += 1
+                    carried += f
                 else:
                     w = start
             q = nxt[q]
-    pending = np.empty(n_od)
-    for j in range(n_od):
-        carried = 0.0
-        if old_total[j] > 0.0:
-            factor = od_trips[j] / old_total[j]
-            q = h2[j]
-            while q >= 0:
-                pf2[q] *= factor
-                carried += pf2[q]
-                q = nxt2[q]
-        rest = od_trips[j] - carried
-        pending[j] = rest if rest > 1e-12 * max(od_trips[j], 1.0) else 0.0
-    return h2, nxt2, ps2, pn2, pf2, pl2, c, w, pending
+        rest = od_trips[jn] - carried
+        pending[jn] = rest if rest > 1e-12 * max(od_trips[jn], 1.0) else 0.0
+    return h2, nxt2, ps2, pn2, pf2, pl2, c, w, pending, x
 
 
 @njit(cache=True)
@@ -202,7 +205,7 @@ def reuse_paths_ref(
     od_trips: np.ndarray,
 ) -> tuple:
     """Reference of :func:`reuse_paths` in vectorised numpy, on a compact store; returns the
-    kept paths in compact form (``od, ptr, links, flow``, in input order) and ``pending``."""
+    kept paths in compact form (``od, ptr, links, flow``, in input order) ``pending`` and the link flows ``x`` over ``len(live)`` links."""
     n_p, n_od = len(flow), len(od_trips)
     pair = pair_map[p_od]
     links = link_map[links] if len(link_map) else links
@@ -211,8 +214,8 @@ def reuse_paths_ref(
     path_bad = np.bincount(seg, weights=bad_link.astype(float), minlength=n_p) > 0
     known = pair >= 0
     old_total = np.bincount(pair[known], weights=flow[known], minlength=n_od)
-    keep = known & ~path_bad & (flow > 0)
     factor = np.divide(od_trips, old_total, out=np.zeros(n_od), where=old_total > 0)
+    keep = known & ~path_bad & (flow * factor[np.maximum(pair, 0)] > 0)
     out_flow = flow[keep] * factor[pair[keep]]
     kept = np.flatnonzero(keep)
     lens = np.diff(ptr)[kept]
@@ -222,4 +225,6 @@ def reuse_paths_ref(
     carried = np.bincount(pair[keep], weights=out_flow, minlength=n_od)
     pending = np.maximum(od_trips - carried, 0.0)
     pending[pending < 1e-12 * np.maximum(od_trips, 1.0)] = 0.0
-    return pair[keep].astype(np.int64), out_ptr, links[take].astype(np.int64), out_flow, pending
+    out_links = links[take].astype(np.int64)
+    x = np.bincount(out_links, weights=np.repeat(out_flow, lens), minlength=len(live))
+    return pair[keep].astype(np.int64), out_ptr, out_links, out_flow, pending, x

@@ -440,6 +440,7 @@ def gp_solve(
     n_paths: int,
     n_links: int,
     pending: np.ndarray,
+    x: np.ndarray,
     rgap: float,
     max_iter: int,
     inner: int,
@@ -468,6 +469,9 @@ def gp_solve(
         and grown as needed.
     pending : ndarray
         Trips of each OD pair not on a stored path [veh/h].
+    x : ndarray
+        Link flows of the stored paths [veh/h] (zeros for an empty store); updated in place
+        to the final flows.
     rgap : float
         Target relative gap.
     max_iter : int
@@ -495,7 +499,7 @@ def gp_solve(
     Returns
     -------
     tuple
-        ``x`` link flows, ``od_cost`` shortest cost per pair (inf: no path), ``iterations``,
+        ``od_cost`` shortest cost per pair (inf: no path), ``iterations``,
         ``gap``, ``sptt``, and the final store ``head, nxt, ps, pn, pf, pl, n_paths,
         n_links``.
     """
@@ -503,13 +507,6 @@ def gp_solve(
     m = a.shape[0]
     n_od = od_trips.shape[0]
     n_orig = origins.shape[0]
-    x = np.zeros(m)
-    for j in range(n_od):
-        q = head[j]
-        while q >= 0:
-            for i in range(ps[q], ps[q] + pn[q]):
-                x[pl[i]] += pf[q]
-            q = nxt[q]
     t = np.empty(m)
     dt = np.empty(m)
     for e in range(m):
@@ -610,7 +607,7 @@ def gp_solve(
             sel, inner, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
         )
         it += 1
-    return x, od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
+    return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
 
 
 @njit(cache=True)

@@ -44,6 +44,7 @@ from twin.kernels.sp_update import empty_trees, store_aon
 from twin.kernels.traffic import (
     aon,
     beckmann,
+    dot,
     line_search,
     link_cost,
     link_cost_derivative,
@@ -732,7 +733,7 @@ def assign(
                 dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, blocks, *trees,
             )  # fmt: skip
         ok = np.isfinite(od_cost)
-        return y, float(dem.od_trips[ok] @ od_cost[ok])
+        return y, dot(dem.od_trips[ok], od_cost[ok])
 
     notes: list[str] = []
     warm = False
@@ -784,7 +785,7 @@ def assign(
     while True:
         t = link_cost(x, net.a, net.b, net.p)
         y, sptt = load(t)
-        tstt = float(t @ x)
+        tstt = dot(t, x)
         gap = (tstt - sptt) / tstt if tstt > 0 else 0.0
         history.append(gap)
         if gap <= rgap or it >= max_iter:
@@ -813,7 +814,7 @@ def assign(
             )
             b0 = 1.0 / (1.0 + mu + nu)
             s = b0 * y + nu * b0 * s_prev + mu * b0 * s_prev2
-        if s is not y and float(t @ (s - x)) >= 0:  # not a descent direction: restart
+        if s is not y and dot(t, s - x) >= 0:  # not a descent direction: restart
             s = y
             mode = "fw"
         lam = line_search(x, s, net.a, net.b, net.p, 1e-12)
@@ -833,7 +834,7 @@ def assign(
         cost=pd.Series(t, index=net.index, name="cost"),
         rgap=float(gap),
         iterations=it,
-        tstt=float(t @ x),
+        tstt=dot(t, x),
         objective=float(beckmann(x, net.a, net.b, net.p)),
         sptt=sptt,
         converged=bool(gap <= rgap),

@@ -13,7 +13,7 @@ import pandas as pd
 
 from twin.kernels.path_store import reuse_paths
 from twin.kernels.sp_update import empty_trees
-from twin.kernels.traffic import beckmann, link_cost
+from twin.kernels.traffic import beckmann, dot, link_cost
 from twin.kernels.traffic_paths import gp_solve
 from twin.sims.traffic.assign import (
     TREE_STORE_MAX,
@@ -40,12 +40,13 @@ def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
 Store = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]
 
 
-def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray]:
+def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray, np.ndarray]:
     """A store for this network and demand from stored paths (see :func:`reuse_paths`).
 
     Paths over links that are now closed or absent, or of OD pairs no longer in the demand,
     are dropped. The kept paths of a pair are scaled so that the pair's old total maps onto
-    its new trips; what they do not carry is pending. When the network's links and the
+    its new trips; what they do not carry is pending. Returns the store, the pending trips
+    [veh/h] per pair and the link flows of the kept paths [veh/h]. When the network's links and the
     demand's pairs are those of the stored solve, positions are taken as they are.
     """
     if paths.link_index.equals(pd.Index(net.index)):
@@ -65,10 +66,10 @@ def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray
         pkey = np.where((po >= 0) & (pd_ >= 0), po * n_nodes + pd_, -1)
         at = np.minimum(np.searchsorted(key, pkey, sorter=sorter), len(key) - 1)
         pair_map = np.where(key[sorter[at]] == pkey, sorter[at], -1).astype(np.int64)
-    *store, pending = reuse_paths(
+    *store, pending, x = reuse_paths(
         *paths.store, pair_map, link_map, net.open, dem.od_trips, SPARE_LINKS * n_od
     )
-    return tuple(store), pending  # type: ignore[return-value]
+    return tuple(store), pending, x  # type: ignore[return-value]
 
 
 def _empty_store(n_od: int) -> Store:
@@ -121,12 +122,13 @@ def assign_gp(
     notes: list[str] = []
     store = _empty_store(len(dem.od_trips))
     pending = dem.od_trips.copy()
+    x = np.zeros(len(net.a))
     reused = 0
     if isinstance(initial, AssignmentResult) and initial.paths is not None:
-        kept, kept_pending = _reuse(initial.paths, net, dem)
+        kept, kept_pending, kept_x = _reuse(initial.paths, net, dem)
         reused = kept[6]
         if reused:
-            store, pending = kept, kept_pending
+            store, pending, x = kept, kept_pending, kept_x
         else:
             notes.append("no path of initial could be reused: cold start")
     elif initial is not None:
@@ -136,7 +138,7 @@ def assign_gp(
         )
     gaps = np.full(max_iter + 1, np.nan)
     keep, t_dist, t_pred, t_order, t_reached, have = _tree_store(net, dem, initial)
-    x, od_cost, it, gap, sptt, *out = gp_solve(
+    od_cost, it, gap, sptt, *out = gp_solve(
         net.indptr,
         net.csr_heads,
         net.csr_link,
@@ -151,6 +153,7 @@ def assign_gp(
         dem.od_trips,
         *store,
         pending,
+        x,
         float(rgap),
         int(max_iter),
         int(inner),
@@ -178,7 +181,7 @@ def assign_gp(
         cost=pd.Series(t, index=net.index, name="cost"),
         rgap=float(gap),
         iterations=int(it),
-        tstt=float(t @ x),
+        tstt=dot(t, x),
         objective=float(beckmann(x, net.a, net.b, net.p)),
         sptt=float(sptt),
         converged=bool(gap <= rgap),
