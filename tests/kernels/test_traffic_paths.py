@@ -41,7 +41,9 @@ def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
     return links, od
 
 
-def _solve(links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True, x=None):
+def _solve(
+    links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True, x=None
+):
     net = prepare_links(links)
     dem = _demand_arrays(parse_demand(od), net)
     store = store or _empty_store(len(dem.od_trips))

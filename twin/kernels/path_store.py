@@ -205,7 +205,8 @@ def reuse_paths_ref(
     od_trips: np.ndarray,
 ) -> tuple:
     """Reference of :func:`reuse_paths` in vectorised numpy, on a compact store; returns the
-    kept paths in compact form (``od, ptr, links, flow``, in input order) ``pending`` and the link flows ``x`` over ``len(live)`` links."""
+    kept paths in compact form (``od, ptr, links, flow``, in input order), ``pending`` and the
+    link flows ``x`` over ``len(live)`` links."""
     n_p, n_od = len(flow), len(od_trips)
     pair = pair_map[p_od]
     links = link_map[links] if len(link_map) else links
