@@ -8,7 +8,7 @@ import pytest
 
 from twin.kernels.path_store import compact_paths
 from twin.kernels.sp_update import empty_trees
-from twin.kernels.traffic_paths import gp_ref, gp_solve
+from twin.kernels.traffic_paths import gp_ref, gp_solve, path_flows
 from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
 from twin.sims.traffic.gp import _empty_store
 
@@ -55,7 +55,7 @@ def _solve(
     out = gp_solve(
         net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
         dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, x, rgap, 500, 2,
-        gaps, 0.9, net.open, keep, *trees,
+        gaps, 0.9, net.open, keep, *trees, 3,
     )  # fmt: skip
     return net, dem, (x, *out)
 
@@ -142,3 +142,17 @@ def test_od_costs_match_reference() -> None:
         ref = sp_tree_ref(net.tails, net.heads, cost, net.barred, int(o), len(net.node_ids))
         sl = slice(dem.od_ptr[k], dem.od_ptr[k + 1])
         assert out[sl] == pytest.approx(ref[dem.od_dest[sl]], rel=1e-12)
+
+
+@pytest.mark.parametrize("n_blocks", [1, 3, 1000])
+def test_path_flows_sum_the_store(n_blocks: int) -> None:
+    """Parallel link flows of a store equal the numpy sum over its listed paths."""
+    links, od = _network(5)
+    _, _, out = _solve(links, od, 1e-6)
+    store = out[5:11]
+    _, p_ptr, p_links, p_flow = compact_paths(*store)
+    ref = np.bincount(p_links, np.repeat(p_flow, np.diff(p_ptr)), len(out[0]))
+    x = np.full(len(out[0]), np.nan)
+    path_flows(*store, x, n_blocks)
+    assert np.allclose(x, ref, rtol=1e-12, atol=1e-9)
+    assert np.allclose(x, out[0], rtol=1e-9, atol=1e-9)  # the solve's own final flows

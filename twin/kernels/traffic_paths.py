@@ -192,7 +192,40 @@ def od_costs(
             out[j] = dist[od_dest[j]]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
+def path_flows(
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    x: np.ndarray,
+    n_blocks: int,
+) -> None:
+    """Link flows of the stored paths [veh/h], written to ``x``: the pairs in ``n_blocks``
+    contiguous blocks summed in parallel, one flow buffer per block."""
+    n_od = head.shape[0]
+    m = x.shape[0]
+    n_blocks = max(1, min(n_blocks, n_od))
+    part = np.zeros((n_blocks, m))
+    for blk in prange(n_blocks):
+        acc = part[blk]
+        for j in range(blk * n_od // n_blocks, (blk + 1) * n_od // n_blocks):
+            q = head[j]
+            while q >= 0:
+                f = pf[q]
+                for i in range(ps[q], ps[q] + pn[q]):
+                    acc[pl[i]] += f
+                q = nxt[q]
+    for e in range(m):
+        s = 0.0
+        for blk in range(n_blocks):
+            s += part[blk, e]
+        x[e] = s
+
+
+@njit(cache=True, parallel=True)
 def _by_excess(
     cand: np.ndarray,
     od_ptr: np.ndarray,
@@ -215,15 +248,17 @@ def _by_excess(
     origin)."""
     n_c = cand.shape[0]
     ex = np.zeros(n_c)
-    for i in range(n_c):
+    for i in prange(n_c):
         k = cand[i]
+        acc = 0.0
         for j in range(od_ptr[k], od_ptr[k + 1]):
             if ref[j] == np.inf or (only_pending and pending[j] <= 0.0):
                 continue
             q = head[j]
             while q >= 0:
-                ex[i] += pf[q] * (_pcost(ps[q], pn[q], pl, t) - ref[j])
+                acc += pf[q] * (_pcost(ps[q], pn[q], pl, t) - ref[j])
                 q = nxt[q]
+        ex[i] = acc
     rank = np.argsort(-ex)
     total = 0.0
     for i in range(n_c):
@@ -453,6 +488,7 @@ def gp_solve(
     t_order: np.ndarray,
     t_reached: np.ndarray,
     have: np.ndarray,
+    n_blocks: int,
 ) -> tuple:
     """Gradient projection from a path store to the target relative gap.
 
@@ -495,6 +531,8 @@ def gp_solve(
         each origin's tree, and whether the row holds a tree of this network (rows with
         ``have`` set, e.g. the trees of a previous solve, are updated, not rebuilt). Updated
         in place: on return (``keep_trees``) they are the trees at the final costs.
+    n_blocks : int
+        Blocks of OD pairs whose link flows are summed in parallel (a few per thread).
 
     Returns
     -------
@@ -564,14 +602,7 @@ def gp_solve(
     sptt = 0.0
     while True:
         # exact link flows from the paths (no drift), then the gap at these flows
-        for e in range(m):
-            x[e] = 0.0
-        for j in range(n_od):
-            q = head[j]
-            while q >= 0:
-                for i in range(ps[q], ps[q] + pn[q]):
-                    x[pl[i]] += pf[q]
-                q = nxt[q]
+        path_flows(head, nxt, ps, pn, pf, pl, x, n_blocks)
         tstt = 0.0
         for e in range(m):
             t[e] = _cost1(x[e], a[e], b[e], p[e])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -166,6 +167,7 @@ def assign_gp(
         t_order,
         t_reached,
         have,
+        4 * numba.get_num_threads(),
     )
     connected = np.empty(len(od), dtype=bool)
     connected[dem.order] = np.isfinite(od_cost)
