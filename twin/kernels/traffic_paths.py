@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.sp_update import store_od_costs, store_tree
+from twin.kernels.sp_update import store_od_costs, store_tree, store_trees
 from twin.kernels.traffic import fpow, sp_tree
 
 
@@ -557,8 +557,7 @@ def gp_solve(
     mark = np.full(m, -1, dtype=np.int64)
     stamp = 0
     od_cost = np.full(n_od, np.inf)
-    # 1. load the pending trips (all trips on a cold start) on shortest paths, origin by
-    # origin at the current costs
+    # 1. load the pending trips (all trips on a cold start) on shortest paths
     touched = np.zeros(n_orig, dtype=np.bool_)
     for k in range(n_orig):
         for j in range(od_ptr[k], od_ptr[k + 1]):
@@ -568,13 +567,28 @@ def gp_solve(
     all_origins = np.arange(n_orig)
     warm = n_paths > 0
     c_load = np.zeros(n_od)
-    ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-        sel_touched, True, keep_trees, indptr, heads, clink, tails, live, barred,
-        origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
-        t_reached,
-        have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
-        hk, hv, work, ccost,
-    )  # fmt: skip
+    if warm and keep_trees:
+        # warm start: the loaded origins' trees absorb the change (a closure cuts whole
+        # subtrees) in parallel, at the costs before loading; then each origin's pending trips
+        # go down its tree, one origin after another (the re-balancing below and the sweeps
+        # correct for the costs that loading raised)
+        store_trees(
+            indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_dist, t_pred,
+            t_order, t_reached, have,
+        )  # fmt: skip
+        for k in sel_touched:
+            ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
+                k, True, pending, c_load, origins, od_ptr, od_dest, od_trips, tails, t_dist[k],
+                t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
+                stamp,
+            )  # fmt: skip
+    else:  # origin by origin, each tree at the costs left by the origins loaded before
+        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
+            sel_touched, True, keep_trees, indptr, heads, clink, tails, live, barred,
+            origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+            t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
+            mark, stamp, hk, hv, work, ccost,
+        )  # fmt: skip
     if warm and sel_touched.shape[0] > 0:
         # a warm start then re-balances the origins whose loaded pairs' paths gained the most
         # cost since they were loaded (an upper bound of the excess cost they hold, as costs
