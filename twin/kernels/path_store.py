@@ -12,11 +12,11 @@ links, flows). Each has a pure-numpy reference, used as its test oracle.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 
-@njit(cache=True)
 def reuse_paths(
     head: np.ndarray,
     nxt: np.ndarray,
@@ -43,7 +43,8 @@ def reuse_paths(
     head, nxt, ps, pn, pf, pl : ndarray
         Previous store (read only).
     pair_map : ndarray of int64
-        New pair of each previous pair (-1: gone).
+        New pair of each previous pair (-1: gone); no two previous pairs map to the same new
+        pair.
     link_map : ndarray of int64
         New position of each previous link position (-1: gone); empty when positions are
         unchanged.
@@ -62,70 +63,145 @@ def reuse_paths(
         [veh/h] by new link position (summed in the same pass: a warm start needs them and
         the store is large).
     """
-    n_old = head.shape[0]
-    n_od = od_trips.shape[0]
-    same = link_map.shape[0] == 0
-    n_listed = 0
-    n_ll = 0
-    for j in range(n_old):
-        if pair_map[j] < 0:
-            continue
-        q = head[j]
-        while q >= 0:
-            n_listed += 1
-            n_ll += pn[q]
-            q = nxt[q]
-    cap = max(16, 2 * n_listed + n_od)
+    n_old, n_od = head.shape[0], od_trips.shape[0]
+    n_blocks = max(1, min(n_old, 4 * numba.get_num_threads()))
+    kp = np.zeros(n_old, dtype=np.int64)  # kept paths of each previous pair
+    kl = np.zeros(n_old, dtype=np.int64)  # and their links
+    keep = np.zeros(ps.shape[0], dtype=np.bool_)
+    factor = np.zeros(n_old)
+    _kept(head, nxt, ps, pn, pf, pl, pair_map, link_map, live, od_trips, n_blocks, kp, kl, keep,
+          factor)  # fmt: skip
+    po = np.zeros(n_old + 1, dtype=np.int64)
+    lo = np.zeros(n_old + 1, dtype=np.int64)
+    np.cumsum(kp, out=po[1:])
+    np.cumsum(kl, out=lo[1:])
+    n_paths, n_links = int(po[-1]), int(lo[-1])
+    # the buffers come from numpy (large blocks on huge pages): numba's own allocation of a
+    # buffer this size can cost more in page faults than filling it
+    cap = max(16, 2 * n_paths + n_od)
     h2 = np.full(n_od, -1, dtype=np.int64)
     nxt2 = np.empty(cap, dtype=np.int64)
     ps2 = np.empty(cap, dtype=np.int64)
     pn2 = np.empty(cap, dtype=np.int64)
     pf2 = np.empty(cap)
-    pl2 = np.empty(max(64, n_ll + spare_links), dtype=np.int64)
-    pending = od_trips.copy()  # pairs not in the previous demand: everything pending
-    x = np.zeros(live.shape[0])
-    c = 0
-    w = 0
-    for j in range(n_old):  # pair by pair: the scale, then each path copied or undone
-        jn = pair_map[j]
-        if jn < 0:
-            continue
-        old_total = 0.0
-        q = head[j]
-        while q >= 0:
-            old_total += pf[q]
-            q = nxt[q]
-        factor = od_trips[jn] / old_total if old_total > 0.0 else 0.0
-        carried = 0.0
-        q = head[j]
-        while q >= 0:
-            f = pf[q] * factor
-            if f > 0.0:
-                start = w
-                ok = True
-                for i in range(ps[q], ps[q] + pn[q]):
-                    e = pl[i] if same else link_map[pl[i]]
-                    if e < 0 or not live[e]:
-                        ok = False
-                        break
-                    pl2[w] = e
-                    w += 1
+    pl2 = np.empty(max(64, n_links + spare_links), dtype=np.int64)
+    pending = od_trips.astype(np.float64)  # a copy; pairs not in the previous demand: all
+    part = np.zeros((n_blocks, live.shape[0]))
+    _fill(head, nxt, ps, pn, pf, pl, pair_map, link_map, od_trips, keep, factor, po, lo,
+          n_blocks, h2, nxt2, ps2, pn2, pf2, pl2, pending, part)  # fmt: skip
+    return h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links, pending, part.sum(axis=0)
+
+
+@njit(cache=True, parallel=True)
+def _kept(
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    pair_map: np.ndarray,
+    link_map: np.ndarray,
+    live: np.ndarray,
+    od_trips: np.ndarray,
+    n_blocks: int,
+    kp: np.ndarray,
+    kl: np.ndarray,
+    keep: np.ndarray,
+    factor: np.ndarray,
+) -> None:
+    """Which previous paths are kept (``keep``), how many paths and links each previous pair
+    keeps (``kp``, ``kl``) and the scale of its flows (``factor``); pairs in parallel
+    blocks."""
+    n_old = head.shape[0]
+    same = link_map.shape[0] == 0
+    for blk in prange(n_blocks):
+        for j in range(blk * n_old // n_blocks, (blk + 1) * n_old // n_blocks):
+            jn = pair_map[j]
+            if jn < 0:
+                continue
+            total = 0.0
+            q = head[j]
+            while q >= 0:
+                total += pf[q]
+                q = nxt[q]
+            fac = od_trips[jn] / total if total > 0.0 else 0.0
+            factor[j] = fac
+            q = head[j]
+            while q >= 0:
+                ok = pf[q] * fac > 0.0
                 if ok:
-                    for i in range(start, w):
-                        x[pl2[i]] += f
-                    ps2[c] = start
+                    for i in range(ps[q], ps[q] + pn[q]):
+                        e = pl[i] if same else link_map[pl[i]]
+                        if e < 0 or not live[e]:
+                            ok = False
+                            break
+                keep[q] = ok
+                if ok:
+                    kp[j] += 1
+                    kl[j] += pn[q]
+                q = nxt[q]
+
+
+@njit(cache=True, parallel=True)
+def _fill(
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    pair_map: np.ndarray,
+    link_map: np.ndarray,
+    od_trips: np.ndarray,
+    keep: np.ndarray,
+    factor: np.ndarray,
+    po: np.ndarray,
+    lo: np.ndarray,
+    n_blocks: int,
+    h2: np.ndarray,
+    nxt2: np.ndarray,
+    ps2: np.ndarray,
+    pn2: np.ndarray,
+    pf2: np.ndarray,
+    pl2: np.ndarray,
+    pending: np.ndarray,
+    part: np.ndarray,
+) -> None:
+    """Copy the kept paths of each previous pair to their places (paths from ``po[j]``,
+    links from ``lo[j]``), scaled, set the pending trips of its new pair and sum link flows
+    into ``part[block]``; pairs in parallel blocks (a previous pair maps to its own new
+    pair, so no two blocks write the same pair)."""
+    n_old = head.shape[0]
+    same = link_map.shape[0] == 0
+    for blk in prange(n_blocks):
+        acc = part[blk]
+        for j in range(blk * n_old // n_blocks, (blk + 1) * n_old // n_blocks):
+            jn = pair_map[j]
+            if jn < 0:
+                continue
+            c = po[j]
+            w = lo[j]
+            carried = 0.0
+            q = head[j]
+            while q >= 0:
+                if keep[q]:
+                    f = pf[q] * factor[j]
+                    ps2[c] = w
                     pn2[c] = pn[q]
                     pf2[c] = f
                     nxt2[c] = h2[jn]
                     h2[jn] = c
+                    for i in range(ps[q], ps[q] + pn[q]):
+                        e = pl[i] if same else link_map[pl[i]]
+                        pl2[w] = e
+                        acc[e] += f
+                        w += 1
                     c += 1
                     carried += f
-                else:
-                    w = start
-            q = nxt[q]
-        rest = od_trips[jn] - carried
-        pending[jn] = rest if rest > 1e-12 * max(od_trips[jn], 1.0) else 0.0
-    return h2, nxt2, ps2, pn2, pf2, pl2, c, w, pending, x
+                q = nxt[q]
+            rest = od_trips[jn] - carried
+            pending[jn] = rest if rest > 1e-12 * max(od_trips[jn], 1.0) else 0.0
 
 
 @njit(cache=True)

@@ -16,7 +16,11 @@ Link costs and the network's CSR form are those of :mod:`twin.kernels.traffic`.
 
 The path store (input and output) is the linked form of :mod:`twin.kernels.path_store`.
 Trips of a pair not carried by its paths (``pending``) are loaded on the pair's shortest path
-before the first iteration; a cold start is an empty store with everything pending.
+before the first iteration; a cold start is an empty store with everything pending. The
+loaded origins' trees are first brought to the costs before loading, in parallel; the loads
+then follow one another. A warm start (a closure: the trips of the cut paths are pending)
+re-balances the pairs it loaded, on the origins where they gained the most cost, before its
+first gap check.
 
 Each origin's shortest-path tree is kept (when memory allows) and brought up to date after
 costs change rather than rebuilt (:mod:`twin.kernels.sp_update`). Each iteration measures the
@@ -41,6 +45,13 @@ from numba import njit, prange
 
 from twin.kernels.sp_update import store_od_costs, store_tree, store_trees
 from twin.kernels.traffic import fpow, sp_tree
+
+#: A warm start re-balances, before its first gap check, the origins holding this share of
+#: the excess cost bound of the pairs it loaded (see :func:`gp_solve`).
+REPAIR_SHARE = 0.7
+#: Modes of a sweep over an origin's pairs: every pair; the pairs with pending trips, loading
+#: them first; the pairs that had pending trips (loaded before), without loading.
+ALL_PAIRS, LOAD_PENDING, PENDING_PAIRS = 0, 1, 2
 
 
 @njit(cache=True)
@@ -277,6 +288,8 @@ def _by_excess(
 def _rebalance(
     sel: np.ndarray,
     rounds: int,
+    mode: int,
+    pending: np.ndarray,
     od_ptr: np.ndarray,
     head: np.ndarray,
     nxt: np.ndarray,
@@ -293,12 +306,13 @@ def _rebalance(
     mark: np.ndarray,
     stamp: int,
 ) -> int:
-    """``rounds`` sweeps over the pairs of origins ``sel`` shifting flow onto each pair's
-    cheapest stored path (no new paths); returns the stamp."""
+    """``rounds`` sweeps over the pairs of origins ``sel`` (all, or with PENDING_PAIRS only
+    those with pending trips) shifting flow onto each pair's cheapest stored path (no new
+    paths); returns the stamp."""
     for _ in range(rounds):
         for k in sel:
             for j in range(od_ptr[k], od_ptr[k + 1]):
-                if head[j] < 0 or nxt[head[j]] < 0:
+                if head[j] < 0 or nxt[head[j]] < 0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
                     continue  # a single path: nothing to balance
                 best = _cheapest(j, head, nxt, ps, pn, pl, t)
                 stamp = _equilibrate(
@@ -310,7 +324,7 @@ def _rebalance(
 @njit(cache=True)
 def _sweep(
     sel: np.ndarray,
-    load_pending: bool,
+    mode: int,
     keep_trees: bool,
     indptr: np.ndarray,
     heads: np.ndarray,
@@ -353,6 +367,11 @@ def _sweep(
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
     costs (updated in the store, or rebuilt in its scratch row), then its pairs equilibrated
     (:func:`_origin_sweep`)."""
+    if keep_trees and sel.shape[0] > 1:  # the bulk of the tree updates, in parallel
+        store_trees(
+            indptr, heads, clink, tails, t, live, barred, origins, sel, t_dist, t_pred,
+            t_order, t_reached, have,
+        )  # fmt: skip
     for k in sel:
         row = k if keep_trees else 0
         have[row] = have[row] and keep_trees
@@ -363,7 +382,7 @@ def _sweep(
             t_pred, t_order, t_reached, have, hk, hv, work,
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-            k, load_pending, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
+            k, mode, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
             t_dist[row], t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a,
             b, p, mark, stamp,
         )  # fmt: skip
@@ -373,7 +392,7 @@ def _sweep(
 @njit(cache=True)
 def _origin_sweep(
     k: int,
-    load_pending: bool,
+    mode: int,
     pending: np.ndarray,
     c_load: np.ndarray,
     origins: np.ndarray,
@@ -403,15 +422,15 @@ def _origin_sweep(
     """Equilibrate the OD pairs of origin ``k`` given its shortest-path tree (dist, pred).
 
     Adds each pair's tree path if it is cheaper than its stored paths and shifts flow onto
-    the cheapest path. With ``load_pending``, only the pairs with pending trips are taken,
-    and their pending trips are first loaded on the tree path, whose cost is kept in
-    ``c_load``. Returns the (possibly grown)
-    store, counters and the stamp.
+    the cheapest path. ``mode`` is ALL_PAIRS, or PENDING_PAIRS (only the pairs with pending
+    trips) or LOAD_PENDING (those pairs, their pending trips first loaded on the tree path,
+    whose cost is kept in ``c_load``). Returns the (possibly grown) store, counters and the
+    stamp.
     """
     o = origins[k]
     for j in range(od_ptr[k], od_ptr[k + 1]):
         d = od_dest[j]
-        if dist[d] == np.inf or od_trips[j] <= 0.0 or (load_pending and pending[j] <= 0.0):
+        if dist[d] == np.inf or od_trips[j] <= 0.0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
             continue
         best = _cheapest(j, head, nxt, ps, pn, pl, t)
         cbest = _pcost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
@@ -439,7 +458,7 @@ def _origin_sweep(
             head[j] = n_paths
             best = n_paths
             n_paths += 1
-        if load_pending and pending[j] > 0.0:
+        if mode == LOAD_PENDING and pending[j] > 0.0:
             c_load[j] = dist[d]
             pf[best] += pending[j]
             for i in range(ps[best], ps[best] + pn[best]):
@@ -567,47 +586,65 @@ def gp_solve(
     all_origins = np.arange(n_orig)
     warm = n_paths > 0
     c_load = np.zeros(n_od)
-    if warm and keep_trees:
-        # warm start: the loaded origins' trees absorb the change (a closure cuts whole
-        # subtrees) in parallel, at the costs before loading; then each origin's pending trips
-        # go down its tree, one origin after another (the re-balancing below and the sweeps
-        # correct for the costs that loading raised)
+    if keep_trees:
+        # the loaded origins' trees at the costs before loading, in parallel (built on a cold
+        # start; on a warm start they absorb the change: a closure cuts whole subtrees), then
+        # each origin's pending trips down its tree, one origin after another, at link costs
+        # raised by the origins loaded before (the next sweeps correct the paths for them)
         store_trees(
             indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_dist, t_pred,
             t_order, t_reached, have,
         )  # fmt: skip
         for k in sel_touched:
             ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-                k, True, pending, c_load, origins, od_ptr, od_dest, od_trips, tails, t_dist[k],
-                t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
-                stamp,
+                k, LOAD_PENDING, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
+                t_dist[k], t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b,
+                p, mark, stamp,
             )  # fmt: skip
     else:  # origin by origin, each tree at the costs left by the origins loaded before
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel_touched, True, keep_trees, indptr, heads, clink, tails, live, barred,
+            sel_touched, LOAD_PENDING, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
             mark, stamp, hk, hv, work, ccost,
         )  # fmt: skip
     if warm and sel_touched.shape[0] > 0:
-        # a warm start then re-balances the origins whose loaded pairs' paths gained the most
-        # cost since they were loaded (an upper bound of the excess cost they hold, as costs
-        # only rose while loading), without a gap check first
+        # a warm start then re-balances the loaded pairs of the origins where these pairs'
+        # paths gained the most cost since they were loaded (a bound of the excess cost they
+        # hold, as loading raised costs), without a gap check first
         tstt = 0.0
         for e in range(m):
             tstt += t[e] * x[e]
         sel = _by_excess(
             sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t,
-            sweep_share, 0.5 * rgap * tstt,
+            REPAIR_SHARE, 0.5 * rgap * tstt,
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel, False, keep_trees, indptr, heads, clink, tails, live, barred,
+            sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
             mark, stamp, hk, hv, work, ccost,
         )  # fmt: skip
         stamp = _rebalance(
-            sel, inner, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+            sel,
+            inner,
+            PENDING_PAIRS,
+            pending,
+            od_ptr,
+            head,
+            nxt,
+            ps,
+            pn,
+            pf,
+            pl,
+            x,
+            t,
+            dt,
+            a,
+            b,
+            p,
+            mark,
+            stamp,
         )
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
     # excess cost
@@ -642,14 +679,32 @@ def gp_solve(
             sweep_share, 0.5 * rgap * tstt,
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel, False, keep_trees, indptr, heads, clink, tails, live, barred,
+            sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
         t_reached,
             have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
             hk, hv, work, ccost,
         )  # fmt: skip
         stamp = _rebalance(
-            sel, inner, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+            sel,
+            inner,
+            ALL_PAIRS,
+            pending,
+            od_ptr,
+            head,
+            nxt,
+            ps,
+            pn,
+            pf,
+            pl,
+            x,
+            t,
+            dt,
+            a,
+            b,
+            p,
+            mark,
+            stamp,
         )
         it += 1
     return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links

@@ -515,14 +515,11 @@ def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
             )
             raise InputError(msg)
         i, j = np.nonzero(mat > 0)
-        od = pd.DataFrame(
-            {
-                "origin": demand.index.to_numpy()[i],
-                "destination": demand.columns.to_numpy()[j],
-                "trips": mat[i, j],
-            }
-        )
-        od = od[od["origin"] != od["destination"]]
+        o, d = demand.index.to_numpy()[i], demand.columns.to_numpy()[j]
+        inner = o != d
+        od = pd.DataFrame({"origin": o[inner], "destination": d[inner], "trips": mat[i, j][inner]})
+        if demand.index.is_monotonic_increasing and demand.columns.is_monotonic_increasing:
+            return od  # row by row: already sorted by origin, then destination
         return od.sort_values(["origin", "destination"], kind="stable").reset_index(drop=True)
     else:
         msg = message(
