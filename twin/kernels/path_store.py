@@ -1,7 +1,8 @@
 """The path store of path-based assignment: one linked list of paths per OD pair.
 
 Path ``q`` starts at ``ps[q]`` in the link buffer ``pl`` and has ``pn[q]`` links (link
-positions, from the destination back to the origin), carries ``pf[q]`` [veh/h]; the paths of
+positions, from the destination back to the origin; ``int32`` in the stores built here, half
+the memory of the largest array), carries ``pf[q]`` [veh/h]; the paths of
 pair ``j`` are ``head[j]``, ``nxt[head[j]]``, … until -1. Arrays may have spare capacity
 beyond the ``n_paths`` paths and ``n_links`` links in use.
 
@@ -84,7 +85,7 @@ def reuse_paths(
     ps2 = np.empty(cap, dtype=np.int64)
     pn2 = np.empty(cap, dtype=np.int64)
     pf2 = np.empty(cap)
-    pl2 = np.empty(max(64, n_links + spare_links), dtype=np.int64)
+    pl2 = np.empty(max(64, n_links + spare_links), dtype=np.int32)
     pending = od_trips.astype(np.float64)  # a copy; pairs not in the previous demand: all
     part = np.zeros((n_blocks, live.shape[0]))
     _fill(head, nxt, ps, pn, pf, pl, pair_map, link_map, od_trips, keep, factor, po, lo,

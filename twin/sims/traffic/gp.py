@@ -82,7 +82,7 @@ def _empty_store(n_od: int) -> Store:
         np.empty(cap, dtype=np.int64),
         np.empty(cap, dtype=np.int64),
         np.empty(cap),
-        np.empty(max(64, 4 * SPARE_LINKS * n_od), dtype=np.int64),
+        np.empty(max(64, 4 * SPARE_LINKS * n_od), dtype=np.int32),  # link positions
         0,
         0,
     )
