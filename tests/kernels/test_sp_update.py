@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.kernels.sp_update import empty_trees, sp_update, store_od_costs
+from twin.kernels.sp_update import empty_trees, sp_update, store_trees
 from twin.kernels.traffic import sp_tree, sp_tree_ref
 
 
@@ -95,7 +95,7 @@ def test_unchanged_costs_keep_the_tree() -> None:
     assert np.array_equal(order, o0)  # nothing moved: the order is kept
 
 
-def test_store_od_costs_builds_then_updates() -> None:
+def test_store_trees_builds_then_updates() -> None:
     """Rows without a tree are built, rows with one are updated: both give the OD costs."""
     rng, n, tails, heads = _graph(5)
     m = len(tails)
@@ -110,8 +110,10 @@ def test_store_od_costs_builds_then_updates() -> None:
     out = np.empty(len(od_dest))
     for step in range(3):
         cost = rng.uniform(0.5, 10.0, m)
-        store_od_costs(*csr, tails, cost, live, barred, origins, od_ptr, od_dest, *store, out)
-        assert store[4].all()
+        out[:] = np.nan
+        rows = np.arange(k)
+        store_trees(*csr, tails, cost, live, barred, origins, rows, *store, od_ptr, od_dest, out, 3)
+        assert store[3].all()
         for i, o in enumerate(origins):
             ref = sp_tree_ref(tails, heads, cost, barred, int(o), n)
             got = out[i * n : (i + 1) * n]

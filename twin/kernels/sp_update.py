@@ -19,8 +19,10 @@ tree's node order (parents before children) drives step 1; the updated order kee
 whose label did not change where they were and puts those settled again after them, in the
 order step 3 settled them.
 
-A *tree store* keeps one tree per origin (``dist``, ``pred``, ``order`` rows and the used
-length of ``order``), valid for one network (same link positions, CSR and barred nodes).
+A *tree store* keeps one tree per origin (``pred`` and ``order`` rows and the used length
+of ``order``), valid for one network (same link positions, CSR and barred nodes). Distances
+are not kept: step 1 recomputes all of them, so they live in a scratch row while a tree is
+updated and used (the store is half as large and the scratch row stays in cache).
 
 References
 ----------
@@ -40,13 +42,11 @@ from numba import njit, prange
 from twin.kernels.traffic import _heap_pop, _heap_push, load_tree, sp_tree
 
 
-def empty_trees(
-    rows: int, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """An empty tree store of ``rows`` trees over ``n`` nodes: ``dist``, ``pred``, ``order``,
-    ``reached`` and ``have`` (no tree yet)."""
+def empty_trees(rows: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """An empty tree store of ``rows`` trees over ``n`` nodes: ``pred``, ``order``, ``reached``
+    and ``have`` (no tree yet). Distances are not stored: an update recomputes them all from
+    the tree (:func:`sp_update`), in a scratch row."""
     return (
-        np.empty((rows, n)),
         np.empty((rows, n), dtype=np.int32),
         np.empty((rows, n), dtype=np.int32),
         np.zeros(rows, dtype=np.int64),
@@ -192,28 +192,28 @@ def store_tree(
     barred: np.ndarray,
     origin: int,
     row: int,
-    t_dist: np.ndarray,
     t_pred: np.ndarray,
     t_order: np.ndarray,
     t_reached: np.ndarray,
     have: np.ndarray,
+    dist: np.ndarray,
     hk: np.ndarray,
     hv: np.ndarray,
     work: np.ndarray,
 ) -> None:
     """Tree of ``origin`` at ``cost`` (``ccost`` in CSR order) into row ``row`` of a tree
-    store: updated from the stored tree when ``have[row]``, else built from scratch (and
-    ``have[row]`` set). ``work`` is a buffer of ``2 * n_nodes`` integers."""
+    store, its distances into ``dist`` [time unit]: updated from the stored tree when
+    ``have[row]``, else built from scratch (and ``have[row]`` set). ``work`` is a buffer of
+    ``2 * n_nodes`` integers."""
     if have[row]:
         t_reached[row] = sp_update(
-            indptr, heads, clink, tails, cost, ccost, live, barred, origin, t_dist[row],
-            t_pred[row], t_order[row], t_reached[row], hk, hv, work,
+            indptr, heads, clink, tails, cost, ccost, live, barred, origin, dist, t_pred[row],
+            t_order[row], t_reached[row], hk, hv, work,
         )  # fmt: skip
     else:
         t_reached[row] = sp_tree(
-            indptr, heads, clink, cost, barred, origin, t_dist[row], t_pred[row],
-            t_order[row], hk, hv,
-        )  # fmt: skip
+            indptr, heads, clink, cost, barred, origin, dist, t_pred[row], t_order[row], hk, hv
+        )
         have[row] = True
 
 
@@ -228,56 +228,40 @@ def store_trees(
     barred: np.ndarray,
     origins: np.ndarray,
     rows: np.ndarray,
-    t_dist: np.ndarray,
     t_pred: np.ndarray,
     t_order: np.ndarray,
     t_reached: np.ndarray,
     have: np.ndarray,
+    od_ptr: np.ndarray,
+    od_dest: np.ndarray,
+    out: np.ndarray,
+    n_blocks: int,
 ) -> None:
-    """Bring the stored trees of origins ``origins[rows]`` up to date with ``cost`` (built where
-    the store has none), in parallel; ``t_*``/``have`` is the tree store, a row per origin."""
+    """Bring the stored trees of origins ``origins[rows]`` up to date with ``cost`` (built
+    where the store has none) and write the shortest cost of each of their OD pairs to
+    ``out`` (inf: no path); ``t_*``/``have`` is the tree store, a row per origin.
+
+    Rows are dealt to ``n_blocks`` interleaved blocks run in parallel, each with its own
+    scratch buffers (distances included), allocated once per block.
+    """
     n = indptr.shape[0] - 1
     size = max(heads.shape[0], n) + 1
     ccost = cost[clink]
-    for i in prange(rows.shape[0]):
-        k = rows[i]
+    n_rows = rows.shape[0]
+    n_blocks = max(1, min(n_rows, n_blocks))
+    for blk in prange(n_blocks):
+        dist = np.empty(n)
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
         work = np.empty(2 * n, dtype=np.int64)
-        store_tree(
-            indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_dist,
-            t_pred, t_order, t_reached, have, hk, hv, work,
-        )  # fmt: skip
-
-
-@njit(cache=True)
-def store_od_costs(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
-    cost: np.ndarray,
-    live: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    t_dist: np.ndarray,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    have: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Shortest cost of every OD pair at ``cost`` (inf: no path), bringing every origin's
-    stored tree up to date first (:func:`store_trees`, origins in parallel)."""
-    store_trees(
-        indptr, heads, clink, tails, cost, live, barred, origins,
-        np.arange(origins.shape[0]), t_dist, t_pred, t_order, t_reached, have,
-    )  # fmt: skip
-    for k in range(origins.shape[0]):
-        for j in range(od_ptr[k], od_ptr[k + 1]):
-            out[j] = t_dist[k, od_dest[j]]
+        for i in range(blk, n_rows, n_blocks):
+            k = rows[i]
+            store_tree(
+                indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_pred,
+                t_order, t_reached, have, dist, hk, hv, work,
+            )  # fmt: skip
+            for j in range(od_ptr[k], od_ptr[k + 1]):
+                out[j] = dist[od_dest[j]]
 
 
 @njit(cache=True, parallel=True)
@@ -295,7 +279,6 @@ def store_aon(
     od_trips: np.ndarray,
     od_cost: np.ndarray,
     n_blocks: int,
-    t_dist: np.ndarray,
     t_pred: np.ndarray,
     t_order: np.ndarray,
     t_reached: np.ndarray,
@@ -313,17 +296,18 @@ def store_aon(
     ccost = cost[clink]
     flows = np.zeros((n_blocks, m))
     for blk in prange(n_blocks):
+        dist = np.empty(n)
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
         work = np.empty(2 * n, dtype=np.int64)
         load = np.zeros(n)
         for k in range(blk, n_orig, n_blocks):
             store_tree(
-                indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_dist,
-                t_pred, t_order, t_reached, have, hk, hv, work,
+                indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_pred,
+                t_order, t_reached, have, dist, hk, hv, work,
             )  # fmt: skip
             load_tree(
-                k, origins[k], t_dist[k], t_pred[k], t_order[k], t_reached[k], tails, od_ptr,
+                k, origins[k], dist, t_pred[k], t_order[k], t_reached[k], tails, od_ptr,
                 od_dest, od_trips, od_cost, load, flows[blk],
             )  # fmt: skip
     return flows.sum(axis=0)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.sp_update import store_od_costs, store_tree, store_trees
+from twin.kernels.sp_update import store_tree, store_trees
 from twin.kernels.traffic import fpow, sp_tree
 
 #: A warm start re-balances, before its first gap check, the origins holding this share of
@@ -338,7 +338,6 @@ def _sweep(
     od_trips: np.ndarray,
     pending: np.ndarray,
     c_load: np.ndarray,
-    t_dist: np.ndarray,
     t_pred: np.ndarray,
     t_order: np.ndarray,
     t_reached: np.ndarray,
@@ -363,14 +362,18 @@ def _sweep(
     hv: np.ndarray,
     work: np.ndarray,
     ccost: np.ndarray,
+    dist: np.ndarray,
+    spc: np.ndarray,
+    n_blocks: int,
 ) -> tuple:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
-    costs (updated in the store, or rebuilt in its scratch row), then its pairs equilibrated
+    costs (updated in the store, or rebuilt in its scratch row; distances in the scratch
+    ``dist``, the pairs' shortest costs in ``spc``), then its pairs equilibrated
     (:func:`_origin_sweep`)."""
     if keep_trees and sel.shape[0] > 1:  # the bulk of the tree updates, in parallel
         store_trees(
-            indptr, heads, clink, tails, t, live, barred, origins, sel, t_dist, t_pred,
-            t_order, t_reached, have,
+            indptr, heads, clink, tails, t, live, barred, origins, sel, t_pred, t_order,
+            t_reached, have, od_ptr, od_dest, spc, n_blocks,
         )  # fmt: skip
     for k in sel:
         row = k if keep_trees else 0
@@ -378,13 +381,15 @@ def _sweep(
         for c in range(clink.shape[0]):
             ccost[c] = t[clink[c]]
         store_tree(
-            indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_dist,
-            t_pred, t_order, t_reached, have, hk, hv, work,
+            indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_pred,
+            t_order, t_reached, have, dist, hk, hv, work,
         )  # fmt: skip
+        for j in range(od_ptr[k], od_ptr[k + 1]):
+            spc[j] = dist[od_dest[j]]
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-            k, mode, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
-            t_dist[row], t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a,
-            b, p, mark, stamp,
+            k, mode, pending, c_load, origins, od_ptr, od_dest, od_trips, tails, spc,
+            t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
+            stamp,
         )  # fmt: skip
     return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
@@ -400,7 +405,7 @@ def _origin_sweep(
     od_dest: np.ndarray,
     od_trips: np.ndarray,
     tails: np.ndarray,
-    dist: np.ndarray,
+    spc: np.ndarray,
     pred: np.ndarray,
     head: np.ndarray,
     nxt: np.ndarray,
@@ -419,7 +424,8 @@ def _origin_sweep(
     mark: np.ndarray,
     stamp: int,
 ) -> tuple:
-    """Equilibrate the OD pairs of origin ``k`` given its shortest-path tree (dist, pred).
+    """Equilibrate the OD pairs of origin ``k`` given its shortest-path tree (``pred``) and
+    the tree's cost to each pair's destination (``spc``, by pair).
 
     Adds each pair's tree path if it is cheaper than its stored paths and shifts flow onto
     the cheapest path. ``mode`` is ALL_PAIRS, or PENDING_PAIRS (only the pairs with pending
@@ -430,11 +436,11 @@ def _origin_sweep(
     o = origins[k]
     for j in range(od_ptr[k], od_ptr[k + 1]):
         d = od_dest[j]
-        if dist[d] == np.inf or od_trips[j] <= 0.0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
+        if spc[j] == np.inf or od_trips[j] <= 0.0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
             continue
         best = _cheapest(j, head, nxt, ps, pn, pl, t)
         cbest = _pcost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
-        if best < 0 or dist[d] < cbest * (1.0 - 1e-14):
+        if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
             length = 0
             node = d
             while node != o:
@@ -459,7 +465,7 @@ def _origin_sweep(
             best = n_paths
             n_paths += 1
         if mode == LOAD_PENDING and pending[j] > 0.0:
-            c_load[j] = dist[d]
+            c_load[j] = spc[j]
             pf[best] += pending[j]
             for i in range(ps[best], ps[best] + pn[best]):
                 e = pl[i]
@@ -502,7 +508,6 @@ def gp_solve(
     sweep_share: float,
     live: np.ndarray,
     keep_trees: bool,
-    t_dist: np.ndarray,
     t_pred: np.ndarray,
     t_order: np.ndarray,
     t_reached: np.ndarray,
@@ -545,13 +550,15 @@ def gp_solve(
         Keep one shortest-path tree per origin (``t_*`` have a row per origin) and update it
         (:func:`twin.kernels.sp_update.sp_update`) rather than rebuild it each time; if False
         the store has one scratch row.
-    t_dist, t_pred, t_order, t_reached, have
-        Tree store: distances, reaching links, node order and number of reached nodes of
-        each origin's tree, and whether the row holds a tree of this network (rows with
-        ``have`` set, e.g. the trees of a previous solve, are updated, not rebuilt). Updated
-        in place: on return (``keep_trees``) they are the trees at the final costs.
+    t_pred, t_order, t_reached, have
+        Tree store (:mod:`twin.kernels.sp_update`): reaching links, node order and number of
+        reached nodes of each origin's tree, and whether the row holds a tree of this network
+        (rows with ``have`` set, e.g. the trees of a previous solve, are updated, not
+        rebuilt). Updated in place: on return (``keep_trees``) they are the trees at the
+        final costs.
     n_blocks : int
-        Blocks of OD pairs whose link flows are summed in parallel (a few per thread).
+        Blocks of origins (trees) and of OD pairs (link flows) run in parallel (a few per
+        thread).
 
     Returns
     -------
@@ -576,6 +583,8 @@ def gp_solve(
     mark = np.full(m, -1, dtype=np.int64)
     stamp = 0
     od_cost = np.full(n_od, np.inf)
+    dist = np.empty(n)  # distances of the tree at hand
+    spc = np.empty(n_od)  # the trees' cost of each pair
     # 1. load the pending trips (all trips on a cold start) on shortest paths
     touched = np.zeros(n_orig, dtype=np.bool_)
     for k in range(n_orig):
@@ -592,21 +601,21 @@ def gp_solve(
         # each origin's pending trips down its tree, one origin after another, at link costs
         # raised by the origins loaded before (the next sweeps correct the paths for them)
         store_trees(
-            indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_dist, t_pred,
-            t_order, t_reached, have,
+            indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_pred, t_order,
+            t_reached, have, od_ptr, od_dest, spc, n_blocks,
         )  # fmt: skip
         for k in sel_touched:
             ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-                k, LOAD_PENDING, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
-                t_dist[k], t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b,
-                p, mark, stamp,
+                k, LOAD_PENDING, pending, c_load, origins, od_ptr, od_dest, od_trips, tails, spc,
+                t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
+                stamp,
             )  # fmt: skip
     else:  # origin by origin, each tree at the costs left by the origins loaded before
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel_touched, LOAD_PENDING, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+            origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks,
         )  # fmt: skip
     if warm and sel_touched.shape[0] > 0:
         # a warm start then re-balances the loaded pairs of the origins where these pairs'
@@ -621,9 +630,9 @@ def gp_solve(
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+            origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks,
         )  # fmt: skip
         stamp = _rebalance(
             sel,
@@ -660,9 +669,9 @@ def gp_solve(
             dt[e] = _dcost1(x[e], b[e], p[e])
             tstt += t[e] * x[e]
         if keep_trees:
-            store_od_costs(
-                indptr, heads, clink, tails, t, live, barred, origins, od_ptr, od_dest,
-                t_dist, t_pred, t_order, t_reached, have, od_cost,
+            store_trees(
+                indptr, heads, clink, tails, t, live, barred, origins, all_origins, t_pred,
+                t_order, t_reached, have, od_ptr, od_dest, od_cost, n_blocks,
             )  # fmt: skip
         else:
             od_costs(indptr, heads, clink, t, barred, origins, od_ptr, od_dest, od_cost)
@@ -680,10 +689,10 @@ def gp_solve(
         )  # fmt: skip
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, c_load, t_dist, t_pred, t_order,
+            origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
         t_reached,
             have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
-            hk, hv, work, ccost,
+            hk, hv, work, ccost, dist, spc, n_blocks,
         )  # fmt: skip
         stamp = _rebalance(
             sel,

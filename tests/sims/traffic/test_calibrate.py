@@ -174,4 +174,11 @@ def test_montpellier_closure_warm_start_matches_cold(montpellier) -> None:
         ref = sp_tree_ref(k.tails[k.open], k.heads[k.open], warm.cost.to_numpy()[k.open],
                           k.barred, o, len(k.node_ids))  # fmt: skip
         fin = np.isfinite(ref)
-        assert np.allclose(warm.trees.dist[row][fin], ref[fin], rtol=1e-12)
+        # distances along the tree, in its order (parents first), at the final costs
+        pred, cost = warm.trees.pred[row], warm.cost.to_numpy()
+        dist = np.full(len(k.node_ids), np.inf)
+        dist[o] = 0.0
+        for v in warm.trees.order[row][: warm.trees.reached[row]]:
+            if pred[v] >= 0:
+                dist[v] = dist[k.tails[pred[v]]] + cost[pred[v]]
+        assert np.allclose(dist[fin], ref[fin], rtol=1e-12) and np.isinf(dist[~fin]).all()

@@ -52,10 +52,10 @@ from twin.kernels.traffic import (
 )
 
 ALGORITHMS = ("fw", "cfw", "bfw", "gp")
-#: Largest store of shortest-path trees kept during a solve (origins × nodes; 16 bytes each,
+#: Largest store of shortest-path trees kept during a solve (origins × nodes; 8 bytes each,
 #: i.e. 128 MB): one tree per origin, updated rather than rebuilt as costs change
 #: (:mod:`twin.kernels.sp_update`); ``gp`` also hands it to the next warm start.
-TREE_STORE_MAX = 8_000_000
+TREE_STORE_MAX = 16_000_000
 #: Largest conjugate weight (a weight of 1 would repeat the previous direction).
 _CONJ_MAX = 0.99999
 _POLY = ("cost_a", "cost_b", "cost_p")
@@ -150,16 +150,15 @@ class TreeSet:
 
     A warm start on the same network layout (node ids, link index, origins and barred nodes)
     updates these trees rather than rebuilding them (:mod:`twin.kernels.sp_update`). Row ``k``
-    is the tree of node position ``origins[k]``: distances ``dist`` [time unit], reaching link
-    position ``pred`` (-1: root or unreached), nodes in tree order ``order[:reached]`` (every
-    parent before its children).
+    is the tree of node position ``origins[k]``: reaching link position ``pred`` (-1: root or
+    unreached), nodes in tree order ``order[:reached]`` (every parent before its children).
+    The distances are the sums of the final link costs along the tree.
     """
 
     node_ids: np.ndarray
     link_index: pd.Index
     origins: np.ndarray
     barred: np.ndarray
-    dist: np.ndarray
     pred: np.ndarray
     order: np.ndarray
     reached: np.ndarray

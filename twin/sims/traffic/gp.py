@@ -90,7 +90,7 @@ def _empty_store(n_od: int) -> Store:
 
 def _tree_store(
     net: _Links, dem: _Demand, initial: object
-) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Tree store for :func:`gp_solve`: a row per origin (from ``initial.trees`` when they fit
     this network, copied), or one scratch row when the store would exceed TREE_STORE_MAX."""
     n, k = len(net.node_ids), len(dem.origins)
@@ -98,9 +98,8 @@ def _tree_store(
     rows = k if keep else 1
     prior = initial.trees if isinstance(initial, AssignmentResult) else None
     if keep and prior is not None and prior.fits(net.node_ids, net.index, dem.origins, net.barred):
-        return (  # an update recomputes every distance: only the tree itself is copied
+        return (  # copied: the trees of ``initial`` stay as they are
             True,
-            np.empty_like(prior.dist),
             prior.pred.copy(),
             prior.order.copy(),
             prior.reached.copy(),
@@ -138,7 +137,7 @@ def assign_gp(
             "from link flows: cold start"
         )
     gaps = np.full(max_iter + 1, np.nan)
-    keep, t_dist, t_pred, t_order, t_reached, have = _tree_store(net, dem, initial)
+    keep, t_pred, t_order, t_reached, have = _tree_store(net, dem, initial)
     od_cost, it, gap, sptt, *out = gp_solve(
         net.indptr,
         net.csr_heads,
@@ -162,7 +161,6 @@ def assign_gp(
         SWEEP_SHARE,
         net.open,
         keep,
-        t_dist,
         t_pred,
         t_order,
         t_reached,
@@ -201,7 +199,6 @@ def assign_gp(
             link_index=pd.Index(net.index),
             origins=dem.origins,
             barred=net.barred,
-            dist=t_dist,
             pred=t_pred,
             order=t_order,
             reached=t_reached,
