@@ -49,6 +49,8 @@ from twin.kernels.traffic import fpow, sp_tree
 #: A warm start re-balances, before its first gap check, the origins holding this share of
 #: the excess cost bound of the pairs it loaded (see :func:`gp_solve`).
 REPAIR_SHARE = 0.7
+#: A cold start loads its origins in at least this many blocks (see :func:`gp_solve`).
+COLD_BLOCKS = 16
 #: Modes of a sweep over an origin's pairs: every pair; the pairs with pending trips, loading
 #: them first; the pairs that had pending trips (loaded before), without loading.
 ALL_PAIRS, LOAD_PENDING, PENDING_PAIRS = 0, 1, 2
@@ -596,20 +598,28 @@ def gp_solve(
     warm = n_paths > 0
     c_load = np.zeros(n_od)
     if keep_trees:
-        # the loaded origins' trees at the costs before loading, in parallel (built on a cold
-        # start; on a warm start they absorb the change: a closure cuts whole subtrees), then
-        # each origin's pending trips down its tree, one origin after another, at link costs
-        # raised by the origins loaded before (the next sweeps correct the paths for them)
-        store_trees(
-            indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_pred, t_order,
-            t_reached, have, od_ptr, od_dest, spc, n_blocks,
-        )  # fmt: skip
-        for k in sel_touched:
-            ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-                k, LOAD_PENDING, pending, c_load, origins, od_ptr, od_dest, od_trips, tails, spc,
-                t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
-                stamp,
+        # origins in blocks: the block's trees at the current costs, in parallel (built on a
+        # cold start; on a warm start they absorb the change: a closure cuts whole
+        # subtrees), then each origin's pending trips down its tree, one origin after
+        # another, costs raised as they load (the next sweeps correct the block's later
+        # origins for it). A warm start, whose loads are a small part of the flows, takes
+        # all its origins as one block; a cold start takes two trees per thread at a time,
+        # in at least COLD_BLOCKS blocks, so that later blocks see the congestion the
+        # earlier ones loaded (a small network is loaded origin by origin)
+        n_t = sel_touched.shape[0]
+        size = n_t if warm else max(1, min(n_blocks // 2, n_t // COLD_BLOCKS))
+        for start in range(0, n_t, size):
+            block = sel_touched[start : start + size]
+            store_trees(
+                indptr, heads, clink, tails, t, live, barred, origins, block, t_pred, t_order,
+                t_reached, have, od_ptr, od_dest, spc, n_blocks,
             )  # fmt: skip
+            for k in block:
+                ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
+                    k, LOAD_PENDING, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
+                    spc, t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b,
+                    p, mark, stamp,
+                )  # fmt: skip
     else:  # origin by origin, each tree at the costs left by the origins loaded before
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel_touched, LOAD_PENDING, keep_trees, indptr, heads, clink, tails, live, barred,
