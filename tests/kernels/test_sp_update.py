@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.kernels.sp_update import empty_trees, sp_update, store_trees
+from twin.kernels.sp_update import empty_trees, heap_size, sp_update, store_trees
 from twin.kernels.traffic import sp_tree, sp_tree_ref
 
 
@@ -54,7 +54,7 @@ def test_update_matches_a_fresh_tree(seed: int, bar: bool) -> None:
     barred = rng.random(n) < 0.2 if bar else np.zeros(n, dtype=bool)
     live0 = rng.random(m) > 0.1
     cost0 = rng.uniform(0.5, 10.0, m)
-    size = max(m, n) + 1
+    size = heap_size(m)
     hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
     work = np.empty(2 * n, dtype=np.int64)
     for o in range(0, n, 11):
@@ -82,7 +82,7 @@ def test_unchanged_costs_keep_the_tree() -> None:
     cost = rng.uniform(1.0, 5.0, len(tails))
     csr = _csr(n, tails, heads, live)
     barred = np.zeros(n, dtype=bool)
-    size = max(len(tails), n) + 1
+    size = heap_size(len(tails))
     hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
     dist, pred, order = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     reached = sp_tree(*csr, cost, barred, 0, dist, pred, order, hk, hv)
@@ -152,3 +152,24 @@ def test_store_aon_matches_aon(seed: int) -> None:
         )
         assert np.allclose(c2, c1, rtol=1e-12) and np.array_equal(np.isinf(c2), np.isinf(c1))
         assert np.allclose(got, ref, rtol=1e-9, atol=1e-9)
+
+
+def test_sp_update_refuses_short_heap_buffers() -> None:
+    """Steps 2 and 3 may each queue a node per link: buffers shorter than ``heap_size`` would
+    be overrun (numba does not check bounds), so the update refuses them."""
+    rng, n, tails, heads = _graph(4)
+    live = np.ones(len(tails), dtype=bool)
+    cost = rng.uniform(1.0, 5.0, len(tails))
+    csr = _csr(n, tails, heads, live)
+    barred = np.zeros(n, dtype=bool)
+    dist, pred, order = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    size = heap_size(len(tails))
+    hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
+    reached = sp_tree(*csr, cost, barred, 0, dist, pred, order, hk, hv)
+    work = np.empty(2 * n, dtype=np.int64)
+    short = len(tails) + 1  # enough for a fresh Dijkstra, not for an update
+    with pytest.raises(ValueError, match="heap_size"):
+        sp_update(
+            *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached,
+            np.empty(short), np.empty(short, dtype=np.int64), work,
+        )  # fmt: skip

@@ -101,3 +101,20 @@ def test_fpow_matches_pow() -> None:
     for p in (0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 4.5):
         got = np.array([fpow(x, p) for x in v])
         assert np.allclose(got, v**p, rtol=4e-16 * 4, atol=0), p
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_csr_order_matches_stable_argsort(seed: int) -> None:
+    """The counting sort groups the open links by tail node in link order, as numpy's stable
+    argsort does; closed links and nodes without links are handled."""
+    from twin.kernels.traffic import csr_order
+
+    rng = np.random.default_rng(seed)
+    n, m = 30, 200
+    tails = rng.integers(0, n - 3, m).astype(np.int64)  # the last nodes have no link out
+    live = rng.random(m) > 0.2
+    indptr, order = csr_order(tails, live, n)
+    pos = np.flatnonzero(live)
+    assert np.array_equal(order, pos[np.argsort(tails[pos], kind="stable")])
+    assert np.array_equal(np.diff(indptr), np.bincount(tails[pos], minlength=n))
+    assert indptr[0] == 0 and indptr[-1] == live.sum()

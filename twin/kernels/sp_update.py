@@ -54,6 +54,12 @@ def empty_trees(rows: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     )
 
 
+def heap_size(n_links: int) -> int:
+    """Length of the heap buffers of :func:`sp_update` over a CSR of ``n_links`` links: step 2
+    may queue a node per link and step 3 another per link, before any is taken out."""
+    return 2 * n_links + 1
+
+
 @njit(cache=True)
 def sp_update(
     indptr: np.ndarray,
@@ -100,7 +106,7 @@ def sp_update(
     used : int
         Used length of ``order``.
     hk, hv : ndarray
-        Heap buffers of length ``max(n_links, n_nodes) + 1``.
+        Heap buffers of length at least :func:`heap_size` ``(len(heads))``.
     work : ndarray of int64
         Work buffer of length ``2 * n_nodes``.
 
@@ -111,11 +117,15 @@ def sp_update(
 
     Notes
     -----
-    The order stays valid: a node whose label did not change kept its parent, and that
-    parent either kept its label too (and its place before the node) or was settled again,
-    in which case it lowered the node's label (so the node was settled again, after it).
+    The order stays valid: a node that is not settled again kept its parent, and that
+    parent was not settled again either (and kept its place before the node), or was, in
+    which case its children are settled again after it, even those whose label it lowers by
+    less than their last digit (a child left in place would precede its parent and be cut off
+    by the next update's first step).
     """
     n = dist.shape[0]
+    if hk.shape[0] < 2 * heads.shape[0] + 1 or hv.shape[0] < 2 * heads.shape[0] + 1:
+        raise ValueError("sp_update: heap buffers shorter than heap_size(len(heads))")
     # 1. labels along the previous tree at the new costs
     for i in range(n):
         dist[i] = np.inf
@@ -153,6 +163,7 @@ def sp_update(
         size = _heap_pop(hk, hv, size)
         if d > dist[u] or work[u] == 1:
             continue
+        d = dist[u]
         work[u] = 1
         work[n + n_set] = u
         n_set += 1
@@ -161,9 +172,12 @@ def sp_update(
         for c in range(indptr[u], indptr[u + 1]):
             nd = d + ccost[c]
             w = heads[c]
-            if nd < dist[w]:
+            e = clink[c]
+            # a child of u in the tree is settled again too, even where rounding leaves its
+            # label as it was: it must follow u in the order
+            if nd < dist[w] or (pred[w] == e and work[w] == 0):
                 dist[w] = nd
-                pred[w] = clink[c]
+                pred[w] = e
                 size = _heap_push(hk, hv, size, nd, w)
     if n_set == 0:
         return used
@@ -245,7 +259,7 @@ def store_trees(
     scratch buffers (distances included), allocated once per block.
     """
     n = indptr.shape[0] - 1
-    size = max(heads.shape[0], n) + 1
+    size = 2 * heads.shape[0] + 1  # heap_size
     ccost = cost[clink]
     n_rows = rows.shape[0]
     n_blocks = max(1, min(n_rows, n_blocks))
@@ -292,7 +306,7 @@ def store_aon(
     m = cost.shape[0]
     n_orig = origins.shape[0]
     n_blocks = max(1, min(n_blocks, n_orig))
-    size = max(heads.shape[0], n) + 1
+    size = 2 * heads.shape[0] + 1  # heap_size
     ccost = cost[clink]
     flows = np.zeros((n_blocks, m))
     for blk in prange(n_blocks):

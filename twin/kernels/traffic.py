@@ -43,6 +43,28 @@ def fpow(v: float, p: float) -> float:
 
 
 @njit(cache=True)
+def csr_order(tails: np.ndarray, live: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR form of the open links: ``indptr`` (``n + 1`` offsets by tail node) and the link
+    positions grouped by tail node, in link order within a node (a counting sort).
+
+    Reference: ``np.argsort(tails[live], kind="stable")`` over the open links' positions.
+    """
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(tails.shape[0]):
+        if live[e]:
+            indptr[tails[e] + 1] += 1
+    for i in range(n):
+        indptr[i + 1] += indptr[i]
+    fill = indptr[:-1].copy()
+    order = np.empty(indptr[n], dtype=np.int64)
+    for e in range(tails.shape[0]):
+        if live[e]:
+            order[fill[tails[e]]] = e
+            fill[tails[e]] += 1
+    return indptr, order
+
+
+@njit(cache=True)
 def dot(u: np.ndarray, v: np.ndarray) -> float:
     """``Σ u·v`` of two 1-D float arrays, without BLAS.
 

@@ -578,8 +578,8 @@ def gp_solve(
     for e in range(m):
         t[e] = _cost1(x[e], a[e], b[e], p[e])
         dt[e] = _dcost1(x[e], b[e], p[e])
-    hk = np.empty(max(heads.shape[0], n) + 1)
-    hv = np.empty(max(heads.shape[0], n) + 1, dtype=np.int64)
+    hk = np.empty(2 * heads.shape[0] + 1)  # heap_size: sp_tree needs less
+    hv = np.empty(2 * heads.shape[0] + 1, dtype=np.int64)
     work = np.empty(2 * n, dtype=np.int64)
     ccost = np.empty(clink.shape[0])
     mark = np.full(m, -1, dtype=np.int64)
@@ -607,7 +607,7 @@ def gp_solve(
         # in at least COLD_BLOCKS blocks, so that later blocks see the congestion the
         # earlier ones loaded (a small network is loaded origin by origin)
         n_t = sel_touched.shape[0]
-        size = n_t if warm else max(1, min(n_blocks // 2, n_t // COLD_BLOCKS))
+        size = max(1, n_t if warm else min(n_blocks // 2, n_t // COLD_BLOCKS))
         for start in range(0, n_t, size):
             block = sel_touched[start : start + size]
             store_trees(

@@ -162,7 +162,9 @@ def test_montpellier_closure_warm_start_matches_cold(montpellier) -> None:
     assert warm.objective == pytest.approx(cold.objective, rel=2e-6)
     # link flows are not unique where costs are nearly flat: compared in total
     assert np.abs(warm.flow - cold.flow).sum() < 1e-3 * cold.flow.sum()
-    assert warm.tstt == pytest.approx(cold.tstt, rel=1e-5)
+    # TSTT is not what the equilibrium minimises: at rgap 1e-6 it is known to ~1e-5 (against
+    # a 1e-10 solve: warm 1.8e-5, cold 6e-7 apart, measured 2026-12-05)
+    assert warm.tstt == pytest.approx(cold.tstt, rel=5e-5)
     assert node_balance(closed, warm.flow, od).abs().max() < 1e-6 * od["trips"].sum()
     # the baseline is untouched (another scenario may warm-start from it)
     assert np.array_equal(base.trees.pred, kept[0]) and np.array_equal(base.trees.order, kept[1])

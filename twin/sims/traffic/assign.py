@@ -44,6 +44,7 @@ from twin.kernels.sp_update import empty_trees, store_aon
 from twin.kernels.traffic import (
     aon,
     beckmann,
+    csr_order,
     dot,
     line_search,
     link_cost,
@@ -438,10 +439,7 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
     tails = node_ids.get_indexer(an).astype(np.int64)
     heads = node_ids.get_indexer(bn).astype(np.int64)
     opn = is_open
-    pos = np.flatnonzero(opn)
-    order = pos[np.argsort(tails[pos], kind="stable")]
-    indptr = np.zeros(len(node_ids) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tails[pos], minlength=len(node_ids)), out=indptr[1:])
+    indptr, order = csr_order(tails, opn, len(node_ids))
     barred = np.zeros(len(node_ids), dtype=np.bool_)
     if first_thru_node is not None:
         try:
@@ -464,7 +462,7 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
         open=opn,
         indptr=indptr,
         csr_heads=heads[order],
-        csr_link=order.astype(np.int64),
+        csr_link=order,
         barred=barred,
     )
 
