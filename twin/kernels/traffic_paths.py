@@ -367,11 +367,13 @@ def _sweep(
     dist: np.ndarray,
     spc: np.ndarray,
     n_blocks: int,
+    rounds: int,
 ) -> tuple:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
     costs (updated in the store, or rebuilt in its scratch row; distances in the scratch
     ``dist``, the pairs' shortest costs in ``spc``), then its pairs equilibrated
-    (:func:`_origin_sweep`)."""
+    (:func:`_origin_sweep`); then ``rounds`` re-balancing sweeps over the same pairs
+    (:func:`_rebalance`)."""
     if keep_trees and sel.shape[0] > 1:  # the bulk of the tree updates, in parallel
         store_trees(
             indptr, heads, clink, tails, t, live, barred, origins, sel, t_pred, t_order,
@@ -393,6 +395,10 @@ def _sweep(
             t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
             stamp,
         )  # fmt: skip
+    stamp = _rebalance(
+        sel, rounds, mode, pending, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark,
+        stamp,
+    )  # fmt: skip
     return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
 
@@ -625,7 +631,7 @@ def gp_solve(
             sel_touched, LOAD_PENDING, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, 0,
         )  # fmt: skip
     if warm and sel_touched.shape[0] > 0:
         # a warm start then re-balances the loaded pairs of the origins where these pairs'
@@ -642,29 +648,8 @@ def gp_solve(
             sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner,
         )  # fmt: skip
-        stamp = _rebalance(
-            sel,
-            inner,
-            PENDING_PAIRS,
-            pending,
-            od_ptr,
-            head,
-            nxt,
-            ps,
-            pn,
-            pf,
-            pl,
-            x,
-            t,
-            dt,
-            a,
-            b,
-            p,
-            mark,
-            stamp,
-        )
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
     # excess cost
     it = 0
@@ -700,31 +685,9 @@ def gp_solve(
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
-        t_reached,
-            have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp,
-            hk, hv, work, ccost, dist, spc, n_blocks,
+            t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner,
         )  # fmt: skip
-        stamp = _rebalance(
-            sel,
-            inner,
-            ALL_PAIRS,
-            pending,
-            od_ptr,
-            head,
-            nxt,
-            ps,
-            pn,
-            pf,
-            pl,
-            x,
-            t,
-            dt,
-            a,
-            b,
-            p,
-            mark,
-            stamp,
-        )
         it += 1
     return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
 
