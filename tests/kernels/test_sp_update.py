@@ -112,7 +112,11 @@ def test_store_trees_builds_then_updates() -> None:
         cost = rng.uniform(0.5, 10.0, m)
         out[:] = np.nan
         rows = np.arange(k)
-        store_trees(*csr, tails, cost, live, barred, origins, rows, *store, od_ptr, od_dest, out, 3)
+        none = np.empty((0, 0), dtype=np.int32)
+        store_trees(
+            *csr, tails, cost, live, barred, origins, rows, *store, od_ptr, od_dest, out, 3,
+            none, none, np.zeros(0, dtype=bool),
+        )  # fmt: skip
         assert store[3].all()
         for i, o in enumerate(origins):
             ref = sp_tree_ref(tails, heads, cost, barred, int(o), n)
@@ -173,3 +177,38 @@ def test_sp_update_refuses_short_heap_buffers() -> None:
             *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached,
             np.empty(short), np.empty(short, dtype=np.int64), work,
         )  # fmt: skip
+
+
+def test_store_trees_take_rows_from_a_source_once() -> None:
+    """Rows flagged to copy start from the source trees (then updated); the source is left
+    as it was and each row is copied once."""
+    rng, n, tails, heads = _graph(6)
+    m = len(tails)
+    live = np.ones(m, dtype=bool)
+    csr = _csr(n, tails, heads, live)
+    barred = np.zeros(n, dtype=bool)
+    origins = np.array([0, 5, 12], dtype=np.int64)
+    od_ptr = np.arange(0, 3 * n + 1, n, dtype=np.int64)
+    od_dest = np.tile(np.arange(n, dtype=np.int64), 3)
+    out = np.empty(len(od_dest))
+    none = np.empty((0, 0), dtype=np.int32)
+    src = empty_trees(3, n)
+    cost = rng.uniform(0.5, 10.0, m)
+    rows = np.arange(3)
+    store_trees(*csr, tails, cost, live, barred, origins, rows, *src, od_ptr, od_dest, out, 2,
+                none, none, np.zeros(0, dtype=bool))  # fmt: skip
+    kept = (src[0].copy(), src[1].copy())
+    pred, order = np.full_like(src[0], -7), np.full_like(src[1], -7)
+    store = (pred, order, src[2].copy(), np.ones(3, dtype=bool))
+    to_copy = np.ones(3, dtype=bool)
+    cost2 = cost * rng.uniform(0.8, 1.25, m)
+    store_trees(*csr, tails, cost2, live, barred, origins, rows[:2], *store, od_ptr, od_dest,
+                out, 2, src[0], src[1], to_copy)  # fmt: skip
+    assert np.array_equal(to_copy, [False, False, True])  # row 2 not used yet
+    assert np.array_equal(src[0], kept[0]) and np.array_equal(src[1], kept[1])
+    assert (pred[2] == -7).all()
+    for i in range(2):  # updated from the copied trees: the reference distances
+        ref = sp_tree_ref(tails, heads, cost2, barred, int(origins[i]), n)
+        got = out[i * n : (i + 1) * n]
+        fin = np.isfinite(ref)
+        assert np.allclose(got[fin], ref[fin], rtol=1e-12) and np.isinf(got[~fin]).all()

@@ -41,6 +41,10 @@ def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
     return links, od
 
 
+#: No trees of a previous solve to start from (src_pred, src_order, to_copy).
+_NO_SOURCE = (np.empty((0, 0), np.int32), np.empty((0, 0), np.int32), np.zeros(0, np.bool_))
+
+
 def _solve(
     links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True, x=None
 ):
@@ -55,7 +59,7 @@ def _solve(
     out = gp_solve(
         net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
         dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, x, rgap, 500, 2,
-        gaps, 0.9, net.open, keep, *trees, 3,
+        gaps, 0.9, net.open, keep, *trees, 3, *_NO_SOURCE,
     )  # fmt: skip
     return net, dem, (x, *out)
 

@@ -231,6 +231,28 @@ def store_tree(
         have[row] = True
 
 
+@njit(cache=True)
+def take_row(
+    k: int,
+    t_pred: np.ndarray,
+    t_order: np.ndarray,
+    t_reached: np.ndarray,
+    src_pred: np.ndarray,
+    src_order: np.ndarray,
+    to_copy: np.ndarray,
+) -> None:
+    """Copy row ``k`` of a source tree store (``src_pred``, ``src_order``; the trees of a
+    previous solve, left as they are) into the store if ``to_copy[k]``, the first time the row
+    is used: the copy is spread over the parallel updates and the row is in cache for its
+    own. ``to_copy`` may be empty (nothing to copy)."""
+    if to_copy.shape[0] == 0 or not to_copy[k]:
+        return
+    t_pred[k, :] = src_pred[k, :]
+    r = t_reached[k]
+    t_order[k, :r] = src_order[k, :r]
+    to_copy[k] = False
+
+
 @njit(cache=True, parallel=True)
 def store_trees(
     indptr: np.ndarray,
@@ -250,10 +272,15 @@ def store_trees(
     od_dest: np.ndarray,
     out: np.ndarray,
     n_blocks: int,
+    src_pred: np.ndarray,
+    src_order: np.ndarray,
+    to_copy: np.ndarray,
 ) -> None:
     """Bring the stored trees of origins ``origins[rows]`` up to date with ``cost`` (built
     where the store has none) and write the shortest cost of each of their OD pairs to
-    ``out`` (inf: no path); ``t_*``/``have`` is the tree store, a row per origin.
+    ``out`` (inf: no path); ``t_*``/``have`` is the tree store, a row per origin, whose rows
+    flagged in ``to_copy`` are first taken from ``src_pred``/``src_order``
+    (:func:`take_row`).
 
     Rows are dealt to ``n_blocks`` interleaved blocks run in parallel, each with its own
     scratch buffers (distances included), allocated once per block.
@@ -270,6 +297,7 @@ def store_trees(
         work = np.empty(2 * n, dtype=np.int64)
         for i in range(blk, n_rows, n_blocks):
             k = rows[i]
+            take_row(k, t_pred, t_order, t_reached, src_pred, src_order, to_copy)
             store_tree(
                 indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_pred,
                 t_order, t_reached, have, dist, hk, hv, work,

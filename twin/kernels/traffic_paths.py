@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.sp_update import store_tree, store_trees
+from twin.kernels.sp_update import store_tree, store_trees, take_row
 from twin.kernels.traffic import fpow, sp_tree
 
 #: A warm start re-balances, before its first gap check, the origins holding this share of
@@ -368,6 +368,9 @@ def _sweep(
     spc: np.ndarray,
     n_blocks: int,
     rounds: int,
+    src_pred: np.ndarray,
+    src_order: np.ndarray,
+    to_copy: np.ndarray,
 ) -> tuple:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
     costs (updated in the store, or rebuilt in its scratch row; distances in the scratch
@@ -377,11 +380,13 @@ def _sweep(
     if keep_trees and sel.shape[0] > 1:  # the bulk of the tree updates, in parallel
         store_trees(
             indptr, heads, clink, tails, t, live, barred, origins, sel, t_pred, t_order,
-            t_reached, have, od_ptr, od_dest, spc, n_blocks,
+            t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
         )  # fmt: skip
     for k in sel:
         row = k if keep_trees else 0
         have[row] = have[row] and keep_trees
+        if keep_trees:
+            take_row(k, t_pred, t_order, t_reached, src_pred, src_order, to_copy)
         for c in range(clink.shape[0]):
             ccost[c] = t[clink[c]]
         store_tree(
@@ -521,6 +526,9 @@ def gp_solve(
     t_reached: np.ndarray,
     have: np.ndarray,
     n_blocks: int,
+    src_pred: np.ndarray,
+    src_order: np.ndarray,
+    to_copy: np.ndarray,
 ) -> tuple:
     """Gradient projection from a path store to the target relative gap.
 
@@ -567,6 +575,10 @@ def gp_solve(
     n_blocks : int
         Blocks of origins (trees) and of OD pairs (link flows) run in parallel (a few per
         thread).
+    src_pred, src_order, to_copy
+        Trees of a previous solve (read only) that rows flagged in ``to_copy`` start from,
+        copied into the store when first used (:func:`twin.kernels.sp_update.take_row`);
+        ``to_copy`` empty: none.
 
     Returns
     -------
@@ -618,7 +630,7 @@ def gp_solve(
             block = sel_touched[start : start + size]
             store_trees(
                 indptr, heads, clink, tails, t, live, barred, origins, block, t_pred, t_order,
-                t_reached, have, od_ptr, od_dest, spc, n_blocks,
+                t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
             )  # fmt: skip
             for k in block:
                 ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
@@ -631,7 +643,8 @@ def gp_solve(
             sel_touched, LOAD_PENDING, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, 0,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, 0, src_pred,
+            src_order, to_copy,
         )  # fmt: skip
     if warm and sel_touched.shape[0] > 0:
         # a warm start then re-balances the loaded pairs of the origins where these pairs'
@@ -648,7 +661,8 @@ def gp_solve(
             sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
+            src_order, to_copy,
         )  # fmt: skip
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
     # excess cost
@@ -666,7 +680,8 @@ def gp_solve(
         if keep_trees:
             store_trees(
                 indptr, heads, clink, tails, t, live, barred, origins, all_origins, t_pred,
-                t_order, t_reached, have, od_ptr, od_dest, od_cost, n_blocks,
+                t_order, t_reached, have, od_ptr, od_dest, od_cost, n_blocks, src_pred,
+                src_order, to_copy,
             )  # fmt: skip
         else:
             od_costs(indptr, heads, clink, t, barred, origins, od_ptr, od_dest, od_cost)
@@ -686,7 +701,8 @@ def gp_solve(
             sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner,
+            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
+            src_order, to_copy,
         )  # fmt: skip
         it += 1
     return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links

@@ -90,22 +90,28 @@ def _empty_store(n_od: int) -> Store:
 
 def _tree_store(
     net: _Links, dem: _Demand, initial: object
-) -> tuple[bool, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Tree store for :func:`gp_solve`: a row per origin (from ``initial.trees`` when they fit
-    this network, copied), or one scratch row when the store would exceed TREE_STORE_MAX."""
+) -> tuple[bool, tuple[np.ndarray, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Tree store for :func:`gp_solve` and the trees its rows start from.
+
+    A row per origin, or one scratch row when the store would exceed TREE_STORE_MAX. When
+    ``initial.trees`` fit this network, the rows start from them: ``(src_pred, src_order,
+    to_copy)`` lets the solve copy each row when it first uses it (the trees of ``initial``
+    stay as they are); otherwise nothing is to be copied (``to_copy`` empty).
+    """
     n, k = len(net.node_ids), len(dem.origins)
     keep = 0 < k * n <= TREE_STORE_MAX
     rows = k if keep else 1
     prior = initial.trees if isinstance(initial, AssignmentResult) else None
     if keep and prior is not None and prior.fits(net.node_ids, net.index, dem.origins, net.barred):
-        return (  # copied: the trees of ``initial`` stay as they are
-            True,
-            prior.pred.copy(),
-            prior.order.copy(),
+        store = (
+            np.empty_like(prior.pred),
+            np.empty_like(prior.order),
             prior.reached.copy(),
             np.ones(rows, dtype=np.bool_),
         )
-    return (keep, *empty_trees(rows, n))
+        return True, store, (prior.pred, prior.order, np.ones(rows, dtype=np.bool_))
+    none = np.empty((0, 0), dtype=np.int32)
+    return keep, empty_trees(rows, n), (none, none, np.zeros(0, dtype=np.bool_))
 
 
 def assign_gp(
@@ -137,7 +143,7 @@ def assign_gp(
             "from link flows: cold start"
         )
     gaps = np.full(max_iter + 1, np.nan)
-    keep, t_pred, t_order, t_reached, have = _tree_store(net, dem, initial)
+    keep, (t_pred, t_order, t_reached, have), source = _tree_store(net, dem, initial)
     od_cost, it, gap, sptt, *out = gp_solve(
         net.indptr,
         net.csr_heads,
@@ -166,6 +172,7 @@ def assign_gp(
         t_reached,
         have,
         4 * numba.get_num_threads(),
+        *source,
     )
     connected = np.empty(len(od), dtype=bool)
     connected[dem.order] = np.isfinite(od_cost)
