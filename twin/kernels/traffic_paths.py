@@ -371,13 +371,15 @@ def _sweep(
     src_pred: np.ndarray,
     src_order: np.ndarray,
     to_copy: np.ndarray,
+    stale: bool,
 ) -> tuple:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
     costs (updated in the store, or rebuilt in its scratch row; distances in the scratch
     ``dist``, the pairs' shortest costs in ``spc``), then its pairs equilibrated
     (:func:`_origin_sweep`); then ``rounds`` re-balancing sweeps over the same pairs
-    (:func:`_rebalance`)."""
-    if keep_trees and sel.shape[0] > 1:  # the bulk of the tree updates, in parallel
+    (:func:`_rebalance`). With ``stale`` (costs moved since the trees were last brought up to
+    date), the bulk of the tree updates is first done in parallel."""
+    if stale and keep_trees and sel.shape[0] > 1:
         store_trees(
             indptr, heads, clink, tails, t, live, barred, origins, sel, t_pred, t_order,
             t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
@@ -644,7 +646,7 @@ def gp_solve(
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
             mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, 0, src_pred,
-            src_order, to_copy,
+            src_order, to_copy, True,
         )  # fmt: skip
     if warm and sel_touched.shape[0] > 0:
         # a warm start then re-balances the loaded pairs of the origins where these pairs'
@@ -662,7 +664,7 @@ def gp_solve(
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
             mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
-            src_order, to_copy,
+            src_order, to_copy, True,
         )  # fmt: skip
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
     # excess cost
@@ -693,6 +695,7 @@ def gp_solve(
         gaps[it] = gap
         if gap <= rgap or it >= max_iter:
             break
+        # the certificate has just brought every tree to these costs: the sweep starts from them
         sel = _by_excess(
             all_origins, od_ptr, od_cost, False, pending, head, nxt, ps, pn, pf, pl, t,
             sweep_share, 0.5 * rgap * tstt,
@@ -702,7 +705,7 @@ def gp_solve(
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
             t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
             mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
-            src_order, to_copy,
+            src_order, to_copy, False,
         )  # fmt: skip
         it += 1
     return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
