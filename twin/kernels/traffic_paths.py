@@ -43,8 +43,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from twin.kernels.path_moves import (
+    add_tree_path,
+    cheapest,
+    cost1,
+    dcost1,
+    equilibrate,
+    path_cost,
+)
 from twin.kernels.sp_update import store_tree, store_trees, take_row
-from twin.kernels.traffic import fpow, sp_tree
+from twin.kernels.traffic import sp_tree
 
 #: A warm start re-balances, before its first gap check, the origins holding this share of
 #: the excess cost bound of the pairs it loaded (see :func:`gp_solve`).
@@ -54,128 +62,6 @@ COLD_BLOCKS = 16
 #: Modes of a sweep over an origin's pairs: every pair; the pairs with pending trips, loading
 #: them first; the pairs that had pending trips (loaded before), without loading.
 ALL_PAIRS, LOAD_PENDING, PENDING_PAIRS = 0, 1, 2
-
-
-@njit(cache=True)
-def _cost1(v: float, a: float, b: float, p: float) -> float:
-    return a + (b * fpow(v, p) if b != 0.0 else 0.0)
-
-
-@njit(cache=True)
-def _dcost1(v: float, b: float, p: float) -> float:
-    if b == 0.0 or p == 0.0:
-        return 0.0
-    if v > 0.0:
-        return b * p * fpow(v, p - 1.0)
-    return b if p == 1.0 else 0.0
-
-
-@njit(cache=True)
-def _pcost(s: int, n: int, pl: np.ndarray, t: np.ndarray) -> float:
-    c = 0.0
-    for i in range(s, s + n):
-        c += t[pl[i]]
-    return c
-
-
-@njit(cache=True)
-def _cheapest(
-    j: int,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pl: np.ndarray,
-    t: np.ndarray,
-) -> int:
-    """The cheapest stored path of OD pair ``j`` at link costs ``t`` (-1: none)."""
-    best = -1
-    cbest = np.inf
-    q = head[j]
-    while q >= 0:
-        c = _pcost(ps[q], pn[q], pl, t)
-        if c < cbest:
-            cbest = c
-            best = q
-        q = nxt[q]
-    return best
-
-
-@njit(cache=True)
-def _grow_int(arr: np.ndarray, need: int) -> np.ndarray:
-    if need <= arr.shape[0]:
-        return arr
-    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
-    out[: arr.shape[0]] = arr
-    return out
-
-
-@njit(cache=True)
-def _grow_float(arr: np.ndarray, need: int) -> np.ndarray:
-    if need <= arr.shape[0]:
-        return arr
-    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
-    out[: arr.shape[0]] = arr
-    return out
-
-
-@njit(cache=True)
-def _shift(
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    pl: np.ndarray,
-    s_p: int,
-    n_p: int,
-    s_b: int,
-    n_b: int,
-    f_p: float,
-    mark: np.ndarray,
-    stamp: int,
-) -> float:
-    """Move flow from path p onto path b by one projected Newton step; return the amount.
-
-    ``mark`` holds, for each link, the stamp of the last path that marked it; ``stamp`` and
-    ``stamp + 1`` are used here.
-    """
-    cp = 0.0
-    for i in range(s_p, s_p + n_p):
-        cp += t[pl[i]]
-        mark[pl[i]] = stamp
-    cb = 0.0
-    hess = 0.0
-    for i in range(s_b, s_b + n_b):
-        e = pl[i]
-        cb += t[e]
-        if mark[e] != stamp:
-            hess += dt[e]
-        mark[e] = stamp + 1
-    dc = cp - cb
-    if dc <= 0.0:
-        return 0.0
-    for i in range(s_p, s_p + n_p):
-        e = pl[i]
-        if mark[e] != stamp + 1:
-            hess += dt[e]
-    step = f_p if hess <= 0.0 else min(f_p, dc / hess)
-    if step <= 0.0:
-        return 0.0
-    for i in range(s_p, s_p + n_p):
-        e = pl[i]
-        x[e] -= step
-        if x[e] < 0.0:
-            x[e] = 0.0
-        t[e] = _cost1(x[e], a[e], b[e], p[e])
-        dt[e] = _dcost1(x[e], b[e], p[e])
-    for i in range(s_b, s_b + n_b):
-        e = pl[i]
-        x[e] += step
-        t[e] = _cost1(x[e], a[e], b[e], p[e])
-        dt[e] = _dcost1(x[e], b[e], p[e])
-    return step
 
 
 @njit(cache=True, parallel=True)
@@ -269,7 +155,7 @@ def _by_excess(
                 continue
             q = head[j]
             while q >= 0:
-                acc += pf[q] * (_pcost(ps[q], pn[q], pl, t) - ref[j])
+                acc += pf[q] * (path_cost(ps[q], pn[q], pl, t) - ref[j])
                 q = nxt[q]
         ex[i] = acc
     rank = np.argsort(-ex)
@@ -316,8 +202,8 @@ def _rebalance(
             for j in range(od_ptr[k], od_ptr[k + 1]):
                 if head[j] < 0 or nxt[head[j]] < 0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
                     continue  # a single path: nothing to balance
-                best = _cheapest(j, head, nxt, ps, pn, pl, t)
-                stamp = _equilibrate(
+                best = cheapest(j, head, nxt, ps, pn, pl, t)
+                stamp = equilibrate(
                     j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
                 )
     return stamp
@@ -453,42 +339,23 @@ def _origin_sweep(
         d = od_dest[j]
         if spc[j] == np.inf or od_trips[j] <= 0.0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
             continue
-        best = _cheapest(j, head, nxt, ps, pn, pl, t)
-        cbest = _pcost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
+        best = cheapest(j, head, nxt, ps, pn, pl, t)
+        cbest = path_cost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
         if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
-            length = 0
-            node = d
-            while node != o:
-                length += 1
-                node = tails[pred[node]]
-            ps = _grow_int(ps, n_paths + 1)
-            pn = _grow_int(pn, n_paths + 1)
-            pf = _grow_float(pf, n_paths + 1)
-            nxt = _grow_int(nxt, n_paths + 1)
-            pl = _grow_int(pl, n_links + length)
-            ps[n_paths] = n_links
-            pn[n_paths] = length
-            pf[n_paths] = 0.0
-            node = d
-            while node != o:
-                e = pred[node]
-                pl[n_links] = e
-                n_links += 1
-                node = tails[e]
-            nxt[n_paths] = head[j]
-            head[j] = n_paths
-            best = n_paths
-            n_paths += 1
+            ps, pn, pf, nxt, pl, n_paths, n_links = add_tree_path(
+                j, o, d, pred, tails, head, nxt, ps, pn, pf, pl, n_paths, n_links
+            )
+            best = n_paths - 1
         if mode == LOAD_PENDING and pending[j] > 0.0:
             c_load[j] = spc[j]
             pf[best] += pending[j]
             for i in range(ps[best], ps[best] + pn[best]):
                 e = pl[i]
                 x[e] += pending[j]
-                t[e] = _cost1(x[e], a[e], b[e], p[e])
-                dt[e] = _dcost1(x[e], b[e], p[e])
-            best = _cheapest(j, head, nxt, ps, pn, pl, t)
-        stamp = _equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
+                t[e] = cost1(x[e], a[e], b[e], p[e])
+                dt[e] = dcost1(x[e], b[e], p[e])
+            best = cheapest(j, head, nxt, ps, pn, pl, t)
+        stamp = equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
     return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
 
@@ -596,8 +463,8 @@ def gp_solve(
     t = np.empty(m)
     dt = np.empty(m)
     for e in range(m):
-        t[e] = _cost1(x[e], a[e], b[e], p[e])
-        dt[e] = _dcost1(x[e], b[e], p[e])
+        t[e] = cost1(x[e], a[e], b[e], p[e])
+        dt[e] = dcost1(x[e], b[e], p[e])
     hk = np.empty(2 * heads.shape[0] + 1)  # heap_size: sp_tree needs less
     hv = np.empty(2 * heads.shape[0] + 1, dtype=np.int64)
     work = np.empty(2 * n, dtype=np.int64)
@@ -676,8 +543,8 @@ def gp_solve(
         path_flows(head, nxt, ps, pn, pf, pl, x, n_blocks)
         tstt = 0.0
         for e in range(m):
-            t[e] = _cost1(x[e], a[e], b[e], p[e])
-            dt[e] = _dcost1(x[e], b[e], p[e])
+            t[e] = cost1(x[e], a[e], b[e], p[e])
+            dt[e] = dcost1(x[e], b[e], p[e])
             tstt += t[e] * x[e]
         if keep_trees:
             store_trees(
@@ -709,48 +576,6 @@ def gp_solve(
         )  # fmt: skip
         it += 1
     return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
-
-
-@njit(cache=True)
-def _equilibrate(
-    j: int,
-    best: int,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
-    stamp: int,
-) -> int:
-    """Shift flow of OD pair ``j`` from each of its paths onto ``best``; drop emptied paths."""
-    prev = -1
-    q = head[j]
-    while q >= 0:
-        following = nxt[q]
-        if q != best and pf[q] > 0.0:
-            step = _shift(
-                x, t, dt, a, b, p, pl, ps[q], pn[q], ps[best], pn[best], pf[q], mark, stamp
-            )
-            stamp += 2
-            pf[q] -= step
-            pf[best] += step
-        if q != best and pf[q] <= 0.0:
-            if prev < 0:
-                head[j] = following
-            else:
-                nxt[prev] = following
-        else:
-            prev = q
-        q = following
-    return stamp
 
 
 def gp_ref(

@@ -1,0 +1,223 @@
+"""Moves on a path store: path costs, the cheapest path of a pair, a new tree path, and the
+projected Newton step that shifts flow between two paths (gradient projection).
+
+The path store is the linked form of :mod:`twin.kernels.path_store`; link costs are
+``a + b·vᵖ`` (:mod:`twin.kernels.traffic`). These are the building blocks of
+:mod:`twin.kernels.traffic_paths` (origin by origin) and :mod:`twin.kernels.gp_pairs` (pair by
+pair); their results are tested through the solver against its plain-Python reference
+(``gp_ref``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from twin.kernels.traffic import fpow
+
+
+@njit(cache=True)
+def cost1(v: float, a: float, b: float, p: float) -> float:
+    return a + (b * fpow(v, p) if b != 0.0 else 0.0)
+
+
+@njit(cache=True)
+def dcost1(v: float, b: float, p: float) -> float:
+    if b == 0.0 or p == 0.0:
+        return 0.0
+    if v > 0.0:
+        return b * p * fpow(v, p - 1.0)
+    return b if p == 1.0 else 0.0
+
+
+@njit(cache=True)
+def path_cost(s: int, n: int, pl: np.ndarray, t: np.ndarray) -> float:
+    c = 0.0
+    for i in range(s, s + n):
+        c += t[pl[i]]
+    return c
+
+
+@njit(cache=True)
+def cheapest(
+    j: int,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pl: np.ndarray,
+    t: np.ndarray,
+) -> int:
+    """The cheapest stored path of OD pair ``j`` at link costs ``t`` (-1: none)."""
+    best = -1
+    cbest = np.inf
+    q = head[j]
+    while q >= 0:
+        c = path_cost(ps[q], pn[q], pl, t)
+        if c < cbest:
+            cbest = c
+            best = q
+        q = nxt[q]
+    return best
+
+
+@njit(cache=True)
+def grow_int(arr: np.ndarray, need: int) -> np.ndarray:
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True)
+def grow_float(arr: np.ndarray, need: int) -> np.ndarray:
+    if need <= arr.shape[0]:
+        return arr
+    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
+    out[: arr.shape[0]] = arr
+    return out
+
+
+@njit(cache=True)
+def shift(
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    pl: np.ndarray,
+    s_p: int,
+    n_p: int,
+    s_b: int,
+    n_b: int,
+    f_p: float,
+    mark: np.ndarray,
+    stamp: int,
+) -> float:
+    """Move flow from path p onto path b by one projected Newton step; return the amount.
+
+    ``mark`` holds, for each link, the stamp of the last path that marked it; ``stamp`` and
+    ``stamp + 1`` are used here.
+    """
+    cp = 0.0
+    for i in range(s_p, s_p + n_p):
+        cp += t[pl[i]]
+        mark[pl[i]] = stamp
+    cb = 0.0
+    hess = 0.0
+    for i in range(s_b, s_b + n_b):
+        e = pl[i]
+        cb += t[e]
+        if mark[e] != stamp:
+            hess += dt[e]
+        mark[e] = stamp + 1
+    dc = cp - cb
+    if dc <= 0.0:
+        return 0.0
+    for i in range(s_p, s_p + n_p):
+        e = pl[i]
+        if mark[e] != stamp + 1:
+            hess += dt[e]
+    step = f_p if hess <= 0.0 else min(f_p, dc / hess)
+    if step <= 0.0:
+        return 0.0
+    for i in range(s_p, s_p + n_p):
+        e = pl[i]
+        x[e] -= step
+        if x[e] < 0.0:
+            x[e] = 0.0
+        t[e] = cost1(x[e], a[e], b[e], p[e])
+        dt[e] = dcost1(x[e], b[e], p[e])
+    for i in range(s_b, s_b + n_b):
+        e = pl[i]
+        x[e] += step
+        t[e] = cost1(x[e], a[e], b[e], p[e])
+        dt[e] = dcost1(x[e], b[e], p[e])
+    return step
+
+
+@njit(cache=True)
+def equilibrate(
+    j: int,
+    best: int,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    mark: np.ndarray,
+    stamp: int,
+) -> int:
+    """Shift flow of OD pair ``j`` from each of its paths onto ``best``; drop emptied paths."""
+    prev = -1
+    q = head[j]
+    while q >= 0:
+        following = nxt[q]
+        if q != best and pf[q] > 0.0:
+            step = shift(
+                x, t, dt, a, b, p, pl, ps[q], pn[q], ps[best], pn[best], pf[q], mark, stamp
+            )
+            stamp += 2
+            pf[q] -= step
+            pf[best] += step
+        if q != best and pf[q] <= 0.0:
+            if prev < 0:
+                head[j] = following
+            else:
+                nxt[prev] = following
+        else:
+            prev = q
+        q = following
+    return stamp
+
+
+@njit(cache=True)
+def add_tree_path(
+    j: int,
+    o: int,
+    d: int,
+    pred: np.ndarray,
+    tails: np.ndarray,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    n_paths: int,
+    n_links: int,
+) -> tuple:
+    """Add the path from ``o`` to ``d`` of the tree ``pred`` (reaching link of each node) to
+    the paths of pair ``j``, with no flow, at the head of its list; the store grows as needed.
+    Returns ``ps, pn, pf, nxt, pl, n_paths, n_links`` (the new path is ``n_paths − 1``)."""
+    length = 0
+    node = d
+    while node != o:
+        length += 1
+        node = tails[pred[node]]
+    ps = grow_int(ps, n_paths + 1)
+    pn = grow_int(pn, n_paths + 1)
+    pf = grow_float(pf, n_paths + 1)
+    nxt = grow_int(nxt, n_paths + 1)
+    pl = grow_int(pl, n_links + length)
+    ps[n_paths] = n_links
+    pn[n_paths] = length
+    pf[n_paths] = 0.0
+    node = d
+    while node != o:
+        e = pred[node]
+        pl[n_links] = e
+        n_links += 1
+        node = tails[e]
+    nxt[n_paths] = head[j]
+    head[j] = n_paths
+    return ps, pn, pf, nxt, pl, n_paths + 1, n_links
