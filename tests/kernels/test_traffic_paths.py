@@ -46,7 +46,14 @@ _NO_SOURCE = (np.empty((0, 0), np.int32), np.empty((0, 0), np.int32), np.zeros(0
 
 
 def _solve(
-    links: pd.DataFrame, od: pd.DataFrame, rgap: float, store=None, pending=None, keep=True, x=None
+    links: pd.DataFrame,
+    od: pd.DataFrame,
+    rgap: float,
+    store=None,
+    pending=None,
+    keep=True,
+    x=None,
+    pair_share=0.03,
 ):
     net = prepare_links(links)
     dem = _demand_arrays(parse_demand(od), net)
@@ -59,7 +66,7 @@ def _solve(
     out = gp_solve(
         net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
         dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, x, rgap, 500, 2,
-        gaps, 0.9, net.open, keep, *trees, 3, *_NO_SOURCE,
+        gaps, 0.9, pair_share, net.open, keep, *trees, 3, *_NO_SOURCE,
     )  # fmt: skip
     return net, dem, (x, *out)
 
@@ -70,19 +77,21 @@ def _listed(out: tuple) -> tuple:
 
 
 def test_gp_kept_trees_change_nothing() -> None:
-    """Updating each origin's kept tree or rebuilding it gives the same solve."""
+    """Updating each origin's kept tree or rebuilding it gives the same solve (origin sweeps:
+    without kept trees there are no pair sweeps)."""
     links, od = _network(3)
     links = links.assign(closed=np.arange(len(links)) % 9 == 4)
-    *_, kept = _solve(links, od, 1e-9, keep=True)
+    *_, kept = _solve(links, od, 1e-9, keep=True, pair_share=0.0)
     *_, rebuilt = _solve(links, od, 1e-9, keep=False)
     assert kept[2] == rebuilt[2]  # iterations
     assert np.allclose(kept[0], rebuilt[0], rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("seed", range(2))
-def test_gp_matches_reference(seed: int) -> None:
+@pytest.mark.parametrize(("seed", "pair_share"), [(0, 0.0), (1, 0.0), (0, 1.0), (1, 1.0)])
+def test_gp_matches_reference(seed: int, pair_share: float) -> None:
+    """Origin sweeps only (``pair_share`` 0) or pair sweeps wherever possible (1)."""
     links, od = _network(seed)
-    net, dem, out = _solve(links, od, 1e-12)
+    net, dem, out = _solve(links, od, 1e-12, pair_share=pair_share)
     x, od_cost, it, gap = out[:4]
     assert gap <= 1e-12 and it > 1
     o_pos = np.repeat(dem.origins, np.diff(dem.od_ptr))

@@ -26,7 +26,10 @@ Each origin's shortest-path tree is kept (when memory allows) and brought up to 
 costs change rather than rebuilt (:mod:`twin.kernels.sp_update`). Each iteration measures the
 exact gap, then sweeps only the origins holding most of the excess cost
 ``Σ f·(c_path − c_shortest)`` (``sweep_share`` of it, largest first): after a local change
-such as a closure, most origins are already at equilibrium.
+such as a closure, most origins are already at equilibrium. When that share of the excess
+sits in a few OD pairs (at most ``pair_share`` of them), the iteration sweeps those pairs
+alone instead (:mod:`twin.kernels.gp_pairs`): on the trees the gap measurement has just
+brought to the current costs, then once more after updating their origins' trees together.
 
 References
 ----------
@@ -43,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from twin.kernels.gp_pairs import largest_first, pair_excess, pair_sweep
 from twin.kernels.path_moves import (
     add_tree_path,
     cheapest,
@@ -124,52 +128,28 @@ def path_flows(
         x[e] = s
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def _by_excess(
     cand: np.ndarray,
     od_ptr: np.ndarray,
-    ref: np.ndarray,
-    only_pending: bool,
-    pending: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    t: np.ndarray,
+    ex: np.ndarray,
     share: float,
     allow: float,
 ) -> np.ndarray:
-    """Origins of ``cand`` holding the largest excess ``Σ f·(c_path − ref[pair])`` over their
-    pairs' paths (only pairs with pending trips if ``only_pending``), largest first, until
-    what the others hold is at most ``1 − share`` of the total or ``allow`` (at least one
-    origin)."""
+    """Origins of ``cand`` holding the largest excess, given the excess ``ex`` of every pair
+    of theirs (:func:`twin.kernels.gp_pairs.pair_excess`), largest first, until what the
+    others hold is at most ``1 − share`` of the total or ``allow`` (at least one origin)."""
     n_c = cand.shape[0]
-    ex = np.zeros(n_c)
-    for i in prange(n_c):
-        k = cand[i]
-        acc = 0.0
-        for j in range(od_ptr[k], od_ptr[k + 1]):
-            if ref[j] == np.inf or (only_pending and pending[j] <= 0.0):
-                continue
-            q = head[j]
-            while q >= 0:
-                acc += pf[q] * (path_cost(ps[q], pn[q], pl, t) - ref[j])
-                q = nxt[q]
-        ex[i] = acc
-    rank = np.argsort(-ex)
-    total = 0.0
+    per = np.zeros(n_c)
     for i in range(n_c):
-        total += max(ex[i], 0.0)
-    rest = total
-    take = 0
-    while take < n_c and (
-        take == 0 or (rest > max((1.0 - share) * total, allow) and ex[rank[take]] > 0.0)
-    ):
-        rest -= max(ex[rank[take]], 0.0)
-        take += 1
-    return cand[rank[:take]]
+        k = cand[i]
+        for j in range(od_ptr[k], od_ptr[k + 1]):
+            per[i] += ex[j]
+    take = largest_first(per, share, allow)
+    if take.shape[0] == 0:  # no excess: the origin with the most (or the first)
+        i = np.argmax(per)
+        return cand[i : i + 1]
+    return cand[take]
 
 
 @njit(cache=True)
@@ -388,6 +368,7 @@ def gp_solve(
     inner: int,
     gaps: np.ndarray,
     sweep_share: float,
+    pair_share: float,
     live: np.ndarray,
     keep_trees: bool,
     t_pred: np.ndarray,
@@ -429,6 +410,10 @@ def gp_solve(
         Each iteration sweeps the origins holding the largest excess cost (see the module
         notes) until the others hold at most ``1 − sweep_share`` of the total, or half the
         excess the target gap allows (``rgap·TSTT/2``), whichever is larger.
+    pair_share : float
+        When the pairs that hold that share of the excess, counted the same way pair by pair,
+        are at most ``pair_share`` of all pairs, the iteration sweeps these pairs alone
+        (:func:`twin.kernels.gp_pairs.pair_sweep`; only with ``keep_trees``).
     live : ndarray of bool
         Whether each link is open.
     keep_trees : bool
@@ -474,6 +459,10 @@ def gp_solve(
     od_cost = np.full(n_od, np.inf)
     dist = np.empty(n)  # distances of the tree at hand
     spc = np.empty(n_od)  # the trees' cost of each pair
+    ex = np.zeros(n_od)  # excess cost of each pair
+    pair_origin = np.empty(n_od, dtype=np.int64)
+    for k in range(n_orig):
+        pair_origin[od_ptr[k] : od_ptr[k + 1]] = k
     # 1. load the pending trips (all trips on a cold start) on shortest paths
     touched = np.zeros(n_orig, dtype=np.bool_)
     for k in range(n_orig):
@@ -522,10 +511,8 @@ def gp_solve(
         tstt = 0.0
         for e in range(m):
             tstt += t[e] * x[e]
-        sel = _by_excess(
-            sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t,
-            REPAIR_SHARE, 0.5 * rgap * tstt,
-        )  # fmt: skip
+        pair_excess(sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t, ex)
+        sel = _by_excess(sel_touched, od_ptr, ex, REPAIR_SHARE, 0.5 * rgap * tstt)
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
@@ -563,17 +550,31 @@ def gp_solve(
         if gap <= rgap or it >= max_iter:
             break
         # the certificate has just brought every tree to these costs: the sweep starts from them
-        sel = _by_excess(
-            all_origins, od_ptr, od_cost, False, pending, head, nxt, ps, pn, pf, pl, t,
-            sweep_share, 0.5 * rgap * tstt,
-        )  # fmt: skip
-        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
-            t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
-            src_order, to_copy, False,
-        )  # fmt: skip
+        pair_excess(all_origins, od_ptr, od_cost, False, pending, head, nxt, ps, pn, pf, pl, t, ex)
+        pairs = largest_first(ex, sweep_share, 0.5 * rgap * tstt)
+        if keep_trees and pairs.shape[0] <= pair_share * n_od:
+            # the excess sits in a few pairs: sweep those alone, on the certificate's trees,
+            # then once more on their origins' trees brought to the new costs (in parallel)
+            for again in range(2):
+                if again:
+                    store_trees(
+                        indptr, heads, clink, tails, t, live, barred, origins,
+                        np.unique(pair_origin[pairs]), t_pred, t_order, t_reached, have,
+                        od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
+                    )  # fmt: skip
+                ps, pn, pf, nxt, pl, n_paths, n_links, stamp = pair_sweep(
+                    pairs, pair_origin, origins, od_dest, od_trips, tails, t_pred, head, nxt,
+                    ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp, inner,
+                )  # fmt: skip
+        else:
+            sel = _by_excess(all_origins, od_ptr, ex, sweep_share, 0.5 * rgap * tstt)
+            ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
+                sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
+                origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
+                t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b,
+                p, mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
+                src_order, to_copy, False,
+            )  # fmt: skip
         it += 1
     return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
 

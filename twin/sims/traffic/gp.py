@@ -27,6 +27,10 @@ from twin.sims.traffic.assign import (
 
 #: Each iteration sweeps the origins that hold this share of the excess cost (largest first).
 SWEEP_SHARE = 0.9
+#: ... unless the OD pairs holding that share are at most this share of all pairs: then it
+#: sweeps these pairs alone (twin.kernels.gp_pairs). Tuned on Montpellier (closures, cold
+#: solves) and Sioux Falls (where the excess is spread and origin sweeps converge faster).
+PAIR_SHARE = 0.03
 #: Spare room in the link buffer of a store, per OD pair (links of paths added later).
 SPARE_LINKS = 8
 
@@ -165,6 +169,7 @@ def assign_gp(
         int(inner),
         gaps,
         SWEEP_SHARE,
+        PAIR_SHARE,
         net.open,
         keep,
         t_pred,
