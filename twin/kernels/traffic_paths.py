@@ -147,8 +147,8 @@ def _by_excess(
             per[i] += ex[j]
     take = largest_first(per, share, allow)
     if take.shape[0] == 0:  # no excess: the origin with the most (or the first)
-        i = np.argmax(per)
-        return cand[i : i + 1]
+        top = np.argmax(per)
+        return cand[top : top + 1]
     return cand[take]
 
 
