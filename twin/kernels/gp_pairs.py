@@ -21,7 +21,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.path_moves import add_tree_path, cheapest, equilibrate, path_cost
+from twin.kernels.path_moves import (
+    add_tree_path,
+    cheapest,
+    equilibrate,
+    path_cost,
+    rebalance_pair,
+)
 
 
 @njit(cache=True, parallel=True)
@@ -166,10 +172,7 @@ def pair_sweep(
             stamp = equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
     for _ in range(rounds):
         for j in pairs:
-            if head[j] < 0 or nxt[head[j]] < 0:
-                continue  # a single path: nothing to balance
-            best = cheapest(j, head, nxt, ps, pn, pl, t)
-            stamp = equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
+            stamp = rebalance_pair(j, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
     return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
 
 

@@ -181,6 +181,32 @@ def equilibrate(
 
 
 @njit(cache=True)
+def rebalance_pair(
+    j: int,
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    x: np.ndarray,
+    t: np.ndarray,
+    dt: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    p: np.ndarray,
+    mark: np.ndarray,
+    stamp: int,
+) -> int:
+    """Shift flow of OD pair ``j`` onto its cheapest stored path (:func:`equilibrate`); nothing
+    to do with a single path. Returns the next free stamp."""
+    if head[j] < 0 or nxt[head[j]] < 0:
+        return stamp
+    best = cheapest(j, head, nxt, ps, pn, pl, t)
+    return equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
+
+
+@njit(cache=True)
 def add_tree_path(
     j: int,
     o: int,

@@ -54,6 +54,7 @@ from twin.kernels.path_moves import (
     dcost1,
     equilibrate,
     path_cost,
+    rebalance_pair,
 )
 from twin.kernels.sp_update import store_tree, store_trees, take_row
 from twin.kernels.traffic import sp_tree
@@ -180,12 +181,10 @@ def _rebalance(
     for _ in range(rounds):
         for k in sel:
             for j in range(od_ptr[k], od_ptr[k + 1]):
-                if head[j] < 0 or nxt[head[j]] < 0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
-                    continue  # a single path: nothing to balance
-                best = cheapest(j, head, nxt, ps, pn, pl, t)
-                stamp = equilibrate(
-                    j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
-                )
+                if mode == ALL_PAIRS or pending[j] > 0.0:
+                    stamp = rebalance_pair(
+                        j, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
+                    )
     return stamp
 
 
