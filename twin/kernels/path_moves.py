@@ -18,11 +18,14 @@ from twin.kernels.traffic import fpow
 
 @njit(cache=True)
 def cost1(v: float, a: float, b: float, p: float) -> float:
+    """Travel time ``a + b·vᵖ`` of one link at flow ``v`` [veh/h]."""
     return a + (b * fpow(v, p) if b != 0.0 else 0.0)
 
 
 @njit(cache=True)
 def dcost1(v: float, b: float, p: float) -> float:
+    """Derivative ``b·p·vᵖ⁻¹`` of one link's travel time at flow ``v`` [time unit per veh/h]
+    (its right limit at 0)."""
     if b == 0.0 or p == 0.0:
         return 0.0
     if v > 0.0:
@@ -31,7 +34,22 @@ def dcost1(v: float, b: float, p: float) -> float:
 
 
 @njit(cache=True)
+def set_costs(
+    x: np.ndarray, a: np.ndarray, b: np.ndarray, p: np.ndarray, t: np.ndarray, dt: np.ndarray
+) -> float:
+    """Link costs ``t`` and their derivatives ``dt`` at flows ``x`` [veh/h], in place; returns
+    the total travel time ``Σ t·x``."""
+    total = 0.0
+    for e in range(x.shape[0]):
+        t[e] = cost1(x[e], a[e], b[e], p[e])
+        dt[e] = dcost1(x[e], b[e], p[e])
+        total += t[e] * x[e]
+    return total
+
+
+@njit(cache=True)
 def path_cost(s: int, n: int, pl: np.ndarray, t: np.ndarray) -> float:
+    """Cost of the path of ``n`` links starting at ``pl[s]`` at link costs ``t``."""
     c = 0.0
     for i in range(s, s + n):
         c += t[pl[i]]
@@ -62,16 +80,8 @@ def cheapest(
 
 
 @njit(cache=True)
-def grow_int(arr: np.ndarray, need: int) -> np.ndarray:
-    if need <= arr.shape[0]:
-        return arr
-    out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
-    out[: arr.shape[0]] = arr
-    return out
-
-
-@njit(cache=True)
-def grow_float(arr: np.ndarray, need: int) -> np.ndarray:
+def grow(arr: np.ndarray, need: int) -> np.ndarray:
+    """``arr`` if it holds ``need`` entries, else a copy at least twice as long (any dtype)."""
     if need <= arr.shape[0]:
         return arr
     out = np.empty(max(need, 2 * arr.shape[0]), dtype=arr.dtype)
@@ -230,11 +240,11 @@ def add_tree_path(
     while node != o:
         length += 1
         node = tails[pred[node]]
-    ps = grow_int(ps, n_paths + 1)
-    pn = grow_int(pn, n_paths + 1)
-    pf = grow_float(pf, n_paths + 1)
-    nxt = grow_int(nxt, n_paths + 1)
-    pl = grow_int(pl, n_links + length)
+    ps = grow(ps, n_paths + 1)
+    pn = grow(pn, n_paths + 1)
+    pf = grow(pf, n_paths + 1)
+    nxt = grow(nxt, n_paths + 1)
+    pl = grow(pl, n_links + length)
     ps[n_paths] = n_links
     pn[n_paths] = length
     pf[n_paths] = 0.0

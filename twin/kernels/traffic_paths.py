@@ -55,9 +55,10 @@ from twin.kernels.path_moves import (
     equilibrate,
     path_cost,
     rebalance_pair,
+    set_costs,
 )
 from twin.kernels.sp_update import store_tree, store_trees, take_row
-from twin.kernels.traffic import sp_tree
+from twin.kernels.traffic import dot, sp_tree
 
 #: A warm start re-balances, before its first gap check, the origins holding this share of
 #: the excess cost bound of the pairs it loaded (see :func:`gp_solve`).
@@ -446,9 +447,7 @@ def gp_solve(
     n_orig = origins.shape[0]
     t = np.empty(m)
     dt = np.empty(m)
-    for e in range(m):
-        t[e] = cost1(x[e], a[e], b[e], p[e])
-        dt[e] = dcost1(x[e], b[e], p[e])
+    set_costs(x, a, b, p, t, dt)
     hk = np.empty(2 * heads.shape[0] + 1)  # heap_size: sp_tree needs less
     hv = np.empty(2 * heads.shape[0] + 1, dtype=np.int64)
     work = np.empty(2 * n, dtype=np.int64)
@@ -507,9 +506,7 @@ def gp_solve(
         # a warm start then re-balances the loaded pairs of the origins where these pairs'
         # paths gained the most cost since they were loaded (a bound of the excess cost they
         # hold, as loading raised costs), without a gap check first
-        tstt = 0.0
-        for e in range(m):
-            tstt += t[e] * x[e]
+        tstt = dot(t, x)
         pair_excess(sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t, ex)
         sel = _by_excess(sel_touched, od_ptr, ex, REPAIR_SHARE, 0.5 * rgap * tstt)
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
@@ -527,11 +524,7 @@ def gp_solve(
     while True:
         # exact link flows from the paths (no drift), then the gap at these flows
         path_flows(head, nxt, ps, pn, pf, pl, x, n_blocks)
-        tstt = 0.0
-        for e in range(m):
-            t[e] = cost1(x[e], a[e], b[e], p[e])
-            dt[e] = dcost1(x[e], b[e], p[e])
-            tstt += t[e] * x[e]
+        tstt = set_costs(x, a, b, p, t, dt)
         if keep_trees:
             store_trees(
                 indptr, heads, clink, tails, t, live, barred, origins, all_origins, t_pred,

@@ -50,9 +50,10 @@ def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray
 
     Paths over links that are now closed or absent, or of OD pairs no longer in the demand,
     are dropped. The kept paths of a pair are scaled so that the pair's old total maps onto
-    its new trips; what they do not carry is pending. Returns the store, the pending trips
-    [veh/h] per pair and the link flows of the kept paths [veh/h]. When the network's links and the
-    demand's pairs are those of the stored solve, positions are taken as they are.
+    its new trips; what they do not carry is pending. When the network's links and the
+    demand's pairs are those of the stored solve, positions are taken as they are. Returns
+    the store, the pending trips [veh/h] per pair and the link flows of the kept paths
+    [veh/h].
     """
     if paths.link_index.equals(pd.Index(net.index)):
         link_map = np.zeros(0, dtype=np.int64)  # positions unchanged
