@@ -249,11 +249,15 @@ def main() -> None:
 
     import numba
 
+    from twin.runtime import keep_freed_memory
     from twin.traffic import assign
+
+    allocator = keep_freed_memory()  # as the CLI and batch workers do (twin.runtime)
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}, "
-        f"numba {numba.__version__}, threads {numba.get_num_threads()}"
+        f"numba {numba.__version__}, threads {numba.get_num_threads()}, "
+        f"freed memory kept (twin.runtime): {allocator}"
     )
     cases = [] if args.skip_sioux_falls else [("Sioux Falls (AequilibraE example)", *sioux_falls())]
     if args.grid:

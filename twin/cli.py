@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from twin.errors import TwinError, message
+from twin.runtime import keep_freed_memory
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_MANIFEST = REPO_ROOT / "layers" / "demo.yaml"
@@ -369,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``twin`` console script."""
     parser = make_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()  # repeated solves reuse freed memory (twin.runtime)
     try:
         return int(args.func(args))
     except TwinError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from twin.kernels.sp_update import empty_trees, heap_size, sp_update, store_trees
+from twin.kernels.sp_update import empty_trees, heap_size, sp_update, store_trees, work_size
 from twin.kernels.traffic import sp_tree, sp_tree_ref
 
 
@@ -56,7 +56,7 @@ def test_update_matches_a_fresh_tree(seed: int, bar: bool) -> None:
     cost0 = rng.uniform(0.5, 10.0, m)
     size = heap_size(m)
     hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
-    work = np.empty(2 * n, dtype=np.int64)
+    work = np.empty(work_size(n, len(tails)), dtype=np.int64)
     for o in range(0, n, 11):
         dist, pred = np.empty(n), np.empty(n, dtype=np.int32)
         order = np.empty(n, dtype=np.int32)
@@ -89,7 +89,7 @@ def test_unchanged_costs_keep_the_tree() -> None:
     d0, p0, o0 = dist.copy(), pred.copy(), order.copy()
     again = sp_update(
         *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached, hk, hv,
-        np.empty(2 * n, dtype=np.int64),
+        np.empty(work_size(n, len(tails)), dtype=np.int64),
     )  # fmt: skip
     assert again == reached and np.array_equal(dist, d0) and np.array_equal(pred, p0)
     assert np.array_equal(order, o0)  # nothing moved: the order is kept
@@ -158,9 +158,10 @@ def test_store_aon_matches_aon(seed: int) -> None:
         assert np.allclose(got, ref, rtol=1e-9, atol=1e-9)
 
 
-def test_sp_update_refuses_short_heap_buffers() -> None:
-    """Steps 2 and 3 may each queue a node per link: buffers shorter than ``heap_size`` would
-    be overrun (numba does not check bounds), so the update refuses them."""
+def test_sp_update_refuses_short_buffers() -> None:
+    """Steps 2 and 3 may each queue a node per link: buffers shorter than ``heap_size`` (or a
+    work buffer shorter than ``work_size``) would be overrun (numba does not check bounds), so
+    the update refuses them."""
     rng, n, tails, heads = _graph(4)
     live = np.ones(len(tails), dtype=bool)
     cost = rng.uniform(1.0, 5.0, len(tails))
@@ -170,12 +171,18 @@ def test_sp_update_refuses_short_heap_buffers() -> None:
     size = heap_size(len(tails))
     hk, hv = np.empty(size), np.empty(size, dtype=np.int64)
     reached = sp_tree(*csr, cost, barred, 0, dist, pred, order, hk, hv)
-    work = np.empty(2 * n, dtype=np.int64)
+    work = np.empty(work_size(n, len(tails)), dtype=np.int64)
     short = len(tails) + 1  # enough for a fresh Dijkstra, not for an update
     with pytest.raises(ValueError, match="heap_size"):
         sp_update(
             *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached,
             np.empty(short), np.empty(short, dtype=np.int64), work,
+        )  # fmt: skip
+    # step 2 lists up to one candidate per link after two slots per node
+    with pytest.raises(ValueError, match="work_size"):
+        sp_update(
+            *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached,
+            hk, hv, np.empty(2 * n, dtype=np.int64),
         )  # fmt: skip
 
 

@@ -66,7 +66,7 @@ def _solve(
     out = gp_solve(
         net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
         dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, x, rgap, 500, 2,
-        gaps, 0.9, pair_share, net.open, keep, *trees, 3, *_NO_SOURCE,
+        gaps, 0.9, pair_share, 0.7, net.open, keep, *trees, 3, *_NO_SOURCE,
     )  # fmt: skip
     return net, dem, (x, *out)
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from twin.errors import InputError, TwinError, message
 from twin.model.twin import Twin
+from twin.runtime import keep_freed_memory
 
 #: Columns of a run's ``kpis.parquet`` kept in the batch table.
 KPI_COLUMNS = ("kpi", "value", "unit", "simulation")
@@ -81,6 +82,7 @@ def run_sample(
     from twin.scenario.runner import run
     from twin.scenario.schema import Scenario
 
+    keep_freed_memory()  # the worker's solves reuse freed memory (twin.runtime)
     t0 = time.perf_counter()
     try:
         sc = Scenario.from_dict(scenario, where=f"sample '{scenario.get('name')}'")

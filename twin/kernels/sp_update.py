@@ -7,8 +7,10 @@ move a little between two computations. Rather than rebuilding each tree from th
 1. every node's label becomes the cost of its previous tree path at the new costs (a real
    path, so an upper bound of its distance; nodes whose tree path uses a link now closed, or
    nodes the old tree did not reach, get ∞);
-2. one pass over the links finds those whose head label can be lowered through them
-   (``d[u] + t(u, v) < d[v]``), lowers it and queues the head;
+2. a pass over the links finds those whose head label can be lowered through them
+   (``d[u] + t(u, v) < d[v]``); a second pass over these few lowers the labels and queues
+   the heads (the first pass has no branch and no store but one, so the compiler
+   vectorises it: it is most of the work when costs moved a little);
 3. a Dijkstra-ordered propagation from the queued nodes settles the labels that change.
 
 When no link violates ``d[v] ≤ d[u] + t(u, v)`` any more and every label is the length of a
@@ -61,6 +63,13 @@ def heap_size(n_links: int) -> int:
 
 
 @njit(cache=True)
+def work_size(n_nodes: int, n_links: int) -> int:
+    """Length of the integer work buffer of :func:`sp_update`: a flag and a settled-node slot
+    per node, and a slot per link of the CSR (plus one) for step 2's candidate links."""
+    return 2 * n_nodes + n_links + 1
+
+
+@njit(cache=True)
 def sp_update(
     indptr: np.ndarray,
     heads: np.ndarray,
@@ -108,7 +117,7 @@ def sp_update(
     hk, hv : ndarray
         Heap buffers of length at least :func:`heap_size` ``(len(heads))``.
     work : ndarray of int64
-        Work buffer of length ``2 * n_nodes``.
+        Work buffer of length at least :func:`work_size` ``(n_nodes, len(heads))``.
 
     Returns
     -------
@@ -124,8 +133,11 @@ def sp_update(
     by the next update's first step).
     """
     n = dist.shape[0]
-    if hk.shape[0] < 2 * heads.shape[0] + 1 or hv.shape[0] < 2 * heads.shape[0] + 1:
+    m = heads.shape[0]
+    if hk.shape[0] < 2 * m + 1 or hv.shape[0] < 2 * m + 1:
         raise ValueError("sp_update: heap buffers shorter than heap_size(len(heads))")
+    if work.shape[0] < 2 * n + m + 1:
+        raise ValueError("sp_update: work buffer shorter than work_size(n_nodes, len(heads))")
     # 1. labels along the previous tree at the new costs
     for i in range(n):
         dist[i] = np.inf
@@ -141,19 +153,27 @@ def sp_update(
             dist[v] = du + cost[e]
         else:
             pred[v] = -1
-    # 2. links whose head can be lowered
+    # 2. links whose head can be lowered: candidates listed in work[2n:] (a link from an
+    # unreached node never is one: inf + t < d is false), then heads lowered and queued, in
+    # CSR order as a single pass would (a tail lowered meanwhile lowers its candidate heads
+    # further; its other links are scanned in step 3, as it is queued)
+    cand = 2 * n
+    n_cand = 0
+    for c in range(m):
+        work[cand + n_cand] = c
+        n_cand += dist[tails[clink[c]]] + ccost[c] < dist[heads[c]]
     size = 0
-    for u in range(n):
-        du = dist[u]
-        if du == np.inf or (barred[u] and u != origin):
+    for i in range(n_cand):
+        c = work[cand + i]
+        u = tails[clink[c]]
+        if barred[u] and u != origin:
             continue
-        for c in range(indptr[u], indptr[u + 1]):
-            nd = du + ccost[c]
-            w = heads[c]
-            if nd < dist[w]:
-                dist[w] = nd
-                pred[w] = clink[c]
-                size = _heap_push(hk, hv, size, nd, w)
+        nd = dist[u] + ccost[c]
+        w = heads[c]
+        if nd < dist[w]:
+            dist[w] = nd
+            pred[w] = clink[c]
+            size = _heap_push(hk, hv, size, nd, w)
     # 3. propagate in increasing label order (stale heap entries are skipped); the nodes
     # settled here are listed in work[n:] in that order
     n_set = 0
@@ -218,7 +238,7 @@ def store_tree(
     """Tree of ``origin`` at ``cost`` (``ccost`` in CSR order) into row ``row`` of a tree
     store, its distances into ``dist`` [time unit]: updated from the stored tree when
     ``have[row]``, else built from scratch (and ``have[row]`` set). ``work`` is a buffer of
-    ``2 * n_nodes`` integers."""
+    :func:`work_size` integers."""
     if have[row]:
         t_reached[row] = sp_update(
             indptr, heads, clink, tails, cost, ccost, live, barred, origin, dist, t_pred[row],
@@ -294,7 +314,7 @@ def store_trees(
         dist = np.empty(n)
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
-        work = np.empty(2 * n, dtype=np.int64)
+        work = np.empty(work_size(n, heads.shape[0]), dtype=np.int64)
         for i in range(blk, n_rows, n_blocks):
             k = rows[i]
             take_row(k, t_pred, t_order, t_reached, src_pred, src_order, to_copy)
@@ -341,7 +361,7 @@ def store_aon(
         dist = np.empty(n)
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
-        work = np.empty(2 * n, dtype=np.int64)
+        work = np.empty(work_size(n, heads.shape[0]), dtype=np.int64)
         load = np.zeros(n)
         for k in range(blk, n_orig, n_blocks):
             store_tree(

@@ -57,12 +57,9 @@ from twin.kernels.path_moves import (
     rebalance_pair,
     set_costs,
 )
-from twin.kernels.sp_update import store_tree, store_trees, take_row
+from twin.kernels.sp_update import store_tree, store_trees, take_row, work_size
 from twin.kernels.traffic import dot, sp_tree
 
-#: A warm start re-balances, before its first gap check, the origins holding this share of
-#: the excess cost bound of the pairs it loaded (see :func:`gp_solve`).
-REPAIR_SHARE = 0.7
 #: A cold start loads its origins in at least this many blocks (see :func:`gp_solve`).
 COLD_BLOCKS = 16
 #: Modes of a sweep over an origin's pairs: every pair; the pairs with pending trips, loading
@@ -369,6 +366,7 @@ def gp_solve(
     gaps: np.ndarray,
     sweep_share: float,
     pair_share: float,
+    repair_share: float,
     live: np.ndarray,
     keep_trees: bool,
     t_pred: np.ndarray,
@@ -414,6 +412,10 @@ def gp_solve(
         When the pairs that hold that share of the excess, counted the same way pair by pair,
         are at most ``pair_share`` of all pairs, the iteration sweeps these pairs alone
         (:func:`twin.kernels.gp_pairs.pair_sweep`; only with ``keep_trees``).
+    repair_share : float
+        A warm start re-balances, before its first gap check, the origins holding this share
+        of the excess cost bound of the pairs it loaded (largest first; at least those that
+        leave at most half the excess the target gap allows).
     live : ndarray of bool
         Whether each link is open.
     keep_trees : bool
@@ -450,7 +452,7 @@ def gp_solve(
     set_costs(x, a, b, p, t, dt)
     hk = np.empty(2 * heads.shape[0] + 1)  # heap_size: sp_tree needs less
     hv = np.empty(2 * heads.shape[0] + 1, dtype=np.int64)
-    work = np.empty(2 * n, dtype=np.int64)
+    work = np.empty(work_size(n, heads.shape[0]), dtype=np.int64)
     ccost = np.empty(clink.shape[0])
     mark = np.full(m, -1, dtype=np.int64)
     stamp = 0
@@ -508,7 +510,7 @@ def gp_solve(
         # hold, as loading raised costs), without a gap check first
         tstt = dot(t, x)
         pair_excess(sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t, ex)
-        sel = _by_excess(sel_touched, od_ptr, ex, REPAIR_SHARE, 0.5 * rgap * tstt)
+        sel = _by_excess(sel_touched, od_ptr, ex, repair_share, 0.5 * rgap * tstt)
         ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
             sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
             origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,

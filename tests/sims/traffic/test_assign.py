@@ -294,6 +294,42 @@ def test_gp_warm_start_after_closure(sioux) -> None:
     assert w2.warm_started and w2.objective == pytest.approx(c2.objective, rel=1e-6)
 
 
+def test_warm_start_takes_its_parents_demand_only_when_unchanged(sioux) -> None:
+    """The parent's validated demand is taken as it is for the same table; a table edited in
+    place (or another table) is validated and indexed again, so its edit counts."""
+    links, mat = sioux
+    od = mat.stack().rename("trips").rename_axis(["origin", "destination"]).reset_index()
+    od = od[(od.trips > 0) & (od.origin != od.destination)].reset_index(drop=True)
+    base = assign(links, od, rgap=1e-6, algorithm="gp")
+    closed = links.assign(closed=links.index == base.flow.idxmax())
+    warm = assign(closed, od, rgap=1e-6, algorithm="gp", initial=base)
+    assert warm._parsed is not None and base._parsed is not None
+    assert warm._parsed.dem is base._parsed.dem  # taken over, not parsed again
+    edited = od.copy()
+    edited.loc[0, "trips"] *= 3.0
+    w2 = assign(closed, edited, rgap=1e-6, algorithm="gp", initial=base)
+    c2 = assign(closed, edited, rgap=1e-6, algorithm="gp")
+    assert w2._parsed is not None and w2._parsed.dem is not base._parsed.dem
+    assert w2.objective == pytest.approx(c2.objective, rel=1e-6)
+    od.loc[0, "trips"] *= 3.0  # in place: the values differ from the parent's
+    w3 = assign(closed, od, rgap=1e-6, algorithm="gp", initial=base)
+    assert w3.objective == pytest.approx(c2.objective, rel=1e-6)
+    bad = od.copy()
+    bad.loc[1, "trips"] = -1.0
+    with pytest.raises(InputError, match="negative trips"):
+        assign(closed, bad, rgap=1e-6, algorithm="gp", initial=base)
+    # the matrix form likewise
+    base_m = assign(links, mat, rgap=1e-6, algorithm="gp")
+    warm_m = assign(closed, mat.copy(), rgap=1e-6, algorithm="gp", initial=base_m)
+    assert warm_m._parsed is not None and base_m._parsed is not None
+    assert warm_m._parsed.dem is base_m._parsed.dem
+    more = mat * 1.1
+    w4 = assign(closed, more, rgap=1e-6, algorithm="gp", initial=base_m)
+    c4 = assign(closed, more, rgap=1e-6, algorithm="gp")
+    assert w4._parsed is not None and w4._parsed.dem is not base_m._parsed.dem
+    assert w4.objective == pytest.approx(c4.objective, rel=1e-6)
+
+
 def test_gp_cold_start_notes_and_disconnected_pairs() -> None:
     r = assign(BRAESS, BRAESS_OD, rgap=1e-8, algorithm="gp", initial=pd.Series(0.0, BRAESS.index))
     assert not r.warm_started and "gp warm-starts from the paths" in r.notes[0]

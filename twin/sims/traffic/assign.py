@@ -242,6 +242,7 @@ class AssignmentResult:
     paths: PathSet | None = None
     warm_reused_paths: int = 0
     trees: TreeSet | None = None
+    _parsed: _Parsed | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_disconnected(self) -> int:
@@ -252,6 +253,10 @@ class AssignmentResult:
     def unassigned_trips(self) -> float:
         """Trips of the OD pairs with no path [veh/h]."""
         return float(self.disconnected["trips"].sum())
+
+
+#: Columns of an OD table (the other demand form is a square matrix).
+_OD_COLUMNS = ("origin", "destination", "trips")
 
 
 @dataclass
@@ -279,6 +284,50 @@ class _Demand:
     od_dest: np.ndarray
     od_trips: np.ndarray
     order: np.ndarray  # OD row of each pair in kernel order
+
+
+@dataclass
+class _Parsed:
+    """A solve's demand as validated: its OD table and kernel arrays over ``node_ids``.
+
+    Kept on the result so that a warm start given the same demand (the same table, or the
+    same matrix: ``matrix`` holds its ids and values) takes them as they are instead of
+    validating and indexing it again (all read only).
+    """
+
+    od: pd.DataFrame
+    node_ids: np.ndarray
+    dem: _Demand
+    matrix: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of(
+        cls, demand: pd.DataFrame, od: pd.DataFrame, node_ids: np.ndarray, dem: _Demand
+    ) -> _Parsed:
+        """The parsed ``od``/``dem`` of ``demand`` (as given to :func:`assign`)."""
+        if set(_OD_COLUMNS) <= set(demand.columns):
+            return cls(od, node_ids, dem)
+        ids, cols = demand.index.to_numpy().copy(), demand.columns.to_numpy().copy()
+        return cls(od, node_ids, dem, (ids, cols, demand.to_numpy(dtype=float).copy()))
+
+    def same(self, demand: object, node_ids: np.ndarray) -> bool:
+        """Whether ``demand`` holds the same values as the parsed demand, on the same nodes."""
+        if not isinstance(demand, pd.DataFrame) or not np.array_equal(node_ids, self.node_ids):
+            return False
+        if self.matrix is not None:
+            ids, names, values = self.matrix
+            return (
+                demand.shape == values.shape
+                and np.array_equal(demand.index.to_numpy(), ids)
+                and np.array_equal(demand.columns.to_numpy(), names)
+                and np.array_equal(demand.to_numpy(), values)
+            )
+        cols = _OD_COLUMNS
+        return (
+            len(demand) == len(self.od)
+            and all(c in demand.columns for c in cols)
+            and all(np.array_equal(demand[c].to_numpy(), self.od[c].to_numpy()) for c in cols)
+        )
 
 
 def _ids(values: pd.Index | pd.Series, limit: int = 5) -> list[object]:
@@ -489,8 +538,8 @@ def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
             "whose index and columns are the zone node ids",
         )
         raise InputError(msg)
-    if {"origin", "destination", "trips"} <= set(demand.columns):
-        od = demand[["origin", "destination", "trips"]].copy()
+    if set(_OD_COLUMNS) <= set(demand.columns):
+        od = demand[list(_OD_COLUMNS)].copy()
     elif demand.shape[0] == demand.shape[1] and set(demand.index) == set(demand.columns):
         try:
             mat = demand.to_numpy(dtype=float)
@@ -703,8 +752,13 @@ def assign(
         )
         raise InputError(msg)
     net = prepare_links(links, first_thru_node)
-    od = parse_demand(demand)
-    dem = _demand_arrays(od, net)
+    prior = initial._parsed if isinstance(initial, AssignmentResult) else None
+    if prior is not None and prior.same(demand, net.node_ids):
+        od, dem = prior.od, prior.dem  # a warm start on its parent's demand
+    else:
+        od = parse_demand(demand)
+        dem = _demand_arrays(od, net)
+    parsed = _Parsed.of(demand, od, net.node_ids, dem)
     m = len(net.index)
     od_cost = np.empty(len(dem.od_trips))
     blocks = 4 * numba.get_num_threads()
@@ -735,7 +789,7 @@ def assign(
     if algorithm == "gp":
         from twin.sims.traffic.gp import assign_gp
 
-        return assign_gp(net, od, dem, initial, rgap, max_iter, inner, start)
+        return assign_gp(net, parsed, initial, rgap, max_iter, inner, start)
     x = np.zeros(m)
     y, _ = load(link_cost(x, net.a, net.b, net.p))
     connected = np.empty(len(od), dtype=bool)
@@ -839,6 +893,7 @@ def assign(
         seconds=time.perf_counter() - start,
         algorithm=algorithm,
         notes=notes,
+        _parsed=parsed,
     )
 
 

@@ -23,6 +23,7 @@ from twin.sims.traffic.assign import (
     TreeSet,
     _Demand,
     _Links,
+    _Parsed,
 )
 
 #: Each iteration sweeps the origins that hold this share of the excess cost (largest first).
@@ -31,6 +32,9 @@ SWEEP_SHARE = 0.9
 #: sweeps these pairs alone (twin.kernels.gp_pairs). Tuned on Montpellier (closures, cold
 #: solves) and Sioux Falls (where the excess is spread and origin sweeps converge faster).
 PAIR_SHARE = 0.03
+#: A warm start re-balances, before its first gap check, the origins holding this share of
+#: the excess cost bound of the pairs it loaded (twin.kernels.traffic_paths.gp_solve).
+REPAIR_SHARE = 0.7
 #: Spare room in the link buffer of a store, per OD pair (links of paths added later).
 SPARE_LINKS = 8
 
@@ -121,15 +125,16 @@ def _tree_store(
 
 def assign_gp(
     net: _Links,
-    od: pd.DataFrame,
-    dem: _Demand,
+    parsed: _Parsed,
     initial: pd.Series | AssignmentResult | None,
     rgap: float,
     max_iter: int,
     inner: int,
     start: float,
 ) -> AssignmentResult:
-    """Gradient projection, cold or warm from ``initial.paths`` (see :func:`assign`)."""
+    """Gradient projection, cold or warm from ``initial.paths`` (see :func:`assign`), on the
+    validated demand ``parsed``."""
+    od, dem = parsed.od, parsed.dem
     notes: list[str] = []
     store = _empty_store(len(dem.od_trips))
     pending = dem.od_trips.copy()
@@ -171,6 +176,7 @@ def assign_gp(
         gaps,
         SWEEP_SHARE,
         PAIR_SHARE,
+        REPAIR_SHARE,
         net.open,
         keep,
         t_pred,
@@ -218,4 +224,5 @@ def assign_gp(
         )
         if keep
         else None,
+        _parsed=parsed,
     )
