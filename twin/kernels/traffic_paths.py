@@ -48,6 +48,7 @@ import numpy as np
 from numba import njit, prange
 
 from twin.kernels.gp_pairs import largest_first, pair_excess, pair_sweep
+from twin.kernels.path_loads import load_pending
 from twin.kernels.path_moves import (
     add_tree_path,
     cheapest,
@@ -65,6 +66,12 @@ from twin.kernels.traffic import dot, sp_tree
 #: first (largest first): fewer trees to bring up to date, the same gaps (tuned on Montpellier
 #: closures and Sioux Falls).
 REFRESH_SHARE = 0.85
+#: A warm start with at least this many OD pairs to re-load loads them all together, in
+#: parallel, at the costs before loading (:mod:`twin.kernels.path_loads`: each pair carries
+#: little, and the gaps after the repair are those of loading them in turn on Montpellier's
+#: closures, 961–2,765 pairs); with fewer (Sioux Falls: some 30 pairs carrying 23,000 veh/h
+#: on a congested network), pair after pair, costs raised as they load.
+LOAD_TOGETHER = 256
 #: A cold start loads its origins in at least this many blocks (see :func:`gp_solve`).
 COLD_BLOCKS = 16
 #: Modes of a sweep over an origin's pairs: every pair; the pairs with pending trips, loading
@@ -478,15 +485,31 @@ def gp_solve(
     all_origins = np.arange(n_orig)
     warm = n_paths > 0
     c_load = np.zeros(n_od)
-    if keep_trees:
+    n_pending = 0
+    for j in range(n_od):
+        n_pending += pending[j] > 0.0
+    if keep_trees and warm and n_pending >= LOAD_TOGETHER:
+        # a warm start's trips spread over many pairs, each carrying little: the trees of its
+        # origins absorb the change (a closure cuts whole subtrees) and the pending trips load
+        # on them, all origins in parallel, at the costs before loading
+        # (twin.kernels.path_loads)
+        store_trees(
+            indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_pred, t_order,
+            t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
+        )  # fmt: skip
+        ps, pn, pf, nxt, pl, n_paths, n_links = load_pending(
+            sel_touched, origins, od_ptr, od_dest, od_trips, tails, t_pred, spc, pending, head,
+            nxt, ps, pn, pf, pl, n_paths, n_links, t, x, c_load, n_blocks,
+        )  # fmt: skip
+        set_costs(x, a, b, p, t, dt)
+    elif keep_trees:
         # origins in blocks: the block's trees at the current costs, in parallel (built on a
-        # cold start; on a warm start they absorb the change: a closure cuts whole
-        # subtrees), then each origin's pending trips down its tree, one origin after
-        # another, costs raised as they load (the next sweeps correct the block's later
-        # origins for it). A warm start, whose loads are a small part of the flows, takes
-        # all its origins as one block; a cold start takes two trees per thread at a time,
-        # in at least COLD_BLOCKS blocks, so that later blocks see the congestion the
-        # earlier ones loaded (a small network is loaded origin by origin)
+        # cold start; on a warm start they absorb the change), then each origin's pending
+        # trips down its tree, one origin after another, costs raised as they load (the next
+        # sweeps correct the block's later origins for it). A warm start with few pending
+        # pairs takes all its origins as one block; a cold start takes two trees per thread
+        # at a time, in at least COLD_BLOCKS blocks, so that later blocks see the congestion
+        # the earlier ones loaded (a small network is loaded origin by origin)
         n_t = sel_touched.shape[0]
         size = max(1, n_t if warm else min(n_blocks // 2, n_t // COLD_BLOCKS))
         for start in range(0, n_t, size):

@@ -1,0 +1,65 @@
+"""Pending trips loaded on tree paths in parallel, against the plain-Python reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.kernels.test_gp_pairs import _converging, _paths_of
+from twin.kernels.path_loads import load_pending, load_pending_ref
+from twin.kernels.traffic import link_cost, sp_tree
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("n_blocks", [1, 3])
+def test_load_pending_matches_reference(seed: int, n_blocks: int) -> None:
+    net, dem, x, store, _ = _converging(seed)
+    n, n_od = len(net.node_ids), len(dem.od_trips)
+    t = link_cost(x, net.a, net.b, net.p)
+    t_pred = np.empty((len(dem.origins), n), dtype=np.int32)
+    spc = np.empty(n_od)
+    dist, pred, order = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
+    hk, hv = np.empty(2 * len(net.csr_heads) + 1), np.empty(2 * len(net.csr_heads) + 1, np.int64)
+    for k, o in enumerate(dem.origins):
+        sp_tree(
+            net.indptr, net.csr_heads, net.csr_link, t, net.barred, o, dist, pred, order, hk, hv
+        )
+        t_pred[k] = pred
+        spc[dem.od_ptr[k] : dem.od_ptr[k + 1]] = dist[
+            dem.od_dest[dem.od_ptr[k] : dem.od_ptr[k + 1]]
+        ]
+    rng = np.random.default_rng(seed)
+    pending = np.where(rng.random(n_od) < 0.6, rng.uniform(1, 20, n_od), 0.0)
+    spc[rng.random(n_od) < 0.1] = np.inf  # no path: not loaded
+    dearer = rng.random(n_od) < 0.3  # a stored path is as cheap: loaded there, no new path
+    spc[dearer] += 1e3
+    cand = np.arange(0, len(dem.origins), 2)
+    store = tuple(s.copy() if isinstance(s, np.ndarray) else s for s in store)
+    cut = (pending > 0) & (rng.random(n_od) < 0.5)
+    store[0][cut] = -1  # pairs whose paths a closure cut: the tree path is new
+    paths = _paths_of(store, n_od)
+    want, dx, c_ref = load_pending_ref(
+        cand, dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, net.tails, t_pred, spc,
+        pending, [[(p[0], p[1]) for p in pair] for pair in paths], t,
+    )  # fmt: skip
+    head, nxt, ps, pn, pf, pl, n_paths, n_links = (
+        s.copy() if isinstance(s, np.ndarray) else s for s in store
+    )
+    xk, c_load = x.copy(), np.zeros(n_od)
+    ps, pn, pf, nxt, pl, n_paths2, n_links2 = load_pending(
+        cand, dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, net.tails, t_pred, spc,
+        pending, head, nxt, ps, pn, pf, pl, n_paths, n_links, t, xk, c_load, n_blocks,
+    )  # fmt: skip
+    got = _paths_of((head, nxt, ps, pn, pf, pl), n_od)
+    added = 0
+    for j in range(n_od):
+        assert [p[0] for p in got[j]] == [list(p[0]) for p in want[j]]
+        assert [p[1] for p in got[j]] == pytest.approx([p[1] for p in want[j]], abs=1e-12)
+        added += len(got[j]) - len(paths[j])
+    assert n_paths2 - n_paths == added > 0  # new tree paths were added...
+    assert any(dearer[j] and pending[j] > 0 and np.isfinite(spc[j]) for j in c_ref)  # ...not all
+    assert np.allclose(xk - x, dx, atol=1e-9)
+    assert sorted(c_ref) == np.flatnonzero(c_load).tolist()
+    assert all(c_load[j] == c for j, c in c_ref.items())
+    new_links = sum(len(got[j][0][0]) for j in range(n_od) if len(got[j]) > len(paths[j]))
+    assert n_links2 - n_links == new_links
