@@ -295,8 +295,9 @@ def test_gp_warm_start_after_closure(sioux) -> None:
 
 
 def test_warm_start_takes_its_parents_demand_only_when_unchanged(sioux) -> None:
-    """The parent's validated demand is taken as it is for the same table; a table edited in
-    place (or another table) is validated and indexed again, so its edit counts."""
+    """The parent's validated demand (and links, when only closures changed) are taken as they
+    are for the same table; a table edited in place (or another table) is validated and
+    indexed again, so its edit counts."""
     links, mat = sioux
     od = mat.stack().rename("trips").rename_axis(["origin", "destination"]).reset_index()
     od = od[(od.trips > 0) & (od.origin != od.destination)].reset_index(drop=True)
@@ -305,6 +306,8 @@ def test_warm_start_takes_its_parents_demand_only_when_unchanged(sioux) -> None:
     warm = assign(closed, od, rgap=1e-6, algorithm="gp", initial=base)
     assert warm._parsed is not None and base._parsed is not None
     assert warm._parsed.dem is base._parsed.dem  # taken over, not parsed again
+    assert warm._net is not None and base._net is not None
+    assert warm._net.raw is base._net.raw  # the links too: only closures changed
     edited = od.copy()
     edited.loc[0, "trips"] *= 3.0
     w2 = assign(closed, edited, rgap=1e-6, algorithm="gp", initial=base)

@@ -60,6 +60,8 @@ TREE_STORE_MAX = 16_000_000
 #: Largest conjugate weight (a weight of 1 would repeat the previous direction).
 _CONJ_MAX = 0.99999
 _POLY = ("cost_a", "cost_b", "cost_p")
+#: The columns of a link table its kernel arrays are made of.
+LINK_COLUMNS = ("a_node", "b_node", "capacity", "free_flow_time", "alpha", "beta", *_POLY)
 
 
 @dataclass
@@ -243,6 +245,7 @@ class AssignmentResult:
     warm_reused_paths: int = 0
     trees: TreeSet | None = None
     _parsed: _Parsed | None = field(default=None, repr=False, compare=False)
+    _net: _Links | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_disconnected(self) -> int:
@@ -275,6 +278,11 @@ class _Links:
     csr_heads: np.ndarray
     csr_link: np.ndarray
     barred: np.ndarray
+    #: Cost and end columns as given (copies), the options and the polynomial-cost links: what
+    #: a warm start compares to take these arrays over (twin.sims.traffic.warm_inputs).
+    raw: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    first_thru_node: int | None = None
+    poly: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -408,11 +416,7 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
             "give every link both end node ids",
         )
     n = len(links)
-    if "closed" in links.columns:
-        closed = links["closed"].fillna(False).astype(bool).to_numpy()
-    else:
-        closed = np.zeros(n, dtype=bool)
-    is_open = ~closed
+    is_open = ~closed_links(links)
     poly = np.zeros(n, dtype=bool)
     if any(c in links.columns for c in _POLY):
         missing = [c for c in _POLY if c not in links.columns]
@@ -513,7 +517,17 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
         csr_heads=heads[order],
         csr_link=order,
         barred=barred,
+        raw={c: links[c].to_numpy().copy() for c in LINK_COLUMNS if c in links.columns},
+        first_thru_node=first_thru_node,
+        poly=poly,
     )
+
+
+def closed_links(links: pd.DataFrame) -> np.ndarray:
+    """Whether each link is closed (its ``closed`` column; none without one)."""
+    if "closed" in links.columns:
+        return links["closed"].fillna(False).astype(bool).to_numpy()
+    return np.zeros(len(links), dtype=bool)
 
 
 def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
@@ -751,8 +765,13 @@ def assign(
             fix="use rgap ≥ 0, max_iter ≥ 0 and inner ≥ 0",
         )
         raise InputError(msg)
-    net = prepare_links(links, first_thru_node)
-    prior = initial._parsed if isinstance(initial, AssignmentResult) else None
+    from twin.sims.traffic.warm_inputs import more_closed
+
+    parent = initial if isinstance(initial, AssignmentResult) else None
+    net = (
+        more_closed(links, first_thru_node, parent._net) if parent and parent._net else None
+    ) or prepare_links(links, first_thru_node)
+    prior = parent._parsed if parent is not None else None
     if prior is not None and prior.same(demand, net.node_ids):
         od, dem = prior.od, prior.dem  # a warm start on its parent's demand
     else:
@@ -894,6 +913,7 @@ def assign(
         algorithm=algorithm,
         notes=notes,
         _parsed=parsed,
+        _net=net,
     )
 
 

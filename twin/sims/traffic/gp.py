@@ -225,4 +225,5 @@ def assign_gp(
         if keep
         else None,
         _parsed=parsed,
+        _net=net,
     )
