@@ -18,9 +18,10 @@ The path store (input and output) is the linked form of :mod:`twin.kernels.path_
 Trips of a pair not carried by its paths (``pending``) are loaded on the pair's shortest path
 before the first iteration; a cold start is an empty store with everything pending. The
 loaded origins' trees are first brought to the costs before loading, in parallel; the loads
-then follow one another. A warm start (a closure: the trips of the cut paths are pending)
-re-balances the pairs it loaded, on the origins where they gained the most cost, before its
-first gap check.
+then follow one another, or, for a warm start with many pairs to re-load (``LOAD_TOGETHER``),
+all load together at those costs (:mod:`twin.kernels.path_loads`). A warm start (a closure:
+the trips of the cut paths are pending) re-balances the pairs it loaded, on the origins where
+they gained the most cost, before its first gap check.
 
 Each origin's shortest-path tree is kept (when memory allows) and brought up to date after
 costs change rather than rebuilt (:mod:`twin.kernels.sp_update`). Each iteration measures the
