@@ -6,9 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from twin.kernels.gp_pairs import pair_excess
 from twin.kernels.path_store import compact_paths
 from twin.kernels.sp_update import empty_trees
-from twin.kernels.traffic_paths import gp_ref, gp_solve, path_flows
+from twin.kernels.traffic import link_cost
+from twin.kernels.traffic_paths import excess_of, gp_ref, gp_solve, path_flows
 from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
 from twin.sims.traffic.gp import _empty_store
 
@@ -163,9 +165,26 @@ def test_path_flows_sum_the_store(n_blocks: int) -> None:
     links, od = _network(5)
     _, _, out = _solve(links, od, 1e-6)
     store = out[5:11]
-    _, p_ptr, p_links, p_flow = compact_paths(*store)
+    p_od, p_ptr, p_links, p_flow = compact_paths(*store)
     ref = np.bincount(p_links, np.repeat(p_flow, np.diff(p_ptr)), len(out[0]))
     x = np.full(len(out[0]), np.nan)
-    path_flows(*store, x, n_blocks)
+    net = prepare_links(links)
+    dem = _demand_arrays(parse_demand(od), net)
+    t = link_cost(out[0] * 1.3, net.a, net.b, net.p)  # any costs
+    n_od = len(store[0])
+    fc, fs = np.full(n_od, np.nan), np.full(n_od, np.nan)
+    path_flows(*store, x, n_blocks, t, fc, fs)
     assert np.allclose(x, ref, rtol=1e-12, atol=1e-9)
     assert np.allclose(x, out[0], rtol=1e-9, atol=1e-9)  # the solve's own final flows
+    # the pairs' path costs and flows: their excess is pair_excess's
+    pair = np.repeat(np.arange(len(p_flow)), np.diff(p_ptr))
+    path_cost = np.bincount(pair, t[p_links], len(p_flow))
+    assert np.allclose(fc, np.bincount(p_od, p_flow * path_cost, n_od), rtol=1e-12)
+    assert np.allclose(fs, np.bincount(p_od, p_flow, n_od), rtol=1e-12)
+    rng = np.random.default_rng(n_blocks)
+    sp = np.where(rng.random(n_od) < 0.1, np.inf, rng.uniform(0, 50, n_od))
+    got, want = np.empty(n_od), np.empty(n_od)
+    excess_of(fc, fs, sp, got)
+    every = np.arange(len(dem.origins))
+    pair_excess(every, dem.od_ptr, sp, False, sp, *store[:6], t, want)
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9)

@@ -117,9 +117,15 @@ def path_flows(
     pl: np.ndarray,
     x: np.ndarray,
     n_blocks: int,
+    t: np.ndarray,
+    fc: np.ndarray,
+    fs: np.ndarray,
 ) -> None:
     """Link flows of the stored paths [veh/h], written to ``x``: the pairs in ``n_blocks``
-    contiguous blocks summed in parallel, one flow buffer per block."""
+    contiguous blocks summed in parallel, one flow buffer per block. In the same pass, each
+    pair's flow-weighted path cost ``Σ f·c_path`` at link costs ``t`` into ``fc``
+    [veh/h × time unit] and its flow ``Σ f`` into ``fs`` [veh/h] (with the shortest costs, its
+    excess cost: :func:`excess_of`)."""
     n_od = head.shape[0]
     m = x.shape[0]
     n_blocks = max(1, min(n_blocks, n_od))
@@ -128,16 +134,33 @@ def path_flows(
         acc = part[blk]
         for j in range(blk * n_od // n_blocks, (blk + 1) * n_od // n_blocks):
             q = head[j]
+            cost = 0.0
+            flow = 0.0
             while q >= 0:
                 f = pf[q]
+                c = 0.0
                 for i in range(ps[q], ps[q] + pn[q]):
-                    acc[pl[i]] += f
+                    e = pl[i]
+                    acc[e] += f
+                    c += t[e]
+                cost += f * c
+                flow += f
                 q = nxt[q]
+            fc[j] = cost
+            fs[j] = flow
     for e in range(m):
         s = 0.0
         for blk in range(n_blocks):
             s += part[blk, e]
         x[e] = s
+
+
+@njit(cache=True)
+def excess_of(fc: np.ndarray, fs: np.ndarray, ref: np.ndarray, out: np.ndarray) -> None:
+    """Excess cost ``Σ f·c_path − ref·Σ f`` of each pair [veh/h × time unit] from the sums of
+    :func:`path_flows`, written to ``out`` (0 where ``ref`` is inf: no path)."""
+    for j in range(fc.shape[0]):
+        out[j] = fc[j] - ref[j] * fs[j] if ref[j] < np.inf else 0.0
 
 
 @njit(cache=True)
@@ -473,6 +496,8 @@ def gp_solve(
     dist = np.empty(n)  # distances of the tree at hand
     spc = np.empty(n_od)  # the trees' cost of each pair
     ex = np.zeros(n_od)  # excess cost of each pair
+    fc = np.empty(n_od)  # flow-weighted path cost of each pair
+    fs = np.empty(n_od)  # flow of each pair
     pair_origin = np.empty(n_od, dtype=np.int64)
     for k in range(n_orig):
         pair_origin[od_ptr[k] : od_ptr[k + 1]] = k
@@ -553,8 +578,9 @@ def gp_solve(
     gap = np.inf
     sptt = 0.0
     while True:
-        # exact link flows from the paths (no drift), then the gap at these flows
-        path_flows(head, nxt, ps, pn, pf, pl, x, n_blocks)
+        # exact link flows from the paths (no drift), then the gap at these flows; each pair's
+        # path costs at the costs of the last moves (the same but for rounding) in the same pass
+        path_flows(head, nxt, ps, pn, pf, pl, x, n_blocks, t, fc, fs)
         tstt = set_costs(x, a, b, p, t, dt)
         if keep_trees:
             store_trees(
@@ -573,7 +599,7 @@ def gp_solve(
         if gap <= rgap or it >= max_iter:
             break
         # the certificate has just brought every tree to these costs: the sweep starts from them
-        pair_excess(all_origins, od_ptr, od_cost, False, pending, head, nxt, ps, pn, pf, pl, t, ex)
+        excess_of(fc, fs, od_cost, ex)
         pairs = largest_first(ex, sweep_share, 0.5 * rgap * tstt)
         if keep_trees and pairs.shape[0] <= pair_share * n_od:
             # the excess sits in a few pairs: sweep those alone, on the certificate's trees,
