@@ -8,6 +8,7 @@ import pytest
 from twin.kernels.path_store import (
     compact_paths,
     compact_paths_ref,
+    reuse_closed,
     reuse_paths,
     reuse_paths_ref,
 )
@@ -82,3 +83,64 @@ def test_reuse_matches_reference(seed: int) -> None:
     ident = reuse_paths(*store, pair_map, np.arange(n_links), live[:n_links], trips, 0)
     assert rows(*compact_paths(*same[:6])) == rows(*compact_paths(*ident[:6]))
     assert np.array_equal(same[8], ident[8])
+
+
+def _pairs_paths(store: tuple, n_od: int) -> list[list[tuple[tuple[int, ...], float]]]:
+    head, nxt, ps, pn, pf, pl = store[:6]
+    out = []
+    for j in range(n_od):
+        pair, q = [], head[j]
+        while q >= 0:
+            pair.append((tuple(pl[ps[q] : ps[q] + pn[q]].tolist()), float(pf[q])))
+            q = nxt[q]
+        out.append(pair)  # in list order
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reuse_closed_matches_reuse_paths(seed: int) -> None:
+    """Closing a few links of the same network and demand: the copied store holds the paths,
+    pending trips and flows that rebuilding it path by path gives."""
+    rng = np.random.default_rng(seed)
+    n_od, n_links = 30, 50
+    store = _store(rng, n_od, 120, n_links)
+    p_od, ptr, links, flow = compact_paths(*store)
+    trips = np.bincount(p_od, flow, n_od)  # the demand the paths carry
+    trips[trips == 0] = 4.0  # pairs with no path (disconnected before): all pending
+    x = np.bincount(links, np.repeat(flow, np.diff(ptr)), n_links)
+    shut = rng.choice(n_links, 1 + seed % 3, replace=False)
+    live = np.ones(n_links, dtype=bool)
+    live[shut] = False
+    n_paths = 120
+    n_used = int(max(store[2][:n_paths] + store[3][:n_paths]))
+    got = reuse_closed(*store, n_paths, n_used, shut, trips, x, 10)
+    assert got is not None
+    want = reuse_paths(*store, np.arange(n_od), np.zeros(0, dtype=np.int64), live, trips, 10)
+    for a, b in zip(_pairs_paths(got, n_od), _pairs_paths(want, n_od), strict=True):
+        assert [p[0] for p in a] == [p[0] for p in b]
+        assert np.allclose([p[1] for p in a], [p[1] for p in b], rtol=1e-12)
+    assert np.allclose(got[8], want[8], atol=1e-9)  # pending
+    assert np.allclose(got[9], want[9], atol=1e-9)  # link flows
+    assert (got[8] > 0).any()  # some paths were cut
+    assert got[6] == n_paths and got[7] == n_used  # places kept: nothing moved
+    assert got[10] == want[6]  # the paths kept
+    # paths out of buffer order: not this fast case
+    head, nxt, ps, pn, pf, pl = (a.copy() for a in store)
+    ps[[3, 4]], pn[[3, 4]] = ps[[4, 3]], pn[[4, 3]]
+    assert reuse_closed(head, nxt, ps, pn, pf, pl, n_paths, n_used, shut, trips, x, 10) is None
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_hits_lists_the_closed_links_places(k: int) -> None:
+    """Every place of the closed links in the buffer, in order, also when a block holds more
+    hits than its row (scanned again)."""
+    from twin.kernels.path_store import _hits
+
+    rng = np.random.default_rng(k)
+    pl = rng.integers(0, 40, 20_000).astype(np.int32)
+    shut = rng.choice(40, k, replace=False).astype(np.int32)
+    want = np.flatnonzero(np.isin(pl[:19_000], shut))
+    for n_blocks in (1, 5):
+        assert np.array_equal(_hits(pl, 19_000, shut, 40, n_blocks), want)
+    dense = np.full(3_000, shut[0], dtype=np.int32)  # every entry a hit: rows overflow
+    assert np.array_equal(_hits(dense, 3_000, shut, 40, 3), np.arange(3_000))

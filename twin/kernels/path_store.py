@@ -8,7 +8,10 @@ beyond the ``n_paths`` paths and ``n_links`` links in use.
 
 :func:`reuse_paths` carries a previous solve's store over to a new network and demand (warm
 start) and :func:`compact_paths` lists a store path by path ("compact" form: pair, offsets,
-links, flows). Each has a pure-numpy reference, used as its test oracle.
+links, flows). Each has a pure-numpy reference, used as its test oracle. :func:`reuse_closed`
+is the fast case of :func:`reuse_paths` when only a few links closed (same links, pairs and
+demand): the store is copied as it is and the paths over the closed links, found by one
+vectorised pass over the link buffer, are unlinked (tested against :func:`reuse_paths`).
 """
 
 from __future__ import annotations
@@ -306,3 +309,159 @@ def reuse_paths_ref(
     out_links = links[take].astype(np.int64)
     x = np.bincount(out_links, weights=np.repeat(out_flow, lens), minlength=len(live))
     return pair[keep].astype(np.int64), out_ptr, out_links, out_flow, pending, x
+
+
+def reuse_closed(
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    n_paths: int,
+    n_links: int,
+    shut: np.ndarray,
+    od_trips: np.ndarray,
+    x: np.ndarray,
+    spare_links: int,
+) -> tuple | None:
+    """:func:`reuse_paths` for the same links, pairs and demand with links ``shut`` closed.
+
+    The store is copied as it is (paths keep their places, and the link buffer its unused
+    stretches) rather than rebuilt path by path; the paths over a closed link, found by one
+    pass over the link buffer comparing each entry with the few closed links, and those with
+    no flow are unlinked, and their trips are pending. Each pair's kept paths are listed in
+    the order :func:`reuse_paths` gives them (reversed).
+
+    Parameters
+    ----------
+    head, nxt, ps, pn, pf, pl, n_paths, n_links
+        Previous store (read only); its paths must lie in the link buffer in the order of
+        their numbers (as :func:`reuse_paths` and the solver leave them), else None.
+    shut : ndarray of int64
+        Link positions now closed that were open (a few: the pass compares with each).
+    od_trips : ndarray
+        Trips of each pair [veh/h], those the previous paths carry.
+    x : ndarray
+        Link flows of the previous paths [veh/h] (the previous result's flows).
+    spare_links : int
+        Extra capacity of the new link buffer.
+
+    Returns
+    -------
+    tuple or None
+        As :func:`reuse_paths`: ``head, nxt, ps, pn, pf, pl, n_paths, n_links, pending, x``
+        (``n_paths`` and ``n_links``: the buffers' used lengths, unlinked paths included), and
+        the number of paths kept; None when the paths are not in buffer order.
+    """
+    n_od = od_trips.shape[0]
+    if n_paths > 1 and (np.diff(ps[:n_paths]) < 0).any():
+        return None
+    hits = _hits(pl, n_links, shut.astype(pl.dtype), x.shape[0], 4 * numba.get_num_threads())
+    slot = np.searchsorted(ps[:n_paths], hits, side="right") - 1
+    inside = (slot >= 0) & (hits < ps[np.maximum(slot, 0)] + pn[np.maximum(slot, 0)])
+    cut = np.zeros(n_paths, dtype=np.bool_)
+    cut[slot[inside]] = True
+    cap = max(16, 2 * n_paths + n_od)
+    h2 = head.copy()
+    nxt2, ps2, pn2, pf2 = (np.empty(cap, dtype=a.dtype) for a in (nxt, ps, pn, pf))
+    for new, old in ((nxt2, nxt), (ps2, ps), (pn2, pn), (pf2, pf)):
+        new[:n_paths] = old[:n_paths]
+    pl2 = np.empty(max(64, n_links + spare_links), dtype=pl.dtype)
+    pl2[:n_links] = pl[:n_links]
+    pending = np.zeros(n_od)
+    x2 = x.astype(np.float64)  # a copy
+    kept = _unlink(h2, nxt2, ps2, pn2, pf2, pl2, cut, od_trips, pending, x2)
+    return h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links, pending, x2, kept
+
+
+@njit(cache=True, parallel=True)
+def _hits(pl: np.ndarray, n_links: int, shut: np.ndarray, m: int, n_blocks: int) -> np.ndarray:
+    """Positions ``i < n_links`` of the link buffer holding one of the links ``shut`` (of
+    ``m`` links), in order: blocks of the buffer scanned in parallel (one comparison per
+    entry for one closed link, a flag look-up for more), each listing its hits in its own
+    row, sized for one hit in 64 entries (a block with more is scanned again into a row of
+    its size: rare, the closed links being a few of thousands)."""
+    n_blocks = max(1, n_blocks)
+    k = shut.shape[0]
+    flag = np.zeros(m, dtype=np.bool_)
+    for s in range(k):
+        flag[shut[s]] = True
+    room = n_links // n_blocks // 64 + 16
+    rows = np.empty((n_blocks, room), dtype=np.int64)
+    count = np.zeros(n_blocks, dtype=np.int64)
+    for blk in prange(n_blocks):
+        lo, hi = blk * n_links // n_blocks, (blk + 1) * n_links // n_blocks
+        c = 0
+        row = rows[blk]
+        if k == 1:
+            s0 = shut[0]
+            for i in range(lo, hi):
+                if pl[i] == s0:
+                    if c < room:
+                        row[c] = i
+                    c += 1
+        else:
+            for i in range(lo, hi):
+                if flag[pl[i]]:
+                    if c < room:
+                        row[c] = i
+                    c += 1
+        count[blk] = c
+    out = np.empty(count.sum(), dtype=np.int64)
+    w = 0
+    for blk in range(n_blocks):
+        c = count[blk]
+        if c <= room:
+            out[w : w + c] = rows[blk, :c]
+        else:  # more hits than room: this block again
+            lo, hi = blk * n_links // n_blocks, (blk + 1) * n_links // n_blocks
+            v = w
+            for i in range(lo, hi):
+                if flag[pl[i]]:
+                    out[v] = i
+                    v += 1
+        w += c
+    return out
+
+
+@njit(cache=True)
+def _unlink(
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    cut: np.ndarray,
+    od_trips: np.ndarray,
+    pending: np.ndarray,
+    x: np.ndarray,
+) -> int:
+    """Unlink the paths flagged in ``cut`` and those with no flow, in place; their pairs'
+    trips not carried any more are ``pending`` and their flows leave ``x``. Returns the number
+    of paths left."""
+    kept = 0
+    for j in range(head.shape[0]):
+        carried = 0.0
+        dropped = False
+        q = head[j]
+        head[j] = -1
+        while q >= 0:  # the kept paths relinked in reverse order, as reuse_paths lists them
+            following = nxt[q]
+            if cut[q] or pf[q] <= 0.0:
+                dropped = True
+                if pf[q] > 0.0:
+                    for i in range(ps[q], ps[q] + pn[q]):
+                        e = pl[i]
+                        x[e] = max(x[e] - pf[q], 0.0)
+            else:
+                carried += pf[q]
+                kept += 1
+                nxt[q] = head[j]
+                head[j] = q
+            q = following
+        if dropped or head[j] < 0:
+            rest = od_trips[j] - carried
+            pending[j] = rest if rest > 1e-12 * max(od_trips[j], 1.0) else 0.0
+    return kept

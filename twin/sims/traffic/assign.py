@@ -83,6 +83,8 @@ class PathSet:
     store: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     link_index: pd.Index
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    #: Paths and links of the store's buffers in use (``n_paths, n_links``), if known.
+    used: tuple[int, int] | None = None
     _listing: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False
     )

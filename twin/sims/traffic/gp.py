@@ -12,7 +12,7 @@ import numba
 import numpy as np
 import pandas as pd
 
-from twin.kernels.path_store import reuse_paths
+from twin.kernels.path_store import reuse_closed, reuse_paths
 from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic import beckmann, dot, link_cost
 from twin.kernels.traffic_paths import gp_solve
@@ -49,21 +49,63 @@ def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
 Store = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]
 
 
-def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray, np.ndarray]:
+#: A warm start copies its parent's store as it is when at most this many links closed and
+#: nothing else changed (twin.kernels.path_store.reuse_closed) ...
+CLOSED_FAST = 8
+#: ... and the store is large (links in its buffer): smaller ones are rebuilt path by path in
+#: well under a millisecond, as before (the two differ by rounding only, ~1e-12 veh/h, but the
+#: iterations of a small congested network such as Sioux Falls follow such differences).
+LARGE_STORE = 1 << 18
+
+
+def _closures_only(parent: AssignmentResult, net: _Links, dem: _Demand) -> np.ndarray | None:
+    """Positions of the links closed since ``parent`` if nothing else changed (same links,
+    pairs and validated demand, no link reopened, at most CLOSED_FAST closed), else None."""
+    before = parent._net
+    if (
+        before is None
+        or parent._parsed is None
+        or parent._parsed.dem is not dem
+        or parent.paths is None
+        or parent.paths.used is None
+        or len(before.open) != len(net.open)
+        or not parent.paths.link_index.equals(pd.Index(net.index))
+    ):
+        return None
+    if (net.open & ~before.open).any():
+        return None
+    shut = np.flatnonzero(before.open & ~net.open)
+    return shut if 0 < len(shut) <= CLOSED_FAST else None
+
+
+def _reuse(
+    paths: PathSet, net: _Links, dem: _Demand, parent: AssignmentResult | None = None
+) -> tuple[Store, np.ndarray, np.ndarray, int]:
     """A store for this network and demand from stored paths (see :func:`reuse_paths`).
 
     Paths over links that are now closed or absent, or of OD pairs no longer in the demand,
     are dropped. The kept paths of a pair are scaled so that the pair's old total maps onto
     its new trips; what they do not carry is pending. When the network's links and the
     demand's pairs are those of the stored solve, positions are taken as they are. Returns
-    the store, the pending trips [veh/h] per pair and the link flows of the kept paths
-    [veh/h].
+    the store, the pending trips [veh/h] per pair, the link flows of the kept paths [veh/h]
+    and the number of paths kept. When ``parent`` (the result holding ``paths``) differs only
+    by a few closures, its store is copied as it is (:func:`reuse_closed`).
     """
+    n_od = len(dem.od_trips)
+    large = paths.used is not None and paths.used[1] >= LARGE_STORE
+    shut = _closures_only(parent, net, dem) if parent is not None and large else None
+    if shut is not None and paths.used is not None:
+        fast = reuse_closed(
+            *paths.store, *paths.used, shut, dem.od_trips, parent.flow.to_numpy(),  # type: ignore[union-attr]
+            SPARE_LINKS * n_od,
+        )  # fmt: skip
+        if fast is not None:
+            *store, pending, x, kept = fast
+            return tuple(store), pending, x, kept  # type: ignore[return-value]
     if paths.link_index.equals(pd.Index(net.index)):
         link_map = np.zeros(0, dtype=np.int64)  # positions unchanged
     else:  # map old link positions to new ones through the link ids
         link_map = pd.Index(net.index).get_indexer(paths.link_index).astype(np.int64)
-    n_od = len(dem.od_trips)
     if paths.same_pairs(net.node_ids, dem):
         pair_map = np.arange(n_od, dtype=np.int64)
     else:
@@ -79,7 +121,7 @@ def _reuse(paths: PathSet, net: _Links, dem: _Demand) -> tuple[Store, np.ndarray
     *store, pending, x = reuse_paths(
         *paths.store, pair_map, link_map, net.open, dem.od_trips, SPARE_LINKS * n_od
     )
-    return tuple(store), pending, x  # type: ignore[return-value]
+    return tuple(store), pending, x, store[6]  # type: ignore[return-value]
 
 
 def _empty_store(n_od: int) -> Store:
@@ -141,8 +183,7 @@ def assign_gp(
     x = np.zeros(len(net.a))
     reused = 0
     if isinstance(initial, AssignmentResult) and initial.paths is not None:
-        kept, kept_pending, kept_x = _reuse(initial.paths, net, dem)
-        reused = kept[6]
+        kept, kept_pending, kept_x, reused = _reuse(initial.paths, net, dem, initial)
         if reused:
             store, pending, x = kept, kept_pending, kept_x
         else:
@@ -193,6 +234,7 @@ def assign_gp(
         store=tuple(out[:6]),  # type: ignore[arg-type]
         link_index=pd.Index(net.index),
         pairs=(net.node_ids, dem.origins, dem.od_ptr, dem.od_dest),
+        used=(int(out[6]), int(out[7])),
     )
     t = link_cost(x, net.a, net.b, net.p)
     return AssignmentResult(
