@@ -51,6 +51,24 @@ def _converging(seed: int):
     return net, dem, x, store, pair_origin
 
 
+def trees_at(net, dem, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """Every origin's shortest-path tree at link costs ``t`` (reaching links, a row per
+    origin) and each pair's shortest cost."""
+    n, n_od = len(net.node_ids), len(dem.od_trips)
+    t_pred = np.empty((len(dem.origins), n), dtype=np.int32)
+    dist, pred, order = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
+    hk, hv = np.empty(2 * len(net.csr_heads) + 1), np.empty(2 * len(net.csr_heads) + 1, np.int64)
+    od_cost = np.empty(n_od)
+    for k, o in enumerate(dem.origins):
+        sp_tree(
+            net.indptr, net.csr_heads, net.csr_link, t, net.barred, o, dist, pred, order, hk, hv
+        )
+        t_pred[k] = pred
+        sl = slice(dem.od_ptr[k], dem.od_ptr[k + 1])
+        od_cost[sl] = dist[dem.od_dest[sl]]
+    return t_pred, od_cost
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_pair_excess_matches_reference(seed: int) -> None:
     net, dem, x, store, pair_origin = _converging(seed)
@@ -79,21 +97,10 @@ def test_pair_excess_matches_reference(seed: int) -> None:
 def test_pair_sweep_matches_reference(seed: int) -> None:
     """The kernel's moves, with trees a few moves old, are the reference's, move by move."""
     net, dem, x, store, pair_origin = _converging(seed)
-    n, n_od = len(net.node_ids), len(dem.od_trips)
+    n_od = len(dem.od_trips)
     t = link_cost(x, net.a, net.b, net.p)
     # every origin's tree at the current costs, as the gap measurement leaves them
-    t_pred = np.empty((len(dem.origins), n), dtype=np.int32)
-    dist, pred, order = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
-    hk, hv = np.empty(2 * len(net.csr_heads) + 1), np.empty(2 * len(net.csr_heads) + 1, np.int64)
-    od_cost = np.empty(n_od)
-    for k, o in enumerate(dem.origins):
-        sp_tree(
-            net.indptr, net.csr_heads, net.csr_link, t, net.barred, o, dist, pred, order, hk, hv
-        )
-        t_pred[k] = pred
-        od_cost[dem.od_ptr[k] : dem.od_ptr[k + 1]] = dist[
-            dem.od_dest[dem.od_ptr[k] : dem.od_ptr[k + 1]]
-        ]
+    t_pred, od_cost = trees_at(net, dem, t)
     ex = np.zeros(n_od)
     pair_excess(np.arange(len(dem.origins)), dem.od_ptr, od_cost, False, od_cost, *store[:6], t, ex)
     pairs = largest_first(ex, 1.0, 0.0)  # every pair holding excess, largest first

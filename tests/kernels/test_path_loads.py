@@ -5,29 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.kernels.test_gp_pairs import _converging, _paths_of
+from tests.kernels.test_gp_pairs import _converging, _paths_of, trees_at
 from twin.kernels.path_loads import load_pending, load_pending_ref
-from twin.kernels.traffic import link_cost, sp_tree
+from twin.kernels.traffic import link_cost
 
 
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("n_blocks", [1, 3])
 def test_load_pending_matches_reference(seed: int, n_blocks: int) -> None:
     net, dem, x, store, _ = _converging(seed)
-    n, n_od = len(net.node_ids), len(dem.od_trips)
+    n_od = len(dem.od_trips)
     t = link_cost(x, net.a, net.b, net.p)
-    t_pred = np.empty((len(dem.origins), n), dtype=np.int32)
-    spc = np.empty(n_od)
-    dist, pred, order = np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)
-    hk, hv = np.empty(2 * len(net.csr_heads) + 1), np.empty(2 * len(net.csr_heads) + 1, np.int64)
-    for k, o in enumerate(dem.origins):
-        sp_tree(
-            net.indptr, net.csr_heads, net.csr_link, t, net.barred, o, dist, pred, order, hk, hv
-        )
-        t_pred[k] = pred
-        spc[dem.od_ptr[k] : dem.od_ptr[k + 1]] = dist[
-            dem.od_dest[dem.od_ptr[k] : dem.od_ptr[k + 1]]
-        ]
+    t_pred, spc = trees_at(net, dem, t)
     rng = np.random.default_rng(seed)
     pending = np.where(rng.random(n_od) < 0.6, rng.uniform(1, 20, n_od), 0.0)
     spc[rng.random(n_od) < 0.1] = np.inf  # no path: not loaded
