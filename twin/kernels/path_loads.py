@@ -20,19 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.path_moves import cheapest, grow, path_cost
-
-
-@njit(cache=True)
-def _tree_length(o: int, d: int, pred: np.ndarray, tails: np.ndarray) -> int:
-    """Number of links of the tree path from ``o`` to ``d`` (``pred``: reaching link of each
-    node)."""
-    length = 0
-    node = d
-    while node != o:
-        length += 1
-        node = tails[pred[node]]
-    return length
+from twin.kernels.path_moves import cheapest, grow, path_cost, tree_length, write_tree_path
 
 
 @njit(cache=True, parallel=True)
@@ -105,7 +93,7 @@ def load_pending(
                 best = cheapest(j, head, nxt, ps, pn, pl, t)
                 cbest = path_cost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
                 if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
-                    need[j] = _tree_length(origins[k], od_dest[j], t_pred[k], tails)
+                    need[j] = tree_length(origins[k], od_dest[j], t_pred[k], tails)
                 else:
                     use[j] = best
     # 2. places of the new paths and their links, in pair order
@@ -137,16 +125,10 @@ def load_pending(
                 q = use[j]
                 if need[j] >= 0:
                     q = slot[j]
-                    w = start[j]
-                    ps[q] = w
+                    ps[q] = start[j]
                     pn[q] = need[j]
                     pf[q] = 0.0
-                    node = od_dest[j]
-                    while node != o:
-                        e = pred[node]
-                        pl[w] = e
-                        w += 1
-                        node = tails[e]
+                    write_tree_path(o, od_dest[j], pred, tails, pl, start[j])
                     nxt[q] = head[j]
                     head[j] = q
                 if q < 0:

@@ -235,11 +235,7 @@ def add_tree_path(
     """Add the path from ``o`` to ``d`` of the tree ``pred`` (reaching link of each node) to
     the paths of pair ``j``, with no flow, at the head of its list; the store grows as needed.
     Returns ``ps, pn, pf, nxt, pl, n_paths, n_links`` (the new path is ``n_paths − 1``)."""
-    length = 0
-    node = d
-    while node != o:
-        length += 1
-        node = tails[pred[node]]
+    length = tree_length(o, d, pred, tails)
     ps = grow(ps, n_paths + 1)
     pn = grow(pn, n_paths + 1)
     pf = grow(pf, n_paths + 1)
@@ -248,12 +244,34 @@ def add_tree_path(
     ps[n_paths] = n_links
     pn[n_paths] = length
     pf[n_paths] = 0.0
-    node = d
-    while node != o:
-        e = pred[node]
-        pl[n_links] = e
-        n_links += 1
-        node = tails[e]
+    n_links = write_tree_path(o, d, pred, tails, pl, n_links)
     nxt[n_paths] = head[j]
     head[j] = n_paths
     return ps, pn, pf, nxt, pl, n_paths + 1, n_links
+
+
+@njit(cache=True)
+def tree_length(o: int, d: int, pred: np.ndarray, tails: np.ndarray) -> int:
+    """Number of links of the path from ``o`` to ``d`` in the tree ``pred`` (reaching link of
+    each node)."""
+    length = 0
+    node = d
+    while node != o:
+        length += 1
+        node = tails[pred[node]]
+    return length
+
+
+@njit(cache=True)
+def write_tree_path(
+    o: int, d: int, pred: np.ndarray, tails: np.ndarray, pl: np.ndarray, w: int
+) -> int:
+    """Write the links of the tree path from ``o`` to ``d`` (destination first) into ``pl``
+    from ``w``; returns the place after the last one."""
+    node = d
+    while node != o:
+        e = pred[node]
+        pl[w] = e
+        w += 1
+        node = tails[e]
+    return w

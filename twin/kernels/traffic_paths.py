@@ -503,17 +503,16 @@ def gp_solve(
         pair_origin[od_ptr[k] : od_ptr[k + 1]] = k
     # 1. load the pending trips (all trips on a cold start) on shortest paths
     touched = np.zeros(n_orig, dtype=np.bool_)
+    n_pending = 0
     for k in range(n_orig):
         for j in range(od_ptr[k], od_ptr[k + 1]):
             if pending[j] > 0.0:
                 touched[k] = True
+                n_pending += 1
     sel_touched = np.flatnonzero(touched)
     all_origins = np.arange(n_orig)
     warm = n_paths > 0
     c_load = np.zeros(n_od)
-    n_pending = 0
-    for j in range(n_od):
-        n_pending += pending[j] > 0.0
     if keep_trees and warm and n_pending >= LOAD_TOGETHER:
         # a warm start's trips spread over many pairs, each carrying little: the trees of its
         # origins absorb the change (a closure cuts whole subtrees) and the pending trips load
