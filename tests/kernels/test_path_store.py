@@ -133,7 +133,8 @@ def test_reuse_closed_matches_reuse_paths(seed: int) -> None:
 @pytest.mark.parametrize("k", [1, 3])
 def test_hits_lists_the_closed_links_places(k: int) -> None:
     """Every place of the closed links in the buffer, in order, also when a block holds more
-    hits than its row (scanned again)."""
+    hits than its row (scanned again); the used part of the buffer is copied on the way, the
+    rest of the copy left as it was."""
     from twin.kernels.path_store import _hits
 
     rng = np.random.default_rng(k)
@@ -141,6 +142,10 @@ def test_hits_lists_the_closed_links_places(k: int) -> None:
     shut = rng.choice(40, k, replace=False).astype(np.int32)
     want = np.flatnonzero(np.isin(pl[:19_000], shut))
     for n_blocks in (1, 5):
-        assert np.array_equal(_hits(pl, 19_000, shut, 40, n_blocks), want)
+        dst = np.full(20_500, -7, dtype=np.int32)
+        assert np.array_equal(_hits(pl, 19_000, shut, 40, n_blocks, dst), want)
+        assert np.array_equal(dst[:19_000], pl[:19_000]) and (dst[19_000:] == -7).all()
     dense = np.full(3_000, shut[0], dtype=np.int32)  # every entry a hit: rows overflow
-    assert np.array_equal(_hits(dense, 3_000, shut, 40, 3), np.arange(3_000))
+    dst = np.empty(3_000, dtype=np.int32)
+    assert np.array_equal(_hits(dense, 3_000, shut, 40, 3, dst), np.arange(3_000))
+    assert (dst == shut[0]).all()

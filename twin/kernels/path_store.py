@@ -357,7 +357,8 @@ def reuse_closed(
     n_od = od_trips.shape[0]
     if n_paths > 1 and (np.diff(ps[:n_paths]) < 0).any():
         return None
-    hits = _hits(pl, n_links, shut.astype(pl.dtype), x.shape[0], 4 * numba.get_num_threads())
+    pl2 = np.empty(max(64, n_links + spare_links), dtype=pl.dtype)
+    hits = _hits(pl, n_links, shut.astype(pl.dtype), x.shape[0], 4 * numba.get_num_threads(), pl2)
     slot = np.searchsorted(ps[:n_paths], hits, side="right") - 1
     inside = (slot >= 0) & (hits < ps[np.maximum(slot, 0)] + pn[np.maximum(slot, 0)])
     cut = np.zeros(n_paths, dtype=np.bool_)
@@ -367,8 +368,6 @@ def reuse_closed(
     nxt2, ps2, pn2, pf2 = (np.empty(cap, dtype=a.dtype) for a in (nxt, ps, pn, pf))
     for new, old in ((nxt2, nxt), (ps2, ps), (pn2, pn), (pf2, pf)):
         new[:n_paths] = old[:n_paths]
-    pl2 = np.empty(max(64, n_links + spare_links), dtype=pl.dtype)
-    pl2[:n_links] = pl[:n_links]
     pending = np.zeros(n_od)
     x2 = x.astype(np.float64)  # a copy
     kept = _unlink(h2, nxt2, ps2, pn2, pf2, pl2, cut, od_trips, pending, x2)
@@ -376,12 +375,15 @@ def reuse_closed(
 
 
 @njit(cache=True, parallel=True)
-def _hits(pl: np.ndarray, n_links: int, shut: np.ndarray, m: int, n_blocks: int) -> np.ndarray:
+def _hits(
+    pl: np.ndarray, n_links: int, shut: np.ndarray, m: int, n_blocks: int, dst: np.ndarray
+) -> np.ndarray:
     """Positions ``i < n_links`` of the link buffer holding one of the links ``shut`` (of
-    ``m`` links), in order: blocks of the buffer scanned in parallel (one comparison per
-    entry for one closed link, a flag look-up for more), each listing its hits in its own
-    row, sized for one hit in 64 entries (a block with more is scanned again into a row of
-    its size: rare, the closed links being a few of thousands)."""
+    ``m`` links), in order, the buffer copied into ``dst[:n_links]`` on the way: blocks of
+    the buffer copied and then scanned (from cache) in parallel (one comparison per entry for
+    one closed link, a flag look-up for more), each listing its hits in its own row, sized
+    for one hit in 64 entries (a block with more is scanned again into a row of its size:
+    rare, the closed links being a few of thousands)."""
     n_blocks = max(1, n_blocks)
     k = shut.shape[0]
     flag = np.zeros(m, dtype=np.bool_)
@@ -394,16 +396,17 @@ def _hits(pl: np.ndarray, n_links: int, shut: np.ndarray, m: int, n_blocks: int)
         lo, hi = blk * n_links // n_blocks, (blk + 1) * n_links // n_blocks
         c = 0
         row = rows[blk]
+        dst[lo:hi] = pl[lo:hi]
         if k == 1:
             s0 = shut[0]
             for i in range(lo, hi):
-                if pl[i] == s0:
+                if dst[i] == s0:
                     if c < room:
                         row[c] = i
                     c += 1
         else:
             for i in range(lo, hi):
-                if flag[pl[i]]:
+                if flag[dst[i]]:
                     if c < room:
                         row[c] = i
                     c += 1

@@ -164,6 +164,12 @@ def test_disconnected_pairs_reported_not_hung() -> None:
     ]
     assert r.flow.tolist() == pytest.approx([3, 6, 0])
     assert r.converged
+    for algorithm in ("bfw", "gp"):  # the rows as given, in order, numbered from 0
+        lost = assign(links, od, max_iter=50, algorithm=algorithm).disconnected
+        assert lost.to_dict("list") == {"origin": [1, 6], "destination": [5, 1], "trips": [4, 5]}
+        assert lost.index.tolist() == [0, 1]
+        served = assign(links, od.iloc[[0, 3]], max_iter=50, algorithm=algorithm).disconnected
+        assert served.empty and list(served.columns) == ["origin", "destination", "trips"]
 
 
 def test_matrix_and_table_demand_agree(sioux) -> None:

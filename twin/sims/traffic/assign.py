@@ -296,6 +296,18 @@ class _Demand:
     order: np.ndarray  # OD row of each pair in kernel order
 
 
+def same_values(new: np.ndarray, old: np.ndarray) -> bool:
+    """Whether two columns hold the same values, bit for bit (NaN equal to NaN; -0.0 and 0.0
+    differ, which only sends the table to a fresh validation). Object columns compare by
+    value."""
+    if new.dtype != old.dtype or new.shape != old.shape:
+        return False
+    if new.dtype.kind in "biuf" and new.dtype.itemsize in (1, 2, 4, 8):
+        bits = np.dtype(f"u{new.dtype.itemsize}")
+        return bool((np.ascontiguousarray(new).view(bits) == old.view(bits)).all())
+    return bool(np.array_equal(new, old))
+
+
 @dataclass
 class _Parsed:
     """A solve's demand as validated: its OD table and kernel arrays over ``node_ids``.
@@ -330,14 +342,28 @@ class _Parsed:
                 demand.shape == values.shape
                 and np.array_equal(demand.index.to_numpy(), ids)
                 and np.array_equal(demand.columns.to_numpy(), names)
-                and np.array_equal(demand.to_numpy(), values)
+                and _equal(demand.to_numpy(dtype=float), values)
             )
         cols = _OD_COLUMNS
         return (
             len(demand) == len(self.od)
             and all(c in demand.columns for c in cols)
-            and all(np.array_equal(demand[c].to_numpy(), self.od[c].to_numpy()) for c in cols)
+            and all(_equal(demand[c].to_numpy(), self.od[c].to_numpy()) for c in cols)
         )
+
+
+def _equal(new: np.ndarray, old: np.ndarray) -> bool:
+    """Value equality of two columns (bit for bit when their types agree)."""
+    return same_values(new, old) if new.dtype == old.dtype else bool(np.array_equal(new, old))
+
+
+def unserved(od: pd.DataFrame, dem: _Demand, od_cost: np.ndarray) -> pd.DataFrame:
+    """The rows of ``od`` whose pair has no path (``od_cost`` inf, in the order of ``dem``),
+    renumbered from 0."""
+    lost = ~np.isfinite(od_cost)
+    if not lost.any():  # the usual case: no row to take
+        return od.iloc[:0].reset_index(drop=True)
+    return od.iloc[np.sort(dem.order[lost])].reset_index(drop=True)
 
 
 def _ids(values: pd.Index | pd.Series, limit: int = 5) -> list[object]:
@@ -813,9 +839,9 @@ def assign(
         return assign_gp(net, parsed, initial, rgap, max_iter, inner, start)
     x = np.zeros(m)
     y, _ = load(link_cost(x, net.a, net.b, net.p))
-    connected = np.empty(len(od), dtype=bool)
-    connected[dem.order] = np.isfinite(od_cost)
-    disconnected = od[~connected].reset_index(drop=True)
+    disconnected = unserved(od, dem, od_cost)
+    connected = np.ones(len(od), dtype=bool)
+    connected[dem.order[~np.isfinite(od_cost)]] = False
     if isinstance(initial, AssignmentResult):
         initial = initial.flow
     if initial is not None:

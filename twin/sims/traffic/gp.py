@@ -24,6 +24,7 @@ from twin.sims.traffic.assign import (
     _Demand,
     _Links,
     _Parsed,
+    unserved,
 )
 
 #: Each iteration sweeps the origins that hold this share of the excess cost (largest first).
@@ -227,9 +228,6 @@ def assign_gp(
         4 * numba.get_num_threads(),
         *source,
     )
-    connected = np.empty(len(od), dtype=bool)
-    connected[dem.order] = np.isfinite(od_cost)
-    disconnected = od[~connected].reset_index(drop=True)
     paths = PathSet(
         store=tuple(out[:6]),  # type: ignore[arg-type]
         link_index=pd.Index(net.index),
@@ -247,7 +245,7 @@ def assign_gp(
         sptt=float(sptt),
         converged=bool(gap <= rgap),
         gap_history=gaps[: it + 1],
-        disconnected=disconnected,
+        disconnected=unserved(od, dem, od_cost),
         warm_started=reused > 0,
         rerouted_closed=0,
         seconds=time.perf_counter() - start,

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 
 from twin.kernels.traffic import csr_order
-from twin.sims.traffic.assign import LINK_COLUMNS, _Links, closed_links
+from twin.sims.traffic.assign import LINK_COLUMNS, _Links, closed_links, same_values
 
 
 def more_closed(links: pd.DataFrame, first_thru_node: int | None, parent: _Links) -> _Links | None:
@@ -49,8 +48,7 @@ def more_closed(links: pd.DataFrame, first_thru_node: int | None, parent: _Links
     ):
         return None
     for col, old in parent.raw.items():
-        new = links[col].to_numpy()
-        if new.dtype != old.dtype or not np.array_equal(new, old, equal_nan=new.dtype.kind == "f"):
+        if not same_values(links[col].to_numpy(), old):
             return None
     is_open = ~closed_links(links)
     if (is_open & ~parent.open).any():  # a link reopened: its costs were never validated
