@@ -25,6 +25,15 @@ def test_largest_first_matches_reference(seed: int) -> None:
         assert got.tolist() == largest_first_ref(values, share, allow).tolist()
         assert (values[got] > 0).all()
     assert largest_first(-np.abs(values), 0.9, 0.0).size == 0  # nothing positive: none
+    # excesses as a solve sees them: a few large, most tiny (of either sign);
+    # with share 1 - 1e-9 the prefix runs into the tiny ones
+    noise = rng.normal(size=5_000) * 1e-9
+    noise[rng.choice(5_000, 40, replace=False)] = rng.uniform(1.0, 9.0, 40)
+    for share, allow in ((0.9, 0.0), (0.99, 0.0), (1 - 1e-9, 0.0), (0.9, 1e-10), (0.0, 0.0)):
+        got = largest_first(noise, share, allow)
+        assert got.tolist() == largest_first_ref(noise, share, allow).tolist()
+    assert len(largest_first(noise, 1 - 1e-9, 0.0)) > 40
+
 
 
 def _paths_of(store: tuple, n_od: int) -> list[list[list]]:
