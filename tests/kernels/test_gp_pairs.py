@@ -35,7 +35,6 @@ def test_largest_first_matches_reference(seed: int) -> None:
     assert len(largest_first(noise, 1 - 1e-9, 0.0)) > 40
 
 
-
 def _paths_of(store: tuple, n_od: int) -> list[list[list]]:
     """A store's paths per pair in store order, each [links, flow] (plain Python)."""
     head, nxt, ps, pn, pf, pl = store[:6]
