@@ -70,8 +70,8 @@ def test_update_matches_a_fresh_tree(seed: int, bar: bool) -> None:
                 cost = cost * (1 + 1e-3 * rng.standard_normal(m) * (rng.random(m) < 0.2))
             csr = _csr(n, tails, heads, live)
             used = sp_update(
-                *csr, tails, cost, cost[csr[2]], live, barred, o, dist, pred, order, used,
-                hk, hv, work,
+                *csr, tails, tails[csr[2]], cost, cost[csr[2]], live, barred, o, dist, pred, order,
+                used, hk, hv, work,
             )  # fmt: skip
             _check(n, tails, heads, cost, live, barred, o, dist, pred, order, used)
 
@@ -88,8 +88,8 @@ def test_unchanged_costs_keep_the_tree() -> None:
     reached = sp_tree(*csr, cost, barred, 0, dist, pred, order, hk, hv)
     d0, p0, o0 = dist.copy(), pred.copy(), order.copy()
     again = sp_update(
-        *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached, hk, hv,
-        np.empty(work_size(n, len(tails)), dtype=np.int64),
+        *csr, tails, tails[csr[2]], cost, cost[csr[2]], live, barred, 0, dist, pred, order,
+        reached, hk, hv, np.empty(work_size(n, len(tails)), dtype=np.int64),
     )  # fmt: skip
     assert again == reached and np.array_equal(dist, d0) and np.array_equal(pred, p0)
     assert np.array_equal(order, o0)  # nothing moved: the order is kept
@@ -175,14 +175,14 @@ def test_sp_update_refuses_short_buffers() -> None:
     short = len(tails) + 1  # enough for a fresh Dijkstra, not for an update
     with pytest.raises(ValueError, match="heap_size"):
         sp_update(
-            *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached,
-            np.empty(short), np.empty(short, dtype=np.int64), work,
+            *csr, tails, tails[csr[2]], cost, cost[csr[2]], live, barred, 0, dist, pred, order,
+            reached, np.empty(short), np.empty(short, dtype=np.int64), work,
         )  # fmt: skip
     # step 2 lists up to one candidate per link after two slots per node
     with pytest.raises(ValueError, match="work_size"):
         sp_update(
-            *csr, tails, cost, cost[csr[2]], live, barred, 0, dist, pred, order, reached,
-            hk, hv, np.empty(2 * n, dtype=np.int64),
+            *csr, tails, tails[csr[2]], cost, cost[csr[2]], live, barred, 0, dist, pred, order,
+            reached, hk, hv, np.empty(2 * n, dtype=np.int64),
         )  # fmt: skip
 
 

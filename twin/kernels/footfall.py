@@ -29,8 +29,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.traffic import _heap_pop as _pop
-from twin.kernels.traffic import _heap_push as _push
+from twin.kernels.heap import heap_pop as _pop
+from twin.kernels.heap import heap_push as _push
 
 
 @njit(cache=True)

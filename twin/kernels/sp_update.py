@@ -41,7 +41,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.traffic import _heap_pop, _heap_push, load_tree, sp_tree
+from twin.kernels.heap import heap_pop, heap_push
+from twin.kernels.traffic import load_tree, sp_tree
 
 
 def empty_trees(rows: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -75,6 +76,7 @@ def sp_update(
     heads: np.ndarray,
     clink: np.ndarray,
     tails: np.ndarray,
+    ctails: np.ndarray,
     cost: np.ndarray,
     ccost: np.ndarray,
     live: np.ndarray,
@@ -96,6 +98,8 @@ def sp_update(
         CSR network over the open links (see :mod:`twin.kernels.traffic`).
     tails : ndarray
         Tail node position of every link.
+    ctails : ndarray
+        The same in CSR order (``tails[clink]``: step 2 reads it in order).
     cost : ndarray
         New link costs [time unit], by link position.
     ccost : ndarray
@@ -161,11 +165,11 @@ def sp_update(
     n_cand = 0
     for c in range(m):
         work[cand + n_cand] = c
-        n_cand += dist[tails[clink[c]]] + ccost[c] < dist[heads[c]]
+        n_cand += dist[ctails[c]] + ccost[c] < dist[heads[c]]
     size = 0
     for i in range(n_cand):
         c = work[cand + i]
-        u = tails[clink[c]]
+        u = ctails[c]
         if barred[u] and u != origin:
             continue
         nd = dist[u] + ccost[c]
@@ -173,14 +177,14 @@ def sp_update(
         if nd < dist[w]:
             dist[w] = nd
             pred[w] = clink[c]
-            size = _heap_push(hk, hv, size, nd, w)
+            size = heap_push(hk, hv, size, nd, w)
     # 3. propagate in increasing label order (stale heap entries are skipped); the nodes
     # settled here are listed in work[n:] in that order
     n_set = 0
     while size > 0:
         d = hk[0]
         u = hv[0]
-        size = _heap_pop(hk, hv, size)
+        size = heap_pop(hk, hv, size)
         if d > dist[u] or work[u] == 1:
             continue
         d = dist[u]
@@ -198,7 +202,7 @@ def sp_update(
             if nd < dist[w] or (pred[w] == e and work[w] == 0):
                 dist[w] = nd
                 pred[w] = e
-                size = _heap_push(hk, hv, size, nd, w)
+                size = heap_push(hk, hv, size, nd, w)
     if n_set == 0:
         return used
     # 4. order: the nodes not settled again, as they were, then those settled again
@@ -220,6 +224,7 @@ def store_tree(
     heads: np.ndarray,
     clink: np.ndarray,
     tails: np.ndarray,
+    ctails: np.ndarray,
     cost: np.ndarray,
     ccost: np.ndarray,
     live: np.ndarray,
@@ -235,14 +240,15 @@ def store_tree(
     hv: np.ndarray,
     work: np.ndarray,
 ) -> None:
-    """Tree of ``origin`` at ``cost`` (``ccost`` in CSR order) into row ``row`` of a tree
+    """Tree of ``origin`` at ``cost`` (``ccost`` in CSR order; ``ctails``: the links' tails in
+    CSR order) into row ``row`` of a tree
     store, its distances into ``dist`` [time unit]: updated from the stored tree when
     ``have[row]``, else built from scratch (and ``have[row]`` set). ``work`` is a buffer of
     :func:`work_size` integers."""
     if have[row]:
         t_reached[row] = sp_update(
-            indptr, heads, clink, tails, cost, ccost, live, barred, origin, dist, t_pred[row],
-            t_order[row], t_reached[row], hk, hv, work,
+            indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origin, dist,
+            t_pred[row], t_order[row], t_reached[row], hk, hv, work,
         )  # fmt: skip
     else:
         t_reached[row] = sp_tree(
@@ -308,6 +314,7 @@ def store_trees(
     n = indptr.shape[0] - 1
     size = 2 * heads.shape[0] + 1  # heap_size
     ccost = cost[clink]
+    ctails = tails[clink]
     n_rows = rows.shape[0]
     n_blocks = max(1, min(n_rows, n_blocks))
     for blk in prange(n_blocks):
@@ -319,8 +326,8 @@ def store_trees(
             k = rows[i]
             take_row(k, t_pred, t_order, t_reached, src_pred, src_order, to_copy)
             store_tree(
-                indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_pred,
-                t_order, t_reached, have, dist, hk, hv, work,
+                indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origins[k], k,
+                t_pred, t_order, t_reached, have, dist, hk, hv, work,
             )  # fmt: skip
             for j in range(od_ptr[k], od_ptr[k + 1]):
                 out[j] = dist[od_dest[j]]
@@ -356,6 +363,7 @@ def store_aon(
     n_blocks = max(1, min(n_blocks, n_orig))
     size = 2 * heads.shape[0] + 1  # heap_size
     ccost = cost[clink]
+    ctails = tails[clink]
     flows = np.zeros((n_blocks, m))
     for blk in prange(n_blocks):
         dist = np.empty(n)
@@ -365,8 +373,8 @@ def store_aon(
         load = np.zeros(n)
         for k in range(blk, n_orig, n_blocks):
             store_tree(
-                indptr, heads, clink, tails, cost, ccost, live, barred, origins[k], k, t_pred,
-                t_order, t_reached, have, dist, hk, hv, work,
+                indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origins[k], k,
+                t_pred, t_order, t_reached, have, dist, hk, hv, work,
             )  # fmt: skip
             load_tree(
                 k, origins[k], dist, t_pred[k], t_order[k], t_reached[k], tails, od_ptr,

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from twin.kernels.heap import heap_pop, heap_push
+
 
 @njit(cache=True, inline="always")
 def fpow(v: float, p: float) -> float:
@@ -128,42 +130,6 @@ def beckmann_ref(v: np.ndarray, a: np.ndarray, b: np.ndarray, p: np.ndarray) -> 
 
 
 @njit(cache=True)
-def _heap_push(hk: np.ndarray, hv: np.ndarray, n: int, key: float, val: int) -> int:
-    i = n
-    hk[i] = key
-    hv[i] = val
-    while i > 0:
-        parent = (i - 1) >> 1
-        if hk[parent] <= hk[i]:
-            break
-        hk[parent], hk[i] = hk[i], hk[parent]
-        hv[parent], hv[i] = hv[i], hv[parent]
-        i = parent
-    return n + 1
-
-
-@njit(cache=True)
-def _heap_pop(hk: np.ndarray, hv: np.ndarray, n: int) -> int:
-    n -= 1
-    hk[0] = hk[n]
-    hv[0] = hv[n]
-    i = 0
-    while True:
-        left = 2 * i + 1
-        if left >= n:
-            break
-        c = left
-        if left + 1 < n and hk[left + 1] < hk[left]:
-            c = left + 1
-        if hk[i] <= hk[c]:
-            break
-        hk[c], hk[i] = hk[i], hk[c]
-        hv[c], hv[i] = hv[i], hv[c]
-        i = c
-    return n
-
-
-@njit(cache=True)
 def sp_tree(
     indptr: np.ndarray,
     heads: np.ndarray,
@@ -177,7 +143,8 @@ def sp_tree(
     hk: np.ndarray,
     hv: np.ndarray,
 ) -> int:
-    """Shortest-path tree from ``origin`` (Dijkstra with a binary heap, lazy deletion).
+    """Shortest-path tree from ``origin`` (Dijkstra with a 4-ary heap, lazy deletion:
+    :mod:`twin.kernels.heap`).
 
     Fills ``dist`` (inf: unreached), ``pred`` (link position reaching each node, -1 for the
     origin and unreached nodes) and ``order`` (nodes in the order they were settled).
@@ -189,13 +156,13 @@ def sp_tree(
         dist[i] = np.inf
         pred[i] = -1
     dist[origin] = 0.0
-    size = _heap_push(hk, hv, 0, 0.0, origin)
+    size = heap_push(hk, hv, 0, 0.0, origin)
     settled = 0
     done = np.zeros(n, dtype=np.bool_)
     while size > 0:
         d = hk[0]
         u = hv[0]
-        size = _heap_pop(hk, hv, size)
+        size = heap_pop(hk, hv, size)
         if done[u]:
             continue
         done[u] = True
@@ -209,7 +176,7 @@ def sp_tree(
             if nd < dist[w]:
                 dist[w] = nd
                 pred[w] = clink[e]
-                size = _heap_push(hk, hv, size, nd, w)
+                size = heap_push(hk, hv, size, nd, w)
     return settled
 
 

@@ -278,6 +278,7 @@ def _sweep(
     (:func:`_origin_sweep`); then ``rounds`` re-balancing sweeps over the same pairs
     (:func:`_rebalance`). With ``stale`` (costs moved since the trees were last brought up to
     date), the bulk of the tree updates is first done in parallel."""
+    ctails = tails[clink]
     if stale and keep_trees and sel.shape[0] > 1:
         store_trees(
             indptr, heads, clink, tails, t, live, barred, origins, sel, t_pred, t_order,
@@ -291,7 +292,7 @@ def _sweep(
         for c in range(clink.shape[0]):
             ccost[c] = t[clink[c]]
         store_tree(
-            indptr, heads, clink, tails, t, ccost, live, barred, origins[k], row, t_pred,
+            indptr, heads, clink, tails, ctails, t, ccost, live, barred, origins[k], row, t_pred,
             t_order, t_reached, have, dist, hk, hv, work,
         )  # fmt: skip
         for j in range(od_ptr[k], od_ptr[k + 1]):

@@ -74,8 +74,10 @@ def test_sioux_falls_equilibrium_conditions(sioux, algorithm: str) -> None:
     # BPR by hand
     t = links.free_flow_time * (1 + links.alpha * (r.flow / links.capacity) ** links.beta)
     assert np.allclose(r.cost, t, rtol=1e-12)
-    # the Beckmann objective is near its minimum: every algorithm agrees to 1e-3
-    assert r.objective == pytest.approx(4.2313e6, rel=1e-3)
+    # the Beckmann objective is convex: its excess over the minimum (4,231,335.287, reached at
+    # rgap 1e-9) is at most the gap's excess cost tstt - sptt
+    best = 4_231_335.287
+    assert best * (1 - 1e-9) <= r.objective <= best + (r.tstt - r.sptt)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
