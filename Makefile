@@ -43,3 +43,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data/demo data/runs
+	find twin tests -name '*.nb[ic]' -delete  # numba's caches (see twin/kernels/heap.py)

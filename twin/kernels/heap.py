@@ -13,6 +13,10 @@ The smallest entry is ``hk[0], hv[0]`` (read it before :func:`heap_pop`). Equal 
 the heap in an order that depends on the pushes; searches must not depend on it.
 :func:`heap_order_ref` is the plain-Python reference (``heapq``).
 
+Both functions are inlined into the kernels that call them, and numba's on-disk cache of a
+kernel does not notice edits to another module: after editing this one, remove the caches
+(``make clean``, or the ``*.nbi``/``*.nbc`` files under ``twin/``) before measuring.
+
 References
 ----------
 Johnson, D. B. (1975). Priority queues with update and finding minimum spanning trees.
