@@ -9,9 +9,13 @@ scratch took 413 µs against 644 µs with a binary heap swapping pairs, and the 
 and skip the stale entries as they come out ("lazy deletion"), so the arrays need room for
 one entry per relaxation.
 
-The smallest entry is ``hk[0], hv[0]`` (read it before :func:`heap_pop`). Equal keys leave
-the heap in an order that depends on the pushes; searches must not depend on it.
-:func:`heap_order_ref` is the plain-Python reference (``heapq``).
+The smallest entry is ``hk[0], hv[0]`` (read it before :func:`heap_pop`). Entries are ordered
+by key, then value: equal keys (ties between paths, common at free-flow costs in whole
+minutes) come out in the order of their values, node positions, so that the trees, and the
+assignments built on them, do not depend on the heap's shape. (With ties left to the heap's
+shape, BFW on Sioux Falls reached a 1e-8 gap in 3,079 iterations with a binary heap and not
+in 20,000 with this one; with ties by node, in 3,656.) :func:`heap_order_ref` is the
+plain-Python reference (``heapq``, which orders the same way).
 
 Both functions are inlined into the kernels that call them, and numba's on-disk cache of a
 kernel does not notice edits to another module: after editing this one, remove the caches
@@ -38,7 +42,7 @@ def heap_push(hk: np.ndarray, hv: np.ndarray, n: int, key: float, val: int) -> i
     while i > 0:
         parent = (i - 1) >> 2
         up = hk[parent]
-        if up <= key:
+        if up < key or (up == key and hv[parent] <= val):
             break
         hk[i] = up
         hv[i] = hv[parent]
@@ -61,14 +65,16 @@ def heap_pop(hk: np.ndarray, hv: np.ndarray, n: int) -> int:
             break
         best = first
         low = hk[first]
+        low_v = hv[first]
         for c in range(first + 1, min(first + 4, n)):
-            if hk[c] < low:
+            if hk[c] < low or (hk[c] == low and hv[c] < low_v):
                 best = c
                 low = hk[c]
-        if key <= low:
+                low_v = hv[c]
+        if key < low or (key == low and val <= low_v):
             break
         hk[i] = low
-        hv[i] = hv[best]
+        hv[i] = low_v
         i = best
     hk[i] = key
     hv[i] = val
@@ -77,8 +83,7 @@ def heap_pop(hk: np.ndarray, hv: np.ndarray, n: int) -> int:
 
 def heap_order_ref(ops: list[tuple[str, float, int]]) -> list[tuple[float, int]]:
     """Reference: the entries ``("push", key, val)``/``("pop", 0, 0)`` operations take out, in
-    order, with :mod:`heapq` (keys only are compared by callers: ties may come out in any
-    order)."""
+    order, with :mod:`heapq` (by key, then value)."""
     h: list[tuple[float, int]] = []
     out = []
     for op, key, val in ops:
