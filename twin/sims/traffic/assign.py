@@ -552,10 +552,14 @@ def prepare_links(links: pd.DataFrame, first_thru_node: int | None = None) -> _L
 
 
 def closed_links(links: pd.DataFrame) -> np.ndarray:
-    """Whether each link is closed (its ``closed`` column; none without one)."""
-    if "closed" in links.columns:
-        return links["closed"].fillna(False).astype(bool).to_numpy()
-    return np.zeros(len(links), dtype=bool)
+    """Whether each link is closed (its ``closed`` column, missing values open; none without
+    one)."""
+    if "closed" not in links.columns:
+        return np.zeros(len(links), dtype=bool)
+    col = links["closed"]
+    if col.dtype == bool:  # the usual case: no missing value to fill
+        return col.to_numpy()
+    return col.fillna(False).astype(bool).to_numpy()
 
 
 def parse_demand(demand: pd.DataFrame) -> pd.DataFrame:
