@@ -240,11 +240,10 @@ def store_tree(
     hv: np.ndarray,
     work: np.ndarray,
 ) -> None:
-    """Tree of ``origin`` at ``cost`` (``ccost`` in CSR order; ``ctails``: the links' tails in
-    CSR order) into row ``row`` of a tree
-    store, its distances into ``dist`` [time unit]: updated from the stored tree when
-    ``have[row]``, else built from scratch (and ``have[row]`` set). ``work`` is a buffer of
-    :func:`work_size` integers."""
+    """Tree of ``origin`` at ``cost`` (``ccost``, ``ctails``: the costs and tails in CSR order)
+    into row ``row`` of a tree store, its distances into ``dist`` [time unit]: updated from the
+    stored tree when ``have[row]``, else built from scratch (and ``have[row]`` set). ``work``
+    is a buffer of :func:`work_size` integers."""
     if have[row]:
         t_reached[row] = sp_update(
             indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origin, dist,
