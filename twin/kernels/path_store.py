@@ -359,19 +359,55 @@ def reuse_closed(
         return None
     pl2 = np.empty(max(64, n_links + spare_links), dtype=pl.dtype)
     hits = _hits(pl, n_links, shut.astype(pl.dtype), x.shape[0], 4 * numba.get_num_threads(), pl2)
-    slot = np.searchsorted(ps[:n_paths], hits, side="right") - 1
-    inside = (slot >= 0) & (hits < ps[np.maximum(slot, 0)] + pn[np.maximum(slot, 0)])
-    cut = np.zeros(n_paths, dtype=np.bool_)
-    cut[slot[inside]] = True
-    cap = max(16, 2 * n_paths + n_od)
-    h2 = head.copy()
-    nxt2, ps2, pn2, pf2 = (np.empty(cap, dtype=a.dtype) for a in (nxt, ps, pn, pf))
-    for new, old in ((nxt2, nxt), (ps2, ps), (pn2, pn), (pf2, pf)):
-        new[:n_paths] = old[:n_paths]
-    pending = np.zeros(n_od)
-    x2 = x.astype(np.float64)  # a copy
-    kept = _unlink(h2, nxt2, ps2, pn2, pf2, pl2, cut, od_trips, pending, x2)
+    h2, nxt2, ps2, pn2, pf2, pending, x2, kept = _relink(
+        head, nxt, ps, pn, pf, pl2, n_paths, max(16, 2 * n_paths + n_od), hits, od_trips,
+        x.astype(np.float64),
+    )  # fmt: skip
     return h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links, pending, x2, kept
+
+
+@njit(cache=True)
+def _relink(
+    head: np.ndarray,
+    nxt: np.ndarray,
+    ps: np.ndarray,
+    pn: np.ndarray,
+    pf: np.ndarray,
+    pl: np.ndarray,
+    n_paths: int,
+    cap: int,
+    hits: np.ndarray,
+    od_trips: np.ndarray,
+    x: np.ndarray,
+) -> tuple:
+    """Copies of the path arrays (``cap`` long), with the paths over the places ``hits`` of
+    the link buffer ``pl`` (paths in buffer order) and those with no flow unlinked
+    (:func:`_unlink`); returns them, the pending trips, ``x`` less the unlinked paths' flows
+    (in place) and the number of paths kept."""
+    cut = np.zeros(n_paths, dtype=np.bool_)
+    for i in range(hits.shape[0]):  # the path holding each place: the last starting at or before
+        lo, hi = 0, n_paths
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if ps[mid] <= hits[i]:
+                lo = mid + 1
+            else:
+                hi = mid
+        q = lo - 1
+        if q >= 0 and hits[i] < ps[q] + pn[q]:
+            cut[q] = True
+    h2 = head.copy()
+    nxt2 = np.empty(cap, dtype=nxt.dtype)
+    ps2 = np.empty(cap, dtype=ps.dtype)
+    pn2 = np.empty(cap, dtype=pn.dtype)
+    pf2 = np.empty(cap, dtype=pf.dtype)
+    nxt2[:n_paths] = nxt[:n_paths]
+    ps2[:n_paths] = ps[:n_paths]
+    pn2[:n_paths] = pn[:n_paths]
+    pf2[:n_paths] = pf[:n_paths]
+    pending = np.zeros(od_trips.shape[0])
+    kept = _unlink(h2, nxt2, ps2, pn2, pf2, pl, cut, od_trips, pending, x)
+    return h2, nxt2, ps2, pn2, pf2, pending, x, kept
 
 
 @njit(cache=True, parallel=True)

@@ -179,21 +179,20 @@ def assign_gp(
     validated demand ``parsed``."""
     od, dem = parsed.od, parsed.dem
     notes: list[str] = []
-    store = _empty_store(len(dem.od_trips))
-    pending = dem.od_trips.copy()
-    x = np.zeros(len(net.a))
     reused = 0
     if isinstance(initial, AssignmentResult) and initial.paths is not None:
-        kept, kept_pending, kept_x, reused = _reuse(initial.paths, net, dem, initial)
-        if reused:
-            store, pending, x = kept, kept_pending, kept_x
-        else:
+        store, pending, x, reused = _reuse(initial.paths, net, dem, initial)
+        if not reused:
             notes.append("no path of initial could be reused: cold start")
     elif initial is not None:
         notes.append(
             "gp warm-starts from the paths of a previous gp result (initial=result), not "
             "from link flows: cold start"
         )
+    if not reused:  # cold start: an empty store, every trip pending
+        store = _empty_store(len(dem.od_trips))
+        pending = dem.od_trips.copy()
+        x = np.zeros(len(net.a))
     gaps = np.full(max_iter + 1, np.nan)
     keep, (t_pred, t_order, t_reached, have), source = _tree_store(net, dem, initial)
     od_cost, it, gap, sptt, *out = gp_solve(
@@ -230,7 +229,7 @@ def assign_gp(
     )
     paths = PathSet(
         store=tuple(out[:6]),  # type: ignore[arg-type]
-        link_index=pd.Index(net.index),
+        link_index=net.index,
         pairs=(net.node_ids, dem.origins, dem.od_ptr, dem.od_dest),
         used=(int(out[6]), int(out[7])),
     )
@@ -255,7 +254,7 @@ def assign_gp(
         warm_reused_paths=reused,
         trees=TreeSet(
             node_ids=net.node_ids,
-            link_index=pd.Index(net.index),
+            link_index=net.index,
             origins=dem.origins,
             barred=net.barred,
             pred=t_pred,
