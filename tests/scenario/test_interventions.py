@@ -13,8 +13,8 @@ import wntr
 from twin import Layer, Twin
 from twin.errors import SchemaError
 from twin.io.epanet import read_epanet
-from twin.scenario.interventions import apply_interventions
 from twin.scenario.schema import Scenario
+from twin.sims.interventions import apply_interventions
 from twin.store.twinstore import open_twin
 
 FRACTIONS = ("roof", "road", "concrete", "water", "trees", "grass", "irrigated_grass")

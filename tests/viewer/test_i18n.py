@@ -1,17 +1,29 @@
-"""KPI labels: the viewer's own, else the simulation's French description, else the run's;
-capitalised."""
+"""KPI labels: the label the simulation declared (recorded in the run's KPI table, or read
+from the declaration for older runs), else the run's description; capitalised."""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from twin.sims.heat.sim import Heat
-from twin.viewer.i18n import kpi_label
+from twin.viewer.i18n import is_headline, kpi_label
 
 
-def test_kpi_labels_fall_back_to_the_simulations_french_text() -> None:
-    assert kpi_label("fr", "canopy_area_m2", "x") == "Canopée"  # the viewer's table
-    fr = Heat.kpi_fr["uhi_mean_c"]
-    assert kpi_label("fr", "uhi_mean_c", "mean UHI") == fr[0].upper() + fr[1:]
-    zone = kpi_label("fr", "units_at_risk[MONTPELLIER CENTRE]", "x")
-    assert zone.endswith(" — MONTPELLIER CENTRE") and "risque" in zone
-    assert kpi_label("en", "uhi_mean_c", "mean UHI intensity") == "Mean UHI intensity"
-    assert kpi_label("fr", "no_such_kpi", "as described") == "As described"
+def test_kpi_labels_come_from_the_run_table_then_the_declaration() -> None:
+    row = pd.Series({"label_fr": "étiquette du calcul", "description": "x"})
+    assert kpi_label("fr", "canopy_area_m2", row) == "Étiquette du calcul"
+    old = pd.Series({"description": "mean UHI"})  # a run written before labels were kept
+    spec = Heat.kpi_spec("uhi_mean_c")
+    assert spec is not None
+    assert kpi_label("fr", "uhi_mean_c", old) == spec.label["fr"]
+    zone = kpi_label("fr", "units_at_risk[MONTPELLIER CENTRE]", old)
+    assert zone == "Cellules à risque — MONTPELLIER CENTRE"
+    assert kpi_label("en", "no_such_kpi", pd.Series({"description": "as described"})) == (
+        "As described"
+    )
+
+
+def test_headline_flag_reads_booleans_and_csv_strings() -> None:
+    assert is_headline(pd.Series({"headline": True}))
+    assert not is_headline(pd.Series({"headline": "False"}))
+    assert is_headline(pd.Series({"description": "no flag: an old run"}))

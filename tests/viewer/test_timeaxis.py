@@ -10,7 +10,7 @@ import pytest
 
 from twin.scenario.runner import Run
 from twin.viewer import timeaxis as tx
-from twin.viewer.app import _slots, run_layers, shared_ranges, time_labels, unit_of
+from twin.viewer.app import result_slots, run_layers, shared_ranges, time_labels, unit_of
 
 from ._synthetic import HOURS, synthetic_run, write_run
 
@@ -58,14 +58,14 @@ def test_one_axis_for_every_layer() -> None:
         "2026-07-15T13:00",
         "2026-07-15T14:00",
     ]
-    s = _slots(r, when="2026-07-15T13:00")
+    s = result_slots(r, when="2026-07-15T13:00")
     da, col, v, unit = s["grid"]
     assert da.dims == ("y", "x") and col == "air_temperature_c@2026-07-15T13:00"
     assert unit == "°C" and v[0, 0] == pytest.approx(26.0) and v[1, 1] == pytest.approx(25.0)
     assert s["points"][1] == "vacancy_risk@2026-02"  # the month before the hour shown
     assert s["paths"][1] == "flow_veh_h@14:00"  # clock times sort before ISO dates
-    assert _slots(r, when="13:00")["paths"][1] == "flow_veh_h@13:00"
-    np.testing.assert_allclose(_slots(r, when="13:00")["paths"][2], [200.0, 50.0])
+    assert result_slots(r, when="13:00")["paths"][1] == "flow_veh_h@13:00"
+    np.testing.assert_allclose(result_slots(r, when="13:00")["paths"][2], [200.0, 50.0])
 
 
 def test_slider_frames_render_differently_on_one_scale() -> None:
@@ -80,7 +80,7 @@ def test_slider_frames_render_differently_on_one_scale() -> None:
     # comparisons of two time-varying runs keep the time axis (difference of one frame)
     hot = synthetic_run("hotter", offset=1.5)
     diff = hot.compare(r)
-    s = _slots(hot, diff=diff, when="2026-07-15T13:00")
+    s = result_slots(hot, diff=diff, when="2026-07-15T13:00")
     np.testing.assert_allclose(s["grid"][2], 1.5)
     assert time_labels(hot, r) == time_labels(r)
 
@@ -89,4 +89,4 @@ def test_time_run_round_trips_through_the_store(tmp_path) -> None:
     d = write_run(synthetic_run(), tmp_path)
     r = Run.open(d)
     assert time_labels(r) == time_labels(synthetic_run())
-    np.testing.assert_allclose(_slots(r, when="2026-07-15T14:00")["grid"][2][1, 1], 30.0)
+    np.testing.assert_allclose(result_slots(r, when="2026-07-15T14:00")["grid"][2][1, 1], 30.0)

@@ -151,7 +151,7 @@ def test_area_intervention_from_the_form(
 ) -> None:
     """The drawn area carries the intervention picked in the editor, with its parameter under
     the schema's name; the scenario validates, and the intervention applies to the twin."""
-    from twin.scenario.interventions import apply_interventions
+    from twin.sims.interventions import apply_interventions
 
     parent = _trees(store)
     chain = wi.parent_chain({r: store.manifest(r) for r in store.runs}, parent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -50,12 +50,16 @@ class Layer:
         The data.
     provenance : Provenance
         Where it comes from and what was done to it.
+    display : list of dict
+        How its variables are drawn (``variable``, ``unit``, ``label`` per language,
+        ``palette``), as declared by the simulation that produced it; empty for twin layers.
     """
 
     name: str
     kind: Kind
     data: Any
     provenance: Provenance
+    display: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -98,4 +102,10 @@ class Layer:
 
     def copy(self) -> Layer:
         """Deep copy (data and provenance)."""
-        return Layer(self.name, self.kind, copy.deepcopy(self.data), copy.deepcopy(self.provenance))
+        return Layer(
+            self.name,
+            self.kind,
+            copy.deepcopy(self.data),
+            copy.deepcopy(self.provenance),
+            copy.deepcopy(self.display),
+        )

@@ -104,6 +104,9 @@ def compare_kpis(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         },
         index=idx,
     )
+    for col in ("headline", "label_en", "label_fr", "description_fr"):
+        if col in meta:
+            out[col] = meta[col]
     out.index.name = "kpi"
     return out
 
@@ -160,8 +163,7 @@ def compare_runs(a: Any, b: Any) -> Comparison:
         prov = Provenance(
             source=f"runs {a.run_id} and {b.run_id}",
             producer="twin (compare)",
-            licence=lb.provenance.licence,
         )
         prov.step(f"difference {b.run_id} − {a.run_id}")
-        layers[name] = Layer(f"{name}_diff", lb.kind, data, prov)
+        layers[name] = Layer(f"{name}_diff", lb.kind, data, prov, list(lb.display))
     return Comparison(a.run_id, b.run_id, compare_kpis(a.kpis, b.kpis), layers)

@@ -12,7 +12,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from twin.sims.base import get_simulation
+from twin.sims.base import NoticeText, Simulation, get_simulation
 
 Block = tuple[str, Any]
 
@@ -96,11 +96,12 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
     m = r.manifest
     sc = r.scenario
     sims = [get_simulation(n) for n in m["simulations_order"]]
+    texts = {s.name: _notice_text(s, m["parameters"].get(s.name, {}), lang) for s in sims}
     b: list[Block] = [("h1", f"{T['title'][lang]} — {sc.title or sc.name}")]
     b.append(("h2", T["purpose"][lang]))
     if sc.description:
         b.append(("p", sc.description))
-    b.append(("ul", [f"**{s.title[lang]}** — {s.notice[lang].purpose}" for s in sims]))
+    b.append(("ul", [f"**{s.title[lang]}** — {texts[s.name].purpose}" for s in sims]))
     b += [("h2", T["decision"][lang]), ("p", T["decision_text"][lang])]
     b.append(("h2", T["data"][lang]))
     rows = []
@@ -144,23 +145,13 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
     done = m.get(f"interventions_applied_{lang}", m["interventions_applied"])
     b.append(("ul", done or [T["none"][lang]]))
     b.append(("h3", T["sims"][lang]))
-    b.append(("ul", [f"**{s.title[lang]}** (`{s.name}`) — {s.notice[lang].method}" for s in sims]))
+    b.append(("ul", [f"**{s.title[lang]}** (`{s.name}`) — {texts[s.name].method}" for s in sims]))
     if m.get("parent"):
         b.append(("p", T["compare"][lang].format(p=m["parent"])))
     b.append(("h3", T["kpis"][lang]))
-    fr = {k: v for s in sims for k, v in s.kpi_fr.items()}
-    b.append(
-        (
-            "ul",
-            [
-                f"`{k}` [{row['unit']}] — "
-                + (fr.get(str(k), str(row["description"])) if lang == "fr" else row["description"])
-                for k, row in r.kpis.iterrows()
-            ],
-        )
-    )
+    b.append(("ul", [_kpi_line(k, row, lang) for k, row in r.kpis.iterrows()]))
     b.append(("h2", T["limits"][lang]))
-    b.append(("ul", [f"**{s.title[lang]}** — {s.notice[lang].limits}" for s in sims]))
+    b.append(("ul", [f"**{s.title[lang]}** — {texts[s.name].limits}" for s in sims]))
     assumed = [
         f"`{name}.{fld}`: {rule}"
         for name, d in m["data"].items()
@@ -192,6 +183,25 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
         )
     )
     return b
+
+
+def _notice_text(sim: Simulation, params: dict[str, Any], lang: str) -> NoticeText:
+    """The simulation's notice formatted with the parameters of the run."""
+    return sim.notice_text(sim.params_model.model_validate(params), lang)
+
+
+def _kpi_line(name: Any, row: Any, lang: str) -> str:
+    """A KPI of the run: name, unit, label and description in ``lang`` (from the declaration
+    recorded in the run's KPI table)."""
+    label = row.get(f"label_{lang}") if hasattr(row, "get") else None
+    desc = row.get("description_fr") if lang == "fr" else row.get("description")
+    label = label if isinstance(label, str) and label else str(name)
+    desc = desc if isinstance(desc, str) and desc else str(row.get("description", ""))
+    return (
+        f"`{name}` [{row['unit']}] — **{label}** : {desc}"
+        if lang == "fr"
+        else (f"`{name}` [{row['unit']}] — **{label}**: {desc}")
+    )
 
 
 def _md_inline(text: str) -> str:

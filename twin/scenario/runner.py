@@ -40,9 +40,9 @@ from pydantic import ValidationError
 from twin.errors import SchemaError, message
 from twin.model.layer import Layer
 from twin.model.twin import Twin
-from twin.scenario.interventions import apply_interventions
 from twin.scenario.schema import Scenario
-from twin.sims.base import Params, Simulation, get_simulation
+from twin.sims.base import KPI, Params, SimResult, Simulation, get_simulation
+from twin.sims.interventions import apply_interventions
 from twin.store.atomic import atomic_directory, clean_stale, sha256_file
 from twin.store.twinstore import (
     netcdf_safe,
@@ -225,16 +225,8 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
                     f"{s.name} needs the output '{need}' of another simulation; "
                     "add the simulation that produces it"
                 )
-    known = {k for s, _ in sims for k in s.kpi_names}
-    zoned = {k for s, _ in sims for k in s.zone_kpis}
-    for k in scenario.kpis:
-        m = _ZONE_KPI.fullmatch(k)
-        if k not in known and not (m and m.group(1) in zoned):
-            per_zone = f"; per zone: {sorted(f'{z}[<zone>]' for z in zoned)}" if zoned else ""
-            problems.append(
-                f"kpis: '{k}' is not reported by the simulations run (they report "
-                f"{sorted(known)}{per_zone})"
-            )
+    problems += _kpi_problems(scenario, [s for s, _ in sims])
+    problems += _consumer_problems(chain, [s for s, _ in sims])
     ordered: list[tuple[Simulation, Params]] = []
     pending = list(sims)
     while pending and not problems:
@@ -266,6 +258,45 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
         else ("baseline" if scenario.parent == "baseline" else None)
     )
     return Plan(scenario, interventions, ordered, parent)
+
+
+def _kpi_problems(scenario: Scenario, sims: list[Simulation]) -> list[str]:
+    """Selected KPIs that no planned simulation declares."""
+    known = sorted(k.name for s in sims for k in s.kpis)
+    zoned = sorted(f"{k.name}[<zone>]" for s in sims for k in s.kpis if k.per_zone)
+    out = []
+    for k in scenario.kpis:
+        if not any(s.kpi_spec(k) is not None for s in sims):
+            per_zone = f"; per zone: {zoned}" if zoned else ""
+            out.append(
+                f"kpis: '{k}' is not reported by the simulations run (they report "
+                f"{known}{per_zone})"
+            )
+    return out
+
+
+def _consumer_problems(chain: list[Scenario], sims: list[Simulation]) -> list[str]:
+    """Interventions (of the scenario and its ancestors) that no planned simulation reads,
+    each with the simulations that would."""
+    from twin.sims.base import registry
+
+    planned = {t for s in sims for t in s.consumes}
+    out = []
+    for sc, i, iv in ((s, i, iv) for s in chain for i, iv in enumerate(s.interventions)):
+        if iv.type in planned:
+            continue
+        readers = sorted(n for n, c in registry().items() if iv.type in c.consumes)
+        fix = (
+            f"add one of {readers} to simulations"
+            if readers
+            else "no installed simulation reads it yet; remove the intervention"
+        )
+        where = "" if sc is chain[-1] else f"parent '{sc.name}' "
+        out.append(
+            f"{where}interventions[{i}] ({iv.type}): no planned simulation reads its effect "
+            f"(planned: {[s.name for s in sims]}); {fix}"
+        )
+    return out
 
 
 def run_key(twin: Twin, p: Plan) -> tuple[str, dict[str, Any]]:
@@ -313,6 +344,8 @@ class Run:
     from_cache: bool = False
     applied: list[str] = field(default_factory=list)
     parent_comparison: Any = None
+    #: warm-start state of each simulation (in memory only; a run read from disk has none)
+    states: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def compare(self, other: Run) -> Any:
         """Differences ``self − other`` (KPIs and layers); see :func:`compare_runs`."""
@@ -346,7 +379,11 @@ class Run:
             from twin.model.provenance import Provenance
 
             outputs[name] = Layer(
-                name, entry["kind"], data, Provenance.from_dict(entry["provenance"])
+                name,
+                entry["kind"],
+                data,
+                Provenance.from_dict(entry["provenance"]),
+                list(entry.get("display", [])),
             )
         sc = Scenario.from_dict(m["scenario"], where=str(f))
         return cls(
@@ -450,58 +487,102 @@ def _parent_scenario(sc: Scenario, p: Plan, lib: Mapping[str, Scenario]) -> Scen
     )
 
 
+#: Columns of a run's KPI table (index ``kpi``), from the simulations' declarations.
+KPI_COLUMNS = [
+    "simulation",
+    "value",
+    "unit",
+    "better",
+    "headline",
+    "label_en",
+    "label_fr",
+    "description",
+    "description_fr",
+]
+
+
+def _kpi_row(sim: Simulation, k: KPI) -> dict[str, Any]:
+    return {
+        "kpi": k.name,
+        "simulation": sim.name,
+        "value": k.value,
+        "unit": k.unit,
+        "better": k.better,
+        "headline": bool(k.headline),
+        "label_en": k.label_en or k.name,
+        "label_fr": k.label_fr or k.label_en or k.name,
+        "description": k.description,
+        "description_fr": k.description_fr or k.description,
+    }
+
+
+def _simulate(
+    work: Twin, p: Plan, parent: Run | None
+) -> tuple[dict[str, Layer], list[dict[str, Any]], dict[str, float], dict[str, Any]]:
+    """Run the planned simulations in order on the scenario's twin: outputs (with their
+    display hints), KPI rows, timings [s] and warm-start states, by simulation."""
+    produced: dict[str, Layer] = {}
+    rows: list[dict[str, Any]] = []
+    timings: dict[str, float] = {}
+    states: dict[str, Any] = {}
+    for sim, params in p.sims:
+        s0 = time.perf_counter()
+        wanted = [*sim.inputs, *(k for k in sim.optional_inputs if k in produced)]
+        given = {k: produced[k] for k in wanted}
+        rng = _stable_seed(p.scenario.seed, sim.name)
+        if sim.warm_start:
+            # the parent run's outputs of the simulation's own output names, as
+            # "parent:<name>", and the state its simulation returned (in memory only)
+            if parent is not None:
+                given.update(
+                    {f"parent:{k}": parent.outputs[k] for k in sim.outputs if k in parent.outputs}
+                )
+            state = parent.states.get(sim.name) if parent is not None else None
+            res: SimResult = sim.run(work, params, given, rng, state=state)  # type: ignore[call-arg]
+        else:
+            res = sim.run(work, params, given, rng)
+        timings[f"{sim.name}_s"] = round(time.perf_counter() - s0, 4)
+        for name, lay in res.outputs.items():
+            lay.display = [d.to_dict() for d in sim.display_hints(name)]
+        produced.update(res.outputs)
+        rows += [_kpi_row(sim, k) for k in res.kpis]
+        states[sim.name] = res.state
+    return produced, rows, timings, states
+
+
+def _kpi_table(rows: list[dict[str, Any]], p: Plan) -> pd.DataFrame:
+    """The run's KPI table, restricted to the scenario's selection when it makes one."""
+    kpis = (
+        pd.DataFrame(rows).set_index("kpi")
+        if rows
+        else pd.DataFrame(columns=["kpi", *KPI_COLUMNS]).set_index("kpi")
+    )
+    if not p.scenario.kpis:
+        return kpis
+    missing = [k for k in p.scenario.kpis if k not in kpis.index]
+    if missing:
+        zone_rows = sorted(k for k in kpis.index if _ZONE_KPI.fullmatch(str(k)))
+        msg = message(
+            f"the KPIs {missing} were selected but not produced by this run "
+            f"(per-zone KPIs produced: {zone_rows or 'none'})",
+            where=f"scenario {p.scenario.name!r}: kpis",
+            fix="check the zone names of the zones layer (parameters.commerce.zones_layer "
+            "and zone_field), or remove them from kpis",
+        )
+        raise SchemaError(msg)
+    return kpis.loc[list(p.scenario.kpis)]
+
+
 def _execute(
     t: Twin, p: Plan, run_id: str, key: str, inputs: dict[str, Any], parent: Run | None = None
 ) -> Run:
     t0, c0 = time.perf_counter(), time.process_time()
     work = t.copy()
     applied = apply_interventions(work, p.interventions)
-    t_apply = time.perf_counter() - t0
-    produced: dict[str, Layer] = {}
-    kpi_rows = []
-    timings = {"interventions_s": round(t_apply, 4)}
-    for sim, params in p.sims:
-        s0 = time.perf_counter()
-        wanted = [*sim.inputs, *(k for k in sim.optional_inputs if k in produced)]
-        given = {k: produced[k] for k in wanted}
-        if parent is not None and sim.warm_start:
-            # warm-start hook: a simulation with ``warm_start = True`` also receives the
-            # parent run's outputs of its own output names, as "parent:<name>"
-            given.update(
-                {f"parent:{k}": parent.outputs[k] for k in sim.outputs if k in parent.outputs}
-            )
-        res = sim.run(work, params, given, _stable_seed(p.scenario.seed, sim.name))
-        timings[f"{sim.name}_s"] = round(time.perf_counter() - s0, 4)
-        produced.update(res.outputs)
-        kpi_rows += [
-            dict(
-                kpi=k.name,
-                simulation=sim.name,
-                value=k.value,
-                unit=k.unit,
-                description=k.description,
-                better=k.better,
-            )
-            for k in res.kpis
-        ]
-    kpis = (
-        pd.DataFrame(kpi_rows).set_index("kpi")
-        if kpi_rows
-        else pd.DataFrame(columns=["simulation", "value", "unit", "description", "better"])
-    )
-    if p.scenario.kpis:
-        missing = [k for k in p.scenario.kpis if k not in kpis.index]
-        if missing:
-            zone_rows = sorted(k for k in kpis.index if _ZONE_KPI.fullmatch(str(k)))
-            msg = message(
-                f"the KPIs {missing} were selected but not produced by this run "
-                f"(per-zone KPIs produced: {zone_rows or 'none'})",
-                where=f"scenario {p.scenario.name!r}: kpis",
-                fix="check the zone names of the zones layer (parameters.commerce.zones_layer "
-                "and zone_field), or remove them from kpis",
-            )
-            raise SchemaError(msg)
-        kpis = kpis.loc[list(p.scenario.kpis)]
+    timings = {"interventions_s": round(time.perf_counter() - t0, 4)}
+    produced, rows, sim_timings, states = _simulate(work, p, parent)
+    timings.update(sim_timings)
+    kpis = _kpi_table(rows, p)
     cpu = time.process_time() - c0
     wall = time.perf_counter() - t0
     manifest = {
@@ -537,7 +618,9 @@ def _execute(
         },
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    return Run(p.scenario, run_id, kpis, produced, manifest, applied=[str(a) for a in applied])
+    out = Run(p.scenario, run_id, kpis, produced, manifest, applied=[str(a) for a in applied])
+    out.states = states
+    return out
 
 
 def _write(r: Run, target: Path) -> None:
@@ -558,6 +641,7 @@ def _write(r: Run, target: Path) -> None:
                 "kind": lay.kind,
                 "sha256": sha256_file(path),
                 "provenance": lay.provenance.to_dict(),
+                "display": lay.display,
             }
         r.manifest["outputs"] = outs
         r.kpis.reset_index().to_csv(tmp / "kpis.csv", index=False)

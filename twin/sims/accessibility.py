@@ -26,7 +26,8 @@ from twin.model.layer import Layer
 from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
+from twin.sims.traffic.interventions import ROAD_INTERVENTIONS
 
 #: Origins routed at once: bounds memory to CHUNK × nodes travel times (8 bytes each).
 CHUNK = 128
@@ -78,12 +79,56 @@ class Accessibility(Simulation):
     title = {"en": "Network accessibility", "fr": "Accessibilité du réseau"}
     requires = {"network": "network"}
     outputs = ("node_access",)
-    kpi_names = ("mean_travel_time_s", "unreachable_pair_share", "open_network_km")
-    kpi_fr = {
-        "mean_travel_time_s": "temps moyen de parcours à vitesse libre entre les origines "
-        "échantillonnées et tous les carrefours",
-        "unreachable_pair_share": "part des couples origine–carrefour sans chemin",
-        "open_network_km": "longueur des tronçons orientés ouverts",
+    consumes = ROAD_INTERVENTIONS
+    kpis = (
+        KPISpec(
+            "mean_travel_time_s",
+            "s",
+            "lower",
+            {"en": "Mean travel time", "fr": "Temps moyen de parcours"},
+            {
+                "en": "mean free-flow travel time between sampled origins and all nodes",
+                "fr": "temps moyen de parcours à vitesse libre entre les origines "
+                "échantillonnées et tous les carrefours",
+            },
+        ),
+        KPISpec(
+            "unreachable_pair_share",
+            "1",
+            "lower",
+            {"en": "Unreachable trips", "fr": "Trajets impossibles"},
+            {
+                "en": "share of origin–node pairs with no path",
+                "fr": "part des couples origine–carrefour sans chemin",
+            },
+        ),
+        KPISpec(
+            "open_network_km",
+            "km",
+            "neutral",
+            {"en": "Open network", "fr": "Réseau ouvert"},
+            {
+                "en": "length of open directed links",
+                "fr": "longueur des tronçons orientés ouverts",
+            },
+        ),
+    )
+    displays = {
+        "node_access": (
+            Display(
+                "access_time_s",
+                "s",
+                {"en": "Mean free-flow access time", "fr": "Temps d'accès moyen à vitesse libre"},
+            ),
+            Display(
+                "reach_share",
+                "1",
+                {
+                    "en": "Share of origins reaching the node",
+                    "fr": "Part des origines atteignant le nœud",
+                },
+            ),
+        )
     }
     params_model = AccessibilityParams
     notice = {
@@ -91,7 +136,8 @@ class Accessibility(Simulation):
             purpose="Measure how long it takes to reach each point of the street network "
             "at free-flow speed, to see which places a closure or a speed change isolates.",
             method="Shortest paths (Dijkstra) from a random but reproducible sample of "
-            "origin junctions to every junction, on open links weighted by length / speed.",
+            "up to {n_origins} origin junctions to every junction, on open links weighted by "
+            "length / speed.",
             limits="Free-flow times: congestion, turning delays and public transport are not "
             "modelled. The origins are a sample, so values are estimates.",
         ),
@@ -100,7 +146,8 @@ class Accessibility(Simulation):
             "voirie à vitesse libre, pour voir quels lieux une fermeture ou un changement de "
             "vitesse isole.",
             method="Plus courts chemins (Dijkstra) depuis un échantillon aléatoire mais "
-            "reproductible de carrefours d'origine vers tous les carrefours, sur les tronçons "
+            "reproductible d'au plus {n_origins} carrefours d'origine vers tous les carrefours, "
+            "sur les tronçons "
             "ouverts pondérés par longueur / vitesse.",
             limits="Temps à vitesse libre : la congestion, les temps de tourne-à-gauche et les "
             "transports en commun ne sont pas modélisés. Les origines sont un échantillon : "
@@ -146,30 +193,15 @@ class Accessibility(Simulation):
             producer="twin (accessibility)",
             licence=twin.layer(params.network_layer).provenance.licence,
         ).step(f"Dijkstra from {len(origins)} sampled origins over {int(ok.sum())} open links")
+        open_km = (
+            float(net.links.loc[ok, "length_m"].sum() / 1000.0)
+            if "length_m" in net.links
+            else float("nan")
+        )
         kpis = [
-            KPI(
-                "mean_travel_time_s",
-                mean_all,
-                "s",
-                "mean free-flow travel time between sampled origins and all nodes",
-                "lower",
-            ),
-            KPI(
-                "unreachable_pair_share",
-                float(1 - pairs / (len(origins) * n)),
-                "1",
-                "share of origin–node pairs with no path",
-                "lower",
-            ),
-            KPI(
-                "open_network_km",
-                float(net.links.loc[ok, "length_m"].sum() / 1000.0)
-                if "length_m" in net.links
-                else float("nan"),
-                "km",
-                "length of open directed links",
-                "neutral",
-            ),
+            self.kpi("mean_travel_time_s", mean_all),
+            self.kpi("unreachable_pair_share", float(1 - pairs / (len(origins) * n))),
+            self.kpi("open_network_km", open_km),
         ]
         return SimResult(
             outputs={"node_access": Layer("node_access", "vector", nodes, prov)}, kpis=kpis

@@ -1,53 +1,171 @@
-"""Simulation plugins: what every simulation declares, and the registry.
+"""Simulation plugins: what every simulation declares, once, and the registry.
 
-A simulation is a class with:
+A simulation is a class that declares everything the engine and the viewer need to know about
+its domain; nothing outside its package repeats it (see ``docs/plugins.md``):
 
-* ``name`` — the name scenario files use;
+* ``name``, ``title`` — the name scenario files use, and a title in French and English;
 * ``requires`` — twin layers it reads, as ``{role: kind}``; the layer names are parameters
   (``<role>_layer``) so a twin may call its roads ``streets``;
+* ``columns`` — the columns it reads in those layers (:class:`Column`: unit, and either
+  required or derived by a named rule, ASSUMED);
 * ``inputs`` / ``outputs`` — names of outputs it consumes from / offers to other
   simulations in the same run (the runner orders simulations from these);
   ``optional_inputs`` are consumed only when a simulation of the run offers them;
+* ``consumes`` — the intervention types it reads (their models and apply functions live in
+  the domain's ``interventions.py``, registered in :mod:`twin.sims.interventions`);
 * ``params_model`` — a pydantic model of its parameters (validated before anything runs);
-* ``notice`` — plain-language text for the algorithm notice, in French and English;
-* ``run(twin, params, inputs, rng)`` → :class:`SimResult`.
+* ``kpis`` — its KPIs as data (:class:`KPISpec`: unit, better direction, labels, headline or
+  diagnostic);
+* ``displays`` — how its outputs are drawn (:class:`Display`: variable, unit, palette, legend);
+* ``notice`` — plain-language text for the algorithm notice, in French and English, formatted
+  with the validated parameters by :meth:`Simulation.notice_text`;
+* ``run(twin, params, inputs, rng)`` → :class:`SimResult`; a simulation with
+  ``warm_start = True`` also gets ``state=``, the :attr:`SimResult.state` of the parent run.
 
-Built-in simulations are registered in :data:`BUILTIN`; others come from the
-``twin.simulations`` entry-point group.
+Built-in simulations are registered in :func:`_builtin`; others come from the
+``twin.simulations`` entry-point group (a broken or duplicate plugin is warned, not fatal).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import entry_points
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from twin.errors import SchemaError, message
+from twin.errors import SchemaError, TwinWarning, message
 from twin.model.layer import Layer
 from twin.model.twin import Twin
+
+Better = Literal["lower", "higher", "neutral"]
+Palette = Literal["sequential", "diverging", "categorical"]
+
+
+@dataclass(frozen=True)
+class KPISpec:
+    """The declaration of a KPI.
+
+    Attributes
+    ----------
+    name : str
+        Identifier (``kpis.csv`` index, scenario ``kpis:`` lists).
+    unit : str
+        Unit symbol in English (``"1"`` for a share, shown as %).
+    better : {"lower", "higher", "neutral"}
+        Which direction of change is an improvement.
+    label : dict
+        Short label per language (``en``, ``fr``), for cards and charts.
+    description : dict
+        One sentence per language, for the notice; may hold ``{placeholders}`` filled by the
+        values given to :meth:`Simulation.kpi`.
+    headline : bool
+        A result people decide on (True) or a diagnostic of the method (solver gap, AUC…).
+    per_zone : bool
+        Also reported per zone as ``name[zone]``.
+    """
+
+    name: str
+    unit: str
+    better: Better
+    label: dict[str, str]
+    description: dict[str, str]
+    headline: bool = True
+    per_zone: bool = False
 
 
 @dataclass
 class KPI:
-    """A key performance indicator."""
+    """A KPI value, with what its declaration says about it."""
 
     name: str
     value: float
     unit: str
     description: str
-    better: str = "neutral"  # "lower", "higher" or "neutral"
+    better: str = "neutral"
+    label_en: str = ""
+    label_fr: str = ""
+    description_fr: str = ""
+    headline: bool = True
+
+
+@dataclass(frozen=True)
+class Display:
+    """How an output variable is drawn: carried in the output layer's ``display`` attribute.
+
+    Attributes
+    ----------
+    variable : str
+        Column (vector) or data variable (grid); ``<variable>@<time>`` columns count as it.
+    unit : str
+        Unit symbol of the legend.
+    label : dict
+        Legend title per language (``en``, ``fr``).
+    palette : {"sequential", "diverging", "categorical"}
+        Colour ramp of the values (differences are always drawn diverging).
+    """
+
+    variable: str
+    unit: str
+    label: dict[str, str]
+    palette: Palette = "sequential"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (stored in ``run.json``)."""
+        return {
+            "variable": self.variable,
+            "unit": self.unit,
+            "label": dict(self.label),
+            "palette": self.palette,
+        }
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column a simulation reads in one of its required layers.
+
+    Attributes
+    ----------
+    role : str
+        The required layer's role (a key of ``requires``).
+    name : str
+        Column name (units in the name, e.g. ``height_m``).
+    unit : str
+        Unit symbol.
+    derive : str or None
+        Name of the rule (:mod:`twin.sims.derive`) that provides the column when it is
+        missing (flagged ASSUMED), or None when the column is required as it is.
+    table : {"features", "links", "nodes"}
+        For network layers, which table holds the column.
+    """
+
+    role: str
+    name: str
+    unit: str
+    derive: str | None = None
+    table: Literal["features", "links", "nodes"] = "features"
 
 
 @dataclass
 class SimResult:
-    """What a simulation returns: output layers (by output name) and KPIs."""
+    """What a simulation returns.
+
+    Attributes
+    ----------
+    outputs : dict of str to Layer
+        Output layers by output name.
+    kpis : list of KPI
+    state : object
+        Anything a child run may warm-start from (kept in memory with the run, handed back by
+        the runner as ``state=`` to the same simulation of a child scenario; never written).
+    """
 
     outputs: dict[str, Layer] = field(default_factory=dict)
     kpis: list[KPI] = field(default_factory=list)
+    state: Any = None
 
 
 class Params(BaseModel):
@@ -58,7 +176,11 @@ class Params(BaseModel):
 
 @dataclass(frozen=True)
 class NoticeText:
-    """Plain-language description of a simulation for the algorithm notice."""
+    """Plain-language description of a simulation for the algorithm notice.
+
+    Each text may hold ``{placeholders}`` filled from the validated parameters (and the
+    extra values of :meth:`Simulation.notice_values`) by :meth:`Simulation.notice_text`.
+    """
 
     purpose: str
     method: str
@@ -71,19 +193,77 @@ class Simulation:
     name: ClassVar[str]
     title: ClassVar[dict[str, str]]
     requires: ClassVar[dict[str, str]] = {}
+    columns: ClassVar[tuple[Column, ...]] = ()
     inputs: ClassVar[tuple[str, ...]] = ()
     optional_inputs: ClassVar[tuple[str, ...]] = ()  # used when another simulation offers them
     outputs: ClassVar[tuple[str, ...]] = ()
-    kpi_names: ClassVar[tuple[str, ...]] = ()
-    #: KPIs also reported per zone as ``name[zone]`` (zone names are known at run time only)
-    zone_kpis: ClassVar[tuple[str, ...]] = ()
-    kpi_fr: ClassVar[dict[str, str]] = {}  # French KPI descriptions for the notice
+    consumes: ClassVar[tuple[str, ...]] = ()
+    kpis: ClassVar[tuple[KPISpec, ...]] = ()
+    displays: ClassVar[dict[str, tuple[Display, ...]]] = {}
     params_model: ClassVar[type[Params]] = Params
     #: when True, a scenario run also passes the parent run's outputs of the simulation's own
-    #: output names as ``inputs["parent:<name>"]`` (warm starts, models fitted on the parent)
+    #: output names as ``inputs["parent:<name>"]`` and its state as ``state=``
     warm_start: ClassVar[bool] = False
     notice: ClassVar[dict[str, NoticeText]]
 
+    # -- declarations read by the engine ------------------------------------------------------
+    @classmethod
+    def kpi_spec(cls, name: str) -> KPISpec | None:
+        """The declaration of KPI ``name`` (``name[zone]`` finds its per-zone KPI)."""
+        base, _, zone = name.partition("[")
+        for k in cls.kpis:
+            if k.name == base and (not zone or k.per_zone):
+                return k
+        return None
+
+    def kpi(self, name: str, value: float, zone: str | None = None, **fmt: Any) -> KPI:
+        """A KPI value with its declared unit, direction, labels and descriptions.
+
+        Parameters
+        ----------
+        name : str
+            A declared KPI name.
+        value : float
+            Its value [the declared unit].
+        zone : str, optional
+            Zone name of a per-zone KPI (reported as ``name[zone]``).
+        **fmt
+            Values of the description's placeholders.
+        """
+        spec = self.kpi_spec(name)
+        if spec is None or (zone is not None and not spec.per_zone):
+            msg = f"{self.name}: KPI '{name}' is not declared in {type(self).__name__}.kpis"
+            raise KeyError(msg)
+        suffix = f"[{zone}]" if zone is not None else ""
+        label_zone = f" — {zone}" if zone is not None else ""
+        return KPI(
+            name=f"{name}{suffix}",
+            value=float(value),
+            unit=spec.unit,
+            description=spec.description["en"].format(**fmt) + label_zone,
+            better=spec.better,
+            label_en=spec.label["en"] + label_zone,
+            label_fr=spec.label["fr"] + label_zone,
+            description_fr=spec.description["fr"].format(**fmt) + label_zone,
+            headline=spec.headline,
+        )
+
+    def notice_values(self, params: Params, lang: str) -> dict[str, Any]:
+        """Extra values for the notice's placeholders in ``lang`` (e.g. the full name of the
+        algorithm chosen by a parameter)."""
+        return {}
+
+    def notice_text(self, params: Params, lang: str) -> NoticeText:
+        """The notice of this simulation in ``lang``, formatted with the parameters used."""
+        values = {**params.model_dump(), **self.notice_values(params, lang)}
+        t = self.notice[lang]
+        return NoticeText(*(s.format(**values) for s in (t.purpose, t.method, t.limits)))
+
+    def display_hints(self, output: str) -> tuple[Display, ...]:
+        """How the variables of ``output`` are drawn (empty when not declared)."""
+        return self.displays.get(output, ())
+
+    # -- planning and running -----------------------------------------------------------------
     def layer_names(self, params: Params) -> dict[str, str]:
         """Twin layer name of each required role (parameter ``<role>_layer``)."""
         return {role: getattr(params, f"{role}_layer", role) for role in self.requires}
@@ -125,13 +305,51 @@ def _builtin() -> dict[str, type[Simulation]]:
     }
 
 
+def load_entry_points(group: str) -> list[tuple[str, Any]]:
+    """The loaded objects of an entry-point group, as ``(name, object)``.
+
+    A plugin that fails to import is skipped with a :class:`TwinWarning` naming it, so that
+    one broken package does not stop twin.
+    """
+    out = []
+    for ep in entry_points(group=group):
+        try:
+            out.append((ep.name, ep.load()))
+        except Exception as exc:  # a third-party plugin may fail in any way
+            warnings.warn(
+                f"plugin '{ep.name}' of {group} ({ep.value}) failed to load and is skipped: "
+                f"{type(exc).__name__}: {exc}",
+                TwinWarning,
+                stacklevel=2,
+            )
+    return out
+
+
 @lru_cache(maxsize=1)
 def registry() -> dict[str, type[Simulation]]:
-    """All simulations: built-in ones and the ``twin.simulations`` entry points."""
+    """All simulations: built-in ones and the ``twin.simulations`` entry points.
+
+    A plugin named like a simulation already registered is warned about and skipped.
+    """
     reg = _builtin()
-    for ep in entry_points(group="twin.simulations"):
-        reg[ep.name] = ep.load()
+    for name, cls in load_entry_points("twin.simulations"):
+        if name in reg:
+            warnings.warn(
+                f"simulation plugin '{name}' duplicates a registered simulation and is skipped",
+                TwinWarning,
+                stacklevel=2,
+            )
+            continue
+        reg[name] = cls
     return reg
+
+
+def refresh_registries() -> None:
+    """Forget the cached registries (after installing a plugin in a running process)."""
+    from twin.sims.interventions import intervention_registry
+
+    registry.cache_clear()
+    intervention_registry.cache_clear()
 
 
 def get_simulation(name: str, where: str = "simulations") -> Simulation:

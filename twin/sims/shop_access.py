@@ -15,7 +15,8 @@ from pydantic import Field
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
+from twin.sims.traffic.interventions import ROAD_INTERVENTIONS
 
 
 class ShopAccessParams(Params):
@@ -36,18 +37,45 @@ class ShopAccess(Simulation):
     requires = {"shops": "vector"}
     inputs = ("node_access",)
     outputs = ("shop_access",)
-    kpi_names = ("shop_mean_access_time_s", "shops_slow_share")
-    kpi_fr = {
-        "shop_mean_access_time_s": "temps moyen de parcours à vitesse libre pour atteindre "
-        "un commerce",
-        "shops_slow_share": "part des commerces au-delà du seuil de temps d'accès",
+    consumes = (*ROAD_INTERVENTIONS, "shopping_centre")
+    kpis = (
+        KPISpec(
+            "shop_mean_access_time_s",
+            "s",
+            "lower",
+            {"en": "Mean access to shops", "fr": "Accès moyen aux commerces"},
+            {
+                "en": "mean free-flow travel time to reach a shop",
+                "fr": "temps moyen de parcours à vitesse libre pour atteindre un commerce",
+            },
+        ),
+        KPISpec(
+            "shops_slow_share",
+            "1",
+            "lower",
+            {"en": "Hard-to-reach shops", "fr": "Commerces difficiles d'accès"},
+            {
+                "en": "share of shops slower than {threshold_s:.0f} s to reach",
+                "fr": "part des commerces à plus de {threshold_s:.0f} s d'accès",
+            },
+        ),
+    )
+    displays = {
+        "shop_access": (
+            Display(
+                "access_time_s",
+                "s",
+                {"en": "Free-flow access time", "fr": "Temps d'accès à vitesse libre"},
+            ),
+        )
     }
     params_model = ShopAccessParams
     notice = {
         "en": NoticeText(
             purpose="Show which shops become harder to reach when streets change.",
             method="Each shop takes the mean free-flow travel time of its nearest street "
-            "junction, computed by the accessibility simulation.",
+            "junction (within {max_snap_m:g} m), computed by the accessibility simulation; "
+            "shops slower than {threshold_s:g} s to reach are flagged.",
             limits="Access by car or on foot depends on the network chosen; parking, public "
             "transport and shop attractiveness are not modelled here.",
         ),
@@ -55,7 +83,8 @@ class ShopAccess(Simulation):
             purpose="Montrer quels commerces deviennent plus difficiles d'accès quand les rues "
             "changent.",
             method="Chaque commerce prend le temps moyen de parcours à vitesse libre du "
-            "carrefour le plus proche, calculé par la simulation d'accessibilité.",
+            "carrefour le plus proche (à moins de {max_snap_m:g} m), calculé par la simulation "
+            "d'accessibilité ; les commerces à plus de {threshold_s:g} s sont signalés.",
             limits="L'accès en voiture ou à pied dépend du réseau choisi ; le stationnement, "
             "les transports en commun et l'attractivité des commerces ne sont pas modélisés "
             "ici.",
@@ -97,19 +126,11 @@ class ShopAccess(Simulation):
         out["slow"] = out["access_time_s"] > params.threshold_s
         placed = out["access_time_s"].notna()
         kpis = [
-            KPI(
-                "shop_mean_access_time_s",
-                float(out.loc[placed, "access_time_s"].mean()),
-                "s",
-                "mean free-flow travel time to reach a shop",
-                "lower",
-            ),
-            KPI(
+            self.kpi("shop_mean_access_time_s", float(out.loc[placed, "access_time_s"].mean())),
+            self.kpi(
                 "shops_slow_share",
                 float(out.loc[placed, "slow"].mean()),
-                "1",
-                f"share of shops slower than {params.threshold_s:.0f} s to reach",
-                "lower",
+                threshold_s=params.threshold_s,
             ),
         ]
         prov = Provenance(

@@ -24,11 +24,12 @@ from dash import Input, Output, State, dcc, html
 from twin.errors import StoreError, message
 from twin.model.layer import SensorSeries
 from twin.model.twin import Twin
+from twin.model.units import unit_of_column
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import payload as pl
 from twin.viewer import timeaxis as tx
-from twin.viewer.i18n import tooltip_labels, tr
+from twin.viewer.i18n import tooltip_labels, tr, unit_label
 from twin.viewer.kpis import kpi_cards, kpi_chart
 
 ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
@@ -220,70 +221,15 @@ def sensor_payloads(t: Twin) -> list[dict[str, Any]]:
     return out
 
 
-#: Preferred column to colour a result layer by, first match wins.
-PREFERRED = (
-    "flow_veh_h",
-    "access_time_s",
-    "energy_kwh",
-    "em_lx",
-    "vacancy_risk",
-    "footfall_ped_day",
-    "value",
-)
-UNITS = {
-    "flow_veh_h": "veh/h",
-    "access_time_s": "s",
-    "energy_kwh": "kWh",
-    "em_lx": "lx",
-    "footfall_ped_day": "ped/day",
-    "vacancy_risk": "",
-}
-#: Units read from a column name's suffix (units are in column names).
-SUFFIX_UNITS = (
-    ("_veh_h", "veh/h"),
-    ("_veh_day", "veh/day"),
-    ("_ped_day", "ped/day"),
-    ("_ug_m3", "µg/m³"),
-    ("_mg_m3", "mg/m³"),
-    ("_m3_h", "m³/h"),
-    ("_w_m2", "W/m²"),
-    ("_m_s", "m/s"),
-    ("_l_s", "l/s"),
-    ("_kph", "km/h"),
-    ("_pct", "%"),
-    ("_ppm", "ppm"),
-    ("_ppb", "ppb"),
-    ("_hpa", "hPa"),
-    ("_dba", "dB(A)"),
-    ("_db", "dB"),
-    ("_lux", "lx"),
-    ("_mm", "mm"),
-    ("_kwh", "kWh"),
-    ("_lx", "lx"),
-    ("_kw", "kW"),
-    ("_w", "W"),
-    ("_m2", "m²"),
-    ("_km", "km"),
-    ("_m", "m"),
-    ("_s", "s"),
-    ("_h", "h"),
-    ("_c", "°C"),
-    ("_k", "K"),
-    ("_eur", "€"),
-)
-
-
 def unit_of(col: str) -> str:
-    """The unit of a column from its name (``_diff`` and ``@time`` ignored)."""
-    metric = tx.split_column(col)[0].removesuffix("_diff")
-    if metric in UNITS:
-        return UNITS[metric]
-    return next((u for suf, u in SUFFIX_UNITS if metric.endswith(suf)), "")
+    """The unit of a twin column from its name (``_diff`` and ``@time`` ignored), by the
+    data model's unit-suffix convention (:func:`twin.model.units.unit_of_column`)."""
+    return unit_of_column(tx.split_column(col)[0].removesuffix("_diff"))
 
 
-def _value_column(d: Any, diff: bool, when: str | None = None) -> str | None:
-    """The column to colour a vector layer by: preferred metrics first; a metric varying in
-    time (``<metric>@<time>`` columns) counts as one, at the frame picked for ``when``."""
+def _columns_by_metric(d: Any, when: str | None) -> dict[str, str]:
+    """Columns of a frame by metric name: a metric varying in time (``<metric>@<time>``
+    columns) counts as one, at the frame picked for ``when``."""
     names: dict[str, str] = {}
     timed: dict[str, list[tuple[str, str]]] = {}
     for c in d.columns:
@@ -296,58 +242,57 @@ def _value_column(d: Any, diff: bool, when: str | None = None) -> str | None:
             timed.setdefault(metric, []).append((t, str(c)))
     for metric, frames in timed.items():
         frames.sort()
-        names.setdefault(metric, frames[tx.pick([f[0] for f in frames], when)][1])
-    keys = [k for k in names if k in timed] + [k for k in names if k not in timed]
-    if diff:
-        for pref in PREFERRED:
-            if f"{pref}_diff" in names:
-                return names[f"{pref}_diff"]
-        return next((names[k] for k in keys if k.endswith("_diff")), None)
-    for pref in PREFERRED:
-        if pref in names:
-            return names[pref]
-    return next(
-        (
-            names[k]
-            for k in keys
-            if pd.api.types.is_numeric_dtype(d[names[k]])
-            and not pd.api.types.is_bool_dtype(d[names[k]])
-        ),
-        None,
-    )
+        names[metric] = frames[tx.pick([f[0] for f in frames], when)][1]
+    return names
 
 
-def _slots(
+def _declared(lay: Any, present: Any, diff: bool) -> tuple[str, dict[str, Any]] | None:
+    """The first variable the layer's display hints declare that is present (its
+    ``<variable>_diff`` in a vector comparison), with its hint."""
+    for hint in lay.display:
+        var = str(hint["variable"])
+        key = f"{var}_diff" if diff and lay.kind != "grid" else var
+        if key in present:
+            return key, hint
+    return None
+
+
+def result_slots(
     r: Run, diff: Any = None, when: str | None = None
-) -> dict[str, tuple[Any, str, np.ndarray, str]]:
-    """Result layers to draw: slot (points, paths, grid) → (data, column, values, unit).
+) -> dict[str, tuple[Any, str, np.ndarray, dict[str, Any]]]:
+    """Result layers to draw: slot (points, paths, grid) → (data, column, values, hint).
 
-    ``when`` is a label of the shared time axis: layers varying in time show that frame.
+    Only variables declared in the layers' display hints are drawn (the simulations declare
+    them; the viewer guesses nothing); ``when`` is a label of the shared time axis: layers
+    varying in time show that frame.
     """
-    out: dict[str, tuple[Any, str, np.ndarray, str]] = {}
+    out: dict[str, tuple[Any, str, np.ndarray, dict[str, Any]]] = {}
     src = diff.layers if diff is not None else r.outputs
-    # the heat simulation's grids, when present, are the grid drawn (land cover otherwise)
-    layers = sorted(src.values(), key=lambda la: not (la.kind == "grid" and "heat" in la.name))
-    for lay in layers:
+    for lay in src.values():
         d = lay.data
         if lay.kind == "grid":
-            var = "trees" if "trees" in d else next(iter(d.data_vars))
+            found = _declared(lay, d.data_vars, diff is not None)
+            if found is None or "grid" in out:
+                continue
+            var, hint = found
             da, label = d[var], str(var)
             labels = tx.grid_labels(da)
             if labels:
                 k = tx.pick(labels, when)
                 da, label = da.isel(time=k), f"{var}@{labels[k]}"
-            out.setdefault("grid", (da, label, da.to_numpy().astype(float), unit_of(var)))
+            out["grid"] = (da, label, da.to_numpy().astype(float), hint)
             continue
-        col = _value_column(d, diff is not None, when)
-        if col is None or len(d) == 0:
+        if lay.kind != "vector" or len(d) == 0:
             continue
+        names = _columns_by_metric(d, when)
+        found = _declared(lay, names, diff is not None)
+        if found is None:
+            continue
+        col = names[found[0]]
         lines = bool(d.geom_type.isin(["LineString", "MultiLineString"]).all())
         if lines and (d.geom_type == "MultiLineString").any():
             d = d.explode(index_parts=False)
-        out.setdefault(
-            "paths" if lines else "points", (d, col, d[col].to_numpy(float), unit_of(col))
-        )
+        out.setdefault("paths" if lines else "points", (d, col, d[col].to_numpy(float), found[1]))
     return out
 
 
@@ -368,7 +313,7 @@ def shared_ranges(*runs: Run) -> dict[str, tuple[float, float]]:
     frames: list[str | None] = list(time_labels(*runs)) or [None]
     for r in runs:
         for when in frames:
-            for slot, (_, _, v, _) in _slots(r, when=when).items():
+            for slot, (_, _, v, _) in result_slots(r, when=when).items():
                 ok = v[np.isfinite(v)]
                 if len(ok):
                     acc.setdefault(slot, []).extend([float(ok.min()), float(ok.max())])
@@ -385,17 +330,18 @@ def run_layers(
     point layer, one line layer and one grid, coloured by their main value (on ``ranges``
     when given, so that two views share one scale)."""
     side: dict[str, Any] = {}
-    div = diff is not None
-    for slot, (d, col, v, unit) in _slots(r, diff, when).items():
+    for slot, (d, col, v, hint) in result_slots(r, diff, when).items():
         rng = (ranges or {}).get(slot)
+        unit = str(hint["unit"])
+        div = diff is not None or hint.get("palette") == "diverging"
         if slot == "grid":
-            side["grid"] = pl.grid_image(d, label=col, unit=unit, diverging=div, vrange=rng)
+            p = pl.grid_image(d, label=col, unit=unit, diverging=div, vrange=rng)
         elif slot == "paths":
-            side["paths"] = pl.paths(d, v, label=col, unit=unit, diverging=div, width=6, vrange=rng)
+            p = pl.paths(d, v, label=col, unit=unit, diverging=div, width=6, vrange=rng)
         else:
-            side["points"] = pl.points(
-                d, v, label=col, unit=unit, diverging=div, radius=6, vrange=rng
-            )
+            p = pl.points(d, v, label=col, unit=unit, diverging=div, radius=6, vrange=rng)
+        p["legend"]["title"] = dict(hint["label"])
+        side[slot] = p
     return side
 
 
@@ -932,7 +878,10 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
             html.Div(
                 className="legend-item",
                 children=[
-                    html.Div(f"{title} — {lg_['label']}{stat} [{lg_['unit']}]".replace(" []", "")),
+                    html.Div(
+                        f"{title} — {lg_.get('title', {}).get(lg, lg_['label'])}{stat} "
+                        f"[{unit_label(lg, lg_['unit'])}]".replace(" []", "")
+                    ),
                     html.Div(
                         className="ramp", style={"background": f"linear-gradient(90deg, {stops})"}
                     ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 TEXTS: dict[str, dict[str, str]] = {
     "scenario": {"fr": "Scénario", "en": "Scenario"},
     "view": {"fr": "Vue", "en": "View"},
@@ -88,35 +90,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "job.running": {"fr": "en cours", "en": "running"},
     "job.done": {"fr": "terminé", "en": "done"},
     "job.failed": {"fr": "échec", "en": "failed"},
-    "kpi.mean_travel_time_s": {"fr": "Temps moyen de parcours", "en": "Mean travel time"},
-    "kpi.unreachable_pair_share": {"fr": "Trajets impossibles", "en": "Unreachable trips"},
-    "kpi.open_network_km": {"fr": "Réseau ouvert", "en": "Open network"},
-    "kpi.shop_mean_access_time_s": {
-        "fr": "Accès moyen aux commerces",
-        "en": "Mean access to shops",
-    },
-    "kpi.shops_slow_share": {"fr": "Commerces difficiles d'accès", "en": "Hard-to-reach shops"},
-    "kpi.canopy_area_m2": {"fr": "Canopée", "en": "Tree canopy"},
-    "kpi.green_share": {"fr": "Part végétalisée", "en": "Green share"},
-    "kpi.sealed_share": {"fr": "Part imperméabilisée", "en": "Sealed share"},
-    "kpi.water_area_m2": {"fr": "Surface en eau", "en": "Water area"},
-    "kpi.mean_roof_albedo": {"fr": "Albédo moyen des toits", "en": "Mean roof albedo"},
-    "kpi.green_roof_area_m2": {"fr": "Toitures végétalisées", "en": "Green roofs"},
-    "kpi.vehicle_km": {"fr": "Véhicules-km (pointe)", "en": "Vehicle-km (peak)"},
-    "kpi.vehicle_hours": {"fr": "Véhicules-heures (pointe)", "en": "Vehicle-hours (peak)"},
-    "kpi.delay_h": {"fr": "Retard cumulé", "en": "Total delay"},
-    "kpi.co2_kg": {"fr": "CO₂ du trafic (pointe)", "en": "Traffic CO₂ (peak)"},
-    "kpi.relative_gap": {"fr": "Écart à l'équilibre", "en": "Equilibrium gap"},
-    "kpi.energy_kwh_year": {"fr": "Énergie de l'éclairage", "en": "Lighting energy"},
-    "kpi.cost_eur_year": {"fr": "Coût annuel", "en": "Annual cost"},
-    "kpi.co2_kg_year": {"fr": "Émissions de CO₂", "en": "CO₂ emissions"},
-    "kpi.peak_kw": {"fr": "Puissance de pointe", "en": "Peak power"},
-    "kpi.compliance_share": {"fr": "Rues conformes EN 13201", "en": "EN 13201 compliant streets"},
-    "kpi.spill_index": {"fr": "Lumière sur la trame noire", "en": "Light on dark corridors"},
-    "kpi.retrofit_payback_years": {
-        "fr": "Retour sur investissement LED",
-        "en": "LED retrofit payback",
-    },
 }
 
 
@@ -138,24 +111,31 @@ def tooltip_labels(lang: str) -> dict[str, str]:
     return out
 
 
-def kpi_label(lang: str, name: str, description: str) -> str:
-    """Short label of a KPI, capitalised: the viewer's own, else (in French) the simulation's
-    ``kpi_fr`` description (per-zone KPIs ``name[zone]`` too), else the run's description."""
-    return _capital(_kpi_label(lang, name, description))
+def kpi_label(lang: str, name: str, row: Any) -> str:
+    """Short label of a KPI in ``lang``, capitalised: the label its simulation declared (in
+    the run's KPI table, or for runs written before labels were recorded, in the
+    simulation's declaration), else its description."""
+    label = row.get(f"label_{lang}") if hasattr(row, "get") else None
+    if not isinstance(label, str) or not label:
+        label = _declared_label(lang, name) or str(row.get("description", name))
+    return _capital(label)
 
 
-def _kpi_label(lang: str, name: str, description: str) -> str:
-    if f"kpi.{name}" in TEXTS:
-        return tr(lang, f"kpi.{name}")
-    if lang == "fr":
-        from twin.sims.base import registry
+def _declared_label(lang: str, name: str) -> str | None:
+    from twin.sims.base import registry
 
-        base, _, zone = name.partition("[")
-        for sim in registry().values():
-            fr = sim.kpi_fr.get(base)
-            if fr:
-                return f"{fr} — {zone.rstrip(']')}" if zone else fr
-    return description
+    zone = name.partition("[")[2].rstrip("]")
+    for sim in registry().values():
+        spec = sim.kpi_spec(name)
+        if spec is not None:
+            return spec.label[lang] + (f" — {zone}" if zone else "")
+    return None
+
+
+def is_headline(row: Any) -> bool:
+    """Whether a KPI row is a headline result (else a diagnostic of the method)."""
+    v = row.get("headline", True) if hasattr(row, "get") else True
+    return bool(v) if not isinstance(v, str) else v.lower() != "false"
 
 
 def _capital(text: str) -> str:

@@ -16,11 +16,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from twin.scenario.runner import Run
-from twin.viewer.i18n import kpi_label, tr, unit_label
-
-#: Solver diagnostics among the KPIs: shown as cards, not charted (the % change of a
-#: convergence tolerance says nothing about the scenario and would dwarf the other bars).
-SOLVER_KPIS = frozenset({"relative_gap"})
+from twin.viewer.i18n import is_headline, kpi_label, tr, unit_label
 
 #: Chart labels are wrapped at this many characters; each bar takes this many pixels.
 LABEL_WIDTH = 48
@@ -79,9 +75,7 @@ def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
             html.Div(
                 className=f"kpi {judge(b - a, str(row.get('better', 'neutral')))}",
                 children=[
-                    html.Div(
-                        kpi_label(lang, str(k), str(row["description"])), className="kpi-label"
-                    ),
+                    html.Div(kpi_label(lang, str(k), row), className="kpi-label"),
                     html.Div(show(b, unit, lang), className="kpi-value"),
                     html.Div(change(a, b, unit, lang) if moved else "", className="kpi-delta"),
                 ],
@@ -92,17 +86,18 @@ def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
 
 def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:
     """Bar chart of the % change of each KPI against the parent (green better, red worse),
-    solver diagnostics (:data:`SOLVER_KPIS`) left out."""
+    diagnostics of the methods (solver gaps, fit statistics) left out: the % change of a
+    convergence tolerance says nothing about the scenario and would dwarf the other bars."""
     fig = go.Figure()
     if parent is not None:
-        idx = [k for k in r.kpis.index if k in parent.kpis.index and k not in SOLVER_KPIS]
+        idx = [k for k, row in r.kpis.iterrows() if k in parent.kpis.index and is_headline(row)]
         a = parent.kpis.loc[idx, "value"].astype(float)
         b = r.kpis.loc[idx, "value"].astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             pct = np.where(a.abs() > 0, 100 * (b - a) / a.abs(), 0.0)
         pct = np.nan_to_num(pct)
         colours = [PALETTE[judge(float(b[k] - a[k]), str(r.kpis.loc[k, "better"]))] for k in idx]
-        labels = [kpi_label(lang, str(k), str(r.kpis.loc[k, "description"])) for k in idx]
+        labels = [kpi_label(lang, str(k), r.kpis.loc[k]) for k in idx]
         # a change from zero has no percentage: no bar, its new value written instead
         fresh = [
             tr(lang, "chart.from_zero").format(value=show(b[k], str(r.kpis.loc[k, "unit"]), lang))

@@ -31,7 +31,7 @@ def _kpi_table(cat: Catalogue, run_id: str, lang: str) -> str:
     for k, row in r.kpis.iterrows():
         unit = str(row["unit"])
         rows.append(
-            f"<tr><td>{html.escape(kpi_label(lang, str(k), str(row['description'])))}</td>"
+            f"<tr><td>{html.escape(kpi_label(lang, str(k), row))}</td>"
             f"<td>{html.escape(show(parent_value(parent, k), unit, lang))}</td>"
             f"<td>{html.escape(show(row['value'], unit, lang))}</td></tr>"
         )

@@ -114,27 +114,31 @@ def _draw(ax: Any, slot: str, data: Any, values: np.ndarray, vrange: tuple, cmap
     return ax.scatter(pts.x, pts.y, c=values, s=7, cmap=cmap, vmin=lo, vmax=hi, linewidths=0)
 
 
-def map_figures(r: Run, parent: Run | None, buildings: Any = None) -> list[tuple[str, str]]:
-    """One PNG (data URI) per result slot: parent | scenario | difference; with captions."""
+def map_figures(
+    r: Run, parent: Run | None, buildings: Any = None, lang: str = "fr"
+) -> list[tuple[str, str]]:
+    """One PNG (data URI) per result slot: parent | scenario | difference; with captions (the
+    declared legend label and unit of each variable, in ``lang``)."""
     from matplotlib.figure import Figure
 
-    from twin.viewer.app import _slots, shared_ranges
+    from twin.viewer.app import result_slots, shared_ranges
 
     out = []
-    mine = _slots(r)
-    theirs = _slots(parent) if parent is not None else {}
-    diff = _slots(r, r.compare(parent)) if parent is not None else {}
+    mine = result_slots(r)
+    theirs = result_slots(parent) if parent is not None else {}
+    diff = result_slots(r, r.compare(parent)) if parent is not None else {}
     ranges = shared_ranges(*([parent] if parent is not None else []), r)
-    for slot, (data, col, values, unit) in mine.items():
+    for slot, (data, col, values, hint) in mine.items():
+        caption = _caption(hint, lang)
         panels = []
         if slot in theirs:
             panels.append(("parent",) + theirs[slot])
-        panels.append(("scenario", data, col, values, unit))
+        panels.append(("scenario", data, col, values, hint))
         if slot in diff:
             panels.append(("diff",) + diff[slot])
         fig = Figure(figsize=(3.2 * len(panels) + 0.4, 3.4))
         axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
-        for ax, (kind, d, c, v, u) in zip(axes, panels, strict=True):
+        for ax, (kind, d, _c, v, _h) in zip(axes, panels, strict=True):
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
@@ -149,9 +153,18 @@ def map_figures(r: Run, parent: Run | None, buildings: Any = None) -> list[tuple
             fig.colorbar(art, ax=ax, shrink=0.7, pad=0.02)
             ax.set_xlabel("")
             ax.set_ylabel("")
-            ax.set_title(f"{kind} — {c}" + (f" [{u}]" if u else ""), fontsize=8)
-        out.append((_png(fig), f"{col}" + (f" [{unit}]" if unit else "")))
+            ax.set_title(f"{kind} — {caption}", fontsize=8)
+        out.append((_png(fig), caption))
     return out
+
+
+def _caption(hint: dict[str, Any], lang: str) -> str:
+    """A variable's legend label and unit, from its display hint, in ``lang``."""
+    from twin.viewer.i18n import unit_label
+
+    unit = unit_label(lang, str(hint["unit"]))
+    label = hint["label"].get(lang) or hint["label"].get("en", "")
+    return f"{label} [{unit}]" if unit and unit != "1" else str(label)
 
 
 def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
@@ -163,7 +176,7 @@ def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
     for k, row in r.kpis.iterrows():
         unit = str(row["unit"])
         a, b = parent_value(parent, k), float(row["value"])
-        label = kpi_label(lang, str(k), str(row["description"]))
+        label = kpi_label(lang, str(k), row)
         rows.append(
             f"<tr class='{judge(b - a, str(row.get('better', 'neutral')))}'>"
             f"<td>{html.escape(label)}</td>"
@@ -200,7 +213,7 @@ def report_html(run_dir: str | Path, lang: str = "fr") -> str:
         if "buildings" in t:
             buildings = t["buildings"]
     title = r.scenario.title or r.scenario.name
-    maps = map_figures(r, parent, buildings)
+    maps = map_figures(r, parent, buildings, lang)
     figs = "".join(
         f"<figure><img alt='{html.escape(cap)}' src='{uri}'><figcaption>"
         f"{html.escape(cap)} — {_t('parent', lang)} | {_t('scenario', lang)} | "

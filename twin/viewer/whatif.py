@@ -17,30 +17,41 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel
 
 from twin.errors import SchemaError, message
 from twin.model.twin import Twin
-from twin.scenario import schema
 from twin.scenario.schema import Scenario
 
 #: Interventions the area drawn in the editor can carry: type → (its scenario schema model,
 #: its main parameter). Their ranges and defaults are the schema's (:func:`area_parameter`).
-AREA_INTERVENTIONS: dict[str, tuple[type[BaseModel], str]] = {
-    "plant_trees": (schema.PlantTrees, "canopy_fraction"),
-    "cool_roofs": (schema.CoolRoofs, "albedo"),
-    "green_roofs": (schema.GreenRoofs, "fraction"),
-    "water_surface": (schema.WaterSurface, "fraction"),
-    "desealing": (schema.Desealing, "fraction"),
+AREA_INTERVENTIONS: dict[str, str] = {
+    "plant_trees": "canopy_fraction",
+    "cool_roofs": "albedo",
+    "green_roofs": "fraction",
+    "water_surface": "fraction",
+    "desealing": "fraction",
 }
-#: Simulations that react to each intervention, first one added when the parent runs none
-#: (land cover reports the canopy, roof albedo, green roof, water and sealed areas; heat
-#: reads the same grids).
-NEEDS: dict[str, tuple[str, ...]] = {
-    "close_links": ("accessibility", "traffic", "shop_access"),
-    **dict.fromkeys(AREA_INTERVENTIONS, ("landcover", "heat")),
-    "dimming_schedule": ("lighting",),
-}
+#: Simulations the editor adds, in this order of preference, when the parent runs none that
+#: reads an intervention (the quickest that report its effect); which simulations read an
+#: intervention is their own declaration (``Simulation.consumes``).
+QUICK_SIMULATIONS = ("accessibility", "landcover", "lighting")
+
+
+def readers(kind: str) -> list[str]:
+    """The simulations that read intervention ``kind``, the quickest first."""
+    from twin.sims.base import registry
+
+    found = [n for n, c in registry().items() if kind in c.consumes]
+    return sorted(
+        found,
+        key=lambda n: (
+            n not in QUICK_SIMULATIONS,
+            QUICK_SIMULATIONS.index(n) if n in QUICK_SIMULATIONS else 0,
+            n,
+        ),
+    )
+
+
 #: Most closed links or area corners one form may send.
 MAX_ITEMS = 2000
 #: Lamp columns offered as groups (zones, cabinets, circuits), first ones first.
@@ -146,7 +157,10 @@ class AreaParameter:
 def area_parameter(kind: str) -> AreaParameter:
     """The main parameter of the area intervention ``kind`` (a key of
     :data:`AREA_INTERVENTIONS`), read from the scenario schema's field."""
-    model, name = AREA_INTERVENTIONS[kind]
+    from twin.sims.interventions import intervention_registry
+
+    name = AREA_INTERVENTIONS[kind]
+    model = intervention_registry()[kind].model
     f = model.model_fields[name]
     low = next((float(m.ge) for m in f.metadata if getattr(m, "ge", None) is not None), -math.inf)
     high = next((float(m.le) for m in f.metadata if getattr(m, "le", None) is not None), math.inf)
@@ -306,7 +320,7 @@ def build_scenario(
             area_field = f"  - interventions[{k}].{par.name}:"
     sims = list(parent.simulations)
     for iv in ivs:
-        family = NEEDS[iv["type"]]
+        family = readers(iv["type"])
         if not any(s in sims for s in family):
             sims.append(family[0])
     data = {

@@ -274,7 +274,7 @@ def test_bad_inputs(demo: Twin) -> None:
 
 
 def test_intervention_errors(demo: Twin) -> None:
-    from twin.scenario.interventions import apply_interventions
+    from twin.sims.interventions import apply_interventions
 
     def apply(iv: dict) -> list[str]:
         sc = Scenario.from_dict({"name": "x", "interventions": [iv]})

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import twin.sims.traffic.sim as tsim
 from twin.scenario.runner import run
 from twin.sims.traffic.sim import TrafficParams, zone_demand
 from twin.store.twinstore import open_twin
@@ -45,7 +44,6 @@ def test_closure_reroutes_flows(demo_dir: Path, tmp_path: Path) -> None:
     )
     assert any("warm-started from the parent run's equilibrium (gp" in s for s in prov.steps)
     # a parent run read back from disk (a new process) has no paths: gp solves cold, says so
-    tsim._EQUILIBRIA.clear()
     shutil.rmtree(r.path)
     again = run(demo_dir, ROOT / "scenarios" / "closure.yaml", out=tmp_path)
     prov = again.outputs["link_flows"].provenance

@@ -41,7 +41,7 @@ from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.accessibility import open_links
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import KPI, Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.commerce import footfall as ff
 from twin.sims.commerce import vacancy as vac
 
@@ -212,31 +212,152 @@ class Commerce(Simulation):
     #: fitted on the parent's state, the conditions under which vacancy was observed
     warm_start = True
     outputs = ("retail_units", "street_footfall")
-    kpi_names = (
-        "vacancy_rate_observed",
-        "mean_vacancy_risk",
-        "units_at_risk",
-        "centre_market_share",
-        "centre_mean_vacancy_risk",
-        "centre_mean_footfall",
-        "new_units_market_share",
-        "pedestrian_km_day",
-        "vacancy_model_auc",
-        "footfall_calibration_r2",
+    consumes = (
+        "shopping_centre",
+        "new_parking",
+        "vacancy_tax",
+        "pedestrianise",
+        "roadworks",
+        "close_links",
+        "open_links",
+        "change_links",
     )
-    zone_kpis = ("mean_vacancy_risk", "units_at_risk", "vacancy_rate_observed")
-    kpi_fr = {
-        "vacancy_rate_observed": "part des cellules commerciales observées vacantes",
-        "mean_vacancy_risk": "risque moyen de vacance des cellules (modèle)",
-        "units_at_risk": "nombre de cellules dont le risque de vacance dépasse le seuil",
-        "centre_market_share": "part de marché (modèle de Huff) des commerces du centre",
-        "centre_mean_vacancy_risk": "risque moyen de vacance des cellules du centre",
-        "centre_mean_footfall": "fréquentation piétonne moyenne devant les commerces du centre",
-        "new_units_market_share": "part de marché captée par les commerces créés par le "
-        "scénario (centre commercial)",
-        "pedestrian_km_day": "kilomètres parcourus à pied par jour sur le réseau (modèle)",
-        "footfall_calibration_r2": "R² de la fréquentation modélisée, recalée par un facteur "
-        "d'échelle (moindres carrés), face aux comptages piétons",
+    kpis = (
+        KPISpec(
+            "vacancy_rate_observed",
+            "1",
+            "lower",
+            {"en": "Observed vacancy", "fr": "Vacance observée"},
+            {
+                "en": "observed vacancy rate of the units ({n_known} with a known status)",
+                "fr": (
+                    "part des cellules commerciales observées vacantes ({n_known} au statut connu)"
+                ),
+            },
+            per_zone=True,
+        ),
+        KPISpec(
+            "mean_vacancy_risk",
+            "1",
+            "lower",
+            {"en": "Mean vacancy risk", "fr": "Risque moyen de vacance"},
+            {
+                "en": "mean modelled vacancy risk of the units{assumed_en}",
+                "fr": "risque moyen de vacance des cellules (modèle){assumed_fr}",
+            },
+            per_zone=True,
+        ),
+        KPISpec(
+            "units_at_risk",
+            "units",
+            "lower",
+            {"en": "Units at risk", "fr": "Cellules à risque"},
+            {
+                "en": "units whose vacancy risk is at least {at_risk_threshold:g}",
+                "fr": "cellules dont le risque de vacance atteint au moins {at_risk_threshold:g}",
+            },
+            per_zone=True,
+        ),
+        KPISpec(
+            "centre_market_share",
+            "1",
+            "higher",
+            {"en": "Centre market share", "fr": "Part de marché du centre"},
+            {
+                "en": "Huff market share of the units of the centre",
+                "fr": "part de marché (modèle de Huff) des commerces du centre",
+            },
+        ),
+        KPISpec(
+            "centre_mean_vacancy_risk",
+            "1",
+            "lower",
+            {"en": "Centre vacancy risk", "fr": "Risque de vacance du centre"},
+            {
+                "en": "mean vacancy risk of the units of the centre",
+                "fr": "risque moyen de vacance des cellules du centre",
+            },
+        ),
+        KPISpec(
+            "centre_mean_footfall",
+            "ped/day",
+            "higher",
+            {"en": "Centre footfall", "fr": "Fréquentation du centre"},
+            {
+                "en": "mean footfall in front of the units of the centre",
+                "fr": "fréquentation piétonne moyenne devant les commerces du centre",
+            },
+        ),
+        KPISpec(
+            "new_units_market_share",
+            "1",
+            "neutral",
+            {"en": "New units' market share", "fr": "Part de marché des nouveaux commerces"},
+            {
+                "en": "market share captured by the units the scenario adds",
+                "fr": (
+                    "part de marché captée par les commerces créés par le scénario (centre "
+                    "commercial)"
+                ),
+            },
+        ),
+        KPISpec(
+            "pedestrian_km_day",
+            "km/day",
+            "higher",
+            {"en": "Walking on the network", "fr": "Marche sur le réseau"},
+            {
+                "en": "modelled walking distance on the network per day",
+                "fr": "kilomètres parcourus à pied par jour sur le réseau (modèle)",
+            },
+        ),
+        KPISpec(
+            "vacancy_model_auc",
+            "1",
+            "higher",
+            {"en": "Vacancy model AUC", "fr": "AUC du modèle de vacance"},
+            {
+                "en": "vacancy model ({model}); AUC on the observed units",
+                "fr": "modèle de vacance ({model}) ; AUC sur les cellules observées",
+            },
+            headline=False,
+        ),
+        KPISpec(
+            "footfall_calibration_r2",
+            "1",
+            "higher",
+            {"en": "Footfall calibration R²", "fr": "R² du recalage de fréquentation"},
+            {
+                "en": (
+                    "footfall model vs pedestrian counters: scale {scale:.4g}, RMSE {rmse:.4g}, "
+                    "n={n}"
+                ),
+                "fr": (
+                    "R² de la fréquentation modélisée, recalée par un facteur d'échelle "
+                    "{scale:.4g} (moindres carrés), face aux comptages piétons : REQM {rmse:.4g}, "
+                    "n={n}"
+                ),
+            },
+            headline=False,
+        ),
+    )
+    displays = {
+        "retail_units": (
+            Display("vacancy_risk", "1", {"en": "Vacancy risk", "fr": "Risque de vacance"}),
+            Display(
+                "footfall_ped_day",
+                "ped/day",
+                {"en": "Footfall", "fr": "Fréquentation piétonne"},
+            ),
+            Display("market_share", "1", {"en": "Market share", "fr": "Part de marché"}),
+        ),
+        "street_footfall": (
+            Display(
+                "footfall_ped_day",
+                "ped/day",
+                {"en": "Footfall", "fr": "Fréquentation piétonne"},
+            ),
+        ),
     }
     params_model = CommerceParams
     notice = {
@@ -247,8 +368,9 @@ class Commerce(Simulation):
             "at risk.",
             method="Residents are estimated from the floor area of the buildings. Each "
             "building's residents share their shopping between the shops in proportion to "
-            "shop size and inversely to the square of the travel time on foot or by car "
-            "(Huff gravity model). Pedestrian footfall on each street is the number of "
+            "shop size and inversely to a power of the travel time ({mode_en}) "
+            "(Huff gravity model, size exponent {huff_alpha:g}, time exponent "
+            "{huff_beta:g}). Pedestrian footfall on each street is the number of "
             "modelled walking trips from homes to shops, amenities and stops that take that "
             "street on their shortest path, adjusted to pedestrian counters when available. "
             "A logistic regression turns footfall, market share, shop size and rent into a "
@@ -269,8 +391,9 @@ class Commerce(Simulation):
             "l'accompagnement des rues commerçantes les plus fragiles.",
             method="Le nombre d'habitants est estimé d'après la surface de plancher des "
             "bâtiments. Les habitants de chaque bâtiment répartissent leurs achats entre les "
-            "commerces proportionnellement à leur surface et en raison inverse du carré du "
-            "temps de trajet à pied ou en voiture (modèle gravitaire de Huff). La "
+            "commerces proportionnellement à leur surface et en raison inverse d'une puissance du "
+            "temps de trajet ({mode_fr}) (modèle gravitaire de Huff, exposant de surface "
+            "{huff_alpha:g}, exposant de temps {huff_beta:g}). La "
             "fréquentation piétonne de chaque rue est le nombre de déplacements à pied "
             "modélisés entre logements et commerces, équipements et arrêts qui empruntent "
             "cette rue sur leur plus court chemin, recalé sur les compteurs piétons quand il "
@@ -288,6 +411,16 @@ class Commerce(Simulation):
             "donnée ; il éclaire, sans la remplacer, une étude de terrain.",
         ),
     }
+
+    def notice_values(self, params: Params, lang: str) -> dict[str, str]:
+        """The travel modes of the Huff model, in words."""
+        p: CommerceParams = params  # type: ignore[assignment]
+        modes = {
+            "walk": ("on foot", "à pied"),
+            "drive": ("by car", "en voiture"),
+            "both": ("on foot or by car", "à pied ou en voiture"),
+        }
+        return {"mode_en": modes[p.mode][0], "mode_fr": modes[p.mode][1]}
 
     def layer_names(self, params: Params) -> dict[str, str]:
         p: CommerceParams = params  # type: ignore[assignment]
@@ -762,8 +895,7 @@ class Commerce(Simulation):
         )
         return inside
 
-    @staticmethod
-    def _zones(twin: Twin, out: gpd.GeoDataFrame, p: CommerceParams) -> list[KPI]:
+    def _zones(self, twin: Twin, out: gpd.GeoDataFrame, p: CommerceParams) -> list[KPI]:
         if not p.zones_layer:
             return []
         zones = twin[p.zones_layer]
@@ -779,15 +911,13 @@ class Commerce(Simulation):
         for z in sorted(pd.unique(pd.Series(zone).dropna())):
             m = (out["zone"] == z).to_numpy()
             vac_obs = out["vacant_observed"].to_numpy()[m]
+            observed_rate = float(np.nanmean(vac_obs)) if np.isfinite(vac_obs).any() else np.nan
+            fmt = {"n_known": int(np.isfinite(vac_obs).sum()), "assumed_en": "", "assumed_fr": ""}
             kpis += [
-                KPI(f"mean_vacancy_risk[{z}]", float(np.nanmean(out["vacancy_risk"][m])), "1",
-                    f"mean vacancy risk of the units of zone {z}", "lower"),
-                KPI(f"units_at_risk[{z}]", float(out["at_risk"][m].sum()), "units",
-                    f"units at risk in zone {z}", "lower"),
-                KPI(f"vacancy_rate_observed[{z}]",
-                    float(np.nanmean(vac_obs)) if np.isfinite(vac_obs).any() else float("nan"),
-                    "1", f"observed vacancy rate in zone {z}", "lower"),
-            ]  # fmt: skip
+                self.kpi("mean_vacancy_risk", float(np.nanmean(out["vacancy_risk"][m])), z, **fmt),
+                self.kpi("units_at_risk", float(out["at_risk"][m].sum()), z, **p.model_dump()),
+                self.kpi("vacancy_rate_observed", observed_rate, z, **fmt),
+            ]
         return kpis
 
     def _kpis(
@@ -810,37 +940,36 @@ class Commerce(Simulation):
                 for n, b, s in zip(fit.names, fit.coef, fit.se, strict=True)
             )
         )
+        fmt = {
+            **p.model_dump(),
+            "n_known": int(obs.sum()),
+            "assumed_en": " (ASSUMED coefficients)" if fit.assumed else "",
+            "assumed_fr": " (coefficients SUPPOSÉS)" if fit.assumed else "",
+            "model": model,
+        }
+        walked_km = float((streets["footfall_ped_day"] * streets.geometry.length).sum() / 1000.0)
         kpis = [
-            KPI("vacancy_rate_observed",
-                float(observed[obs].mean()) if obs.any() else float("nan"), "1",
-                f"observed vacancy rate of the units ({int(obs.sum())} with a known status)",
-                "lower"),
-            KPI("mean_vacancy_risk", float(np.nanmean(risk)), "1",
-                "mean modelled vacancy risk of the units"
-                + (" (ASSUMED coefficients)" if fit.assumed else ""), "lower"),
-            KPI("units_at_risk", float(out["at_risk"].sum()), "units",
-                f"units whose vacancy risk is at least {p.at_risk_threshold:g}", "lower"),
-            KPI("centre_market_share", float(out["market_share"][c].sum()), "1",
-                "Huff market share of the units of the centre", "higher"),
-            KPI("centre_mean_vacancy_risk", float(np.nanmean(risk[c])) if c.any() else np.nan,
-                "1", "mean vacancy risk of the units of the centre", "lower"),
-            KPI("centre_mean_footfall",
-                float(out["footfall_ped_day"][c].mean()) if c.any() else np.nan, "ped/day",
-                "mean footfall in front of the units of the centre", "higher"),
-            KPI("new_units_market_share", float(out["market_share"][out["new_unit"]].sum()),
-                "1", "market share captured by the units the scenario adds", "neutral"),
-            KPI("pedestrian_km_day",
-                float((streets["footfall_ped_day"] * streets.geometry.length).sum() / 1000.0),
-                "km/day", "modelled walking distance on the network per day", "higher"),
-            KPI("vacancy_model_auc", fit.auc, "1",
-                f"vacancy model ({model}); AUC on the observed units", "higher"),
-        ]  # fmt: skip
+            self.kpi(
+                "vacancy_rate_observed",
+                float(observed[obs].mean()) if obs.any() else float("nan"),
+                **fmt,
+            ),
+            self.kpi("mean_vacancy_risk", float(np.nanmean(risk)), **fmt),
+            self.kpi("units_at_risk", float(out["at_risk"].sum()), **fmt),
+            self.kpi("centre_market_share", float(out["market_share"][c].sum())),
+            self.kpi("centre_mean_vacancy_risk", float(np.nanmean(risk[c])) if c.any() else np.nan),
+            self.kpi(
+                "centre_mean_footfall",
+                float(out["footfall_ped_day"][c].mean()) if c.any() else np.nan,
+            ),
+            self.kpi("new_units_market_share", float(out["market_share"][out["new_unit"]].sum())),
+            self.kpi("pedestrian_km_day", walked_km),
+            self.kpi("vacancy_model_auc", fit.auc, **fmt),
+        ]
         if cal is not None:
             kpis.append(
-                KPI("footfall_calibration_r2", cal.r2, "1",
-                    f"footfall model vs pedestrian counters: scale {cal.scale:.4g}, "
-                    f"RMSE {cal.rmse:.4g}, n={cal.n}", "higher")
-            )  # fmt: skip
+                self.kpi("footfall_calibration_r2", cal.r2, scale=cal.scale, rmse=cal.rmse, n=cal.n)
+            )
         return kpis
 
 

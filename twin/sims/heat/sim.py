@@ -36,7 +36,7 @@ from twin.errors import InputError, message
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import KPI, Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.heat import exposure as ex
 from twin.sims.heat.design_day import _utc_offset_h, design_day, read_forcing_csv
 from twin.sims.heat.sensors import (
@@ -47,6 +47,7 @@ from twin.sims.heat.sensors import (
     station_errors,
 )
 from twin.sims.heat.surface import check_same_grid, surface_from_twin
+from twin.sims.landcover.sim import LANDCOVER_INTERVENTIONS
 
 
 class HeatParams(Params):
@@ -109,37 +110,207 @@ class Heat(Simulation):
     title = {"en": "Urban heat island", "fr": "Îlot de chaleur urbain"}
     requires = {"landcover": "grid"}
     outputs = ("heat", "heat_sites")
-    kpi_names = (
-        "uhi_mean_c",
-        "uhi_max_c",
-        "mean_daytime_air_temperature_c",
-        "hours_air_above_threshold",
-        "hours_utci_strong",
-        "hours_utci_very_strong",
-        "buildings_exposed",
-        "floor_area_exposed_m2",
-        "population_exposed",
-        "sensitive_sites_exposed",
-        "sensor_rmse_c",
-        "sensor_bias_c",
+    consumes = LANDCOVER_INTERVENTIONS
+    kpis = (
+        KPISpec(
+            "uhi_mean_c",
+            "°C",
+            "lower",
+            {"en": "Mean heat island", "fr": "Îlot de chaleur moyen"},
+            {
+                "en": "mean urban heat island intensity (outdoor-area weighted, analysed period)",
+                "fr": "intensité moyenne de l'îlot de chaleur (écart à la référence rurale)",
+            },
+        ),
+        KPISpec(
+            "uhi_max_c",
+            "°C",
+            "lower",
+            {"en": "Peak heat island", "fr": "Îlot de chaleur maximal"},
+            {
+                "en": "largest hourly urban heat island intensity of an outdoor cell",
+                "fr": "intensité maximale de l'îlot de chaleur",
+            },
+        ),
+        KPISpec(
+            "mean_daytime_air_temperature_c",
+            "°C",
+            "lower",
+            {"en": "Daytime air temperature", "fr": "Température de l'air en journée"},
+            {
+                "en": "mean air temperature while the sun is up (outdoor-area weighted)",
+                "fr": "température moyenne de l'air en journée",
+            },
+        ),
+        KPISpec(
+            "hours_air_above_threshold",
+            "h",
+            "lower",
+            {"en": "Hours of hot air", "fr": "Heures d'air chaud"},
+            {
+                "en": "hours with air ≥ {air_threshold_c:g} °C, outdoor-area mean",
+                "fr": (
+                    "heures où l'air dépasse {air_threshold_c:g} °C, en moyenne sur l'espace "
+                    "extérieur"
+                ),
+            },
+        ),
+        KPISpec(
+            "hours_utci_strong",
+            "h",
+            "lower",
+            {"en": "Hours of strong heat stress", "fr": "Heures de fort stress thermique"},
+            {
+                "en": (
+                    "hours with UTCI ≥ {utci_strong_c:g} °C (strong heat stress), outdoor-area mean"
+                ),
+                "fr": (
+                    "heures de stress thermique fort (UTCI ≥ {utci_strong_c:g} °C), en moyenne sur"
+                    " l'espace extérieur"
+                ),
+            },
+        ),
+        KPISpec(
+            "hours_utci_very_strong",
+            "h",
+            "lower",
+            {
+                "en": "Hours of very strong heat stress",
+                "fr": "Heures de très fort stress thermique",
+            },
+            {
+                "en": (
+                    "hours with UTCI ≥ {utci_very_strong_c:g} °C (very strong heat stress), "
+                    "outdoor-area mean"
+                ),
+                "fr": (
+                    "heures de stress thermique très fort (UTCI ≥ {utci_very_strong_c:g} °C), en "
+                    "moyenne sur l'espace extérieur"
+                ),
+            },
+        ),
+        KPISpec(
+            "buildings_exposed",
+            "buildings",
+            "lower",
+            {"en": "Exposed buildings", "fr": "Bâtiments exposés"},
+            {
+                "en": (
+                    "buildings next to ≥ {exposure_min_hours:g} h of very strong heat stress (UTCI"
+                    " ≥ {utci_very_strong_c:g} °C)"
+                ),
+                "fr": (
+                    "bâtiments exposés à au moins {exposure_min_hours:g} h de stress thermique "
+                    "très fort (UTCI ≥ {utci_very_strong_c:g} °C)"
+                ),
+            },
+        ),
+        KPISpec(
+            "floor_area_exposed_m2",
+            "m²",
+            "lower",
+            {"en": "Exposed floor area", "fr": "Surface de plancher exposée"},
+            {
+                "en": "floor area of the exposed buildings",
+                "fr": "surface de plancher des bâtiments exposés",
+            },
+        ),
+        KPISpec(
+            "population_exposed",
+            "people",
+            "lower",
+            {"en": "Exposed residents", "fr": "Habitants exposés"},
+            {
+                "en": (
+                    "residents of exposed cells (aggregate population layer; NaN when the twin has"
+                    " none)"
+                ),
+                "fr": (
+                    "population exposée (donnée agrégée ; non disponible sans couche de population)"
+                ),
+            },
+        ),
+        KPISpec(
+            "sensitive_sites_exposed",
+            "sites",
+            "lower",
+            {"en": "Exposed sensitive sites", "fr": "Sites sensibles exposés"},
+            {
+                "en": (
+                    "schools, nurseries, care homes, hospitals… next to ≥ {exposure_min_hours:g} h"
+                    " of very strong heat stress"
+                ),
+                "fr": (
+                    "sites sensibles (écoles, crèches, EHPAD, hôpitaux…) exposés à au moins "
+                    "{exposure_min_hours:g} h de stress thermique très fort"
+                ),
+            },
+        ),
+        KPISpec(
+            "sensor_rmse_c",
+            "°C",
+            "lower",
+            {"en": "Error against sensors (RMSE)", "fr": "Erreur face aux capteurs (REQM)"},
+            {
+                "en": "RMSE of the modelled air temperature at the sensors (NaN without sensors)",
+                "fr": "erreur quadratique moyenne du modèle face aux capteurs",
+            },
+            headline=False,
+        ),
+        KPISpec(
+            "sensor_bias_c",
+            "°C",
+            "neutral",
+            {"en": "Bias against sensors", "fr": "Biais face aux capteurs"},
+            {
+                "en": "mean bias model − sensors (before any correction; NaN without sensors)",
+                "fr": "biais moyen du modèle face aux capteurs (avant correction)",
+            },
+            headline=False,
+        ),
     )
-    kpi_fr = {
-        "uhi_mean_c": "intensité moyenne de l'îlot de chaleur (écart à la référence rurale)",
-        "uhi_max_c": "intensité maximale de l'îlot de chaleur",
-        "mean_daytime_air_temperature_c": "température moyenne de l'air en journée",
-        "hours_air_above_threshold": "heures où l'air dépasse le seuil, en moyenne sur "
-        "l'espace extérieur",
-        "hours_utci_strong": "heures de stress thermique fort (UTCI ≥ 32 °C), en moyenne "
-        "sur l'espace extérieur",
-        "hours_utci_very_strong": "heures de stress thermique très fort (UTCI ≥ 38 °C), en "
-        "moyenne sur l'espace extérieur",
-        "buildings_exposed": "bâtiments exposés à un stress thermique très fort",
-        "floor_area_exposed_m2": "surface de plancher des bâtiments exposés",
-        "population_exposed": "population exposée (donnée agrégée ; non disponible sans "
-        "couche de population)",
-        "sensitive_sites_exposed": "sites sensibles exposés (écoles, crèches, EHPAD, hôpitaux…)",
-        "sensor_rmse_c": "erreur quadratique moyenne du modèle face aux capteurs",
-        "sensor_bias_c": "biais moyen du modèle face aux capteurs",
+    displays = {
+        "heat": (
+            Display(
+                "uhi_max",
+                "°C",
+                {
+                    "en": "Peak heat island intensity",
+                    "fr": "Intensité maximale de l'îlot de chaleur",
+                },
+            ),
+            Display(
+                "air_temperature_max",
+                "°C",
+                {"en": "Highest air temperature", "fr": "Température de l'air maximale"},
+            ),
+            Display(
+                "utci_max",
+                "°C",
+                {
+                    "en": "Highest felt temperature (UTCI)",
+                    "fr": "Température ressentie maximale (UTCI)",
+                },
+            ),
+            Display(
+                "hours_utci_very_strong",
+                "h",
+                {
+                    "en": "Hours of very strong heat stress",
+                    "fr": "Heures de très fort stress thermique",
+                },
+            ),
+        ),
+        "heat_sites": (
+            Display(
+                "hours_utci_very_strong_h",
+                "h",
+                {
+                    "en": "Hours of very strong heat stress",
+                    "fr": "Heures de très fort stress thermique",
+                },
+            ),
+        ),
     }
     params_model = HeatParams
     notice = {
@@ -149,13 +320,11 @@ class Heat(Simulation):
             "sensitive sites (schools, nurseries, care homes, hospitals) are exposed, and how "
             "much trees, green or cool roofs, water and de-sealing would cool them.",
             method="A local-scale urban energy balance of the TARGET family (Broadbent et "
-            "al., 2019) on a 10 m grid: for each cell, the shares of roofs, roads, paving, "
-            "water, trees and grass, the building height, the street width and the share of "
-            "sky seen from the ground (computed from building heights by casting rays in 16 "
-            "directions) give surface temperatures (force-restore), the street-level air "
-            "temperature and a thermal-comfort index (UTCI). The weather is measured data "
-            "or, by default, an ASSUMED clear-sky heat-wave day (32 °C / 20 °C) at the "
-            "territory's latitude. The heat island is the difference with the rural "
+            "al., 2019) on the land-cover grid: for each cell, the shares of roofs, roads, "
+            "paving, water, trees and grass, the building height, the street width and the "
+            "share of sky seen from the ground ({svf_method}) give surface temperatures "
+            "(force-restore), the street-level air temperature and a thermal-comfort index "
+            "(UTCI). The weather is {weather}. The heat island is the difference with the rural "
             "reference temperature; exposure counts hours above thresholds next to each "
             "building and site.",
             limits="The air temperature is a neighbourhood (25 m radius) value: it does not "
@@ -175,14 +344,12 @@ class Heat(Simulation):
             "des arbres, des toitures végétalisées ou réfléchissantes, de l'eau ou la "
             "désimperméabilisation apporteraient.",
             method="Un bilan d'énergie urbain à l'échelle locale, de la famille du modèle "
-            "TARGET (Broadbent et al., 2019), sur une grille de 10 m : pour chaque maille, "
-            "les parts de toits, voies, revêtements, eau, arbres et pelouses, la hauteur des "
-            "bâtiments, la largeur des rues et la part de ciel vue depuis le sol (calculée à "
-            "partir des hauteurs de bâtiments par lancer de rayons dans 16 directions) "
-            "donnent les températures de surface, la température de l'air au niveau de la "
-            "rue et un indice de confort thermique (UTCI). La météo est mesurée ou, par "
-            "défaut, une journée de canicule par ciel clair SUPPOSÉE (32 °C / 20 °C) à la "
-            "latitude du territoire. L'îlot de chaleur est l'écart à la température de "
+            "TARGET (Broadbent et al., 2019), sur la grille d'occupation du sol : pour chaque "
+            "maille, les parts de toits, voies, revêtements, eau, arbres et pelouses, la "
+            "hauteur des bâtiments, la largeur des rues et la part de ciel vue depuis le sol "
+            "({svf_method}) donnent les températures de surface, la température de l'air au "
+            "niveau de la rue et un indice de confort thermique (UTCI). La météo est "
+            "{weather}. L'îlot de chaleur est l'écart à la température de "
             "référence rurale ; l'exposition compte les heures au-dessus de seuils au pied "
             "de chaque bâtiment et site.",
             limits="La température de l'air est une valeur de voisinage (rayon de 25 m) : "
@@ -196,6 +363,39 @@ class Heat(Simulation):
             "agrégés.",
         ),
     }
+
+    def notice_values(self, params: Params, lang: str) -> dict[str, str]:
+        """The sky-view method and the weather actually used, in ``lang``."""
+        assert isinstance(params, HeatParams)
+        fr = lang == "fr"
+        if params.svf:
+            svf = (
+                f"calculée à partir des hauteurs de bâtiments par lancer de rayons dans "
+                f"{params.svf_directions} directions sur {params.svf_radius_m:g} m"
+                if fr
+                else f"computed from building heights by casting rays in "
+                f"{params.svf_directions} directions over {params.svf_radius_m:g} m"
+            )
+        else:
+            svf = (
+                "déduite du rapport hauteur / largeur des rues"
+                if fr
+                else "from the street height-to-width ratio"
+            )
+        if params.forcing_csv:
+            weather = (
+                f"mesurée (fichier {params.forcing_csv})"
+                if fr
+                else f"measured data (file {params.forcing_csv})"
+            )
+        else:
+            t = f"{params.tmax_c:g} °C / {params.tmin_c:g} °C, {params.date}"
+            weather = (
+                f"une journée de canicule par ciel clair SUPPOSÉE ({t}) à la latitude du territoire"
+                if fr
+                else f"an ASSUMED clear-sky heat-wave day ({t}) at the territory's latitude"
+            )
+        return {"svf_method": svf, "weather": weather}
 
     def layer_names(self, params: Params) -> dict[str, str]:
         return {"landcover": params.landcover_layer}  # type: ignore[attr-defined]
@@ -296,28 +496,18 @@ class Heat(Simulation):
         if params.keep_hourly:
             hourly = result[["air_temperature", "utci"]].astype(np.float32)
             outputs["heat_hourly"] = Layer("heat_hourly", "grid", hourly, prov)
+        fmt = params.model_dump()
         kpis += [
-            KPI("uhi_mean_c", summary["uhi_mean"], "K", "mean urban heat island intensity "
-                "(outdoor-area weighted, analysed period)", "lower"),
-            KPI("uhi_max_c", summary["uhi_max"], "K", "largest hourly urban heat island "
-                "intensity of an outdoor cell", "lower"),
-            KPI("mean_daytime_air_temperature_c", summary["day_mean"], "°C", "mean air "
-                "temperature while the sun is up (outdoor-area weighted)", "lower"),
-            KPI("hours_air_above_threshold", _wmean(grid["hours_air_above"], w), "h",
-                f"hours with air ≥ {params.air_threshold_c:g} °C, outdoor-area mean",
-                "lower"),
-            KPI("hours_utci_strong", _wmean(grid["hours_utci_strong"], w), "h",
-                f"hours with UTCI ≥ {params.utci_strong_c:g} °C (strong heat stress), "
-                "outdoor-area mean", "lower"),
-            KPI("hours_utci_very_strong", _wmean(grid["hours_utci_very_strong"], w), "h",
-                f"hours with UTCI ≥ {params.utci_very_strong_c:g} °C (very strong heat "
-                "stress), outdoor-area mean", "lower"),
+            self.kpi("uhi_mean_c", summary["uhi_mean"]),
+            self.kpi("uhi_max_c", summary["uhi_max"]),
+            self.kpi("mean_daytime_air_temperature_c", summary["day_mean"]),
+            self.kpi("hours_air_above_threshold", _wmean(grid["hours_air_above"], w), **fmt),
+            self.kpi("hours_utci_strong", _wmean(grid["hours_utci_strong"], w), **fmt),
+            self.kpi("hours_utci_very_strong", _wmean(grid["hours_utci_very_strong"], w), **fmt),
             *exp_kpis,
-            KPI("sensor_rmse_c", rmse, "K", "RMSE of the modelled air temperature at the "
-                "sensors (NaN without sensors)", "lower"),
-            KPI("sensor_bias_c", bias, "K", "mean bias model − sensors (before any "
-                "correction; NaN without sensors)", "neutral"),
-        ]  # fmt: skip
+            self.kpi("sensor_rmse_c", rmse),
+            self.kpi("sensor_bias_c", bias),
+        ]
         return SimResult(outputs=outputs, kpis=kpis)
 
     # -- steps ----------------------------------------------------------------------------
@@ -449,8 +639,8 @@ class Heat(Simulation):
         }
         return g, summary, weights
 
-    @staticmethod
     def _exposure(
+        self,
         twin: Twin,
         params: HeatParams,
         grid: xr.Dataset,
@@ -503,18 +693,14 @@ class Heat(Simulation):
                 sites[c] = pd.Series(dtype=float)
             sites["exposed"] = pd.Series(dtype=bool)
         prov.counts["sensitive_sites"] = len(sites)
+        fmt = params.model_dump()
+        n_sites = float(sites["exposed"].sum()) if len(sites) else 0.0
         kpis = [
-            KPI("buildings_exposed", n_bld, "buildings", f"buildings next to ≥ "
-                f"{params.exposure_min_hours:g} h of very strong heat stress (UTCI ≥ "
-                f"{params.utci_very_strong_c:g} °C)", "lower"),
-            KPI("floor_area_exposed_m2", area, "m²", "floor area of the exposed buildings",
-                "lower"),
-            KPI("population_exposed", pop, "people", "residents of exposed cells (aggregate "
-                "population layer; NaN when the twin has none)", "lower"),
-            KPI("sensitive_sites_exposed", float(sites["exposed"].sum()) if len(sites) else 0.0,
-                "sites", "schools, nurseries, care homes, hospitals… next to ≥ "
-                f"{params.exposure_min_hours:g} h of very strong heat stress", "lower"),
-        ]  # fmt: skip
+            self.kpi("buildings_exposed", n_bld, **fmt),
+            self.kpi("floor_area_exposed_m2", area),
+            self.kpi("population_exposed", pop),
+            self.kpi("sensitive_sites_exposed", n_sites, **fmt),
+        ]
         return sites, kpis
 
 

@@ -33,7 +33,7 @@ from twin.model.layer import Layer
 from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.lighting.compliance import CLASSES, compliance, get_class, step_down
 from twin.sims.lighting.energy import (
     DEFAULT_EMISSION_KG_KWH,
@@ -309,25 +309,102 @@ class Lighting(Simulation):
     requires = {"lamps": "vector"}
     optional_inputs = ("link_flows",)
     outputs = ("lamp_energy", "street_lighting", "cabinet_energy")
-    kpi_names = (
-        "energy_kwh_year",
-        "cost_eur_year",
-        "co2_kg_year",
-        "peak_kw",
-        "compliance_share",
-        "spill_index",
-        "retrofit_payback_years",
+    consumes = ("dimming_schedule", "switch_off", "led_retrofit")
+    kpis = (
+        KPISpec(
+            "energy_kwh_year",
+            "kWh",
+            "lower",
+            {"en": "Lighting energy", "fr": "Énergie de l'éclairage"},
+            {
+                "en": "annual electricity use of street lighting",
+                "fr": "consommation annuelle d'électricité de l'éclairage public",
+            },
+        ),
+        KPISpec(
+            "cost_eur_year",
+            "€",
+            "lower",
+            {"en": "Annual cost", "fr": "Coût annuel"},
+            {
+                "en": "annual electricity cost at {tariff_eur_kwh:g} €/kWh",
+                "fr": (
+                    "coût annuel de l'électricité de l'éclairage public à {tariff_eur_kwh:g} €/kWh"
+                ),
+            },
+        ),
+        KPISpec(
+            "co2_kg_year",
+            "kg",
+            "lower",
+            {"en": "CO₂ emissions", "fr": "Émissions de CO₂"},
+            {
+                "en": "annual CO₂ emissions ({emission_kg_kwh:g} kgCO₂e/kWh)",
+                "fr": "émissions annuelles de CO₂ ({emission_kg_kwh:g} kgCO₂e/kWh)",
+            },
+        ),
+        KPISpec(
+            "peak_kw",
+            "kW",
+            "lower",
+            {"en": "Peak power", "fr": "Puissance de pointe"},
+            {
+                "en": "largest simultaneous power of all lamps",
+                "fr": "puissance maximale appelée simultanément par l'ensemble des armoires",
+            },
+        ),
+        KPISpec(
+            "compliance_share",
+            "1",
+            "higher",
+            {"en": "EN 13201 compliant streets", "fr": "Rues conformes EN 13201"},
+            {
+                "en": "share of lit street length meeting its EN 13201 class at {check_time}",
+                "fr": (
+                    "part de la longueur de voies éclairées conforme à sa classe EN 13201 à "
+                    "{check_time}"
+                ),
+            },
+        ),
+        KPISpec(
+            "spill_index",
+            "lm",
+            "lower",
+            {"en": "Light on dark corridors", "fr": "Lumière sur la trame noire"},
+            {
+                "en": "night-mean luminous flux falling on parks and natural areas (trame noire)",
+                "fr": (
+                    "flux lumineux moyen nocturne reçu par les parcs et espaces naturels (trame "
+                    "noire)"
+                ),
+            },
+        ),
+        KPISpec(
+            "retrofit_payback_years",
+            "years",
+            "lower",
+            {"en": "LED retrofit payback", "fr": "Retour sur investissement LED"},
+            {
+                "en": "simple payback of LED retrofits",
+                "fr": "temps de retour simple des rénovations LED",
+            },
+        ),
     )
-    kpi_fr = {
-        "energy_kwh_year": "consommation annuelle d'électricité de l'éclairage public",
-        "cost_eur_year": "coût annuel de l'électricité de l'éclairage public",
-        "co2_kg_year": "émissions annuelles de CO₂ (facteur ADEME du mix électrique)",
-        "peak_kw": "puissance maximale appelée simultanément par l'ensemble des armoires",
-        "compliance_share": "part de la longueur de voies éclairées conforme à sa classe "
-        "EN 13201 à l'heure de contrôle",
-        "spill_index": "flux lumineux moyen nocturne reçu par les parcs et espaces naturels "
-        "(trame noire)",
-        "retrofit_payback_years": "temps de retour simple des rénovations LED",
+    displays = {
+        "street_lighting": (
+            Display(
+                "em_lx",
+                "lx",
+                {"en": "Average illuminance", "fr": "Éclairement moyen"},
+            ),
+        ),
+        "lamp_energy": (
+            Display("energy_kwh", "kWh", {"en": "Annual energy", "fr": "Énergie annuelle"}),
+        ),
+        "cabinet_energy": (
+            Display("peak_kw", "kW", {"en": "Peak power", "fr": "Puissance de pointe"}),
+            Display("energy_kwh", "kWh", {"en": "Annual energy", "fr": "Énergie annuelle"}),
+        ),
     }
     params_model = LightingParams
     notice = {
@@ -339,7 +416,8 @@ class Lighting(Simulation):
             method="Night hours from sunrise and sunset at the territory (NOAA solar "
             "equations); each lamp's power times its schedule level, minute by minute over a "
             "year. Horizontal illuminance E = Σ I(C,γ)·cos³γ/h² from every luminaire within a "
-            "cut-off radius, on EN 13201-3 calculation points along each street, compared "
+            "cut-off radius of {cutoff_m:g} m (maintenance factor {maintenance_factor:g}), on "
+            "EN 13201-3 calculation points along each street, compared "
             "with the EN 13201-2 targets of its class (average, minimum, uniformity).",
             limits="Missing powers, fluxes, heights and photometries are filled with typical "
             "values (ASSUMED); default photometries are analytic shapes, not manufacturer "
@@ -356,7 +434,8 @@ class Lighting(Simulation):
             method="Heures de nuit d'après le lever et le coucher du soleil sur le territoire "
             "(équations solaires de la NOAA) ; puissance de chaque point lumineux multipliée "
             "par son niveau d'abaissement, minute par minute sur un an. Éclairement "
-            "horizontal E = Σ I(C,γ)·cos³γ/h² de chaque luminaire dans un rayon de coupure, "
+            "horizontal E = Σ I(C,γ)·cos³γ/h² de chaque luminaire dans un rayon de coupure de "
+            "{cutoff_m:g} m (facteur de maintenance {maintenance_factor:g}), "
             "aux points de calcul EN 13201-3 de chaque voie, comparé aux exigences EN 13201-2 "
             "de sa classe (moyenne, minimum, uniformité).",
             limits="Les puissances, flux, hauteurs et photométries manquants sont remplacés "
@@ -595,22 +674,16 @@ class Lighting(Simulation):
         prov.derived["emission_kg_kwh"] = (
             f"ASSUMED {params.emission_kg_kwh:g} kgCO2e/kWh (ADEME Base Empreinte, French mix)"
         )
+        fmt = params.model_dump()
         kpis = [
-            KPI("energy_kwh_year", float(per["energy_kwh"].sum()), "kWh", "annual electricity "
-                "use of street lighting", "lower"),
-            KPI("cost_eur_year", float(per["cost_eur"].sum()), "€", "annual electricity cost",
-                "lower"),
-            KPI("co2_kg_year", float(per["co2_kg"].sum()), "kg", "annual CO2 emissions "
-                "(grid emission factor)", "lower"),
-            KPI("peak_kw", total_peak, "kW", "largest simultaneous power of all lamps",
-                "lower"),
-            KPI("compliance_share", share, "1", f"share of lit street length meeting its "
-                f"EN 13201 class at {params.check_time}", "higher"),
-            KPI("spill_index", spill, "lm", "night-mean luminous flux falling on parks and "
-                "natural areas (trame noire)", "lower"),
-            KPI("retrofit_payback_years", payback, "years", "simple payback of LED retrofits",
-                "lower"),
-        ]  # fmt: skip
+            self.kpi("energy_kwh_year", float(per["energy_kwh"].sum())),
+            self.kpi("cost_eur_year", float(per["cost_eur"].sum()), **fmt),
+            self.kpi("co2_kg_year", float(per["co2_kg"].sum()), **fmt),
+            self.kpi("peak_kw", total_peak),
+            self.kpi("compliance_share", share, **fmt),
+            self.kpi("spill_index", spill),
+            self.kpi("retrofit_payback_years", payback),
+        ]
         outs = {
             "lamp_energy": Layer("lamp_energy", "vector", out_lamps, prov),
             "street_lighting": Layer("street_lighting", "vector", st, prov),

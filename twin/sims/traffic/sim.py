@@ -27,7 +27,6 @@ Emissions: ``co2_g_per_km`` per vehicle-kilometre (ASSUMED, average French car f
 
 from __future__ import annotations
 
-import weakref
 from typing import Literal
 
 import geopandas as gpd
@@ -41,20 +40,19 @@ from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.accessibility import open_links, travel_times
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.building_use import RESIDENTIAL
 from twin.sims.traffic.assign import AssignmentResult, assign
+from twin.sims.traffic.interventions import ROAD_INTERVENTIONS
 
-#: Equilibria solved in this process, by ``id`` of their ``link_flows`` output frame, so that a
-#: scenario can warm-start from its parent run's paths (a run read back from disk has only
-#: its link flows).
-_EQUILIBRIA: dict[int, AssignmentResult] = {}
-
-
-def _remember(frame: gpd.GeoDataFrame, res: AssignmentResult) -> None:
-    key = id(frame)
-    _EQUILIBRIA[key] = res
-    weakref.finalize(frame, _EQUILIBRIA.pop, key, None)
+#: Full names of the assignment algorithms, for the notice.
+ALGORITHM_NAMES = {
+    "gp": {
+        "en": "path-based gradient projection",
+        "fr": "projection du gradient sur les chemins",
+    },
+    "bfw": {"en": "bi-conjugate Frank–Wolfe", "fr": "Frank–Wolfe biconjugué"},
+}
 
 
 class TrafficParams(Params):
@@ -162,24 +160,71 @@ class Traffic(Simulation):
     title = {"en": "Traffic rerouting", "fr": "Report de trafic"}
     requires = {"network": "network", "buildings": "vector"}
     outputs = ("link_flows",)
-    kpi_names = ("vehicle_km", "vehicle_hours", "delay_h", "co2_kg", "relative_gap")
-    kpi_fr = {
-        "vehicle_km": "véhicules-kilomètres à l'heure de pointe",
-        "vehicle_hours": "véhicules-heures à l'heure de pointe",
-        "delay_h": "retard total par rapport à la circulation libre",
-        "co2_kg": "émissions de CO₂ de l'heure de pointe",
-        "relative_gap": "écart relatif à l'équilibre atteint",
+    consumes = ROAD_INTERVENTIONS
+    kpis = (
+        KPISpec(
+            "vehicle_km",
+            "veh·km",
+            "lower",
+            {"en": "Vehicle-km (peak)", "fr": "Véhicules-km (pointe)"},
+            {
+                "en": "peak-hour vehicle-kilometres",
+                "fr": "véhicules-kilomètres à l'heure de pointe",
+            },
+        ),
+        KPISpec(
+            "vehicle_hours",
+            "veh·h",
+            "lower",
+            {"en": "Vehicle-hours (peak)", "fr": "Véhicules-heures (pointe)"},
+            {"en": "peak-hour vehicle-hours", "fr": "véhicules-heures à l'heure de pointe"},
+        ),
+        KPISpec(
+            "delay_h",
+            "veh·h",
+            "lower",
+            {"en": "Total delay", "fr": "Retard cumulé"},
+            {
+                "en": "total delay against free flow",
+                "fr": "retard total par rapport à la circulation libre",
+            },
+        ),
+        KPISpec(
+            "co2_kg",
+            "kg",
+            "lower",
+            {"en": "Traffic CO₂ (peak)", "fr": "CO₂ du trafic (pointe)"},
+            {"en": "peak-hour CO₂ emissions", "fr": "émissions de CO₂ de l'heure de pointe"},
+        ),
+        KPISpec(
+            "relative_gap",
+            "1",
+            "neutral",
+            {"en": "Equilibrium gap", "fr": "Écart à l'équilibre"},
+            {"en": "relative gap reached", "fr": "écart relatif à l'équilibre atteint"},
+            headline=False,
+        ),
+    )
+    displays = {
+        "link_flows": (
+            Display("flow_veh_h", "veh/h", {"en": "Traffic flow", "fr": "Débit de trafic"}),
+            Display("v_c", "1", {"en": "Volume / capacity", "fr": "Charge / capacité"}),
+            Display("time_s", "s", {"en": "Travel time", "fr": "Temps de parcours"}),
+        )
     }
     params_model = TrafficParams
-    warm_start = True  # the runner passes the parent run's link_flows as "parent:link_flows"
+    #: the runner passes the parent run's link_flows as "parent:link_flows" and its solved
+    #: equilibrium (paths) as ``state``
+    warm_start = True
     notice = {
         "en": NoticeText(
             purpose="Estimate where peak-hour car traffic goes, and where it goes instead when "
             "streets are closed or their capacity changes.",
-            method="Trips generated from building floor area, distributed between 250 m zones "
-            "by a doubly constrained gravity model balanced by iterative proportional fitting, "
-            "and assigned to the street network at user equilibrium (bi-conjugate "
-            "Frank–Wolfe, BPR link costs).",
+            method="Trips generated from building floor area, distributed between "
+            "{zone_size_m:g} m zones by a doubly constrained gravity model (decay "
+            "{beta_per_min:g} per minute) balanced by iterative proportional fitting, and "
+            "assigned to the street network at user equilibrium ({algorithm_name}, BPR link "
+            "costs, stopped at a relative gap of {rgap:g} or {max_iter} iterations).",
             limits="Synthetic demand from generic rates, not survey data; no public transport, "
             "parking or turn restrictions; static peak hour; uncalibrated unless counts are "
             "used. Results show orders of magnitude and directions of change.",
@@ -188,9 +233,10 @@ class Traffic(Simulation):
             purpose="Estimer où passe le trafic automobile à l'heure de pointe, et où il se "
             "reporte quand des rues ferment ou changent de capacité.",
             method="Déplacements générés à partir des surfaces de plancher, distribués entre "
-            "zones de 250 m par un modèle gravitaire doublement contraint équilibré par "
-            "ajustement proportionnel itératif, puis affectés au réseau à l'équilibre "
-            "(Frank–Wolfe biconjugué, coûts BPR).",
+            "zones de {zone_size_m:g} m par un modèle gravitaire doublement contraint "
+            "(décroissance {beta_per_min:g} par minute) équilibré par ajustement proportionnel "
+            "itératif, puis affectés au réseau à l'équilibre ({algorithm_name}, coûts BPR, "
+            "arrêt à un écart relatif de {rgap:g} ou après {max_iter} itérations).",
             limits="Demande synthétique à partir de ratios génériques, pas d'enquête ; ni "
             "transports en commun, ni stationnement, ni interdictions de tourner ; heure de "
             "pointe statique ; non calé sans comptages. Les résultats donnent des ordres de "
@@ -198,13 +244,23 @@ class Traffic(Simulation):
         ),
     }
 
+    def notice_values(self, params: Params, lang: str) -> dict[str, str]:
+        """The full name of the assignment algorithm used, in ``lang``."""
+        assert isinstance(params, TrafficParams)
+        return {"algorithm_name": ALGORITHM_NAMES[params.algorithm][lang]}
+
     def layer_names(self, params: Params) -> dict[str, str]:
         """Twin layers read: the network and the buildings."""
         assert isinstance(params, TrafficParams)
         return {"network": params.network_layer, "buildings": params.buildings_layer}
 
     def run(
-        self, twin: Twin, params: TrafficParams, inputs: dict[str, Layer], rng: np.random.Generator
+        self,
+        twin: Twin,
+        params: TrafficParams,
+        inputs: dict[str, Layer],
+        rng: np.random.Generator,
+        state: AssignmentResult | None = None,
     ) -> SimResult:
         """Generate demand, assign it, and report flows and KPIs."""
         net: Network = twin[params.network_layer]
@@ -231,7 +287,7 @@ class Traffic(Simulation):
             index=links.index,
         )
         initial, parent_iter, why = _parent_equilibrium(
-            inputs.get("parent:link_flows"), params, links.index
+            inputs.get("parent:link_flows"), state, params, links.index
         )
         try:
             res = assign(
@@ -293,47 +349,33 @@ class Traffic(Simulation):
         if res.n_disconnected:
             prov.counts["disconnected_od_pairs"] = int(res.n_disconnected)
         kpis = [
-            KPI("vehicle_km", vkm, "veh·km", "peak-hour vehicle-kilometres", "lower"),
-            KPI(
-                "vehicle_hours",
-                float((flow * t).sum() / 3600.0),
-                "veh·h",
-                "peak-hour vehicle-hours",
-                "lower",
-            ),
-            KPI(
-                "delay_h",
-                float((flow * (t - t0)).sum() / 3600.0),
-                "veh·h",
-                "total delay against free flow",
-                "lower",
-            ),
-            KPI(
-                "co2_kg",
-                vkm * params.co2_g_per_km / 1000.0,
-                "kg",
-                "peak-hour CO₂ emissions",
-                "lower",
-            ),
-            KPI("relative_gap", float(res.rgap), "1", "relative gap reached", "neutral"),
+            self.kpi("vehicle_km", vkm),
+            self.kpi("vehicle_hours", float((flow * t).sum() / 3600.0)),
+            self.kpi("delay_h", float((flow * (t - t0)).sum() / 3600.0)),
+            self.kpi("co2_kg", vkm * params.co2_g_per_km / 1000.0),
+            self.kpi("relative_gap", float(res.rgap)),
         ]
-        _remember(out, res)
         return SimResult(
-            outputs={"link_flows": Layer("link_flows", "vector", out, prov)}, kpis=kpis
+            outputs={"link_flows": Layer("link_flows", "vector", out, prov)}, kpis=kpis, state=res
         )
 
 
 def _parent_equilibrium(
-    parent: Layer | None, params: TrafficParams, index: pd.Index
+    parent: Layer | None,
+    solved: AssignmentResult | None,
+    params: TrafficParams,
+    index: pd.Index,
 ) -> tuple[AssignmentResult | pd.Series | None, int, str]:
-    """What to warm-start from: the parent's solve, its link flows, or nothing (and why)."""
-    if parent is None:
+    """What to warm-start from: the parent's solve (its state), its link flows, or nothing
+    (and why)."""
+    if parent is None and solved is None:
         return None, 0, ""
     if not params.warm_start:
         return None, 0, "warm_start is off"
-    solved = _EQUILIBRIA.get(id(parent.data))
-    if solved is not None:
+    if isinstance(solved, AssignmentResult):
         return solved, solved.iterations, ""
+    if parent is None:
+        return None, 0, "the parent run has no link flows"
     iters = int(parent.provenance.counts.get("assignment_iterations", 0))
     if params.algorithm == "bfw" and "flow_veh_h" in parent.data:
         flows = parent.data["flow_veh_h"].astype(float)

@@ -15,7 +15,7 @@ from rasterio.transform import from_origin
 from twin.errors import SchemaError, message
 from twin.kernels.landcover import class_fractions
 from twin.model.twin import Twin
-from twin.scenario.schema import Target
+from twin.sims.interventions import Target
 
 
 def layer_frame(twin: Twin, layer: str, where: str) -> gpd.GeoDataFrame:

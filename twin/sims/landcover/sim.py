@@ -15,11 +15,21 @@ from pydantic import Field
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
-from twin.sims.base import KPI, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
 
 #: Albedo of conventional roofs when the grid has no ``roof_albedo`` (ASSUMED; bitumen,
 #: tiles and concrete roofs range 0.05–0.25, Oke et al. 2017, *Urban Climates*, table 4.2).
 DEFAULT_ROOF_ALBEDO = 0.15
+
+#: The interventions that change the land-cover grid (see :mod:`twin.sims.landcover.interventions`).
+LANDCOVER_INTERVENTIONS = (
+    "plant_trees",
+    "green_area",
+    "cool_roofs",
+    "green_roofs",
+    "water_surface",
+    "desealing",
+)
 
 
 class LandCoverParams(Params):
@@ -35,21 +45,62 @@ class LandCover(Simulation):
     title = {"en": "Land-cover indicators", "fr": "Indicateurs d'occupation du sol"}
     requires = {"landcover": "grid"}
     outputs = ("landcover",)
-    kpi_names = (
-        "canopy_area_m2",
-        "green_share",
-        "sealed_share",
-        "water_area_m2",
-        "mean_roof_albedo",
-        "green_roof_area_m2",
+    consumes = LANDCOVER_INTERVENTIONS
+    kpis = (
+        KPISpec(
+            "canopy_area_m2",
+            "m²",
+            "higher",
+            {"en": "Tree canopy", "fr": "Canopée"},
+            {"en": "tree canopy area", "fr": "surface de canopée arborée"},
+        ),
+        KPISpec(
+            "green_share",
+            "1",
+            "higher",
+            {"en": "Green share", "fr": "Part végétalisée"},
+            {"en": "share of the area under vegetation", "fr": "part de la surface végétalisée"},
+        ),
+        KPISpec(
+            "sealed_share",
+            "1",
+            "lower",
+            {"en": "Sealed share", "fr": "Part imperméabilisée"},
+            {
+                "en": "share of sealed area (roofs, roads, paving)",
+                "fr": "part de la surface imperméabilisée (toits, voies, revêtements)",
+            },
+        ),
+        KPISpec(
+            "water_area_m2",
+            "m²",
+            "higher",
+            {"en": "Water area", "fr": "Surface en eau"},
+            {"en": "open water area", "fr": "surface en eau"},
+        ),
+        KPISpec(
+            "mean_roof_albedo",
+            "1",
+            "higher",
+            {"en": "Mean roof albedo", "fr": "Albédo moyen des toits"},
+            {
+                "en": "roof-area weighted roof albedo",
+                "fr": "albédo moyen des toits, pondéré par leur surface",
+            },
+        ),
+        KPISpec(
+            "green_roof_area_m2",
+            "m²",
+            "higher",
+            {"en": "Green roofs", "fr": "Toitures végétalisées"},
+            {"en": "vegetated roof area", "fr": "surface de toitures végétalisées"},
+        ),
     )
-    kpi_fr = {
-        "canopy_area_m2": "surface de canopée arborée",
-        "green_share": "part de la surface végétalisée",
-        "sealed_share": "part de la surface imperméabilisée (toits, voies, revêtements)",
-        "water_area_m2": "surface en eau",
-        "mean_roof_albedo": "albédo moyen des toits, pondéré par leur surface",
-        "green_roof_area_m2": "surface de toitures végétalisées",
+    displays = {
+        "landcover": (
+            Display("trees", "1", {"en": "Tree canopy fraction", "fr": "Part de canopée"}),
+            Display("roof", "1", {"en": "Roof fraction", "fr": "Part de toits"}),
+        )
     }
     params_model = LandCoverParams
     notice = {
@@ -103,18 +154,12 @@ class LandCover(Simulation):
         weights = g["roof"] * cell
         mean_albedo = float((albedo * weights).sum() / weights.sum()) if roof else float("nan")
         kpis = [
-            KPI("canopy_area_m2", total("trees"), "m²", "tree canopy area", "higher"),
-            KPI("green_share", green / area, "1", "share of the area under vegetation", "higher"),
-            KPI(
-                "sealed_share",
-                sealed / area,
-                "1",
-                "share of sealed area (roofs, roads, paving)",
-                "lower",
-            ),
-            KPI("water_area_m2", total("water"), "m²", "open water area", "higher"),
-            KPI("mean_roof_albedo", mean_albedo, "1", "roof-area weighted roof albedo", "higher"),
-            KPI("green_roof_area_m2", green_roof, "m²", "vegetated roof area", "higher"),
+            self.kpi("canopy_area_m2", total("trees")),
+            self.kpi("green_share", green / area),
+            self.kpi("sealed_share", sealed / area),
+            self.kpi("water_area_m2", total("water")),
+            self.kpi("mean_roof_albedo", mean_albedo),
+            self.kpi("green_roof_area_m2", green_roof),
         ]
         out = Layer(
             "landcover",

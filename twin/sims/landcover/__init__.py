@@ -1,0 +1,7 @@
+"""Land cover: the land-cover indicators simulation and the interventions that change the grid
+(trees, green areas, de-sealing, water, cool and green roofs), read also by the heat
+simulation."""
+
+from twin.sims.landcover.sim import DEFAULT_ROOF_ALBEDO, LandCover, LandCoverParams
+
+__all__ = ["DEFAULT_ROOF_ALBEDO", "LandCover", "LandCoverParams"]

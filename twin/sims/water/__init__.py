@@ -1,0 +1,1 @@
+"""Water networks: the interventions on EPANET networks (the simulation comes with issue J)."""
