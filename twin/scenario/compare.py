@@ -21,7 +21,7 @@ import xarray as xr
 
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
-from twin.store.twinstore import netcdf_safe, write_geoparquet
+from twin.store.twinstore import write_geoparquet, write_netcdf
 
 
 @dataclass
@@ -60,7 +60,7 @@ class Comparison:
         (folder / "comparison.json").write_text(json.dumps(self.to_dict(), indent=2))
         for name, lay in self.layers.items():
             if lay.kind == "grid":
-                netcdf_safe(lay.data).to_netcdf(folder / f"{name}.nc", engine="netcdf4")
+                write_netcdf(lay.data, folder / f"{name}.nc")
             else:
                 write_geoparquet(lay.data, folder / f"{name}.parquet")
 

@@ -45,11 +45,12 @@ from twin.sims.base import KPI, Params, SimResult, Simulation, get_simulation
 from twin.sims.interventions import apply_interventions
 from twin.store.atomic import atomic_directory, clean_stale, sha256_file
 from twin.store.twinstore import (
-    netcdf_safe,
+    netcdf_bytes,
     open_twin,
     read_manifest,
     read_netcdf,
     write_geoparquet,
+    write_netcdf,
 )
 
 #: Average power drawn by one busy CPU core [W], used to estimate a run's energy
@@ -104,7 +105,7 @@ def twin_fingerprint(twin: Twin) -> dict[str, str]:
             frames = [d.nodes, d.links]
         elif lay.kind == "series":
             frames = [d.points]
-            h.update(d.data.to_netcdf() if hasattr(d.data, "to_netcdf") else b"")
+            h.update(netcdf_bytes(d.data) if hasattr(d.data, "to_netcdf") else b"")
         else:
             for v in sorted(d.data_vars):
                 h.update(np.ascontiguousarray(d[v].to_numpy()).tobytes())
@@ -633,7 +634,7 @@ def _write(r: Run, target: Path) -> None:
             fname = f"{name}.nc" if lay.kind == "grid" else f"{name}.parquet"
             path = tmp / "outputs" / fname
             if lay.kind == "grid":
-                netcdf_safe(lay.data).to_netcdf(path, engine="netcdf4")
+                write_netcdf(lay.data, path)
             else:
                 write_geoparquet(lay.data, path)
             outs[name] = {

@@ -31,6 +31,7 @@ from twin.model.layer import Layer, SensorSeries
 from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
+from twin.store._hdf5 import HDF5_LOCK
 from twin.store.atomic import atomic_directory, recover_directory, sha256_file
 
 FORMAT_VERSION = 1
@@ -56,13 +57,49 @@ def netcdf_safe(ds: xr.Dataset) -> xr.Dataset:
 
 
 def read_netcdf(path: Path) -> xr.Dataset:
-    with xr.open_dataset(path, engine="netcdf4", decode_coords="all") as ds:
+    """Read a NetCDF file written by :func:`write_netcdf` fully into memory.
+
+    The file is opened, loaded and closed under :data:`~twin.store._hdf5.HDF5_LOCK`; JSON
+    attributes are decoded back.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.nc`` file.
+
+    Returns
+    -------
+    xarray.Dataset
+        The dataset, in memory (no file handle left open).
+    """
+    with HDF5_LOCK, xr.open_dataset(path, engine="netcdf4", decode_coords="all") as ds:
         out = ds.load()
     for obj in [out, *out.data_vars.values()]:
         for k, v in list(obj.attrs.items()):
             if isinstance(v, str) and v.startswith("json:"):
                 obj.attrs[k] = json.loads(v[5:])
     return out
+
+
+def write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    """Write ``ds`` to a NetCDF-4 file (attributes made NetCDF-safe) under the HDF5 lock.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The dataset; lazy variables are computed before the file is written.
+    path : Path
+        The ``.nc`` file to write.
+    """
+    safe = netcdf_safe(ds)
+    with HDF5_LOCK:
+        safe.to_netcdf(path, engine="netcdf4")
+
+
+def netcdf_bytes(ds: xr.Dataset) -> bytes:
+    """The bytes of ``ds`` serialised as NetCDF in memory (for hashing), under the HDF5 lock."""
+    with HDF5_LOCK:
+        return bytes(ds.to_netcdf())
 
 
 def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
@@ -85,10 +122,10 @@ def _write_layer(layer: Layer, folder: Path) -> list[str]:
         write_geoparquet(layer.data.links, folder / f"{n}.links.parquet")
         return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
     if layer.kind == "grid":
-        netcdf_safe(layer.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
+        write_netcdf(layer.data, folder / f"{n}.nc")
         return [f"{n}.nc"]
     series: SensorSeries = layer.data
-    netcdf_safe(series.data).to_netcdf(folder / f"{n}.nc", engine="netcdf4")
+    write_netcdf(series.data, folder / f"{n}.nc")
     write_geoparquet(series.points, folder / f"{n}.points.parquet")
     return [f"{n}.nc", f"{n}.points.parquet"]
 

@@ -744,12 +744,16 @@ def create_app(
     def report(run_id: str, lg: str) -> Any:
         from flask import Response, abort
 
-        from twin.viewer.report import report_html
+        from twin.viewer.report import report_page
 
         cat.refresh()
         if run_id not in cat.runs or lg not in ("fr", "en"):
             abort(404)
-        return Response(report_html(cat.runs[run_id], lg), mimetype="text/html")
+        # the twin and the runs already in memory: nothing is read again from disk
+        r = cat.run(run_id)
+        parent = parent_of(cat, r)
+        diff = cat.comparison(r, parent) if parent is not None else None
+        return Response(report_page(r, parent, cat.twin, lg, diff), mimetype="text/html")
 
     @app.server.route("/notice/<run_id>/<lg>")
     def notice(run_id: str, lg: str) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from twin.errors import StoreError, message
+from twin.model.twin import Twin
 from twin.scenario.runner import Run
 from twin.viewer.i18n import kpi_label
 
@@ -115,10 +116,13 @@ def _draw(ax: Any, slot: str, data: Any, values: np.ndarray, vrange: tuple, cmap
 
 
 def map_figures(
-    r: Run, parent: Run | None, buildings: Any = None, lang: str = "fr"
+    r: Run, parent: Run | None, buildings: Any = None, lang: str = "fr", diff: Any = None
 ) -> list[tuple[str, str]]:
     """One PNG (data URI) per result slot: parent | scenario | difference; with captions (the
-    declared legend label and unit of each variable, in ``lang``)."""
+    declared legend label and unit of each variable, in ``lang``).
+
+    ``diff`` is ``r − parent`` when already computed (else it is computed here).
+    """
     from matplotlib.figure import Figure
 
     from twin.viewer.app import result_slots, shared_ranges
@@ -126,7 +130,9 @@ def map_figures(
     out = []
     mine = result_slots(r)
     theirs = result_slots(parent) if parent is not None else {}
-    diff = result_slots(r, r.compare(parent)) if parent is not None else {}
+    if parent is not None and diff is None:
+        diff = r.compare(parent)
+    diffs = result_slots(r, diff) if parent is not None else {}
     ranges = shared_ranges(*([parent] if parent is not None else []), r)
     for slot, (data, col, values, hint) in mine.items():
         caption = _caption(hint, lang)
@@ -134,8 +140,8 @@ def map_figures(
         if slot in theirs:
             panels.append(("parent",) + theirs[slot])
         panels.append(("scenario", data, col, values, hint))
-        if slot in diff:
-            panels.append(("diff",) + diff[slot])
+        if slot in diffs:
+            panels.append(("diff",) + diffs[slot])
         fig = Figure(figsize=(3.2 * len(panels) + 0.4, 3.4))
         axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
         for ax, (kind, d, _c, v, _h) in zip(axes, panels, strict=True):
@@ -196,44 +202,83 @@ def _notice_body(run_dir: Path, lang: str) -> str:
     return m.group(1) if m else ""
 
 
-def report_html(run_dir: str | Path, lang: str = "fr") -> str:
-    """The printable report of the run in ``run_dir`` against its parent, as HTML."""
-    d = Path(run_dir)
-    r = Run.open(d)
-    pid = r.manifest.get("parent_run")
-    parent = Run.open(d.parent / pid) if pid and (d.parent / pid / "run.json").is_file() else None
-    buildings = None
-    twin_name = ""
+def _open_inputs(run_dir: Path) -> tuple[Run, Run | None, Twin | None]:
+    """The run in ``run_dir``, its parent (next to it) and its twin, read from disk."""
+    r = Run.open(run_dir)
+    pdir = run_dir.parent / str(r.manifest.get("parent_run") or "")
+    parent = Run.open(pdir) if pdir != run_dir.parent and (pdir / "run.json").is_file() else None
     tpath = r.manifest.get("inputs", {}).get("twin_path")
-    if tpath and Path(tpath).is_dir():
-        from twin.store.twinstore import open_twin
+    if not (tpath and Path(tpath).is_dir()):
+        return r, parent, None
+    from twin.store.twinstore import open_twin
 
-        t = open_twin(tpath)
-        twin_name = t.name
-        if "buildings" in t:
-            buildings = t["buildings"]
-    title = r.scenario.title or r.scenario.name
-    maps = map_figures(r, parent, buildings, lang)
+    return r, parent, open_twin(tpath)
+
+
+def report_html(run_dir: str | Path, lang: str = "fr") -> str:
+    """The printable report of the run in ``run_dir`` against its parent, as HTML.
+
+    The run, its parent (looked up next to it) and the twin it was run on are read from disk;
+    a server holding them already uses :func:`report_page`.
+
+    Parameters
+    ----------
+    run_dir : path
+        A run directory written by :func:`twin.run`.
+    lang : str
+        ``fr`` or ``en``.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    r, parent, twin = _open_inputs(Path(run_dir))
+    return report_page(r, parent, twin, lang)
+
+
+def report_page(
+    r: Run, parent: Run | None, twin: Twin | None, lang: str = "fr", diff: Any = None
+) -> str:
+    """The printable report of run ``r`` against ``parent``, from objects already in memory.
+
+    Nothing is read from disk but the run's notice (``notice.<lang>.html`` in ``r.path``).
+
+    Parameters
+    ----------
+    r : Run
+        The scenario run.
+    parent : Run or None
+        Its parent run; without one, the report says there is no comparison.
+    twin : Twin or None
+        The twin (its name, and its buildings under the maps).
+    lang : str
+        ``fr`` or ``en``.
+    diff : Comparison, optional
+        ``r − parent`` when already computed (see :meth:`Run.compare`).
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
+    buildings = twin["buildings"] if twin is not None and "buildings" in twin else None
+    maps = map_figures(r, parent, buildings, lang, diff)
     figs = "".join(
         f"<figure><img alt='{html.escape(cap)}' src='{uri}'><figcaption>"
         f"{html.escape(cap)} — {_t('parent', lang)} | {_t('scenario', lang)} | "
         f"{_t('diff', lang)}</figcaption></figure>"
         for uri, cap in maps
     )
-    today = dt.date.today().isoformat()
-    meta = (
-        f"{html.escape(twin_name)} · {_t('scenario', lang)} <code>{html.escape(r.run_id)}</code>"
-        + (f" · {_t('parent', lang)} <code>{html.escape(str(pid))}</code>" if parent else "")
-        + f" · {html.escape(str(r.manifest.get('code_version', '')))}"
-        + f" · {_t('made', lang)} {today}"
-    )
+    title = r.scenario.title or r.scenario.name
+    notice = _notice_body(r.path, lang) if r.path is not None else ""
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <title>{_t("title", lang)} — {html.escape(title)}</title><style>{CSS}</style></head>
 <body>
 <button class="print" onclick="window.print()">{_t("print", lang)}</button>
 <h1>{_t("title", lang)} — {html.escape(title)}</h1>
-<p class="meta">{meta}</p>
+<p class="meta">{_meta(r, parent, twin.name if twin is not None else "", lang)}</p>
 <p>{html.escape(r.scenario.description or "")}</p>
 <p class="meta">{_t("support", lang)}</p>
 <h2>{_t("kpis", lang)}</h2>
@@ -242,9 +287,21 @@ def report_html(run_dir: str | Path, lang: str = "fr") -> str:
 <h2>{_t("maps", lang)}</h2>
 {figs}
 <section class="section-notice"><h2>{_t("notice", lang)}</h2>
-<div class="notice">{_notice_body(d, lang)}</div></section>
+<div class="notice">{notice}</div></section>
 </body></html>
 """
+
+
+def _meta(r: Run, parent: Run | None, twin_name: str, lang: str) -> str:
+    """The line under the title: twin, run ids, code version, date."""
+    today = dt.date.today().isoformat()
+    pid = r.manifest.get("parent_run")
+    return (
+        f"{html.escape(twin_name)} · {_t('scenario', lang)} <code>{html.escape(r.run_id)}</code>"
+        + (f" · {_t('parent', lang)} <code>{html.escape(str(pid))}</code>" if parent else "")
+        + f" · {html.escape(str(r.manifest.get('code_version', '')))}"
+        + f" · {_t('made', lang)} {today}"
+    )
 
 
 def write_report(run_dir: str | Path, out_path: str | Path, lang: str = "fr") -> Path:
@@ -279,4 +336,4 @@ def write_report(run_dir: str | Path, out_path: str | Path, lang: str = "fr") ->
     return Path(out_path)
 
 
-__all__ = ["report_html", "write_report"]
+__all__ = ["report_html", "report_page", "write_report"]
