@@ -60,10 +60,13 @@ def synthetic_run(
         index=pd.Index(["l1", "l2"], name="id"),
     )
     prov = Provenance("synthetic", producer="test")
+    def hint(var: str, unit: str) -> list[dict]:  # what a simulation declares
+        return [{"variable": var, "unit": unit, "label": {"en": var, "fr": var}}]
+
     outputs = {
-        "air": Layer("air", "grid", grid, prov),
-        "units": Layer("units", "vector", pts, prov),
-        "flows": Layer("flows", "vector", lines, prov),
+        "air": Layer("air", "grid", grid, prov, hint("air_temperature_c", "°C")),
+        "units": Layer("units", "vector", pts, prov, hint("vacancy_risk", "1")),
+        "flows": Layer("flows", "vector", lines, prov, hint("flow_veh_h", "veh/h")),
     }
     kpis = pd.DataFrame(
         {
@@ -91,7 +94,12 @@ def write_run(r: Run, store: Path) -> Path:
             netcdf_safe(lay.data).to_netcdf(d / "outputs" / f, engine="netcdf4")
         else:
             write_geoparquet(lay.data, d / "outputs" / f)
-        outs[name] = {"file": f, "kind": lay.kind, "provenance": lay.provenance.to_dict()}
+        outs[name] = {
+            "file": f,
+            "kind": lay.kind,
+            "provenance": lay.provenance.to_dict(),
+            "display": lay.display,
+        }
     r.kpis.reset_index().to_csv(d / "kpis.csv", index=False)
     manifest = {**r.manifest, "scenario": r.scenario.model_dump(mode="json"), "outputs": outs}
     (d / "run.json").write_text(json.dumps(manifest, default=str))

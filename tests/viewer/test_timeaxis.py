@@ -59,9 +59,9 @@ def test_one_axis_for_every_layer() -> None:
         "2026-07-15T14:00",
     ]
     s = result_slots(r, when="2026-07-15T13:00")
-    da, col, v, unit = s["grid"]
+    da, col, v, hint = s["grid"]
     assert da.dims == ("y", "x") and col == "air_temperature_c@2026-07-15T13:00"
-    assert unit == "°C" and v[0, 0] == pytest.approx(26.0) and v[1, 1] == pytest.approx(25.0)
+    assert hint["unit"] == "°C" and v[0, 0] == pytest.approx(26.0) and v[1, 1] == pytest.approx(25.0)
     assert s["points"][1] == "vacancy_risk@2026-02"  # the month before the hour shown
     assert s["paths"][1] == "flow_veh_h@14:00"  # clock times sort before ISO dates
     assert result_slots(r, when="13:00")["paths"][1] == "flow_veh_h@13:00"
