@@ -29,7 +29,7 @@ import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyproj import CRS
 
-from twin.errors import InputError, SchemaError, TwinError, message
+from twin.errors import InputError, SchemaError, TwinError, message, validation_problems
 from twin.io.registry import get_loader
 from twin.model.crs import parse_crs, working_crs_for
 from twin.model.layer import Layer, SensorSeries
@@ -84,10 +84,7 @@ class Manifest(BaseModel):
 
 
 def _format_errors(exc: ValidationError, where: str) -> str:
-    lines = []
-    for e in exc.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        lines.append(f"  - {loc}: {e['msg']}")
+    lines = [f"  - {p}" for p in validation_problems(exc.errors())]
     return f"{where}: {len(lines)} problem(s) in the manifest:\n" + "\n".join(lines)
 
 

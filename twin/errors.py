@@ -9,7 +9,9 @@ Build the message first, then raise it::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from os import PathLike
+from typing import Any
 
 
 class TwinError(Exception):
@@ -61,3 +63,47 @@ def message(what: str, *, where: str | PathLike[str] | None = None, fix: str | N
     if fix:
         out = f"{out.rstrip('.')}. Fix: {fix}"
     return out
+
+
+def validation_problems(
+    errors: Iterable[Mapping[str, Any]],
+    prefix: str = "",
+    loc: Callable[[tuple[Any, ...]], str] | None = None,
+) -> list[str]:
+    """One line per problem of a pydantic validation (``ValidationError.errors()``).
+
+    Parameters
+    ----------
+    errors : iterable of mappings
+        The errors, each with ``loc``, ``msg`` and ``type``.
+    prefix : str
+        Path prepended to every location (e.g. ``parameters.traffic``).
+    loc : callable, optional
+        Formats a location (default: its parts joined by dots, list indices in brackets).
+
+    Returns
+    -------
+    list of str
+        ``"<path>: <what>"`` lines; an unknown field reads "unknown field", an unknown union
+        tag names the accepted ones.
+    """
+    fmt = loc or _dotted
+    out = []
+    for e in errors:
+        text = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            text = "unknown field"
+        elif e["type"] == "union_tag_invalid":
+            ctx = e.get("ctx", {})
+            text = f"unknown type {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
+        path = fmt(tuple(e["loc"]))
+        out.append(f"{prefix}.{path}" if prefix and path else (prefix or path))
+        out[-1] += f": {text}"
+    return out
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top level)"

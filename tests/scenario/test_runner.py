@@ -138,7 +138,7 @@ def test_coupling_order_and_plan_errors(demo_dir: Path) -> None:
     for part in (
         "unknown simulation 'heat_wave'",
         "parameters.accessibility.n_origins",
-        "parameters.accessibility.colour: unknown parameter",
+        "parameters.accessibility.colour: unknown field",
         "kpis: 'happiness'",
     ):
         assert part in text, part

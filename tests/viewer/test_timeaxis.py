@@ -61,7 +61,9 @@ def test_one_axis_for_every_layer() -> None:
     s = result_slots(r, when="2026-07-15T13:00")
     da, col, v, hint = s["grid"]
     assert da.dims == ("y", "x") and col == "air_temperature_c@2026-07-15T13:00"
-    assert hint["unit"] == "°C" and v[0, 0] == pytest.approx(26.0) and v[1, 1] == pytest.approx(25.0)
+    assert (
+        hint["unit"] == "°C" and v[0, 0] == pytest.approx(26.0) and v[1, 1] == pytest.approx(25.0)
+    )
     assert s["points"][1] == "vacancy_risk@2026-02"  # the month before the hour shown
     assert s["paths"][1] == "flow_veh_h@14:00"  # clock times sort before ISO dates
     assert result_slots(r, when="13:00")["paths"][1] == "flow_veh_h@13:00"

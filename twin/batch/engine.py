@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import sys
 import time
@@ -25,18 +27,33 @@ log = logging.getLogger("twin.batch")
 TABLE_COLUMNS = ("sample", "run_id", "kpi", "value", "unit", "simulation", "status", "error")
 
 
-def _twin_dir(twin: Twin | str | Path) -> Path:
-    if isinstance(twin, Twin):
-        path = twin.meta.get("_path")
-        if path is None:
-            msg = message(
-                "batch runs need a twin saved in a directory (workers open it from there)",
-                where="twin",
-                fix="save the twin (twin.save(DIR)) and pass the directory",
-            )
-            raise InputError(msg)
-        return Path(path)
-    return Path(twin).resolve()
+def _twin_dir(twin: Twin | str | Path, out: str | Path | None) -> Path:
+    """The directory the workers open the twin from.
+
+    A path is used as it is. An opened :class:`Twin` is opened by the workers from its
+    directory when its content is still that directory's; an edited or in-memory twin is saved
+    once into the run store (``<out>/.twins/<content hash>``), where the workers open it.
+    """
+    from twin.store.twinstore import content_hashes, open_twin, save_twin
+
+    if not isinstance(twin, Twin):
+        return Path(twin).resolve()
+    hashes = content_hashes(twin)
+    if twin.source is not None and (twin.source / "twin.json").is_file():
+        if content_hashes(open_twin(twin.source)) == hashes:
+            return twin.source
+    if out is None:
+        msg = message(
+            "an edited or in-memory twin needs a run store to be saved in for the workers",
+            where="twin",
+            fix="pass out=DIR (or save the twin with twin.save(DIR) and pass the directory)",
+        )
+        raise InputError(msg)
+    key = hashlib.sha256(json.dumps(hashes, sort_keys=True).encode()).hexdigest()[:16]
+    target = Path(out).resolve() / ".twins" / key
+    if not (target / "twin.json").is_file():
+        save_twin(twin, target)
+    return target
 
 
 def _plan_samples(
@@ -92,7 +109,7 @@ def batch(
     sweep : Sweep or path
         The sweep (or its YAML file).
     twin : path or Twin
-        Twin directory (a Twin must have been opened from or saved to a directory).
+        Twin directory, or a Twin (opened, edited or built in memory; see :func:`_twin_dir`).
     out : path, optional
         Run store (default: ``runs/`` next to the twin, like ``twin run``). Each sample is a
         run directory ``<scenario>-s<NNN>-<key>/``; the table is written as
@@ -129,7 +146,7 @@ def batch(
     base = sw.load_scenario()
     samples = make_samples(sw, base)
     lib = load_library(library, base)
-    twin_dir = _twin_dir(twin)
+    twin_dir = _twin_dir(twin, out)
     store = Path(out) if out is not None else twin_dir.parent / "runs"
     store = store.resolve()
     t = open_twin_for_runs(twin_dir)

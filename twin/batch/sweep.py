@@ -46,7 +46,7 @@ from pydantic import (
     model_validator,
 )
 
-from twin.errors import InputError, SchemaError, message
+from twin.errors import InputError, SchemaError, message, validation_problems
 from twin.model.yamlfile import load_yaml
 from twin.scenario.schema import Scenario
 
@@ -404,12 +404,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 
 def _format_errors(exc: ValidationError, where: str) -> str:
-    lines = []
-    for e in exc.errors():
-        text = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            text = "unknown field"
-        lines.append(f"  - {_loc(e['loc'])}: {text}")
+    lines = [f"  - {p}" for p in validation_problems(exc.errors(), loc=_loc)]
     return (
         f"{where}: {len(lines)} problem(s) in the sweep:\n"
         + "\n".join(lines)

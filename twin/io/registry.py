@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from twin.errors import LoaderNotFoundError, SchemaError, message
+from twin.errors import LoaderNotFoundError, SchemaError, message, validation_problems
 from twin.model.layer import Kind, Layer
 
 LoaderFn = Callable[..., Layer]
@@ -49,9 +49,7 @@ class Loader:
         try:
             model = self.options_model.model_validate(options or {})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{where}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-            )
+            problems = "; ".join(validation_problems(exc.errors(), prefix=where))
             sig = ", ".join(self.options_model.model_fields)
             msg = message(
                 problems, fix=f"loader '{self.name}' accepts the options: {sig or 'none'}"

@@ -55,8 +55,8 @@ from twin.model.crs import WGS84, parse_crs
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 
-#: Output columns, as :data:`twin.sims.commerce.units.UNIT_COLUMNS` (io cannot import sims;
-#: the tests check that both are equal).
+#: Columns of a retail-units table (besides the geometry), in order: what this loader writes
+#: and what the commerce simulation reads (:mod:`twin.sims.commerce.units`).
 UNIT_COLUMNS = (
     "status",
     "vacant",

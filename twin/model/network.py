@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
 
 from twin.errors import InputError, message
@@ -121,3 +123,35 @@ def build_csr(net: Network) -> CSR:
     indptr = np.zeros(len(node_ids) + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     return CSR(indptr=indptr, heads=b[order], link=order.astype(np.int64), node_ids=node_ids)
+
+
+def adjacency(net: Network, weight: np.ndarray, ok: np.ndarray) -> Any:
+    """The network as a sparse node × node matrix of link weights, for scipy's graph routines.
+
+    Parameters
+    ----------
+    net : Network
+        The network (nodes in the order of ``net.nodes``).
+    weight : ndarray
+        One weight per link (e.g. free-flow time [s]), in link order.
+    ok : ndarray of bool
+        Links to keep (open links).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``[a, b]`` holds the smallest weight of the kept links from node ``a`` to ``b``;
+        weights are at least 1e-6 (a zero would vanish from a sparse matrix).
+    """
+    from scipy.sparse import csr_matrix
+
+    pos = pd.Index(net.nodes.index)
+    a = pos.get_indexer(net.links["a_node"])[ok]
+    b = pos.get_indexer(net.links["b_node"])[ok]
+    w = np.maximum(np.asarray(weight, dtype=float)[ok], 1e-6)
+    order = np.lexsort((w, b, a))
+    a, b, w = a[order], b[order], w[order]
+    first = np.ones(len(a), dtype=bool)
+    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
+    n = len(pos)
+    return csr_matrix((w[first], (a[first], b[first])), shape=(n, n))

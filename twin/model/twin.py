@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,8 @@ class Twin:
         self._time = time
         self.layers: dict[str, Layer] = {}
         self.meta: dict[str, Any] = {}
+        #: The directory the twin was opened from or last saved to (None in memory only).
+        self.source: Path | None = None
 
     # -- layers ---------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -121,6 +124,7 @@ class Twin:
         out = Twin(self.name, self.crs, None if self._time is None else self._time.copy())
         out.layers = {k: v.copy() for k, v in self.layers.items()}
         out.meta = copy.deepcopy(self.meta)
+        out.source = self.source
         return out
 
     def info(self) -> dict[str, Any]:
@@ -157,7 +161,7 @@ class Twin:
         """Write the twin atomically to a directory (see :mod:`twin.store`)."""
         from twin.store.twinstore import save_twin
 
-        save_twin(self, path)
+        self.source = save_twin(self, path).resolve()
 
     @classmethod
     def open(cls, path: str | PathLike[str]) -> Twin:

@@ -37,20 +37,19 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from twin.errors import SchemaError, message
+from twin.errors import SchemaError, message, validation_problems
 from twin.model.layer import Layer
+from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.scenario.schema import Scenario
 from twin.sims.base import KPI, Params, SimResult, Simulation, get_simulation
 from twin.sims.interventions import apply_interventions
 from twin.store.atomic import atomic_directory, clean_stale, sha256_file
 from twin.store.twinstore import (
-    netcdf_bytes,
+    content_hashes,
     open_twin,
-    read_manifest,
-    read_netcdf,
-    write_geoparquet,
-    write_netcdf,
+    read_layer,
+    write_layer,
 )
 
 #: Average power drawn by one busy CPU core [W], used to estimate a run's energy
@@ -90,31 +89,9 @@ def code_version() -> str:
 
 
 def twin_fingerprint(twin: Twin) -> dict[str, str]:
-    """SHA-256 of each layer's content: from the store's manifest, else hashed in memory."""
-    stored = twin.meta.get("_layer_hashes")
-    if stored:
-        return dict(stored)
-    out = {}
-    for name, lay in twin.layers.items():
-        h = hashlib.sha256(name.encode())
-        frames = []
-        d = lay.data
-        if lay.kind == "vector":
-            frames = [d]
-        elif lay.kind == "network":
-            frames = [d.nodes, d.links]
-        elif lay.kind == "series":
-            frames = [d.points]
-            h.update(netcdf_bytes(d.data) if hasattr(d.data, "to_netcdf") else b"")
-        else:
-            for v in sorted(d.data_vars):
-                h.update(np.ascontiguousarray(d[v].to_numpy()).tobytes())
-        for f in frames:
-            plain = pd.DataFrame(f.drop(columns=f.geometry.name)).astype(str)
-            h.update(pd.util.hash_pandas_object(plain, index=True).to_numpy().tobytes())
-            h.update(b"".join(f.geometry.to_wkb()))
-        out[name] = h.hexdigest()
-    return out
+    """SHA-256 of each layer's content (see :func:`twin.store.twinstore.content_hashes`): an
+    opened twin and its directory give the same run key."""
+    return content_hashes(twin)
 
 
 def _stable_seed(seed: int, name: str) -> np.random.Generator:
@@ -211,10 +188,7 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
         try:
             params = sim.params_model.model_validate(scenario.parameters.get(name, {}))
         except ValidationError as exc:
-            for e in exc.errors():
-                loc = ".".join(str(p) for p in e["loc"])
-                text = "unknown parameter" if e["type"] == "extra_forbidden" else e["msg"]
-                problems.append(f"parameters.{name}.{loc}: {text}")
+            problems += validation_problems(exc.errors(), prefix=f"parameters.{name}")
             continue
         problems += sim.check(twin, params)
         sims.append((sim, params))
@@ -370,21 +344,13 @@ class Run:
         kpis = pd.read_csv(d / "kpis.csv", index_col="kpi")
         outputs: dict[str, Layer] = {}
         for name, entry in m["outputs"].items():
-            p = d / "outputs" / entry["file"]
-            if entry["kind"] == "grid":
-                data: Any = read_netcdf(p)
-            else:
-                import geopandas as gpd
-
-                data = gpd.read_parquet(p)
-            from twin.model.provenance import Provenance
-
-            outputs[name] = Layer(
+            outputs[name] = read_layer(
                 name,
                 entry["kind"],
-                data,
+                list(entry.get("files") or [entry["file"]]),
+                d / "outputs",
                 Provenance.from_dict(entry["provenance"]),
-                list(entry.get("display", [])),
+                entry.get("display", []),
             )
         sc = Scenario.from_dict(m["scenario"], where=str(f))
         return cls(
@@ -402,13 +368,7 @@ class Run:
 def load_twin(twin: Twin | str | Path) -> Twin:
     if isinstance(twin, Twin):
         return twin
-    t = open_twin(twin)
-    m = read_manifest(twin)
-    t.meta["_layer_hashes"] = {
-        n: json.dumps(e["files"], sort_keys=True) for n, e in m["layers"].items()
-    }
-    t.meta["_path"] = str(Path(twin).resolve())
-    return t
+    return open_twin(twin)
 
 
 def run(
@@ -595,7 +555,7 @@ def _execute(
         "inputs": {
             "twin_layers": inputs["twin"],
             "scenario_sha256": hashlib.sha256(p.scenario.canonical_json().encode()).hexdigest(),
-            "twin_path": t.meta.get("_path"),
+            "twin_path": str(t.source) if t.source is not None else None,
         },
         "parameters": inputs["simulations"],
         "seed": p.scenario.seed,
@@ -631,16 +591,13 @@ def _write(r: Run, target: Path) -> None:
         (tmp / "outputs").mkdir()
         outs = {}
         for name, lay in r.outputs.items():
-            fname = f"{name}.nc" if lay.kind == "grid" else f"{name}.parquet"
-            path = tmp / "outputs" / fname
-            if lay.kind == "grid":
-                write_netcdf(lay.data, path)
-            else:
-                write_geoparquet(lay.data, path)
+            files = write_layer(lay, tmp / "outputs")
             outs[name] = {
-                "file": fname,
+                "file": files[0],
+                "files": files,
                 "kind": lay.kind,
-                "sha256": sha256_file(path),
+                "sha256": sha256_file(tmp / "outputs" / files[0]),
+                "file_sha256": {f: sha256_file(tmp / "outputs" / f) for f in files},
                 "provenance": lay.provenance.to_dict(),
                 "display": lay.display,
             }

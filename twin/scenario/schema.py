@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from twin.errors import SchemaError, message
+from twin.errors import SchemaError, message, validation_problems
 from twin.model.yamlfile import load_yaml
 from twin.sims.interventions import Strict, intervention_registry
 
@@ -120,18 +120,7 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 def format_validation_error(exc: ValidationError, where: str) -> str:
     """One message listing every problem of a scenario with its path."""
-    lines = []
-    for e in exc.errors():
-        text = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            text = "unknown field"
-        elif e["type"] == "union_tag_invalid":
-            ctx = e.get("ctx", {})
-            text = (
-                f"unknown intervention type {ctx.get('tag')!r}; use one of "
-                f"{ctx.get('expected_tags')}"
-            )
-        lines.append(f"  - {_loc(e['loc'])}: {text}")
+    lines = [f"  - {p}" for p in validation_problems(exc.errors(), loc=_loc)]
     return (
         f"{where}: {len(lines)} problem(s) in the scenario:\n"
         + "\n".join(lines)

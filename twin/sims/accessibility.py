@@ -19,11 +19,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from twin.model.layer import Layer
-from twin.model.network import Network
+from twin.model.network import Network, adjacency
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
@@ -56,19 +55,8 @@ def travel_times(net: Network, origins: np.ndarray) -> np.ndarray:
 
     Parallel links keep their fastest time.
     """
-    pos = pd.Index(net.nodes.index)
     ok = open_links(net).to_numpy()
-    links = net.links[ok]
-    a = pos.get_indexer(links["a_node"])
-    b = pos.get_indexer(links["b_node"])
-    t = links["free_flow_time_s"].to_numpy(dtype=float)
-    order = np.lexsort((t, b, a))
-    a, b, t = a[order], b[order], t[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    n = len(pos)
-    # zero-time links would vanish from a sparse matrix: give them a tiny positive time
-    g = csr_matrix((np.maximum(t[first], 1e-6), (a[first], b[first])), shape=(n, n))
+    g = adjacency(net, net.links["free_flow_time_s"].to_numpy(dtype=float), ok)
     return np.asarray(dijkstra(g, directed=True, indices=origins))
 
 

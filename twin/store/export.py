@@ -16,9 +16,22 @@ from twin.model.twin import Twin
 from twin.store.atomic import atomic_write
 
 
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Keep the id index as a column and turn non-scalar values into text."""
+def gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy GeoPackage can hold: the id index kept as a column, non-scalar values as text,
+    and field names unique without regard to case (GeoPackage compares them so: an ``ID``
+    column beside the ``id`` index becomes ``ID_2``; ``fid`` is GDAL's own key)."""
     out = gdf.reset_index()
+    seen = {"fid"}
+    names = []
+    for c in map(str, out.columns):
+        name, k = c, 1
+        while name.lower() in seen and c != out.geometry.name:
+            k += 1
+            name = f"{c}_{k}"
+        seen.add(name.lower())
+        names.append(name)
+    out.columns = names
+    out = out.set_geometry(names[list(gdf.reset_index().columns).index(gdf.geometry.name)])
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
             out[c] = out[c].map(
@@ -63,7 +76,7 @@ def export_gpkg(twin: Twin, out: str | PathLike[str]) -> list[Path]:
 
     def write(tmp: Path) -> None:
         for i, (lname, gdf) in enumerate(frames.items()):
-            _gpkg_safe(gdf).to_file(tmp, layer=lname, driver="GPKG", mode="w" if i == 0 else "a")
+            gpkg_safe(gdf).to_file(tmp, layer=lname, driver="GPKG", mode="w" if i == 0 else "a")
 
     written = []
     if frames:

@@ -15,6 +15,7 @@ The directory is written atomically (see :mod:`twin.store.atomic`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from os import PathLike
 from pathlib import Path
@@ -112,7 +113,12 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
     out.to_parquet(path, index=True, compression="zstd", write_covering_bbox=True)
 
 
-def _write_layer(layer: Layer, folder: Path) -> list[str]:
+def write_layer(layer: Layer, folder: Path) -> list[str]:
+    """Write a layer of any kind into ``folder``; return its file names.
+
+    Vector layers as one GeoParquet file, networks as nodes and links, grids as NetCDF, sensor
+    series as NetCDF (the series) and GeoParquet (the sensors). :func:`read_layer` reads them.
+    """
     n = layer.name
     if layer.kind == "vector":
         write_geoparquet(layer.data, folder / f"{n}.parquet")
@@ -170,7 +176,7 @@ def save_twin(twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | No
         layers: dict[str, Any] = {}
         info = twin.info()
         for name, layer in twin.layers.items():
-            files = _write_layer(layer, folder)
+            files = write_layer(layer, folder)
             layers[name] = {
                 **info["layers"][name],
                 "files": {f: sha256_file(folder / f) for f in files},
@@ -234,6 +240,7 @@ def open_twin(path: str | PathLike[str]) -> Twin:
     time = None if m.get("time") is None else pd.DatetimeIndex(m["time"])
     twin = Twin(m["name"], parse_crs(m["crs_wkt"], where=str(d / MANIFEST)), time)
     twin.meta = m.get("meta", {})
+    twin.source = d.resolve()
     folder = d / "layers"
     for name, entry in m["layers"].items():
         files = list(entry["files"])
@@ -246,27 +253,79 @@ def open_twin(path: str | PathLike[str]) -> Twin:
             )
             raise StoreError(msg)
         prov = Provenance.from_dict(entry["provenance"])
-        kind = entry["kind"]
-        try:
-            if kind == "vector":
-                data: Any = gpd.read_parquet(folder / files[0])
-            elif kind == "network":
-                data = Network(
-                    nodes=gpd.read_parquet(folder / files[0]),
-                    links=gpd.read_parquet(folder / files[1]),
-                )
-            elif kind == "grid":
-                data = read_netcdf(folder / files[0])
-            else:
-                data = SensorSeries(
-                    points=gpd.read_parquet(folder / files[1]), data=read_netcdf(folder / files[0])
-                )
-        except (OSError, ValueError) as exc:
-            msg = message(
-                f"layer '{name}' cannot be read ({type(exc).__name__}: {exc})",
-                where=folder,
-                fix="rebuild the twin",
-            )
-            raise StoreError(msg) from None
-        twin.layers[name] = Layer(name, kind, data, prov)
+        twin.layers[name] = read_layer(name, entry["kind"], files, folder, prov)
     return twin
+
+
+def read_layer(
+    name: str,
+    kind: str,
+    files: list[str],
+    folder: Path,
+    provenance: Provenance,
+    display: list[dict[str, Any]] | None = None,
+) -> Layer:
+    """Read a layer written by :func:`write_layer` (``files`` as it returned them).
+
+    Raises
+    ------
+    StoreError
+        When a file cannot be read (naming the layer and what to do).
+    """
+    try:
+        if kind == "vector":
+            data: Any = gpd.read_parquet(folder / files[0])
+        elif kind == "network":
+            data = Network(
+                nodes=gpd.read_parquet(folder / files[0]),
+                links=gpd.read_parquet(folder / files[1]),
+            )
+        elif kind == "grid":
+            data = read_netcdf(folder / files[0])
+        else:
+            data = SensorSeries(
+                points=gpd.read_parquet(folder / files[1]), data=read_netcdf(folder / files[0])
+            )
+    except (OSError, ValueError) as exc:
+        msg = message(
+            f"layer '{name}' cannot be read ({type(exc).__name__}: {exc})",
+            where=folder,
+            fix="rebuild the twin (or rerun the scenario)",
+        )
+        raise StoreError(msg) from None
+    return Layer(name, kind, data, provenance, list(display or []))  # type: ignore[arg-type]
+
+
+def content_hashes(twin: Twin) -> dict[str, str]:
+    """SHA-256 of each layer's content (names, values, geometries, grid coordinates, CRS).
+
+    The identity of a twin for run keys: computed from the data in memory, so an opened twin,
+    the same twin opened from its directory, or an in-memory copy give the same hashes, and an
+    edited layer gives a new one.
+    """
+    out = {}
+    for name, lay in twin.layers.items():
+        h = hashlib.sha256(f"{name}|{lay.kind}|{twin.crs.to_wkt()}".encode())
+        d = lay.data
+        frames: list[gpd.GeoDataFrame] = []
+        if lay.kind == "vector":
+            frames = [d]
+        elif lay.kind == "network":
+            frames = [d.nodes, d.links]
+        elif lay.kind == "series":
+            frames = [d.points]
+            h.update(netcdf_bytes(d.data))
+        else:
+            for c in ("y", "x"):
+                if c in d.coords:
+                    h.update(np.ascontiguousarray(d[c].to_numpy()).tobytes())
+            for v in sorted(d.data_vars):
+                h.update(str(v).encode())
+                h.update(np.ascontiguousarray(d[v].to_numpy()).tobytes())
+        for f in frames:
+            plain = pd.DataFrame(f.drop(columns=f.geometry.name)).astype(str)
+            h.update("|".join(map(str, plain.columns)).encode())
+            h.update(pd.util.hash_pandas_object(plain, index=True).to_numpy().tobytes())
+            h.update(b"".join(f.geometry.to_wkb()))
+        out[name] = h.hexdigest()
+    return out

@@ -28,22 +28,10 @@ import shapely
 
 from twin.errors import InputError, message
 from twin.kernels.footfall import gravity_flows
+from twin.model.buildings import floor_area_m2
 from twin.model.layer import SensorSeries
 from twin.model.network import Network
 from twin.sims.building_use import RESIDENTIAL
-
-
-def floor_area(buildings: gpd.GeoDataFrame) -> pd.Series:
-    """Floor area [m²]: footprint × storeys (``levels``, else ``height_m`` / 3 m, else 1)."""
-    foot = buildings.geometry.area.to_numpy(float)
-    storeys = np.ones(len(buildings))
-    if "height_m" in buildings:
-        h = pd.to_numeric(buildings["height_m"], errors="coerce").to_numpy(float)
-        storeys = np.where(np.isfinite(h), np.maximum(1.0, np.round(h / 3.0)), storeys)
-    if "levels" in buildings:
-        lv = pd.to_numeric(buildings["levels"], errors="coerce").to_numpy(float)
-        storeys = np.where(np.isfinite(lv) & (lv > 0), lv, storeys)
-    return pd.Series(foot * storeys, index=buildings.index, name="floor_area_m2")
 
 
 def residents(
@@ -71,7 +59,7 @@ def residents(
         else pd.Series("yes", index=buildings.index)
     )
     share = np.where(kind.isin(RESIDENTIAL), 1.0, np.where(kind == "yes", mixed_housing_share, 0))
-    return floor_area(buildings) * share / m2_per_resident
+    return floor_area_m2(buildings) * share / m2_per_resident
 
 
 def snap_nodes(nodes: gpd.GeoDataFrame, geoms: gpd.GeoSeries, max_distance_m: float) -> np.ndarray:

@@ -29,6 +29,7 @@ from twin.sims.commerce.units import (
     zone_of,
 )
 from twin.store.atomic import atomic_write
+from twin.store.export import gpkg_safe
 
 #: CRS of the exports: WGS 84 (phones, web maps, lon/lat columns) or Lambert-93 (x/y).
 FieldCRS = Literal["EPSG:4326", "EPSG:2154"]
@@ -60,14 +61,6 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
         df.to_csv(tmp, sep=";", index=False, encoding="utf-8-sig", decimal=",")
 
     atomic_write(path, write)
-
-
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.reset_index()
-    for c in out.columns:
-        if c != out.geometry.name and out[c].dtype == object:
-            out[c] = out[c].map(lambda v: None if v is None else str(v))
-    return out
 
 
 def export_for_field(
@@ -116,7 +109,7 @@ def export_for_field(
 
     def write_gpkg(tmp: Path) -> None:
         for name, gdf in frames.items():
-            g = _gpkg_safe(gdf.to_crs(crs))
+            g = gpkg_safe(gdf.to_crs(crs))
             g.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
 
     atomic_write(gpkg, write_gpkg)

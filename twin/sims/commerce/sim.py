@@ -31,13 +31,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pydantic import Field, field_validator
-from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from twin.errors import InputError, SchemaError, message
 from twin.kernels.huff import huff_demand
 from twin.model.layer import Layer
-from twin.model.network import Network
+from twin.model.network import Network, adjacency
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.accessibility import open_links
@@ -157,19 +156,6 @@ class CommerceParams(Params):
     )
 
 
-def _graph(net: Network, ok: np.ndarray, t: np.ndarray) -> csr_matrix:
-    pos = pd.Index(net.nodes.index)
-    a = pos.get_indexer(net.links["a_node"])[ok]
-    b = pos.get_indexer(net.links["b_node"])[ok]
-    t = np.maximum(t[ok], 1e-6)
-    order = np.lexsort((t, b, a))
-    a, b, t = a[order], b[order], t[order]
-    first = np.ones(len(a), dtype=bool)
-    first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
-    n = len(pos)
-    return csr_matrix((t[first], (a[first], b[first])), shape=(n, n))
-
-
 def od_times(
     net: Network,
     ok: np.ndarray,
@@ -183,7 +169,7 @@ def od_times(
     used.
     """
     t = net.links["free_flow_time_s"].to_numpy(float) if times_s is None else times_s
-    g = _graph(net, ok, t)
+    g = adjacency(net, t, ok)
     out = np.empty((len(origins), len(dests)))
     for s in range(0, len(origins), 256):
         d = dijkstra(g, directed=True, indices=origins[s : s + 256])

@@ -34,21 +34,11 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError, SchemaError, message
+from twin.io.retail_units import UNIT_COLUMNS
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 
 STATUSES = ("occupied", "vacant", "unknown")
-#: Columns of the units table (besides the geometry), in order.
-UNIT_COLUMNS = (
-    "status",
-    "vacant",
-    "activity",
-    "floor_area_m2",
-    "since",
-    "last_surveyed",
-    "address",
-    "source",
-)
 #: Columns of the history table (besides the geometry), in order.
 HISTORY_COLUMNS = (
     "unit_id",

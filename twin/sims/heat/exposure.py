@@ -58,8 +58,6 @@ SENSITIVE_TAGS: dict[str, dict[str, str]] = {
 #: UTCI assessment scale thresholds [°C] (Bröde et al., 2012).
 UTCI_STRONG_C = 32.0
 UTCI_VERY_STRONG_C = 38.0
-#: Storey height used when a building has a height but no levels [m] (ASSUMED).
-STOREY_M = 3.0
 
 
 def uhi_intensity(result: xr.Dataset) -> xr.DataArray:
@@ -110,20 +108,6 @@ def sample(gdf: gpd.GeoDataFrame, fields: dict[str, np.ndarray], grid: xr.Datase
     for name, arr in fields.items():
         out[name] = np.where(inside, arr[row, col], np.nan)
     return out
-
-
-def floor_area_m2(buildings: gpd.GeoDataFrame) -> np.ndarray:
-    """Floor area [m²]: footprint × levels (else height_m / 3 m, else 1 storey)."""
-    levels = (
-        pd.to_numeric(buildings["levels"], errors="coerce").to_numpy(float)
-        if "levels" in buildings
-        else np.full(len(buildings), np.nan)
-    )
-    if "height_m" in buildings:
-        h = pd.to_numeric(buildings["height_m"], errors="coerce").to_numpy(float)
-        levels = np.where(np.isfinite(levels) & (levels > 0), levels, np.round(h / STOREY_M))
-    levels = np.where(np.isfinite(levels) & (levels >= 1), levels, 1.0)
-    return buildings.geometry.area.to_numpy() * levels
 
 
 def sensitive_sites(frames: Iterable[tuple[str, gpd.GeoDataFrame]]) -> gpd.GeoDataFrame:

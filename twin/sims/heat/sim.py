@@ -33,6 +33,7 @@ import xarray as xr
 from pydantic import Field, field_validator
 
 from twin.errors import InputError, message
+from twin.model.buildings import floor_area_m2
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
@@ -667,7 +668,7 @@ class Heat(Simulation):
             vals = ex.sample(b, {"hot": hot.astype(float)}, grid)["hot"].to_numpy()
             exposed = vals == 1.0
             n_bld = float(exposed.sum())
-            area = float(ex.floor_area_m2(b)[exposed].sum())
+            area = float(floor_area_m2(b).to_numpy()[exposed].sum())
             prov.counts["buildings_assessed"] = int(np.isfinite(vals).sum())
         pop = float("nan")
         if params.population_layer:

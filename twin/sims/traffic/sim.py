@@ -3,7 +3,8 @@ assignment on the drivable network, and the KPIs of a closure or a capacity chan
 
 Demand (all rates ASSUMED, recorded in provenance):
 
-1. **Trip generation** from building floor area (footprint × storeys, storeys = height / 3 m):
+1. **Trip generation** from building floor area (:func:`twin.model.buildings.floor_area_m2`:
+   footprint × ``levels``, else height / 3 m, else one storey):
    residential buildings produce ``residential_rate`` vehicle trips per 100 m² of floor in
    the peak hour; other buildings attract ``jobs_rate`` per 100 m²; untyped buildings
    (``building=yes``) count ``mixed_housing_share`` of their floor as housing; shops attract
@@ -35,6 +36,7 @@ import pandas as pd
 from pydantic import Field
 
 from twin.errors import InputError, message
+from twin.model.buildings import floor_area_m2
 from twin.model.layer import Layer
 from twin.model.network import Network
 from twin.model.provenance import Provenance
@@ -91,8 +93,7 @@ def zone_demand(
 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Peak-hour OD demand between zone nodes (``origin``, ``destination``, ``trips``)."""
     b = buildings
-    storeys = np.maximum(1.0, np.round(b["height_m"].to_numpy(float) / 3.0))
-    floor = b.geometry.area.to_numpy() * storeys
+    floor = floor_area_m2(b).to_numpy()
     kind = b["building"].astype(str).str.lower() if "building" in b else pd.Series("", b.index)
     # housing share of the floor: 1 for residential tags, 0 for other known uses, and
     # ``mixed_housing_share`` for untyped buildings (building=yes), common in town centres
