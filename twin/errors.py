@@ -69,6 +69,7 @@ def validation_problems(
     errors: Iterable[Mapping[str, Any]],
     prefix: str = "",
     loc: Callable[[tuple[Any, ...]], str] | None = None,
+    tag: str = "type",
 ) -> list[str]:
     """One line per problem of a pydantic validation (``ValidationError.errors()``).
 
@@ -80,6 +81,8 @@ def validation_problems(
         Path prepended to every location (e.g. ``parameters.traffic``).
     loc : callable, optional
         Formats a location (default: its parts joined by dots, list indices in brackets).
+    tag : str
+        What the tag of a tagged union names (e.g. ``intervention type``).
 
     Returns
     -------
@@ -95,7 +98,7 @@ def validation_problems(
             text = "unknown field"
         elif e["type"] == "union_tag_invalid":
             ctx = e.get("ctx", {})
-            text = f"unknown type {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
+            text = f"unknown {tag} {ctx.get('tag')!r}; use one of {ctx.get('expected_tags')}"
         path = fmt(tuple(e["loc"]))
         out.append(f"{prefix}.{path}" if prefix and path else (prefix or path))
         out[-1] += f": {text}"

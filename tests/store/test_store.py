@@ -125,13 +125,13 @@ def test_kill_during_build_leaves_store_readable(tmp_path: Path) -> None:
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_store import small_twin
         import twin.store.twinstore as ts
-        real = ts._write_layer
+        real = ts.write_layer
         def slow(layer, folder):
             out = real(layer, folder)
             if layer.name == "roads":
                 os.kill(os.getpid(), signal.SIGKILL)
             return out
-        ts._write_layer = slow
+        ts.write_layer = slow
         ts.save_twin(small_twin(), {str(tmp_path / "tw")!r})
         """
     )
