@@ -21,10 +21,10 @@ import xarray as xr
 
 from twin.errors import InputError, message
 from twin.kernels import heat as hk
+from twin.sims import sun
 from twin.sims.heat import spinup
 from twin.sims.heat.forcing import check_forcing
 from twin.sims.heat.params import COLUMNS, REFERENCE_SURFACES, TARGET_ALIASES, surface_table
-from twin.sims.sun import declination_and_eot
 
 #: Fraction variables of the surface, in the order of :data:`twin.kernels.heat.FRACTIONS`.
 FRACTIONS = hk.FRACTIONS
@@ -205,28 +205,14 @@ def _prepare_surface(surface: xr.Dataset) -> tuple[xr.Dataset, dict[str, str]]:
 def _solar(
     index: pd.DatetimeIndex, lat: float, lon: float, utc_offset_hours: float | None
 ) -> dict[str, np.ndarray]:
-    """Solar zenith geometry and the Erbs direct/diffuse split (per time step)."""
-    if index.tz is not None:
-        utc = index.tz_convert("UTC").tz_localize(None)
-    else:
-        off = lon / 15.0 if utc_offset_hours is None else utc_offset_hours
-        utc = index - pd.Timedelta(hours=off)
-    doy = utc.day_of_year.to_numpy(float)
-    hours = (utc.hour + utc.minute / 60.0 + utc.second / 3600.0).to_numpy(float)
-    gam = 2.0 * np.pi / 365.0 * (doy - 1.0 + (hours - 12.0) / 24.0)
-    decl, eot = declination_and_eot(doy, hours)  # Spencer (1971)
-    e0 = (
-        1.00011
-        + 0.034221 * np.cos(gam)
-        + 0.00128 * np.sin(gam)
-        + 0.000719 * np.cos(2 * gam)
-        + 0.000077 * np.sin(2 * gam)
-    )
-    solar_time = hours + (4.0 * lon + eot) / 60.0
-    ha = np.radians(15.0 * (solar_time - 12.0))
-    phi = np.radians(lat)
-    cosz = np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(ha)
-    return {"cosz": np.clip(cosz, -1.0, 1.0), "e0": e0}
+    """Sun geometry per time step (:mod:`twin.sims.sun`).
+
+    Returns ``cosz``, the cosine of the solar zenith angle [-], and ``e0``, the eccentricity
+    correction factor of the Earth's orbit [-], at the times of ``index`` (tz-aware, or naive
+    local times ``utc_offset_hours`` [h] ahead of UTC; default ``lon / 15``).
+    """
+    utc = sun.utc_times(index, utc_offset_hours, lon)
+    return {"cosz": sun.cos_zenith(utc, lat, lon), "e0": sun.earth_sun_factor(utc)}
 
 
 def _sun_arrays(kd: np.ndarray, cosz: np.ndarray, e0: np.ndarray) -> np.ndarray:
