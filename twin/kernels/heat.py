@@ -385,6 +385,62 @@ def urban_cells(
 _BLOCK = 256  # cells per block of the parallel loop
 
 
+@njit(cache=True, inline="always")
+def _geometry(tab, c, green, h, width, z_avg, zr, z_uref, h_open, f):
+    """Surface weights and canyon geometry of cell ``c`` (its own or its neighbourhood's).
+
+    Parameters
+    ----------
+    tab : ndarray of float64, shape (n, >= 7)
+        Plan-area fractions [-] in the order of :data:`FRACTIONS` (first 7 columns).
+    c : int
+        Row of ``tab``.
+    green : float
+        Green-roof share of the roof area [-].
+    h, width : float
+        Building height and street width [m].
+    z_avg, zr, z_uref, h_open : float
+        Scalars of :data:`SCALARS`: mean building height [m], roughness ratio z0m/h [-],
+        wind measurement height [m], height below which a cell is open [m].
+    f : ndarray of float64, shape (8,)
+        Filled with the weights [-] of the surfaces of :data:`SURFACES` (the tree crowns'
+        ground share spread over the ground surfaces; walls: wall area per plan area).
+
+    Returns
+    -------
+    tuple of float
+        Roof fraction [-], tree fraction [-], canyon fraction ``1 - roof`` [-], tree cover of
+        the canyon [-], street width (>= 1) [m], street width between tree crowns [m],
+        displacement height ``max(h, z_avg)`` [m], roughness length [m], canyon wind
+        attenuation [-] and the ratio of the wind at ``hz`` to the measured wind [-].
+    """
+    roof_all = tab[c, 0]
+    trees = tab[c, 4]
+    f[:] = 0.0
+    f[GREEN] = roof_all * green
+    f[ROOF] = roof_all - f[GREEN]
+    gsum = tab[c, 1] + tab[c, 2] + tab[c, 3] + tab[c, 5] + tab[c, 6]
+    if gsum > 0.0:
+        f[ROAD] = tab[c, 1] * (1.0 + trees / gsum)
+        f[CONC] = tab[c, 2] * (1.0 + trees / gsum)
+        f[WATER] = tab[c, 3] * (1.0 + trees / gsum)
+        f[DRY] = tab[c, 5] * (1.0 + trees / gsum)
+        f[IRR] = tab[c, 6] * (1.0 + trees / gsum)
+    else:
+        f[CONC] = trees
+    canyon = max(1.0 - roof_all, 0.0)
+    tc = min(trees / max(canyon, 1e-6), 0.9)
+    w = max(width, 1.0)
+    wtree = max(w * (1.0 - tc), 1.0)
+    hz = max(h, z_avg)
+    z0m = zr * hz
+    if not h < h_open:  # (a NaN height gives NaN walls, as it always did)
+        f[WALL] = 2.0 * h / w * canyon
+    att = math.exp(-0.386 * hz / wtree)
+    wind_ratio = math.log(hz / z0m) / math.log(max(z_uref, 1.5 * z0m) / z0m)
+    return roof_all, trees, canyon, tc, w, wtree, hz, z0m, att, wind_ratio
+
+
 @njit(cache=True, parallel=True)
 def _urban_cells(
     frac,
@@ -452,74 +508,29 @@ def _urban_cells(
         ts_sum = np.empty(NS)
         for c in range(b * _BLOCK, min(n, (b + 1) * _BLOCK)):
             # ---------------- geometry of the cell ----------------
-            roof_all = frac[c, 0]
-            f[:] = 0.0
-            f[GREEN] = roof_all * green[c]
-            f[ROOF] = roof_all - f[GREEN]
-            trees = frac[c, 4]
-            gsum = frac[c, 1] + frac[c, 2] + frac[c, 3] + frac[c, 5] + frac[c, 6]
-            if gsum > 0.0:
-                f[ROAD] = frac[c, 1] * (1.0 + trees / gsum)
-                f[CONC] = frac[c, 2] * (1.0 + trees / gsum)
-                f[WATER] = frac[c, 3] * (1.0 + trees / gsum)
-                f[DRY] = frac[c, 5] * (1.0 + trees / gsum)
-                f[IRR] = frac[c, 6] * (1.0 + trees / gsum)
-            else:
-                f[CONC] = trees
-            gtot = f[ROAD] + f[CONC] + f[WATER] + f[DRY] + f[IRR]
-            canyon = max(1.0 - roof_all, 0.0)
-            tc = min(trees / max(canyon, 1e-6), 0.9)
-            w = max(width[c], 1.0)
-            wtree = max(w * (1.0 - tc), 1.0)
             h = height[c]
-            hz = max(h, z_avg)
-            z0m = zr * hz
+            _, trees, _, tc, w, wtree, _, _, att, wind_ratio = _geometry(
+                frac, c, green[c], h, width[c], z_avg, zr, z_uref, h_open, f
+            )
+            gtot = f[ROAD] + f[CONC] + f[WATER] + f[DRY] + f[IRR]
             is_open = h < h_open
             if is_open:
                 hw = 0.0
                 svf_g = 1.0
                 svf_w = 0.0
-                f[WALL] = 0.0
             else:
                 hw = h / wtree
                 svf_g = math.sqrt(1.0 + hw * hw) - hw
                 r = w / h
                 svf_w = 0.5 * (1.0 + r - math.sqrt(1.0 + r * r))
-                f[WALL] = 2.0 * h / w * canyon
             if not math.isnan(svf_in[c]):
                 svf_g = svf_in[c]
-            att = math.exp(-0.386 * hz / wtree)
-            wind_ratio = math.log(hz / z0m) / math.log(max(z_uref, 1.5 * z0m) / z0m)
             # ---------------- local-scale geometry of the canyon-air balance ----------------
-            ra = air[c]
-            fa[:] = 0.0
-            roof_a = ra[0]
-            trees_a = ra[4]
-            fa[GREEN] = roof_a * ra[7]
-            fa[ROOF] = roof_a - fa[GREEN]
-            gsum_a = ra[1] + ra[2] + ra[3] + ra[5] + ra[6]
-            if gsum_a > 0.0:
-                fa[ROAD] = ra[1] * (1.0 + trees_a / gsum_a)
-                fa[CONC] = ra[2] * (1.0 + trees_a / gsum_a)
-                fa[WATER] = ra[3] * (1.0 + trees_a / gsum_a)
-                fa[DRY] = ra[5] * (1.0 + trees_a / gsum_a)
-                fa[IRR] = ra[6] * (1.0 + trees_a / gsum_a)
-            else:
-                fa[CONC] = trees_a
-            canyon_a = max(1.0 - roof_a, 0.0)
-            tc_a = min(trees_a / max(canyon_a, 1e-6), 0.9)
-            w_a = max(ra[9], 1.0)
-            wtree_a = max(w_a * (1.0 - tc_a), 1.0)
-            h_a = ra[8]
-            hz_a = max(h_a, z_avg)
-            z0m_a = zr * hz_a
+            h_a = air[c, 8]
+            roof_a, trees_a, canyon_a, _, w_a, _, hz_a, z0m_a, att_a, wind_ratio_a = _geometry(
+                air, c, air[c, 7], h_a, air[c, 9], z_avg, zr, z_uref, h_open, fa
+            )
             z0h_a = z0m_a / 10.0
-            if h_a < h_open:
-                fa[WALL] = 0.0
-            else:
-                fa[WALL] = 2.0 * h_a / w_a * canyon_a
-            att_a = math.exp(-0.386 * hz_a / wtree_a)
-            wind_ratio_a = math.log(hz_a / z0m_a) / math.log(max(z_uref, 1.5 * z0m_a) / z0m_a)
             dz_a = max(2.0 * hz_a - h_a - z0m_a, z0m_a + 0.5)
             lnzz0m_a = math.log(dz_a / z0m_a)
             lnzz0h_a = math.log(dz_a / z0h_a)
@@ -676,6 +687,36 @@ def _urban_cells(
     return out, eb, state
 
 
+def _geometry_numpy(tab, green, h, width, z_avg, zr, z_uref, h_open):
+    """Numpy counterpart of :func:`_geometry`, vectorised over cells.
+
+    Same inputs per cell (``tab`` of shape ``(n, >= 7)``, the others of shape ``(n,)`` or
+    scalars); returns the weights ``f`` of shape ``(n, 8)`` followed by the ten arrays of
+    :func:`_geometry`.
+    """
+    n = tab.shape[0]
+    roof_all = tab[:, 0]
+    trees = tab[:, 4]
+    f = np.zeros((n, NS))
+    f[:, GREEN] = roof_all * green
+    f[:, ROOF] = roof_all - f[:, GREEN]
+    gsum = tab[:, [1, 2, 3, 5, 6]].sum(axis=1)
+    scale = np.where(gsum > 0.0, 1.0 + trees / np.where(gsum > 0.0, gsum, 1.0), 0.0)
+    for s, col in ((ROAD, 1), (CONC, 2), (WATER, 3), (DRY, 5), (IRR, 6)):
+        f[:, s] = tab[:, col] * scale
+    f[:, CONC] = np.where(gsum > 0.0, f[:, CONC], trees)
+    canyon = np.maximum(1.0 - roof_all, 0.0)
+    tc = np.minimum(trees / np.maximum(canyon, 1e-6), 0.9)
+    w = np.maximum(width, 1.0)
+    wtree = np.maximum(w * (1.0 - tc), 1.0)
+    hz = np.maximum(h, z_avg)
+    z0m = zr * hz
+    f[:, WALL] = np.where(h < h_open, 0.0, 2.0 * h / w * canyon)
+    att = np.exp(-0.386 * hz / wtree)
+    wind_ratio = np.log(hz / z0m) / np.log(np.maximum(z_uref, 1.5 * z0m) / z0m)
+    return f, roof_all, trees, canyon, tc, w, wtree, hz, z0m, att, wind_ratio
+
+
 def urban_cells_numpy(
     frac,
     green,
@@ -705,59 +746,28 @@ def urban_cells_numpy(
     eb = np.full((nt, n, NS, 4), np.nan) if diagnostics else np.empty((0, 0, 0, 0))
     dd = np.sqrt(2.0 * sp[:, 2] / OMEGA)
 
-    roof_all = frac[:, 0]
-    trees = frac[:, 4]
-    f = np.zeros((n, NS))
-    f[:, GREEN] = roof_all * green
-    f[:, ROOF] = roof_all - f[:, GREEN]
-    gsum = frac[:, [1, 2, 3, 5, 6]].sum(axis=1)
-    scale = np.where(gsum > 0.0, 1.0 + trees / np.where(gsum > 0.0, gsum, 1.0), 0.0)
-    for s, col in ((ROAD, 1), (CONC, 2), (WATER, 3), (DRY, 5), (IRR, 6)):
-        f[:, s] = frac[:, col] * scale
-    f[:, CONC] = np.where(gsum > 0.0, f[:, CONC], trees)
+    h = np.asarray(height, float)
+    geo = (z_avg, zr, z_uref, h_open)
+    f, _, trees, _, tc, w, wtree, _, _, att, wind_ratio = _geometry_numpy(
+        frac, green, h, width, *geo
+    )
     ground = [ROAD, CONC, WATER, DRY, IRR]
     gtot = f[:, ground].sum(axis=1)
-    canyon = np.maximum(1.0 - roof_all, 0.0)
-    tc = np.minimum(trees / np.maximum(canyon, 1e-6), 0.9)
-    w = np.maximum(width, 1.0)
-    wtree = np.maximum(w * (1.0 - tc), 1.0)
-    h = np.asarray(height, float)
-    hz = np.maximum(h, z_avg)
-    z0m = zr * hz
     is_open = h < h_open
     hsafe = np.where(is_open, 1.0, h)
     hw = np.where(is_open, 0.0, h / wtree)
     svf_g = np.sqrt(1.0 + hw**2) - hw
     r = w / hsafe
     svf_w = np.where(is_open, 0.0, 0.5 * (1.0 + r - np.sqrt(1.0 + r**2)))
-    f[:, WALL] = np.where(is_open, 0.0, 2.0 * h / w * canyon)
     svf_g = np.where(np.isnan(svf_in), svf_g, svf_in)
-    att = np.exp(-0.386 * hz / wtree)
-    wind_ratio = np.log(hz / z0m) / np.log(np.maximum(z_uref, 1.5 * z0m) / z0m)
     # local-scale geometry of the canyon-air balance
     ra = air_inputs(frac, green, height, width) if air is None else np.asarray(air, float)
-    roof_a = ra[:, 0]
-    trees_a = ra[:, 4]
-    fa = np.zeros((n, NS))
-    fa[:, GREEN] = roof_a * ra[:, 7]
-    fa[:, ROOF] = roof_a - fa[:, GREEN]
-    gsum_a = ra[:, [1, 2, 3, 5, 6]].sum(axis=1)
-    scale_a = np.where(gsum_a > 0.0, 1.0 + trees_a / np.where(gsum_a > 0.0, gsum_a, 1.0), 0.0)
-    for s, col in ((ROAD, 1), (CONC, 2), (WATER, 3), (DRY, 5), (IRR, 6)):
-        fa[:, s] = ra[:, col] * scale_a
-    fa[:, CONC] = np.where(gsum_a > 0.0, fa[:, CONC], trees_a)
-    canyon_a = np.maximum(1.0 - roof_a, 0.0)
-    tc_a = np.minimum(trees_a / np.maximum(canyon_a, 1e-6), 0.9)
-    w_a = np.maximum(ra[:, 9], 1.0)
-    wtree_a = np.maximum(w_a * (1.0 - tc_a), 1.0)
     h_a = ra[:, 8]
-    hz_a = np.maximum(h_a, z_avg)
-    z0m_a = zr * hz_a
+    fa, roof_a, trees_a, canyon_a, _, w_a, _, hz_a, z0m_a, att_a, wind_ratio_a = _geometry_numpy(
+        ra, ra[:, 7], h_a, ra[:, 9], *geo
+    )
     z0h_a = z0m_a / 10.0
     open_a = h_a < h_open
-    fa[:, WALL] = np.where(open_a, 0.0, 2.0 * h_a / w_a * canyon_a)
-    att_a = np.exp(-0.386 * hz_a / wtree_a)
-    wind_ratio_a = np.log(hz_a / z0m_a) / np.log(np.maximum(z_uref, 1.5 * z0m_a) / z0m_a)
     dz = np.maximum(2.0 * hz_a - h_a - z0m_a, z0m_a + 0.5)
     lnzz0m = np.log(dz / z0m_a)
     lnzz0h = np.log(dz / z0h_a)

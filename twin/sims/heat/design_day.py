@@ -6,9 +6,9 @@ at a rural (or airport) reference site. When the twin has no such observations, 
 heat-wave design day** is built from the latitude and a date. It is an ASSUMPTION, not a
 measurement, and is labelled as such in the run's provenance:
 
-* **Sun.** Declination and equation of time of Spencer (1971); hour angle from the local
-  clock, the time zone's UTC offset and the longitude; ``sin h = sin φ sin δ + cos φ cos δ cos
-  ω``.
+* **Sun.** :mod:`twin.sims.sun` (Spencer, 1971, in the NOAA equations): the local clock
+  minus the time zone's UTC offset gives UTC, hence the declination, the hour angle and
+  ``sin h = sin φ sin δ + cos φ cos δ cos ω``.
 * **Shortwave.** Clear-sky global horizontal irradiance of Haurwitz (1945),
   ``G = 1098 · cos Z · exp(−0.057 / cos Z)`` [W/m²] (cos Z = sin h > 0), ranked among the best
   one-input clear-sky models by Reno, Hansen & Stein (2012, Sandia SAND2012-2389).
@@ -39,7 +39,6 @@ Spencer, J. W. (1971). Fourier series representation of the position of the sun.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InputError, message
-from twin.sims.sun import declination_and_eot
+from twin.sims import sun
 
 #: Columns of a forcing table, their units and plausible ranges.
 FORCING_COLUMNS: dict[str, tuple[str, float, float]] = {
@@ -77,35 +76,6 @@ def saturation_vapour_pressure(t_c: np.ndarray | float) -> np.ndarray:
     """Saturation vapour pressure over water [hPa] (Magnus, WMO-No. 8 2018 coefficients)."""
     t = np.asarray(t_c, dtype=float)
     return 6.112 * np.exp(17.62 * t / (243.12 + t))
-
-
-def solar_elevation(
-    times: pd.DatetimeIndex,
-    latitude: float,
-    longitude: float,
-    utc_offset_h: float | np.ndarray,
-) -> np.ndarray:
-    """Solar elevation angle [rad] at local clock times (Spencer, 1971).
-
-    Parameters
-    ----------
-    times : DatetimeIndex
-        Naive local clock times.
-    latitude, longitude : float
-        Site [° N, ° E].
-    utc_offset_h : float or ndarray
-        Local time minus UTC [h] at those times.
-    """
-    doy = times.day_of_year.to_numpy()
-    hours = (
-        times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + times.second.to_numpy() / 3600.0
-    )
-    decl, eot_min = declination_and_eot(doy, hours)
-    solar_time = hours - utc_offset_h + longitude / 15.0 + eot_min / 60.0
-    omega = np.radians(15.0 * (solar_time - 12.0))
-    phi = math.radians(latitude)
-    sin_h = np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(omega)
-    return np.arcsin(np.clip(sin_h, -1.0, 1.0))
 
 
 def clear_sky_shortwave(elevation: np.ndarray) -> np.ndarray:
@@ -218,7 +188,7 @@ def design_day(
     ta = diurnal_temperature(hours, tmin_c, tmax_c, hour_min, hour_max)
     e = float(saturation_vapour_pressure(dew_point_c))
     rh = np.minimum(100.0 * e / saturation_vapour_pressure(ta), 100.0)
-    elev = solar_elevation(one, latitude, longitude, offset)
+    elev = sun.solar_elevation(sun.utc_times(one, offset, longitude), latitude, longitude)
     n = spinup_days + 1  # the spin-up days repeat the design day exactly
     out = pd.DataFrame(
         {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -21,10 +22,10 @@ import xarray as xr
 
 from twin.errors import InputError, message
 from twin.kernels import heat as hk
+from twin.sims import sun
 from twin.sims.heat import spinup
 from twin.sims.heat.forcing import check_forcing
 from twin.sims.heat.params import COLUMNS, REFERENCE_SURFACES, TARGET_ALIASES, surface_table
-from twin.sims.sun import declination_and_eot
 
 #: Fraction variables of the surface, in the order of :data:`twin.kernels.heat.FRACTIONS`.
 FRACTIONS = hk.FRACTIONS
@@ -205,28 +206,14 @@ def _prepare_surface(surface: xr.Dataset) -> tuple[xr.Dataset, dict[str, str]]:
 def _solar(
     index: pd.DatetimeIndex, lat: float, lon: float, utc_offset_hours: float | None
 ) -> dict[str, np.ndarray]:
-    """Solar zenith geometry and the Erbs direct/diffuse split (per time step)."""
-    if index.tz is not None:
-        utc = index.tz_convert("UTC").tz_localize(None)
-    else:
-        off = lon / 15.0 if utc_offset_hours is None else utc_offset_hours
-        utc = index - pd.Timedelta(hours=off)
-    doy = utc.day_of_year.to_numpy(float)
-    hours = (utc.hour + utc.minute / 60.0 + utc.second / 3600.0).to_numpy(float)
-    gam = 2.0 * np.pi / 365.0 * (doy - 1.0 + (hours - 12.0) / 24.0)
-    decl, eot = declination_and_eot(doy, hours)  # Spencer (1971)
-    e0 = (
-        1.00011
-        + 0.034221 * np.cos(gam)
-        + 0.00128 * np.sin(gam)
-        + 0.000719 * np.cos(2 * gam)
-        + 0.000077 * np.sin(2 * gam)
-    )
-    solar_time = hours + (4.0 * lon + eot) / 60.0
-    ha = np.radians(15.0 * (solar_time - 12.0))
-    phi = np.radians(lat)
-    cosz = np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(ha)
-    return {"cosz": np.clip(cosz, -1.0, 1.0), "e0": e0}
+    """Sun geometry per time step (:mod:`twin.sims.sun`).
+
+    Returns ``cosz``, the cosine of the solar zenith angle [-], and ``e0``, the eccentricity
+    correction factor of the Earth's orbit [-], at the times of ``index`` (tz-aware, or naive
+    local times ``utc_offset_hours`` [h] ahead of UTC; default ``lon / 15``).
+    """
+    utc = sun.utc_times(index, utc_offset_hours, lon)
+    return {"cosz": sun.cos_zenith(utc, lat, lon), "e0": sun.earth_sun_factor(utc)}
 
 
 def _sun_arrays(kd: np.ndarray, cosz: np.ndarray, e0: np.ndarray) -> np.ndarray:
@@ -403,17 +390,138 @@ def simulate(
     Broadbent, A. M., et al. (2019). The Air-temperature Response to Green/blue-infrastructure
     Evaluation Tool (TARGET v1.0). *Geosci. Model Dev.* 12, 785–803.
     """
-    ds, names = _prepare_surface(surface)
-    met, filled = check_forcing(forcing, max_gap_hours=max_gap_hours)
-    ny, nx = ds.sizes["y"], ds.sizes["x"]
-    frac3 = np.stack([ds[f].to_numpy().astype(float) for f in FRACTIONS], axis=-1)  # (y, x, 7)
+    opts = _Options(**{k: v for k, v in locals().items() if k not in ("surface", "forcing")})
+    inp = _validate(surface, forcing, opts)
+    run = _physics(inp, opts)
+    return _assemble(surface, inp, run, opts)
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The keyword arguments of :func:`simulate`, as passed (units there)."""
+
+    z_uref: float
+    z_taref: float
+    z_avg: float | None
+    spinup_hours: float
+    drop_spinup: bool
+    reference_surface: str
+    rural_roughness: float
+    roof_albedo: float | None
+    surface_params: Mapping[str, Mapping[str, float]] | None
+    deep_temperature: float | None
+    spinup_cycles: int
+    latitude: float | None
+    longitude: float | None
+    utc_offset_hours: float | None
+    max_gap_hours: float
+    open_height: float
+    open_street_width: float
+    water_depth: float
+    water_transfer: float
+    tree_transmissivity: float
+    diagnostics: bool
+    engine: Literal["numba", "numpy"]
+    local_scale_m: float | None
+    z_top: float | None
+
+
+@dataclass
+class _Inputs:
+    """Checked inputs of :func:`simulate`: the grid ``(y, x)``, the forcing and the settings.
+
+    Attributes
+    ----------
+    ds : Dataset
+        The surface, dims ordered ``(y, x)``.
+    frac3 : ndarray, shape (y, x, 7)
+        Plan-area fractions [-] of :data:`FRACTIONS` (NaN outside the domain).
+    valid, built : ndarray of bool, shape (y, x)
+        Cells in the domain; cells with buildings (``height >= open_height``).
+    height, width : ndarray, shape (y, x)
+        Building height [m] (0 where NaN) and street width [m] (``open_street_width`` where
+        missing).
+    svf : ndarray, shape (y, x)
+        Ground sky view factor [-]; NaN: from H/W in the kernel.
+    green : ndarray, shape (y, x)
+        Green-roof share of the roof area [-].
+    albedo : ndarray, shape (y, x, 8)
+        Albedo [-] of each surface of :data:`twin.kernels.heat.SURFACES`.
+    table : ndarray, shape (8, 9)
+        Parameter table (:mod:`twin.sims.heat.params`), roof albedo applied.
+    met : DataFrame
+        Checked forcing (gaps filled); ``filled`` counts the filled values per column.
+    ref_name : str
+        Rural reference surface (twin name).
+    dt : float
+        Time step [s].
+    z_avg, z_top : float
+        Mean building height and top of the roughness layer [m].
+    lat, lon : float
+        Site of the sun position [°].
+    scale : tuple of float
+        Radius of the canyon-air neighbourhood [m] and [cells] (0 if off).
+    """
+
+    ds: xr.Dataset
+    frac3: np.ndarray
+    valid: np.ndarray
+    built: np.ndarray
+    height: np.ndarray
+    width: np.ndarray
+    svf: np.ndarray
+    green: np.ndarray
+    albedo: np.ndarray
+    table: np.ndarray
+    met: pd.DataFrame
+    filled: dict[str, int]
+    ref_name: str
+    dt: float
+    z_avg: float
+    z_top: float
+    lat: float
+    lon: float
+    scale: tuple[float, float]
+
+
+@dataclass
+class _Run:
+    """Results of the physics of :func:`simulate` on the valid cells (``ncell``).
+
+    Attributes
+    ----------
+    res : ndarray, shape (4, nt, ncell)
+        Canyon air temperature [°C], plan-area surface temperature [°C], canyon wind speed
+        [m s-1], mean radiant temperature [°C] (:func:`twin.kernels.heat.urban_cells`).
+    eb : ndarray, shape (nt, ncell, 8, 4) or (0, 0, 0, 0)
+        Energy-balance terms [W m-2] (with ``diagnostics``).
+    utci : ndarray, shape (nt, ncell)
+        UTCI [°C].
+    tb, ts_ref : ndarray, shape (nt,)
+        Air temperature above the canyon and surface temperature of the rural reference [°C].
+    tm_ref : float
+        Deep temperature of the rural reference [°C].
+    """
+
+    res: np.ndarray
+    eb: np.ndarray
+    utci: np.ndarray
+    tb: np.ndarray
+    ts_ref: np.ndarray
+    tm_ref: float
+
+
+def _fractions(ds: xr.Dataset) -> np.ndarray:
+    """Checked plan-area fractions [-], shape ``(y, x, 7)``; all NaN outside the domain."""
+    frac3 = np.stack([ds[f].to_numpy().astype(float) for f in FRACTIONS], axis=-1)
+    where = f"{WHERE}[{', '.join(FRACTIONS)}]"
     allnan = np.isnan(frac3).all(axis=-1)
     somenan = np.isnan(frac3).any(axis=-1) & ~allnan
     if somenan.any():
         msg = message(
             f"some land-cover fractions are NaN in {int(somenan.sum())} cell(s): "
             f"{_cells(somenan, ds)}",
-            where=f"{WHERE}[{', '.join(FRACTIONS)}]",
+            where=where,
             fix="set absent covers to 0 (all fractions NaN marks a cell outside the domain)",
         )
         raise InputError(msg)
@@ -421,7 +529,7 @@ def simulate(
     if neg.any():
         msg = message(
             f"negative land-cover fractions in {int(neg.sum())} cell(s): {_cells(neg, ds)}",
-            where=f"{WHERE}[{', '.join(FRACTIONS)}]",
+            where=where,
             fix="fractions must be in 0..1",
         )
         raise InputError(msg)
@@ -432,23 +540,41 @@ def simulate(
         msg = message(
             f"land-cover fractions do not sum to 1 (tolerance 1e-3) in {int(bad.sum())} cell(s): "
             f"{_cells(bad, ds)}; e.g. sum = {total[i, j]:.4f}",
-            where=f"{WHERE}[{', '.join(FRACTIONS)}]",
+            where=where,
             fix="normalise the fractions per cell (divide by their sum) or add the missing cover",
         )
         raise InputError(msg)
-    valid = ~allnan
+    return frac3
+
+
+def _unit_interval(ds: xr.Dataset, var: str, valid: np.ndarray, what: str, fix: str) -> np.ndarray:
+    """Variable ``var`` as floats; InputError if a valid cell is outside 0..1 (NaN passes)."""
+    a = ds[var].to_numpy().astype(float)
+    out = valid & ((a < 0) | (a > 1))
+    if out.any():
+        msg = message(
+            f"{what} outside 0..1 in {_cells(out, ds)}", where=f"{WHERE}[{var!r}]", fix=fix
+        )
+        raise InputError(msg)
+    return a
+
+
+def _morphology(
+    ds: xr.Dataset, names: dict[str, str], valid: np.ndarray, opts: _Options
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked building height [m], street width [m], built mask, sky view factor [-] and
+    green-roof share [-] on ``(y, x)`` (see :class:`_Inputs`)."""
     height = ds[names["building_height"]].to_numpy().astype(float)
     width = ds[names["street_width"]].to_numpy().astype(float)
     if (height[valid] < 0).any():
-        m = valid & (height < 0)
         msg = message(
-            f"negative building height in {_cells(m, ds)}",
+            f"negative building height in {_cells(valid & (height < 0), ds)}",
             where=f"{WHERE}[{names['building_height']!r}]",
             fix="heights are >= 0 m",
         )
         raise InputError(msg)
     height = np.where(np.isnan(height), 0.0, height)
-    built = valid & (height >= open_height)
+    built = valid & (height >= opts.open_height)
     badw = built & ~(width > 0)
     if badw.any():
         msg = message(
@@ -457,66 +583,73 @@ def simulate(
             fix="give the mean street width [m] of every cell with buildings",
         )
         raise InputError(msg)
-    width = np.where(width > 0, width, open_street_width)
-    svf = np.full((ny, nx), np.nan)
+    width = np.where(width > 0, width, opts.open_street_width)
+    svf = np.full(valid.shape, np.nan)
     if "sky_view_factor" in ds:
-        svf = ds["sky_view_factor"].to_numpy().astype(float)
-        out = valid & ((svf < 0) | (svf > 1))
-        if out.any():
-            msg = message(
-                f"sky view factor outside 0..1 in {_cells(out, ds)}",
-                where=f"{WHERE}['sky_view_factor']",
-                fix="clip it to 0..1",
-            )
-            raise InputError(msg)
-    green = np.zeros((ny, nx))
+        svf = _unit_interval(ds, "sky_view_factor", valid, "sky view factor", "clip it to 0..1")
+    green = np.zeros(valid.shape)
     if "green_roof_fraction" in ds:
-        green = np.nan_to_num(ds["green_roof_fraction"].to_numpy().astype(float), nan=0.0)
-        out = valid & ((green < 0) | (green > 1))
-        if out.any():
-            msg = message(
-                f"green_roof_fraction outside 0..1 in {_cells(out, ds)}",
-                where=f"{WHERE}['green_roof_fraction']",
-                fix="it is the vegetated share of the roof area, 0..1",
-            )
-            raise InputError(msg)
-    table = surface_table(surface_params)
-    overrides = dict(surface_params or {})
-    if roof_albedo is not None:
-        table[hk.ROOF, 0] = float(roof_albedo)
-    albedo = np.broadcast_to(table[:, 0], (ny, nx, hk.NS)).copy()
+        fix = "it is the vegetated share of the roof area, 0..1"
+        g = _unit_interval(ds, "green_roof_fraction", valid, "green_roof_fraction", fix)
+        green = np.nan_to_num(g, nan=0.0)
+    return height, width, built, svf, green
+
+
+def _albedo(ds: xr.Dataset, table: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Albedo [-] of each surface per cell, ``(y, x, 8)``: the table's, or per-cell variables
+    ``albedo_<surface>`` / ``roof_albedo`` where finite."""
+    albedo = np.broadcast_to(table[:, 0], (*valid.shape, hk.NS)).copy()
     per_cell = {f"albedo_{s}": k for k, s in enumerate(hk.SURFACES)}
     per_cell["roof_albedo"] = hk.ROOF
     for var, k in per_cell.items():
         if var in ds:
-            a = ds[var].to_numpy().astype(float)
-            out = valid & ((a < 0) | (a > 1))
-            if out.any():
-                msg = message(
-                    f"albedo outside 0..1 in {_cells(out, ds)}",
-                    where=f"{WHERE}[{var!r}]",
-                    fix="albedo is in 0..1",
-                )
-                raise InputError(msg)
+            a = _unit_interval(ds, var, valid, "albedo", "albedo is in 0..1")
             albedo[..., k] = np.where(np.isfinite(a), a, albedo[..., k])
-    ref_name = TARGET_ALIASES.get(reference_surface, reference_surface)
-    if ref_name not in REFERENCE_SURFACES:
-        msg = message(
-            f"unknown reference surface {reference_surface!r}",
-            where="simulate(reference_surface=...)",
-            fix=f"use one of {', '.join(REFERENCE_SURFACES)}",
+    return albedo
+
+
+def _check_settings(opts: _Options) -> str:
+    """Check the scalar settings of :func:`simulate`; the reference surface's twin name."""
+    problems = []
+    if opts.engine not in ("numba", "numpy"):
+        problems.append(
+            (f"unknown engine {opts.engine!r}", "simulate(engine=...)", "use 'numba' or 'numpy'")
         )
-        raise InputError(msg)
-    index = met.index
-    dt = (index[1] - index[0]).total_seconds()
-    nt = len(index)
+    if opts.spinup_cycles < 0:
+        problems.append(
+            (
+                f"spinup_cycles = {opts.spinup_cycles} is negative",
+                "simulate(spinup_cycles=...)",
+                "give 0 (default) or a positive number of cycles",
+            )
+        )
+    ref_name = TARGET_ALIASES.get(opts.reference_surface, opts.reference_surface)
+    if ref_name not in REFERENCE_SURFACES:
+        problems.append(
+            (
+                f"unknown reference surface {opts.reference_surface!r}",
+                "simulate(reference_surface=...)",
+                f"use one of {', '.join(REFERENCE_SURFACES)}",
+            )
+        )
+    if problems:
+        what, where, fix = problems[0]
+        raise InputError(message(what, where=where, fix=fix))
+    return ref_name
+
+
+def _heights(
+    ds: xr.Dataset, height: np.ndarray, valid: np.ndarray, built: np.ndarray, opts: _Options
+) -> tuple[float, float]:
+    """Checked ``z_avg`` and ``z_top`` [m] (defaults from the grid) against the sensor heights."""
+    z_avg = opts.z_avg
     if z_avg is None:
-        w = ds["roof"].to_numpy().astype(float)
-        wb = np.where(built, w, 0.0)
+        wb = np.where(built, ds["roof"].to_numpy().astype(float), 0.0)
         z_avg = float((wb * height).sum() / wb.sum()) if wb.sum() > 0 else 2.0
         z_avg = max(z_avg, 2.0)
     z_avg = float(z_avg)
-    if z_uref <= 0.1 * z_avg or z_uref <= rural_roughness or z_taref <= rural_roughness:
+    z_uref, z_taref, z0 = opts.z_uref, opts.z_taref, opts.rural_roughness
+    if z_uref <= 0.1 * z_avg or z_uref <= z0 or z_taref <= z0:
         msg = message(
             f"measurement heights z_uref={z_uref} m / z_taref={z_taref} m are not above "
             "the roughness lengths",
@@ -524,14 +657,7 @@ def simulate(
             fix="give the heights of the reference wind and temperature sensors [m]",
         )
         raise InputError(msg)
-    ta = met["air_temperature"].to_numpy()
-    first_day = np.asarray(index < index[0] + pd.Timedelta(hours=24))
-    tm_first = float(ta[first_day].mean())
-    lat, lon = _latlon(ds, latitude, longitude)
-    sol = _solar(index, lat, lon, utc_offset_hours)
-    kd = met["shortwave_down"].to_numpy()
-    sun = _sun_arrays(kd, sol["cosz"], sol["e0"])
-    # rural reference
+    z_top = opts.z_top
     if z_top is None:
         z_top = 2.0 * max(float(height[valid].max()) if valid.any() else 0.0, z_avg)
     z_top = float(z_top)
@@ -543,95 +669,188 @@ def simulate(
             fix="give the top of the urban roughness layer, about twice the tallest building [m]",
         )
         raise InputError(msg)
-    rk = hk.SURFACES.index(ref_name)
-    ref = np.array([table[rk, 0], *table[rk, 1:7]], dtype=float)
-    ws = met["wind_speed"].to_numpy()
-    pr = met["pressure"].to_numpy()
-    ld = met["longwave_down"].to_numpy()
-    rh = met["relative_humidity"].to_numpy()
-    rural: Any = hk.rural_reference if engine == "numba" else hk.rural_reference_numpy
-    zs = (float(z_taref), float(z_uref), float(rural_roughness), z_top)
-    met_cols = (ta, ws, pr, kd, ld)
-    if deep_temperature is None:
+    return z_avg, z_top
+
+
+def _validate(surface: xr.Dataset, forcing: pd.DataFrame, opts: _Options) -> _Inputs:
+    """Input validation of :func:`simulate`: every check, every default taken from the grid.
+
+    Parameters
+    ----------
+    surface : Dataset
+        The surface grid of :func:`simulate` (fractions [-], heights and widths [m], optional
+        sky view factor, green-roof share and albedos [-]).
+    forcing : DataFrame
+        The rural forcing of :func:`simulate` (°C, %, m s-1, W m-2, hPa).
+    opts : _Options
+        The keyword arguments of :func:`simulate`.
+
+    Returns
+    -------
+    _Inputs
+        Checked arrays on ``(y, x)``, the checked forcing (gaps filled), the parameter table
+        and the settings derived from the grid: ``z_avg``, ``z_top`` [m], latitude and
+        longitude [°], the canyon-air neighbourhood [m, cells].
+
+    Raises
+    ------
+    InputError
+        The first problem found, with where it is and how to fix it.
+    """
+    ref_name = _check_settings(opts)
+    ds, names = _prepare_surface(surface)
+    met, filled = check_forcing(forcing, max_gap_hours=opts.max_gap_hours)
+    frac3 = _fractions(ds)
+    valid = ~np.isnan(frac3).all(axis=-1)
+    height, width, built, svf, green = _morphology(ds, names, valid, opts)
+    table = surface_table(opts.surface_params)
+    if opts.roof_albedo is not None:
+        table[hk.ROOF, 0] = float(opts.roof_albedo)
+    albedo = _albedo(ds, table, valid)
+    z_avg, z_top = _heights(ds, height, valid, built, opts)
+    lat, lon = _latlon(ds, opts.latitude, opts.longitude)
+    index = met.index
+    return _Inputs(
+        ds=ds,
+        frac3=frac3,
+        valid=valid,
+        built=built,
+        height=height,
+        width=width,
+        svf=svf,
+        green=green,
+        albedo=albedo,
+        table=table,
+        met=met,
+        filled=filled,
+        ref_name=ref_name,
+        dt=(index[1] - index[0]).total_seconds(),
+        z_avg=z_avg,
+        z_top=z_top,
+        lat=lat,
+        lon=lon,
+        scale=_local_scale(surface, opts.local_scale_m),
+    )
+
+
+def _rural_column(
+    inp: _Inputs, opts: _Options, first_day: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Rural reference (:func:`twin.kernels.heat.rural_reference`) after its spin-up.
+
+    Returns ``Tb`` above the canyon [°C], the reference surface temperature [°C] (both per
+    time step) and the reference deep temperature [°C].
+    """
+    met = inp.met
+    rk = hk.SURFACES.index(inp.ref_name)
+    ref = np.array([inp.table[rk, 0], *inp.table[rk, 1:7]], dtype=float)
+    rural: Any = hk.rural_reference if opts.engine == "numba" else hk.rural_reference_numpy
+    zs = (float(opts.z_taref), float(opts.z_uref), float(opts.rural_roughness), inp.z_top)
+    cols = ("air_temperature", "wind_speed", "pressure", "shortwave_down", "longwave_down")
+    met_cols = tuple(met[c].to_numpy() for c in cols)
+    if opts.deep_temperature is None:
+        tm_first = float(met_cols[0][first_day].mean())
         day_cols = tuple(np.ascontiguousarray(c[first_day]) for c in met_cols)
-        tm_ref = spinup.rural_spinup(rural, day_cols, dt, ref, zs, tm_first)
+        tm_ref = spinup.rural_spinup(rural, day_cols, inp.dt, ref, zs, tm_first)
     else:
-        tm_ref = float(deep_temperature)
-    tb, ts_ref = rural(*met_cols, dt, ref, *zs, tm_ref)
-    forcing_arr = np.vstack([ta, rh, ws, pr, kd, ld, tb]).astype(float)
+        tm_ref = float(opts.deep_temperature)
+    tb, ts_ref = rural(*met_cols, inp.dt, ref, *zs, tm_ref)
+    return tb, ts_ref, tm_ref
+
+
+def _cell_arrays(inp: _Inputs) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Kernel inputs of the valid cells: the per-cell arrays of
+    :func:`twin.kernels.heat.urban_cells` (``frac`` to ``sp``) and its ``air`` array."""
+    air = _air_inputs(inp.frac3, inp.green, inp.height, inp.width, inp.valid, inp.built, inp.scale)
+    flat = inp.valid.ravel()
+    cells = (
+        np.ascontiguousarray(inp.frac3.reshape(-1, 7)[flat]),
+        np.ascontiguousarray(inp.green.ravel()[flat]),
+        np.ascontiguousarray(inp.height.ravel()[flat]),
+        np.ascontiguousarray(inp.width.ravel()[flat]),
+        np.ascontiguousarray(inp.svf.ravel()[flat]),
+        np.ascontiguousarray(inp.albedo.reshape(-1, hk.NS)[flat]),
+        np.ascontiguousarray(inp.table[:, 1:]),
+    )
+    return cells, np.ascontiguousarray(air.reshape(-1, air.shape[-1])[flat])
+
+
+def _physics(inp: _Inputs, opts: _Options) -> _Run:
+    """Physics of :func:`simulate`: sun, rural reference, urban cells, UTCI.
+
+    Sun geometry and the direct/diffuse split per time step, the rural column (``Tb``), the
+    initial deep temperatures (:mod:`twin.sims.heat.spinup`), the kernel
+    :func:`twin.kernels.heat.urban_cells` on the valid cells and the UTCI
+    (:func:`twin.kernels.utci.utci`, with the canyon wind carried to 10 m).
+
+    Parameters
+    ----------
+    inp : _Inputs
+        Checked inputs (:func:`_validate`).
+    opts : _Options
+        The keyword arguments of :func:`simulate` (heights [m], water depth [m], deep
+        temperature [°C], engine, ...).
+
+    Returns
+    -------
+    _Run
+        Per time step and valid cell: canyon air, surface and mean radiant temperatures [°C],
+        canyon wind [m s-1], UTCI [°C], the energy-balance terms [W m-2] with
+        ``diagnostics``; per time step: ``Tb`` and the rural surface temperature [°C].
+    """
+    met, index = inp.met, inp.met.index
+    first_day = np.asarray(index < index[0] + pd.Timedelta(hours=24))
+    sol = _solar(index, inp.lat, inp.lon, opts.utc_offset_hours)
+    kd = met["shortwave_down"].to_numpy()
+    sun_rows = np.ascontiguousarray(_sun_arrays(kd, sol["cosz"], sol["e0"]))
+    tb, ts_ref, tm_ref = _rural_column(inp, opts, first_day)
+    cols = ("air_temperature", "relative_humidity", "wind_speed", "pressure")
+    ld = met["longwave_down"].to_numpy()
+    forcing_arr = np.vstack([*(met[c].to_numpy() for c in cols), kd, ld, tb]).astype(float)
     scalars = np.array(
         [
-            dt,
-            z_uref,
-            z_avg,
+            inp.dt,
+            opts.z_uref,
+            inp.z_avg,
             tm_ref,
-            water_depth,
-            water_transfer,
-            open_height,
-            tree_transmissivity,
-            0.70,
-            0.97,
-            0.1,
+            opts.water_depth,
+            opts.water_transfer,
+            opts.open_height,
+            opts.tree_transmissivity,
+            0.70,  # absorptivity of a person (shortwave)
+            0.97,  # emissivity of a person
+            0.1,  # roughness length / building height
         ],
         dtype=float,
     )
-    sp = np.ascontiguousarray(table[:, 1:])
-    scale = _local_scale(surface, local_scale_m)
-    air = _air_inputs(frac3, green, height, width, valid, built, scale)
-    flat = valid.ravel()
-    ncell = int(flat.sum())
-    cells = (
-        np.ascontiguousarray(frac3.reshape(-1, 7)[flat]),
-        np.ascontiguousarray(green.ravel()[flat]),
-        np.ascontiguousarray(height.ravel()[flat]),
-        np.ascontiguousarray(width.ravel()[flat]),
-        np.ascontiguousarray(svf.ravel()[flat]),
-        np.ascontiguousarray(albedo.reshape(-1, hk.NS)[flat]),
-        sp,
-    )
-    air_cells = np.ascontiguousarray(air.reshape(-1, air.shape[-1])[flat])
-    if engine == "numba":
-        kernel = hk.urban_cells
-    elif engine == "numpy":
-        kernel = hk.urban_cells_numpy
-    else:
-        msg = message(
-            f"unknown engine {engine!r}", where="simulate(engine=...)", fix="use 'numba' or 'numpy'"
-        )
-        raise InputError(msg)
-    if spinup_cycles < 0:
-        msg = message(
-            f"spinup_cycles = {spinup_cycles} is negative",
-            where="simulate(spinup_cycles=...)",
-            fix="give 0 (default) or a positive number of cycles",
-        )
-        raise InputError(msg)
-    if deep_temperature is None:
+    cells, air_cells = _cell_arrays(inp)
+    ncell = air_cells.shape[0]
+    kernel: Any = hk.urban_cells if opts.engine == "numba" else hk.urban_cells_numpy
+    if opts.deep_temperature is None:
         tm0, ts0 = spinup.relax_deep(
             kernel,
             cells,
             np.ascontiguousarray(forcing_arr[:, first_day]),
-            np.ascontiguousarray(sun[:, first_day]),
+            np.ascontiguousarray(sun_rows[:, first_day]),
             scalars,
             air_cells,
             tm_ref,
-            spinup_cycles,
+            opts.spinup_cycles,
         )
     else:
-        tm0 = np.full((ncell, hk.NS), float(deep_temperature))
+        tm0 = np.full((ncell, hk.NS), float(opts.deep_temperature))
         ts0 = np.full((ncell, hk.NS), np.nan)
     res, eb, _ = kernel(
-        *cells,
-        forcing_arr,
-        np.ascontiguousarray(sun),
-        scalars,
-        tm0,
-        bool(diagnostics),
-        False,
-        air_cells,
-        ts0,
+        *cells, forcing_arr, sun_rows, scalars, tm0, bool(opts.diagnostics), False, air_cells, ts0
     )
-    # UTCI
+    rh = met["relative_humidity"].to_numpy()
+    return _Run(res, eb, _utci_cells(res, rh, opts.engine), tb, ts_ref, tm_ref)
+
+
+def _utci_cells(res: np.ndarray, rh: np.ndarray, engine: str) -> np.ndarray:
+    """UTCI [°C], ``(nt, ncell)``, from the kernel's air and mean radiant temperatures [°C],
+    canyon wind [m s-1] (times :data:`WIND_10M_FACTOR`) and the forcing humidity [%]."""
+    nt, ncell = res.shape[1], res.shape[2]
     ta_rep = res[0].ravel()
     rh_rep = np.broadcast_to(rh[:, None], (nt, ncell)).reshape(-1)  # one copy, no repeat
     va10 = res[2].ravel() * WIND_10M_FACTOR
@@ -640,16 +859,55 @@ def simulate(
         from twin.kernels.utci import utci_numpy as _utci_numpy
 
         fn = _utci if engine == "numba" else _utci_numpy
-        utci_vals = fn(ta_rep, res[3].ravel(), va10, rh_rep).reshape(nt, ncell)
+        return fn(ta_rep, res[3].ravel(), va10, rh_rep).reshape(nt, ncell)
     except ImportError:  # pragma: no cover - the UTCI kernel ships with twin
-        utci_vals = np.full((nt, ncell), np.nan)
+        return np.full((nt, ncell), np.nan)
 
-    keep = np.ones(nt, bool)
-    spin_end = index[0] + pd.Timedelta(hours=float(spinup_hours))
-    if drop_spinup:
-        keep = index >= spin_end
-    times = index[keep]
 
+#: Output variables on (time, y, x): name, row of the kernel output (or "utci"), long name.
+_GRID_VARS = (
+    ("air_temperature", 0, "degC", "canyon (street-level) air temperature"),
+    ("surface_temperature", 1, "degC", "plan-area weighted surface temperature"),
+    ("mean_radiant_temperature", 3, "degC", "mean radiant temperature of a standing person"),
+    ("utci", -1, "degC", "Universal Thermal Climate Index"),
+    ("wind_speed", 2, "m s-1", "canyon wind speed"),
+)
+#: Energy-balance terms of the diagnostics, in the order of :data:`twin.kernels.heat.TERMS`.
+_EB_VARS = (
+    ("net_radiation", "net all-wave radiation Q*"),
+    ("sensible_heat_flux", "sensible heat flux QH"),
+    ("latent_heat_flux", "latent heat flux QE"),
+    ("storage_heat_flux", "storage heat flux dQS"),
+)
+
+
+def _assemble(surface: xr.Dataset, inp: _Inputs, run: _Run, opts: _Options) -> xr.Dataset:
+    """Output Dataset of :func:`simulate`.
+
+    Parameters
+    ----------
+    surface : Dataset
+        The surface as passed (for its CRS).
+    inp : _Inputs
+        Checked inputs (:func:`_validate`).
+    run : _Run
+        Physics results on the valid cells (:func:`_physics`).
+    opts : _Options
+        The keyword arguments of :func:`simulate`.
+
+    Returns
+    -------
+    Dataset
+        See :func:`simulate`: the valid cells back on ``(time, y, x)`` (NaN elsewhere),
+        temperatures [°C], wind [m s-1], fluxes [W m-2]; the spin-up dropped if asked; units
+        and every parameter in ``attrs``; the surface's coordinates and CRS kept.
+    """
+    ds, index = inp.ds, inp.met.index
+    ny, nx = ds.sizes["y"], ds.sizes["x"]
+    keep = np.ones(len(index), bool)
+    if opts.drop_spinup:
+        keep = index >= index[0] + pd.Timedelta(hours=float(opts.spinup_hours))
+    flat = inp.valid.ravel()
     all_valid = bool(flat.all())
     cell_index = np.flatnonzero(flat)
 
@@ -661,60 +919,32 @@ def simulate(
         full[:, cell_index] = a
         return full.reshape(-1, ny, nx)
 
-    coords = {"time": times}
+    coords = {"time": index[keep]}
     for name, c in ds.coords.items():
         if set(c.dims) <= {"y", "x"}:
             coords[str(name)] = c
     out = xr.Dataset(coords=coords)
     dims = ("time", "y", "x")
-    out["air_temperature"] = (
-        dims,
-        grid(res[0]),
-        {"units": "degC", "long_name": "canyon (street-level) air temperature"},
+    for name, row, units, long in _GRID_VARS:
+        values = run.utci if row < 0 else run.res[row]
+        out[name] = (dims, grid(values), {"units": units, "long_name": long})
+    ta = inp.met["air_temperature"].to_numpy()
+    per_time = (
+        ("rural_air_temperature", ta, "reference (rural) air temperature (forcing)"),
+        ("above_canyon_temperature", run.tb, "air temperature above the canyon, Tb"),
+        (
+            "reference_surface_temperature",
+            run.ts_ref,
+            f"surface temperature of the rural {inp.ref_name}",
+        ),
     )
-    out["surface_temperature"] = (
-        dims,
-        grid(res[1]),
-        {"units": "degC", "long_name": "plan-area weighted surface temperature"},
-    )
-    out["mean_radiant_temperature"] = (
-        dims,
-        grid(res[3]),
-        {"units": "degC", "long_name": "mean radiant temperature of a standing person"},
-    )
-    out["utci"] = (
-        dims,
-        grid(utci_vals),
-        {"units": "degC", "long_name": "Universal Thermal Climate Index"},
-    )
-    out["wind_speed"] = (dims, grid(res[2]), {"units": "m s-1", "long_name": "canyon wind speed"})
-    out["rural_air_temperature"] = (
-        "time",
-        ta[keep],
-        {"units": "degC", "long_name": "reference (rural) air temperature (forcing)"},
-    )
-    out["above_canyon_temperature"] = (
-        "time",
-        tb[keep],
-        {"units": "degC", "long_name": "air temperature above the canyon, Tb"},
-    )
-    out["reference_surface_temperature"] = (
-        "time",
-        ts_ref[keep],
-        {"units": "degC", "long_name": f"surface temperature of the rural {ref_name}"},
-    )
-    if diagnostics:
+    for name, values, long in per_time:
+        out[name] = ("time", values[keep], {"units": "degC", "long_name": long})
+    if opts.diagnostics:
         out = out.assign_coords(surface=list(hk.SURFACES))
-        for k, (name, long) in enumerate(
-            (
-                ("net_radiation", "net all-wave radiation Q*"),
-                ("sensible_heat_flux", "sensible heat flux QH"),
-                ("latent_heat_flux", "latent heat flux QE"),
-                ("storage_heat_flux", "storage heat flux dQS"),
-            )
-        ):
+        for k, (name, long) in enumerate(_EB_VARS):
             full = np.full((int(keep.sum()), ny * nx, hk.NS), np.nan)
-            full[:, cell_index, :] = eb[keep, :, :, k]
+            full[:, cell_index, :] = run.eb[keep, :, :, k]
             out[name] = (
                 (*dims, "surface"),
                 full.reshape(-1, ny, nx, hk.NS),
@@ -723,42 +953,50 @@ def simulate(
                     "long_name": f"{long} per surface type (per unit area of that surface)",
                 },
             )
-    attrs = {
-        "model": "twin.heat (TARGET-family urban energy balance; Broadbent et al., 2019)",
-        "time_step_s": dt,
-        "spinup_hours": float(spinup_hours),
-        "spinup_dropped": int(bool(drop_spinup)),
-        "z_uref_m": float(z_uref),
-        "z_taref_m": float(z_taref),
-        "z_avg_m": z_avg,
-        "z_top_m": z_top,
-        "local_scale_m": scale[0],
-        "local_scale_cells": scale[1],
-        "reference_surface": ref_name,
-        "rural_roughness_m": float(rural_roughness),
-        "deep_temperature_c": float("nan") if deep_temperature is None else float(deep_temperature),
-        "reference_deep_temperature_c": tm_ref,
-        "spinup_cycles": int(spinup_cycles) if deep_temperature is None else 0,
-        "latitude": lat,
-        "longitude": lon,
-        "utc_offset_hours": float("nan") if utc_offset_hours is None else float(utc_offset_hours),
-        "open_height_m": float(open_height),
-        "water_depth_m": float(water_depth),
-        "water_transfer": float(water_transfer),
-        "tree_transmissivity": float(tree_transmissivity),
-        "max_gap_hours": float(max_gap_hours),
-        "engine": engine,
-        "surface_types": ",".join(hk.SURFACES),
-        "parameter_columns": ",".join(COLUMNS),
-    }
-    for k, s in enumerate(hk.SURFACES):
-        attrs[f"params_{s}"] = ",".join(f"{v:g}" for v in table[k])
-    for col, nfill in filled.items():
-        attrs[f"forcing_filled_{col}"] = nfill
-    if overrides:
-        attrs["surface_params_overrides"] = repr(overrides)
-    out.attrs.update(attrs)
+    out.attrs.update(_attrs(inp, run, opts))
     crs = _crs_of(surface)
     if crs is not None:
         out.rio.write_crs(crs, inplace=True)  # no deep copy of the output
     return out
+
+
+def _attrs(inp: _Inputs, run: _Run, opts: _Options) -> dict[str, Any]:
+    """``attrs`` of the output: the model, every parameter used (units in the names)."""
+    deep = opts.deep_temperature
+    attrs: dict[str, Any] = {
+        "model": "twin.heat (TARGET-family urban energy balance; Broadbent et al., 2019)",
+        "time_step_s": inp.dt,
+        "spinup_hours": float(opts.spinup_hours),
+        "spinup_dropped": int(bool(opts.drop_spinup)),
+        "z_uref_m": float(opts.z_uref),
+        "z_taref_m": float(opts.z_taref),
+        "z_avg_m": inp.z_avg,
+        "z_top_m": inp.z_top,
+        "local_scale_m": inp.scale[0],
+        "local_scale_cells": inp.scale[1],
+        "reference_surface": inp.ref_name,
+        "rural_roughness_m": float(opts.rural_roughness),
+        "deep_temperature_c": float("nan") if deep is None else float(deep),
+        "reference_deep_temperature_c": run.tm_ref,
+        "spinup_cycles": int(opts.spinup_cycles) if deep is None else 0,
+        "latitude": inp.lat,
+        "longitude": inp.lon,
+        "utc_offset_hours": (
+            float("nan") if opts.utc_offset_hours is None else float(opts.utc_offset_hours)
+        ),
+        "open_height_m": float(opts.open_height),
+        "water_depth_m": float(opts.water_depth),
+        "water_transfer": float(opts.water_transfer),
+        "tree_transmissivity": float(opts.tree_transmissivity),
+        "max_gap_hours": float(opts.max_gap_hours),
+        "engine": opts.engine,
+        "surface_types": ",".join(hk.SURFACES),
+        "parameter_columns": ",".join(COLUMNS),
+    }
+    for k, s in enumerate(hk.SURFACES):
+        attrs[f"params_{s}"] = ",".join(f"{v:g}" for v in inp.table[k])
+    for col, nfill in inp.filled.items():
+        attrs[f"forcing_filled_{col}"] = nfill
+    if opts.surface_params:
+        attrs["surface_params_overrides"] = repr(dict(opts.surface_params))
+    return attrs
