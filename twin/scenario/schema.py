@@ -120,7 +120,9 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 def format_validation_error(exc: ValidationError, where: str) -> str:
     """One message listing every problem of a scenario with its path."""
-    lines = [f"  - {p}" for p in validation_problems(exc.errors(), loc=_loc, tag="intervention type")]
+    lines = [
+        f"  - {p}" for p in validation_problems(exc.errors(), loc=_loc, tag="intervention type")
+    ]
     return (
         f"{where}: {len(lines)} problem(s) in the scenario:\n"
         + "\n".join(lines)
