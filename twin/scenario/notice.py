@@ -12,7 +12,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from twin.sims.base import NoticeText, Simulation, get_simulation
+from twin.sims.base import NoticeText, Simulation
+from twin.sims.registry import get_simulation
 
 Block = tuple[str, Any]
 

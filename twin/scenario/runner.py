@@ -42,8 +42,9 @@ from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.scenario.schema import Scenario
-from twin.sims.base import KPI, Params, SimResult, Simulation, get_simulation
+from twin.sims.base import KPI, Params, SimResult, Simulation
 from twin.sims.interventions import apply_interventions
+from twin.sims.registry import get_simulation
 from twin.store.atomic import atomic_directory, clean_stale, sha256_file
 from twin.store.twinstore import (
     content_hashes,
@@ -253,7 +254,7 @@ def _kpi_problems(scenario: Scenario, sims: list[Simulation]) -> list[str]:
 def _consumer_problems(chain: list[Scenario], sims: list[Simulation]) -> list[str]:
     """Interventions (of the scenario and its ancestors) that no planned simulation reads,
     each with the simulations that would."""
-    from twin.sims.base import registry
+    from twin.sims.registry import registry
 
     planned = {t for s in sims for t in s.consumes}
     out = []

@@ -26,7 +26,7 @@ from twin.model.network import Network, adjacency
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
-from twin.sims.traffic.interventions import ROAD_INTERVENTIONS
+from twin.sims.roads.interventions import ROAD_INTERVENTIONS
 
 #: Origins routed at once: bounds memory to CHUNK × nodes travel times (8 bytes each).
 CHUNK = 128

@@ -22,22 +22,18 @@ its domain; nothing outside its package repeats it (see ``docs/plugins.md``):
 * ``run(twin, params, inputs, rng)`` → :class:`SimResult`; a simulation with
   ``warm_start = True`` also gets ``state=``, the :attr:`SimResult.state` of the parent run.
 
-Built-in simulations are registered in :func:`_builtin`; others come from the
-``twin.simulations`` entry-point group (a broken or duplicate plugin is warned, not fatal).
+The registry of simulations is :mod:`twin.sims.registry` (built-in ones and the
+``twin.simulations`` entry-point group).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib.metadata import entry_points
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from twin.errors import SchemaError, TwinWarning, message
 from twin.model.layer import Layer
 from twin.model.twin import Twin
 
@@ -289,79 +285,3 @@ class Simulation:
     ) -> SimResult:
         """Run the simulation on a (scenario) twin."""
         raise NotImplementedError
-
-
-def _builtin() -> dict[str, type[Simulation]]:
-    from twin.sims.accessibility import Accessibility
-    from twin.sims.commerce.sim import Commerce
-    from twin.sims.heat.sim import Heat
-    from twin.sims.landcover import LandCover
-    from twin.sims.lighting import Lighting
-    from twin.sims.shop_access import ShopAccess
-    from twin.sims.traffic.sim import Traffic
-
-    return {
-        c.name: c for c in (Accessibility, Commerce, Heat, LandCover, Lighting, ShopAccess, Traffic)
-    }
-
-
-def load_entry_points(group: str) -> list[tuple[str, Any]]:
-    """The loaded objects of an entry-point group, as ``(name, object)``.
-
-    A plugin that fails to import is skipped with a :class:`TwinWarning` naming it, so that
-    one broken package does not stop twin.
-    """
-    out = []
-    for ep in entry_points(group=group):
-        try:
-            out.append((ep.name, ep.load()))
-        except Exception as exc:  # a third-party plugin may fail in any way
-            warnings.warn(
-                f"plugin '{ep.name}' of {group} ({ep.value}) failed to load and is skipped: "
-                f"{type(exc).__name__}: {exc}",
-                TwinWarning,
-                stacklevel=2,
-            )
-    return out
-
-
-@lru_cache(maxsize=1)
-def registry() -> dict[str, type[Simulation]]:
-    """All simulations: built-in ones and the ``twin.simulations`` entry points.
-
-    A plugin named like a simulation already registered is warned about and skipped.
-    """
-    reg = _builtin()
-    for name, cls in load_entry_points("twin.simulations"):
-        if name in reg:
-            warnings.warn(
-                f"simulation plugin '{name}' duplicates a registered simulation and is skipped",
-                TwinWarning,
-                stacklevel=2,
-            )
-            continue
-        reg[name] = cls
-    return reg
-
-
-def refresh_registries() -> None:
-    """Forget the cached registries (after installing a plugin in a running process)."""
-    from twin.sims.interventions import intervention_registry
-
-    registry.cache_clear()
-    intervention_registry.cache_clear()
-
-
-def get_simulation(name: str, where: str = "simulations") -> Simulation:
-    """Instantiate the simulation ``name``.
-
-    Raises
-    ------
-    SchemaError
-        Listing the known simulations.
-    """
-    reg = registry()
-    if name not in reg:
-        msg = message(f"unknown simulation '{name}'", where=where, fix=f"use one of {sorted(reg)}")
-        raise SchemaError(msg)
-    return reg[name]()

@@ -23,12 +23,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from twin.errors import TwinWarning
 from twin.model.twin import Twin
+from twin.sims.plugins import load_entry_points
 
 Scalar = str | int | float | bool
 
 #: Built-in domain modules holding an ``INTERVENTIONS`` tuple.
 BUILTIN_MODULES = (
-    "twin.sims.traffic.interventions",
+    "twin.sims.roads.interventions",
     "twin.sims.landcover.interventions",
     "twin.sims.lighting.interventions",
     "twin.sims.commerce.interventions",
@@ -162,7 +163,6 @@ def intervention_registry() -> dict[str, InterventionSpec]:
     A plugin that fails to load, or names a type already registered, is warned about and
     skipped.
     """
-    from twin.sims.base import load_entry_points
 
     reg: dict[str, InterventionSpec] = {}
     sources: list[tuple[str, Sequence[InterventionSpec]]] = [

@@ -16,7 +16,7 @@ from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
-from twin.sims.traffic.interventions import ROAD_INTERVENTIONS
+from twin.sims.roads.interventions import ROAD_INTERVENTIONS
 
 
 class ShopAccessParams(Params):

@@ -122,7 +122,7 @@ def kpi_label(lang: str, name: str, row: Any) -> str:
 
 
 def _declared_label(lang: str, name: str) -> str | None:
-    from twin.sims.base import registry
+    from twin.sims.registry import registry
 
     zone = name.partition("[")[2].rstrip("]")
     for sim in registry().values():

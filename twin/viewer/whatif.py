@@ -39,7 +39,7 @@ QUICK_SIMULATIONS = ("accessibility", "landcover", "lighting")
 
 def readers(kind: str) -> list[str]:
     """The simulations that read intervention ``kind``, the quickest first."""
-    from twin.sims.base import registry
+    from twin.sims.registry import registry
 
     found = [n for n, c in registry().items() if kind in c.consumes]
     return sorted(

@@ -16,8 +16,8 @@ from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.scenario.runner import run
 from twin.scenario.schema import Scenario
-from twin.sims.base import get_simulation
 from twin.sims.commerce.sim import Commerce, CommerceParams
+from twin.sims.registry import get_simulation
 
 ROOT = Path(__file__).resolve().parents[3]
 SCEN = ROOT / "scenarios"

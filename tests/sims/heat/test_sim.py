@@ -18,11 +18,11 @@ from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.scenario.runner import run
 from twin.scenario.schema import Scenario
-from twin.sims.base import get_simulation
 from twin.sims.heat.design_day import design_day
 from twin.sims.heat.model import simulate
 from twin.sims.heat.sim import Heat, HeatParams
 from twin.sims.heat.surface import surface_from_twin
+from twin.sims.registry import get_simulation
 from twin.sims.targets import area_of, grid_coverage
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"

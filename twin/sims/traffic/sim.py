@@ -44,8 +44,8 @@ from twin.model.twin import Twin
 from twin.sims.accessibility import open_links, travel_times
 from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.building_use import RESIDENTIAL
+from twin.sims.roads.interventions import ROAD_INTERVENTIONS
 from twin.sims.traffic.assign import AssignmentResult, assign
-from twin.sims.traffic.interventions import ROAD_INTERVENTIONS
 
 #: Full names of the assignment algorithms, for the notice.
 ALGORITHM_NAMES = {

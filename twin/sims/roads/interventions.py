@@ -1,4 +1,4 @@
-"""Road interventions, read by the traffic, accessibility and commerce simulations.
+"""Road interventions, read by the traffic, accessibility, shop-access and commerce simulations.
 
 Road links carry ``closed`` (bool), ``capacity_veh_h``, ``lanes``, ``speed_kph`` and
 ``free_flow_time_s`` columns; pedestrianised links also ``pedestrian`` (bool), and links under
