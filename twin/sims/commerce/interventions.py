@@ -129,3 +129,6 @@ INTERVENTIONS = (
     InterventionSpec(NewParking, new_parking),
     InterventionSpec(VacancyTax, vacancy_tax),
 )
+
+#: The intervention types of this module, read by the commerce simulation.
+RETAIL_INTERVENTIONS = tuple(spec.type for spec in INTERVENTIONS)

@@ -43,6 +43,8 @@ from twin.sims.accessibility import open_links
 from twin.sims.base import KPI, Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.commerce import footfall as ff
 from twin.sims.commerce import vacancy as vac
+from twin.sims.commerce.interventions import RETAIL_INTERVENTIONS
+from twin.sims.roads.interventions import ROAD_INTERVENTIONS
 
 #: Amenities that attract pedestrians (others — benches, bins, vending machines — do not).
 ATTRACTING_AMENITIES = (
@@ -198,16 +200,7 @@ class Commerce(Simulation):
     #: fitted on the parent's state, the conditions under which vacancy was observed
     warm_start = True
     outputs = ("retail_units", "street_footfall")
-    consumes = (
-        "shopping_centre",
-        "new_parking",
-        "vacancy_tax",
-        "pedestrianise",
-        "roadworks",
-        "close_links",
-        "open_links",
-        "change_links",
-    )
+    consumes = (*RETAIL_INTERVENTIONS, *ROAD_INTERVENTIONS)
     kpis = (
         KPISpec(
             "vacancy_rate_observed",

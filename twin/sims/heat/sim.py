@@ -48,7 +48,7 @@ from twin.sims.heat.sensors import (
     station_errors,
 )
 from twin.sims.heat.surface import check_same_grid, surface_from_twin
-from twin.sims.landcover.sim import LANDCOVER_INTERVENTIONS
+from twin.sims.landcover.interventions import LANDCOVER_INTERVENTIONS
 
 
 class HeatParams(Params):

@@ -16,8 +16,11 @@ from pydantic import Field
 from twin.errors import SchemaError, message
 from twin.model.twin import Twin
 from twin.sims.interventions import AreaTarget, Done, Intervention, InterventionSpec, Target
-from twin.sims.landcover.sim import DEFAULT_ROOF_ALBEDO
 from twin.sims.targets import area_of, grid_coverage
+
+#: Albedo of conventional roofs when the grid has no ``roof_albedo`` (ASSUMED; bitumen,
+#: tiles and concrete roofs range 0.05–0.25, Oke et al. 2017, *Urban Climates*, table 4.2).
+DEFAULT_ROOF_ALBEDO = 0.15
 
 
 class PlantTrees(Intervention):
@@ -184,3 +187,6 @@ INTERVENTIONS = (
     InterventionSpec(WaterSurface, water_surface),
     InterventionSpec(Desealing, desealing),
 )
+
+#: The intervention types that change the land-cover grid.
+LANDCOVER_INTERVENTIONS = tuple(spec.type for spec in INTERVENTIONS)

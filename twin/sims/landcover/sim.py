@@ -16,20 +16,7 @@ from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
-
-#: Albedo of conventional roofs when the grid has no ``roof_albedo`` (ASSUMED; bitumen,
-#: tiles and concrete roofs range 0.05–0.25, Oke et al. 2017, *Urban Climates*, table 4.2).
-DEFAULT_ROOF_ALBEDO = 0.15
-
-#: The interventions that change the land-cover grid (see :mod:`twin.sims.landcover.interventions`).
-LANDCOVER_INTERVENTIONS = (
-    "plant_trees",
-    "green_area",
-    "cool_roofs",
-    "green_roofs",
-    "water_surface",
-    "desealing",
-)
+from twin.sims.landcover.interventions import DEFAULT_ROOF_ALBEDO, LANDCOVER_INTERVENTIONS
 
 
 class LandCoverParams(Params):

@@ -132,3 +132,6 @@ INTERVENTIONS = (
     InterventionSpec(SwitchOff, switch_off),
     InterventionSpec(LedRetrofit, led_retrofit),
 )
+
+#: The intervention types of this module, read by the lighting simulation.
+LIGHTING_INTERVENTIONS = tuple(spec.type for spec in INTERVENTIONS)

@@ -45,6 +45,7 @@ from twin.sims.lighting.energy import (
     night_clock,
 )
 from twin.sims.lighting.grid import RoadPoints, en13201_grid, road_grid
+from twin.sims.lighting.interventions import LIGHTING_INTERVENTIONS
 from twin.sims.lighting.photometry import illuminance
 
 #: Land-use / natural tag values treated as dark areas ("trame noire").
@@ -309,7 +310,7 @@ class Lighting(Simulation):
     requires = {"lamps": "vector"}
     optional_inputs = ("link_flows",)
     outputs = ("lamp_energy", "street_lighting", "cabinet_energy")
-    consumes = ("dimming_schedule", "switch_off", "led_retrofit")
+    consumes = LIGHTING_INTERVENTIONS
     kpis = (
         KPISpec(
             "energy_kwh_year",

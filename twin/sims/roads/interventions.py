@@ -17,9 +17,6 @@ from twin.model.twin import Twin
 from twin.sims.interventions import Done, Intervention, InterventionSpec, Target
 from twin.sims.targets import select
 
-#: The intervention types of this module, for the simulations that read road links.
-ROAD_INTERVENTIONS = ("close_links", "open_links", "change_links", "roadworks", "pedestrianise")
-
 
 class CloseLinks(Intervention):
     """Close road links (no traffic in either drawn direction of the selected links)."""
@@ -175,3 +172,6 @@ INTERVENTIONS = (
     InterventionSpec(Roadworks, roadworks),
     InterventionSpec(Pedestrianise, pedestrianise),
 )
+
+#: The intervention types of this module, for the simulations that read road links.
+ROAD_INTERVENTIONS = tuple(spec.type for spec in INTERVENTIONS)

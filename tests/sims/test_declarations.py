@@ -1,0 +1,123 @@
+"""What every simulation declares is complete, and what the engine makes of it is true.
+
+The notice names the parameters actually used (each simulation with non-default values, in
+both languages); every KPI and output has its unit and labels in both languages; every
+intervention is read by some simulation (pipe breaks and substation outages wait for their
+simulations, issue J) and an unread one is refused at planning.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyproj import CRS
+
+from twin.errors import SchemaError
+from twin.model.twin import Twin
+from twin.scenario.runner import plan, run
+from twin.scenario.schema import Scenario
+from twin.sims.interventions import intervention_registry
+from twin.sims.registry import registry
+
+#: For each simulation: non-default parameters and what its notice must then say (en, fr).
+NON_DEFAULT = {
+    "traffic": (
+        {"algorithm": "bfw", "zone_size_m": 400, "rgap": 1e-5},
+        ("bi-conjugate Frank–Wolfe", "400 m zones", "1e-05"),
+        ("Frank–Wolfe biconjugué", "zones de 400 m", "1e-05"),
+    ),
+    "accessibility": ({"n_origins": 37}, ("up to 37 origin",), ("au plus 37 carrefours",)),
+    "shop_access": (
+        {"threshold_s": 600, "max_snap_m": 80},
+        ("600 s", "within 80 m"),
+        ("600 s", "moins de 80 m"),
+    ),
+    "heat": (
+        {"svf_directions": 8, "tmax_c": 35, "tmin_c": 22},
+        ("8 directions", "35 °C / 22 °C"),
+        ("8 directions", "35 °C / 22 °C"),
+    ),
+    "lighting": ({"cutoff_m": 80, "maintenance_factor": 0.7}, ("80 m", "0.7"), ("80 m", "0.7")),
+    "commerce": (
+        {"huff_beta": 1.5, "mode": "walk"},
+        ("time exponent 1.5", "on foot"),
+        ("exposant de temps 1.5", "à pied"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NON_DEFAULT))
+def test_notice_names_the_parameters_used(name: str) -> None:
+    sim = registry()[name]()
+    values, en, fr = NON_DEFAULT[name]
+    params = sim.params_model.model_validate(values)
+    for lang, wanted in (("en", en), ("fr", fr)):
+        t = sim.notice_text(params, lang)
+        text = f"{t.purpose} {t.method} {t.limits}"
+        for w in wanted:
+            assert w in text, (name, lang, w)
+        assert "{" not in text, (name, lang)  # every placeholder filled
+
+
+def test_traffic_notice_follows_the_algorithm() -> None:
+    sim = registry()["traffic"]()
+    gp = sim.notice_text(sim.params_model.model_validate({"algorithm": "gp"}), "en")
+    assert "gradient projection" in gp.method and "Frank" not in gp.method
+
+
+@pytest.mark.parametrize("name", sorted(registry()))
+def test_declarations_are_complete(name: str) -> None:
+    cls = registry()[name]
+    assert set(cls.title) == {"en", "fr"} and set(cls.notice) == {"en", "fr"}
+    assert cls.kpis, name
+    for k in cls.kpis:
+        assert k.unit and k.better in ("lower", "higher", "neutral"), k
+        assert all(k.label[g] and k.description[g] for g in ("en", "fr")), k
+    for out, hints in cls.displays.items():
+        assert out in cls.outputs, (name, out)
+        for h in hints:
+            assert h.unit and all(h.label[g] for g in ("en", "fr")), h
+    assert set(cls.consumes) <= set(intervention_registry()), name
+    default = cls.params_model()
+    for lang in ("en", "fr"):
+        cls().notice_text(default, lang)  # formats with the defaults
+
+
+def test_every_intervention_has_a_reader_but_the_networks_awaiting_theirs() -> None:
+    read = {t for c in registry().values() for t in c.consumes}
+    assert set(intervention_registry()) - read == {"pipe_break", "substation_outage"}
+
+
+def test_an_unread_intervention_is_refused_at_planning() -> None:
+    sc = Scenario.from_dict(
+        {
+            "name": "break",
+            "interventions": [{"type": "pipe_break", "target": {"layer": "water", "ids": ["P1"]}}],
+            "simulations": ["landcover"],
+        }
+    )
+    with pytest.raises(SchemaError) as err:
+        plan(Twin("t", CRS.from_epsg(2154)), sc, {"break": sc})
+    text = str(err.value)
+    assert "interventions[0] (pipe_break): no planned simulation reads its effect" in text
+    assert "no installed simulation reads it yet" in text
+
+
+def test_a_run_writes_the_notice_of_its_parameters(demo_dir: Path, tmp_path: Path) -> None:
+    sc = Scenario.from_dict(
+        {
+            "name": "access",
+            "parent": None,
+            "simulations": ["accessibility"],
+            "parameters": {"accessibility": {"n_origins": 37}},
+        }
+    )
+    r = run(demo_dir, sc, out=tmp_path)
+    assert r.path is not None
+    assert "up to 37 origin junctions" in (r.path / "notice.en.md").read_text(encoding="utf-8")
+    fr = (r.path / "notice.fr.md").read_text(encoding="utf-8")
+    assert "au plus 37 carrefours" in fr and "**Temps moyen de parcours**" in fr
+    kpis = r.kpis
+    assert kpis.loc["mean_travel_time_s", "label_fr"] == "Temps moyen de parcours"
+    assert bool(kpis.loc["mean_travel_time_s", "headline"])
