@@ -359,3 +359,24 @@ def unique_index(
     out = df.drop(columns=[id_column])
     out.index = pd.Index(ids.to_numpy(), name="id")
     return out
+
+
+def to_metric_crs(gdf: gpd.GeoDataFrame, prov: Provenance) -> gpd.GeoDataFrame:
+    """``gdf`` in a CRS where lengths and areas can be measured (see
+    :func:`twin.model.crs.metric_crs_for`): reprojected, with a provenance step, when its
+    own CRS is geographic or distorts lengths there (Web Mercator…); as it is otherwise."""
+    from twin.model.crs import metric_crs_for
+
+    if gdf.crs is None or not len(gdf):
+        return gdf
+    lonlat = (
+        tuple(gdf.to_crs(4326).total_bounds) if gdf.crs.is_projected else tuple(gdf.total_bounds)
+    )
+    target = metric_crs_for(CRS(gdf.crs), lonlat)  # type: ignore[arg-type]
+    if target is None:
+        return gdf
+    prov.step(
+        f"reprojected from {CRS(gdf.crs).to_string()} to {target.to_string()} before measuring "
+        "lengths (the source CRS is not true to scale there)"
+    )
+    return gdf.to_crs(target)

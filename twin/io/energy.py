@@ -34,10 +34,10 @@ import shapely
 from scipy.spatial import cKDTree
 
 from twin.errors import InputError, SchemaError, message
+from twin.io._common import to_metric_crs
 from twin.io.linenet import snap_endpoints
 from twin.io.registry import loader
 from twin.io.vector import read_vector
-from twin.model.crs import working_crs_for
 from twin.model.layer import Layer
 from twin.model.network import Network
 from twin.model.provenance import Provenance
@@ -101,9 +101,10 @@ def energy_network(
     Parameters
     ----------
     lines : GeoDataFrame
-        LineStrings in a projected CRS [m], with a unique index (the link ids).
+        LineStrings with a unique index (the link ids); reprojected to a true-scale CRS
+        before lengths are measured when theirs is geographic or distorted (Web Mercator).
     substations : GeoDataFrame, optional
-        Points, in the same CRS, indexed by substation id.
+        Points indexed by substation id (reprojected to the lines' CRS).
     snap_tolerance_m : float
         End points closer than this [m] are one node.
     prov : Provenance, optional
@@ -120,13 +121,16 @@ def energy_network(
         ``a_node``, ``b_node``, ``length_m``, ``voltage_kv``, ``bidirectional``.
     """
     prov = prov if prov is not None else Provenance(source=str(where))
-    if lines.crs is None or not lines.crs.is_projected:
+    if lines.crs is None:
         msg = message(
-            "energy lines must be in a projected CRS (metres)",
+            "energy lines have no CRS",
             where=where,
-            fix="reproject them, or declare the file's projected crs",
+            fix="declare the file's crs in the layer manifest",
         )
         raise InputError(msg)
+    lines = to_metric_crs(lines, prov)
+    if substations is not None and substations.crs is not None:
+        substations = substations.to_crs(lines.crs)
     if not snap_tolerance_m >= 0:
         msg = message(
             f"snap_tolerance_m must be ≥ 0, not {snap_tolerance_m}",
@@ -290,10 +294,7 @@ def read_energy_network(
     )
     p = Path(lines_path)
     lines = _single_lines(lines, p, prov)
-    if not lines.crs.is_projected:
-        target = working_crs_for(tuple(lines.to_crs(4326).total_bounds))
-        lines = lines.to_crs(target)
-        prov.step(f"projected to {target.to_string()}")
+    lines = to_metric_crs(lines, prov)
     if "voltage_kv" in lines.columns:
         lines["voltage_kv"] = _numeric_field(lines, "voltage_kv", p)
     elif "voltage_v" in lines.columns:

@@ -21,6 +21,7 @@ from scipy.cluster.hierarchy import DisjointSet
 from scipy.spatial import cKDTree
 
 from twin.errors import InputError, SchemaError, message
+from twin.io._common import to_metric_crs
 from twin.io.registry import loader
 from twin.io.vector import read_vector
 from twin.model.layer import Layer
@@ -97,13 +98,14 @@ def network_from_lines(
     Network
         Links keep every input column plus ``a_node``, ``b_node``, ``length_m``, ``line_id``.
     """
-    if lines.crs is None or not lines.crs.is_projected:
+    if lines.crs is None:
         msg = message(
-            "network lines must be in a projected CRS (metres)",
+            "network lines have no CRS",
             where="network",
-            fix="reproject, or declare the file's projected crs",
+            fix="declare the file's crs in the layer manifest",
         )
         raise InputError(msg)
+    lines = to_metric_crs(lines, prov if prov is not None else Provenance("network lines"))
     geoms = (
         lines.geometry.line_merge()
         if (lines.geom_type == "MultiLineString").any()
@@ -192,10 +194,7 @@ def load_line_network(
 ) -> Layer:
     """A directed network from a line file (see :func:`network_from_lines`)."""
     gdf, prov = read_vector(source, layer=layer, encoding=encoding, mapping=mapping, crs=crs, id=id)
-    if not gdf.crs.is_projected:
-        from twin.model.crs import working_crs_for
-
-        gdf = gdf.to_crs(working_crs_for(tuple(gdf.total_bounds)))
+    gdf = to_metric_crs(gdf, prov)
     net = network_from_lines(
         gdf,
         direction=direction,
