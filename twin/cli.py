@@ -379,6 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("twin: interrupted; nothing was half-written.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _closed_pipe()
     except Exception as exc:
         if args.debug:
             raise
@@ -388,6 +390,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+
+
+def _closed_pipe() -> int:
+    """The reader of our output went away (``twin info DIR | head -1``): stop quietly, as
+    Unix tools do, without a traceback when Python flushes stdout at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -180,6 +180,13 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
     chain = scenario_chain(scenario, library)
     interventions = [iv for sc in chain for iv in sc.interventions]
     sims: list[tuple[Simulation, Params]] = []
+    if not scenario.simulations:
+        from twin.sims.registry import registry
+
+        problems.append(
+            f"simulations: the scenario runs no simulation, so its run would have no result; "
+            f"list at least one of {sorted(registry())}"
+        )
     for i, name in enumerate(scenario.simulations):
         try:
             sim = get_simulation(name, where=f"simulations[{i}]")
