@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +15,9 @@ import shapely
 from pyproj import CRS
 
 from twin.errors import CRSError, InputError, SchemaError, message
+from twin.io.personal import personal_columns
 from twin.model.crs import normalise_crs, parse_crs
 from twin.model.provenance import Provenance
-
-#: Columns dropped on load because they may identify people (GDPR), unless kept on purpose.
-PERSONAL_COLUMNS = re.compile(
-    r"^(phone|fax|email|e-mail|contact:.*|user|uid|changeset|owner|proprietaire|nom_proprietaire)$",
-    re.IGNORECASE,
-)
 
 
 def check_file(path: str | Path) -> Path:
@@ -316,11 +311,14 @@ def apply_mapping(
     return df.rename(columns={src: dst for dst, src in mapping.items()})
 
 
-def drop_personal_columns(df: pd.DataFrame, prov: Provenance) -> pd.DataFrame:
-    """Drop columns that may identify people, recording it in provenance."""
-    cols = [c for c in df.columns if PERSONAL_COLUMNS.match(str(c))]
+def drop_personal_columns(
+    df: pd.DataFrame, prov: Provenance, keep: Iterable[str] = ()
+) -> pd.DataFrame:
+    """Drop the columns that hold personal data (:mod:`twin.io.personal`), recording which
+    in provenance (``dropped_personal_columns``) so that ``twin info`` shows them."""
+    cols = personal_columns(df.columns, keep)
     if cols:
-        prov.step(f"dropped possibly personal columns {cols}")
+        prov.step(f"dropped personal-data columns {cols} (GDPR; docs/loaders.md)")
         df = df.drop(columns=cols)
     return df
 

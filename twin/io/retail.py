@@ -31,13 +31,13 @@ import shapely
 
 from twin.errors import InputError, SchemaError, message
 from twin.io._common import (
-    PERSONAL_COLUMNS,
     check_file,
     check_plausible_coordinates,
     check_text_encoding,
     drop_personal_columns,
     parse_csv,
 )
+from twin.io.personal import DBF_NAME_LENGTH, normalise_name, personal_columns
 from twin.io.registry import loader
 from twin.model.crs import WGS84, parse_crs
 from twin.model.layer import Layer
@@ -150,43 +150,47 @@ STATUS_VALUES: dict[str, str] = {
     ),
 }
 
-#: Headers (after :func:`normalise_name`) refused as personal data, beyond
-#: :data:`twin.io._common.PERSONAL_COLUMNS`: names of people, contacts, sole-trader ids and
-#: free-text comments (which often hold names).
-PERSONAL_SURVEY_COLUMNS = re.compile(
-    r"^(owner|owner_name|tenant|tenant_name|proprietaire|nom_proprietaire|locataire|"
-    r"nom_locataire|bailleur|gerant|nom_gerant|exploitant|nom_exploitant|manager|nom|prenom|"
-    r"nom_prenom|first_name|last_name|contact|contact_.*|telephone|tel|phone|mobile|portable|"
-    r"email|e_mail|mail|courriel|fax|siret|siren|comment|comments|commentaire|commentaires|"
-    r"remarque|remarques|observation|observations|notes?)$"
+#: Headers (after :func:`normalise_name`) of a field survey refused as personal data beyond
+#: :data:`twin.io.personal.PERSONAL_NAMES`: a name alone (a survey's ``nom`` is the tenant's),
+#: sole-trader ids and free-text comments (which often hold names).
+SURVEY_PERSONAL_NAMES = frozenset(
+    {
+        "nom",
+        "siret",
+        "siren",
+        "comment",
+        "comments",
+        "commentaire",
+        "commentaires",
+        "remarque",
+        "remarques",
+        "observation",
+        "observations",
+        "note",
+        "notes",
+    }
 )
-#: Field names are cut to 10 characters in a shapefile's table (dBASE): ``proprietai``.
-DBF_NAME_LENGTH = 10
-_PERSONAL_WORDS = tuple(
-    w for w in PERSONAL_SURVEY_COLUMNS.pattern[2:-2].split("|") if w.isidentifier()
-)
+
+
+def premises_columns(columns: Iterable[object]) -> list[str]:
+    """Columns holding the address of the premises (:data:`COLUMN_ALIASES`): a shop's
+    address is not personal data, and the loaders keep it as ``address``."""
+    return [str(c) for c in columns if normalise_name(str(c)) in COLUMN_ALIASES["address"]]
 
 
 def is_personal_column(name: str) -> bool:
-    """Whether a column header names personal data: one of :data:`PERSONAL_SURVEY_COLUMNS`
-    or of :data:`twin.io._common.PERSONAL_COLUMNS`, also when cut to the 10 characters of a
-    shapefile field (``"PROPRIETAI"``, ``"nom_locata"``, ``"commentair"``)."""
+    """Whether a survey header names personal data: a column of
+    :func:`twin.io.personal.personal_columns`, or one of :data:`SURVEY_PERSONAL_NAMES` (also
+    when cut to the 10 characters of a shapefile field: ``"PROPRIETAI"``, ``"commentair"``)."""
     key = normalise_name(name)
-    if PERSONAL_SURVEY_COLUMNS.match(key) or PERSONAL_COLUMNS.match(str(name)):
+    if personal_columns([name]) or key in SURVEY_PERSONAL_NAMES:
         return True
-    cut = len(key) == DBF_NAME_LENGTH
-    return cut and any(w.startswith(key) for w in (*_PERSONAL_WORDS, "notes"))
+    return len(key) == DBF_NAME_LENGTH and any(w.startswith(key) for w in SURVEY_PERSONAL_NAMES)
 
 
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%m/%Y", "%Y-%m", "%Y")
 _DELIMITERS = (";", ",", "\t", "|")
 MAX_LISTED = 500
-
-
-def normalise_name(text: str) -> str:
-    """Header to a bare ASCII key: ``"Date relevé"`` → ``"date_releve"``."""
-    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^0-9a-z]+", "_", s.lower()).strip("_")
 
 
 def normalise_value(text: str) -> str:
@@ -277,8 +281,9 @@ def _map_columns(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Drop personal columns, then rename recognised ones to canonical names."""
     before = list(df.columns)
-    df = drop_personal_columns(df, prov)
-    flagged = [c for c in df.columns if c != "geometry" and is_personal_column(c)]
+    keep = premises_columns(df.columns)
+    df = drop_personal_columns(df, prov, keep)
+    flagged = [c for c in df.columns if c != "geometry" and c not in keep and is_personal_column(c)]
     gone = [c for c in before if c not in df.columns] + flagged
     if gone and personal == "error":
         msg = message(

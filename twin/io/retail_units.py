@@ -49,6 +49,7 @@ from twin.io.retail import (
     normalise_value,
     parse_date,
     parse_status,
+    premises_columns,
 )
 from twin.io.vector import clean_header
 from twin.model.crs import WGS84, parse_crs
@@ -154,8 +155,9 @@ def _blank_to_na(df: pd.DataFrame) -> pd.DataFrame:
 
 def _drop_personal(df: pd.DataFrame, prov: Provenance) -> tuple[pd.DataFrame, list[str]]:
     before = [c for c in df.columns if c != "geometry"]
-    df = drop_personal_columns(df, prov)
-    flagged = [c for c in df.columns if c != "geometry" and is_personal_column(c)]
+    keep = premises_columns(df.columns)
+    df = drop_personal_columns(df, prov, keep)
+    flagged = [c for c in df.columns if c != "geometry" and c not in keep and is_personal_column(c)]
     if flagged:
         prov.step(f"dropped possibly personal columns {flagged}")
         df = df.drop(columns=flagged)
