@@ -176,6 +176,21 @@ def load_layer(name: str, spec: LayerSpec, base: Path) -> tuple[Layer, Path]:
     return layer, src
 
 
+def provenance_gaps(twin: Twin) -> list[str]:
+    """What the layers' provenance lacks (licence, retrieval date), one sentence each, for
+    the build's warnings and the algorithm notice."""
+    out = []
+    for name, lay in twin.layers.items():
+        p = lay.provenance
+        missing = [f for f in ("licence", "retrieved") if getattr(p, f) in ("", "unknown")]
+        if missing:
+            out.append(
+                f"layer '{name}' has no {' and no '.join(missing)}: give "
+                f"{' and '.join(f'layers.{name}.{m}' for m in missing)} in the layer manifest"
+            )
+    return out
+
+
 def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
     """Build a twin in memory from a manifest.
 
@@ -214,6 +229,7 @@ def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
         twin.add(to_crs(layer, crs))
     for name, dspec in spec.derived.items():
         twin.add(derive_grid(twin, name, dspec))
+    twin.meta["build_warnings"] = provenance_gaps(twin)
     return twin, inputs
 
 
@@ -236,6 +252,12 @@ def derive_grid(twin: Twin, name: str, spec: DerivedSpec) -> Layer:
         roles[role] = lay
     layer = derive_landcover(roles, resolution_m=spec.resolution_m, **spec.options)
     layer.name = name
+    dates = sorted(
+        r.provenance.retrieved for r in roles.values() if r.provenance.retrieved[:1].isdigit()
+    )
+    if layer.provenance.retrieved == "unknown" and len(dates) == len(roles):
+        # a grid derived from dated layers is as recent as its oldest input
+        layer.provenance.retrieved = dates[0]
     return layer
 
 

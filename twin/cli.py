@@ -24,6 +24,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from twin.build import build
 
     twin = build(args.manifest, args.out)
+    for w in twin.meta.get("build_warnings", []):
+        print(f"twin: warning: {w}", file=sys.stderr)
     print(f"built {twin!r} in {args.out}")
     return 0
 

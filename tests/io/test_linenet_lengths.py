@@ -55,3 +55,11 @@ def test_energy_lines_lengths_are_geodesic(streets: gpd.GeoDataFrame) -> None:
     truth = geodesic_m(links.geometry)
     rel = np.abs(links["length_m"].to_numpy() / truth - 1.0)
     assert rel.max() < 0.005, rel.max()
+
+
+def test_missing_direction_is_assumed_two_way(streets: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "streets.gpkg"
+    streets.rename_axis("IDARC").reset_index().to_file(path)
+    layer = load_line_network(path, id="IDARC")
+    assert "ASSUMED open both ways" in layer.provenance.derived["direction"]
+    assert len(layer.data.links) == 2 * len(streets)

@@ -124,6 +124,11 @@ def network_from_lines(
     a, b, xy = snap_endpoints(lines.geometry, snap_tolerance_m)
     if direction is None:
         code = np.array(["both"] * len(lines))
+        if prov is not None:
+            prov.derived["direction"] = (
+                "no direction field given: every line ASSUMED open both ways (set the "
+                "loader's direction option to the field holding one-way information)"
+            )
     else:
         if direction not in lines.columns:
             msg = message(

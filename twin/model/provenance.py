@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -22,7 +21,8 @@ class Provenance:
     licence : str
         Licence identifier (SPDX where one exists, e.g. ``"ODbL-1.0"``, ``"etalab-2.0"``).
     retrieved : str
-        ISO date at which the data was retrieved or published.
+        ISO date at which the data was retrieved or published, or ``"unknown"`` when no
+        source or manifest gives it (never the date of the build).
     steps : list of str
         Transformation steps applied by twin, in order.
     personal_data : bool
@@ -40,7 +40,7 @@ class Provenance:
     source: str
     producer: str = "unknown"
     licence: str = "unknown"
-    retrieved: str = field(default_factory=lambda: dt.date.today().isoformat())
+    retrieved: str = "unknown"
     steps: list[str] = field(default_factory=list)
     personal_data: bool = False
     sensitivity: Sensitivity = "public"

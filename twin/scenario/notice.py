@@ -88,6 +88,18 @@ T: dict[str, dict[str, Any]] = {
     },
     "version": {"fr": "7. Version", "en": "7. Version"},
     "yes": {"fr": "oui", "en": "yes"},
+    "unknown": {"fr": "inconnue", "en": "unknown"},
+    "no_licence": {
+        "fr": "La licence de la couche « {layer} » n'est pas connue : sa réutilisation doit "
+        "être vérifiée auprès de son producteur.",
+        "en": "The licence of layer '{layer}' is unknown: check with its producer before "
+        "reusing it.",
+    },
+    "no_date": {
+        "fr": "La date de la couche « {layer} » n'est pas connue : les résultats peuvent "
+        "reposer sur des données anciennes.",
+        "en": "The date of layer '{layer}' is unknown: the results may rest on old data.",
+    },
     "no": {"fr": "non", "en": "no"},
 }
 
@@ -115,12 +127,15 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
                 str(d["count"]),
                 pv["source"],
                 pv["producer"],
-                pv["licence"],
-                pv["retrieved"],
+                _known(pv["licence"], lang),
+                _known(pv["retrieved"], lang),
                 T["yes"][lang] if pv["personal_data"] else T["no"][lang],
             ]
         )
     b.append(("table", (T["data_head"][lang], rows)))
+    gaps = _provenance_gaps(m["data"], lang)
+    if gaps:
+        b.append(("ul", gaps))
     b.append(("h2", T["params"][lang]))
     prow = []
     for s in sims:
@@ -184,6 +199,23 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
         )
     )
     return b
+
+
+def _known(value: str, lang: str) -> str:
+    """A provenance value, or "unknown" in ``lang`` when the source did not give it."""
+    return T["unknown"][lang] if value in ("", "unknown", None) else str(value)
+
+
+def _provenance_gaps(data: dict[str, Any], lang: str) -> list[str]:
+    """One sentence per layer whose licence or retrieval date is unknown."""
+    out = []
+    for name, d in data.items():
+        pv = d["provenance"]
+        if pv.get("licence") in ("", "unknown", None):
+            out.append(T["no_licence"][lang].format(layer=name))
+        if pv.get("retrieved") in ("", "unknown", None):
+            out.append(T["no_date"][lang].format(layer=name))
+    return out
 
 
 def _notice_text(sim: Simulation, params: dict[str, Any], lang: str) -> NoticeText:

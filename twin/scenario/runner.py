@@ -43,6 +43,7 @@ from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.scenario.schema import Scenario
 from twin.sims.base import KPI, Params, SimResult, Simulation
+from twin.sims.derive import apply_rule, plan_columns
 from twin.sims.interventions import apply_interventions
 from twin.sims.registry import get_simulation
 from twin.store.atomic import atomic_directory, clean_stale, sha256_file
@@ -166,6 +167,9 @@ class Plan:
     interventions: list[Any]
     sims: list[tuple[Simulation, Params]]
     parent_name: str | None
+    #: derivation rules applied to the scenario's twin before the interventions:
+    #: (layer, table, rule) (see :mod:`twin.sims.derive`)
+    derivations: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Plan:
@@ -180,6 +184,7 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
     chain = scenario_chain(scenario, library)
     interventions = [iv for sc in chain for iv in sc.interventions]
     sims: list[tuple[Simulation, Params]] = []
+    derivations: list[tuple[str, str, str]] = []
     if not scenario.simulations:
         from twin.sims.registry import registry
 
@@ -199,6 +204,9 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
             problems += validation_problems(exc.errors(), prefix=f"parameters.{name}")
             continue
         problems += sim.check(twin, params)
+        missing, todo = plan_columns(twin, sim, params)
+        problems += missing
+        derivations += [d for d in todo if d not in derivations]
         sims.append((sim, params))
     produced = {o: s.name for s, _ in sims for o in s.outputs}
     for s, _ in sims:
@@ -240,7 +248,7 @@ def plan(twin: Twin, scenario: Scenario, library: Mapping[str, Scenario]) -> Pla
         if len(chain) > 1
         else ("baseline" if scenario.parent == "baseline" else None)
     )
-    return Plan(scenario, interventions, ordered, parent)
+    return Plan(scenario, interventions, ordered, parent, derivations)
 
 
 def _kpi_problems(scenario: Scenario, sims: list[Simulation]) -> list[str]:
@@ -288,6 +296,7 @@ def run_key(twin: Twin, p: Plan) -> tuple[str, dict[str, Any]]:
         "twin": twin_fingerprint(twin),
         "interventions": [iv.model_dump(mode="json") for iv in p.interventions],
         "simulations": {s.name: prm.model_dump(mode="json") for s, prm in p.sims},
+        "derivations": [list(d) for d in p.derivations],
         "seed": p.scenario.seed,
         "code_version": code_version(),
     }
@@ -547,6 +556,8 @@ def _execute(
 ) -> Run:
     t0, c0 = time.perf_counter(), time.process_time()
     work = t.copy()
+    for lname, table, rule in p.derivations:
+        apply_rule(work.layer(lname), table, rule)
     applied = apply_interventions(work, p.interventions)
     timings = {"interventions_s": round(time.perf_counter() - t0, 4)}
     produced, rows, sim_timings, states = _simulate(work, p, parent)
@@ -571,7 +582,7 @@ def _execute(
         "simulations_order": [s.name for s, _ in p.sims],
         "data": {
             name: {"kind": lay.kind, "count": lay.count, "provenance": lay.provenance.to_dict()}
-            for name, lay in t.layers.items()
+            for name, lay in work.layers.items()  # with the derivations of this run
         },
         "interventions_applied": [str(a) for a in applied],
         "interventions_applied_fr": [a.fr for a in applied],

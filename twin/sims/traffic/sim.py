@@ -42,7 +42,7 @@ from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.accessibility import open_links, travel_times
-from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Column, Display, KPISpec, NoticeText, Params, SimResult, Simulation
 from twin.sims.building_use import RESIDENTIAL
 from twin.sims.roads.interventions import ROAD_INTERVENTIONS
 from twin.sims.traffic.assign import AssignmentResult, assign
@@ -162,6 +162,11 @@ class Traffic(Simulation):
     requires = {"network": "network", "buildings": "vector"}
     outputs = ("link_flows",)
     consumes = ROAD_INTERVENTIONS
+    columns = (
+        Column("network", "length_m", "m", table="links"),
+        Column("network", "capacity_veh_h", "veh/h", derive="road_supply", table="links"),
+        Column("network", "free_flow_time_s", "s", derive="road_supply", table="links"),
+    )
     kpis = (
         KPISpec(
             "vehicle_km",

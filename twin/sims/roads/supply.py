@@ -76,7 +76,7 @@ def centreline_supply(
     )
     rule = ", ".join(f"{k} {v[0]:g} km/h {v[1]:g} veh/h" for k, v in CLASSES.items())
     derived = {
-        "road_class": f"ASSUMED from {type_field} and {owner_field} (twin.sims.traffic.supply)",
+        "road_class": f"ASSUMED from {type_field} and {owner_field} (twin.sims.roads.supply)",
         "capacity_veh_h": f"ASSUMED per class and direction: {rule}",
         "free_flow_time_s": "length_m / class speed (ASSUMED), at least 1 m",
     }
