@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from twin.errors import InputError
-from twin.sims.traffic.calibrate import calibrate_demand, compare_counts, geh, site_counts
 from twin.sims.roads.supply import centreline_supply
+from twin.sims.traffic.calibrate import calibrate_demand, compare_counts, geh, site_counts
 
 
 def test_geh_and_report_by_hand() -> None:
