@@ -60,6 +60,7 @@ def synthetic_run(
         index=pd.Index(["l1", "l2"], name="id"),
     )
     prov = Provenance("synthetic", producer="test")
+
     def hint(var: str, unit: str) -> list[dict]:  # what a simulation declares
         return [{"variable": var, "unit": unit, "label": {"en": var, "fr": var}}]
 

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from twin.viewer.app import Catalogue, create_app
+from twin.viewer.app import create_app
+from twin.viewer.catalogue import Catalogue
 from twin.viewer.i18n import tooltip_labels
 from twin.viewer.kpis import kpi_chart
 

@@ -13,18 +13,17 @@ When a job finishes, its run is added to the scenario picker and selected.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
 
 from twin.errors import SchemaError
 from twin.viewer import whatif as wi
+from twin.viewer.catalogue import Catalogue, run_options
 from twin.viewer.i18n import tr
 from twin.viewer.jobs import STARTUP_S, JobTable
-
-if TYPE_CHECKING:
-    from twin.viewer.app import Catalogue
+from twin.viewer.layout import on_language, preset
 
 #: Texts of the panel, set by language: element id → text key.
 LABELS = {
@@ -44,16 +43,6 @@ LABELS = {
 
 #: The area intervention the editor offers first.
 AREA_FIRST = "plant_trees"
-
-
-def run_options(cat: Catalogue) -> list[dict[str, str]]:
-    """Runs of the store as dropdown options (the scenario's title after the id)."""
-    out = []
-    for rid in cat.runs:
-        m = cat.manifest(rid)
-        title = m["scenario"].get("title") or ""
-        out.append({"label": f"{rid} — {title}" if title else rid, "value": rid})
-    return out
 
 
 def panel(cat: Catalogue) -> html.Details:
@@ -132,8 +121,6 @@ def register(
     app: dash.Dash, cat: Catalogue, jobs: JobTable, lang: str = "fr", run: str | None = None
 ) -> None:
     """The editor's callbacks (``lang`` and ``run``: what the page shows first)."""
-
-    from twin.viewer.app import on_language, preset
 
     def labels(lg: str, poly: list | None, kind: str | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
