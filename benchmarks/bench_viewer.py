@@ -193,7 +193,7 @@ def pydeck_peer(twin_dir: Path, work: Path) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     from twin.store.twinstore import open_twin
-    from twin.viewer.app import base_payload
+    from twin.viewer.layers import base_payload
 
     t = open_twin(twin_dir)
     b = t["buildings"].to_crs(4326)
@@ -234,8 +234,9 @@ def pydeck_peer(twin_dir: Path, work: Path) -> dict[str, float]:
 def server_switch(twin_dir: Path, runs: Path, run_prefix: str) -> tuple[float, float]:
     """Seconds the server spends on a switch to a run: (cold, warm)."""
     from twin.store.twinstore import open_twin
-    from twin.viewer.app import Catalogue, parent_of, time_labels
+    from twin.viewer.catalogue import Catalogue, parent_of
     from twin.viewer.kpis import kpi_cards, kpi_chart
+    from twin.viewer.layers import time_labels
 
     cat = Catalogue(twin_dir, runs, open_twin(twin_dir))
     cat.refresh()
@@ -258,7 +259,7 @@ def server_switch(twin_dir: Path, runs: Path, run_prefix: str) -> tuple[float, f
 
 def payload_bytes(twin_dir: Path) -> int:
     from twin.store.twinstore import open_twin
-    from twin.viewer.app import base_payload
+    from twin.viewer.layers import base_payload
 
     return len(json.dumps(base_payload(open_twin(twin_dir))))
 

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from twin.viewer.app import Catalogue, create_app
+from twin.viewer.app import create_app
+from twin.viewer.catalogue import Catalogue
 from twin.viewer.i18n import tooltip_labels
 from twin.viewer.kpis import kpi_chart
 
@@ -151,10 +152,10 @@ def test_kpi_chart_shows_each_change_against_the_parent(env: tuple[Path, Path]) 
     assert got["Shade"][0] == pytest.approx(25.0) and got["Shade"][1] == "#1a9850"
     assert kpi_chart(cat.run("heat-0"), None, "en").data == ()
 
-    # a solver diagnostic is not charted
+    # a solver diagnostic (declared so by its simulation: headline False) is not charted
     def with_gap(r: Any, gap: float) -> Any:
-        kpis = r.kpis.copy()
-        kpis.loc["relative_gap"] = ["traffic", gap, "1", "relative gap reached", "neutral"]
+        kpis = r.kpis.assign(headline=True)
+        kpis.loc["relative_gap"] = ["traffic", gap, "1", "relative gap reached", "neutral", False]
         return dataclasses.replace(r, kpis=kpis)
 
     ref, heat = with_gap(cat.run("ref-0"), 1e-5), with_gap(cat.run("heat-0"), 1e-7)

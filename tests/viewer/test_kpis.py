@@ -84,7 +84,9 @@ def test_chart_labels_wrapped_in_card_order_and_height_follows() -> None:
     child = _run({"buildings_exposed": 382, "retrofit_payback_years": 6.5, "vacancy_rate": 0.125})
     fig = kpi_chart(child, parent, "fr")
     (bar,) = fig.data
-    assert bar.customdata[0] == "Bâtiments exposés à un stress thermique très fort"
+    # the heat simulation's declared label, whole in the hover text
+    assert bar.customdata[0] == kpi_label("fr", "buildings_exposed", child.kpis.iloc[0])
+    assert bar.customdata[0].startswith("Bâtiments exposés")
     assert all(len(line) <= LABEL_WIDTH for y in bar.y for line in y.split("<br>"))
     assert bar.y[0].replace("<br>", " ") == bar.customdata[0]
     assert list(bar.x) == pytest.approx([100 * (382 - 397) / 397, 100 * 0.5 / 6, 25.0])

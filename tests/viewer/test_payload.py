@@ -63,7 +63,7 @@ def test_colours_diverging_centred() -> None:
 def test_metric_picker_columns_and_recolour() -> None:
     import pandas as pd
 
-    from twin.viewer.app import numeric_columns, unit_of
+    from twin.viewer.layers import numeric_columns, unit_of
 
     g = gpd.GeoDataFrame(
         {
@@ -107,7 +107,8 @@ def sensors_twin() -> Twin:
 
 
 def test_sensors_payload_positions_colours_and_tooltips() -> None:
-    from twin.viewer.app import base_payload, legend_items
+    from twin.viewer.layers import base_payload
+    from twin.viewer.legend import legend_items
 
     t = sensors_twin()
     (p,) = base_payload(t)["sensors"]  # one payload per series layer
@@ -170,7 +171,8 @@ def test_sensor_summary_ignores_time_order_and_extra_dims() -> None:
 def test_sensors_toggle_legend_and_offline_export(tmp_path: Path) -> None:
     """The layer checklist offers the sensors only for a twin that has some, and the offline
     comparison carries them, visible."""
-    from twin.viewer.app import Catalogue, create_app
+    from twin.viewer.app import create_app
+    from twin.viewer.catalogue import Catalogue
     from twin.viewer.offline import comparison_html
 
     from ._synthetic import synthetic_run, write_run
@@ -203,7 +205,7 @@ def test_montpellier_traffic_counts_on_the_map(montpellier: Path) -> None:
     """The real Montpellier counts, loaded as the project's manifest says: one point per
     sensor (an arc and a direction), every one inside the city, with its real mean."""
     from twin.build import load_layer, read_manifest_file
-    from twin.viewer.app import base_payload
+    from twin.viewer.layers import base_payload
 
     spec, base = read_manifest_file(ROOT / "layers" / "montpellier.yaml")
     layer, _ = load_layer("traffic_counts", spec.layers["traffic_counts"], base)

@@ -10,7 +10,7 @@ import pytest
 
 from twin.scenario.runner import Run
 from twin.viewer import timeaxis as tx
-from twin.viewer.app import result_slots, run_layers, shared_ranges, time_labels, unit_of
+from twin.viewer.layers import result_slots, run_layers, shared_ranges, time_labels, unit_of
 
 from ._synthetic import HOURS, synthetic_run, write_run
 
@@ -92,3 +92,25 @@ def test_time_run_round_trips_through_the_store(tmp_path) -> None:
     r = Run.open(d)
     assert time_labels(r) == time_labels(synthetic_run())
     np.testing.assert_allclose(result_slots(r, when="2026-07-15T14:00")["grid"][2][1, 1], 30.0)
+
+
+def test_legend_has_every_result_slot_with_its_declared_title() -> None:
+    """Points, lines and grid each get a legend block titled by their display hint (in the
+    interface language); a share (unit ``1``) shows no unit."""
+    from twin.viewer.legend import legend_items, unit_suffix
+
+    r = synthetic_run()
+    r.outputs["units"].display[0]["label"] = {"en": "Vacancy risk", "fr": "Risque de vacance"}
+    r.outputs["flows"].display[0]["label"] = {"en": "Traffic flow", "fr": "Débit"}
+    data = {"left": run_layers(r, when="2026-07-15T13:00")}
+    heads = {
+        lg: [item.children[0].children for item in legend_items({}, data, lg)]
+        for lg in ("en", "fr")
+    }
+    assert heads["en"] == [
+        "Results — Vacancy risk",
+        "Results — Traffic flow [veh/h]",
+        "Grid — air_temperature_c [°C]",
+    ]
+    assert heads["fr"][:2] == ["Résultats — Risque de vacance", "Résultats — Débit [veh/h]"]
+    assert unit_suffix("1", "en") == unit_suffix("", "fr") == ""

@@ -12,7 +12,7 @@ import pytest
 from twin.errors import SchemaError
 from twin.scenario.runner import Run, run
 from twin.viewer import whatif as wi
-from twin.viewer.app import Catalogue
+from twin.viewer.catalogue import Catalogue
 from twin.viewer.jobs import JobTable
 
 AREA = [[24.9440, 60.1670], [24.9530, 60.1666], [24.9533, 60.1680], [24.9443, 60.1684]]

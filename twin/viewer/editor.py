@@ -13,18 +13,17 @@ When a job finishes, its run is added to the scenario picker and selected.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import dash
 from dash import Input, Output, State, dcc, html
 
 from twin.errors import SchemaError
 from twin.viewer import whatif as wi
+from twin.viewer.catalogue import Catalogue, run_options
 from twin.viewer.i18n import tr
 from twin.viewer.jobs import STARTUP_S, JobTable
-
-if TYPE_CHECKING:
-    from twin.viewer.app import Catalogue
+from twin.viewer.layout import on_language, preset
 
 #: Texts of the panel, set by language: element id → text key.
 LABELS = {
@@ -44,16 +43,6 @@ LABELS = {
 
 #: The area intervention the editor offers first.
 AREA_FIRST = "plant_trees"
-
-
-def run_options(cat: Catalogue) -> list[dict[str, str]]:
-    """Runs of the store as dropdown options (the scenario's title after the id)."""
-    out = []
-    for rid in cat.runs:
-        m = cat.manifest(rid)
-        title = m["scenario"].get("title") or ""
-        out.append({"label": f"{rid} — {title}" if title else rid, "value": rid})
-    return out
 
 
 def panel(cat: Catalogue) -> html.Details:
@@ -132,8 +121,16 @@ def register(
     app: dash.Dash, cat: Catalogue, jobs: JobTable, lang: str = "fr", run: str | None = None
 ) -> None:
     """The editor's callbacks (``lang`` and ``run``: what the page shows first)."""
+    register_labels(app, lang)
+    # the editor starts from the run on screen
+    preset(app.layout, {("wi-parent", "value"): run})
+    register_map_tools(app, cat)
+    register_launch(app, cat, jobs)
+    register_poll(app, cat, jobs)
 
-    from twin.viewer.app import on_language, preset
+
+def register_labels(app: dash.Dash, lang: str) -> None:
+    """The panel's words in the language picked, and the area intervention's parameter."""
 
     def labels(lg: str, poly: list | None, kind: str | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
@@ -169,8 +166,10 @@ def register(
         par = wi.area_parameter(kind if kind in wi.AREA_INTERVENTIONS else AREA_FIRST)
         return par.low, par.high, par.default
 
-    # the editor starts from the run on screen
-    preset(app.layout, {("wi-parent", "value"): run})
+
+def register_map_tools(app: dash.Dash, cat: Catalogue) -> None:
+    """Streets closed (picked in the list or clicked on the map) and highlighted, the area
+    drawn, the map tool on, and the parent run following the scenario picker."""
 
     @app.callback(
         Output("wi-links", "options"),
@@ -226,68 +225,87 @@ def register(
         Input("wi-poly", "data"),
     )
 
+
+#: The editor's form fields, in the order :func:`register_launch` receives them.
+FORM = [
+    ("wi-parent", "value"),
+    ("wi-name", "value"),
+    ("wi-links", "value"),
+    ("wi-poly", "data"),
+    ("wi-kind", "value"),
+    ("wi-amount", "value"),
+    ("wi-lamps", "value"),
+    ("wi-dim-start", "value"),
+    ("wi-dim-end", "value"),
+    ("wi-dim-level", "value"),
+]
+
+
+def read_form(cat: Catalogue, values: list[Any]) -> wi.Form:
+    """The editor's form from the values of :data:`FORM`, as received from the browser."""
+    parent, name, links, poly, kind, amount, lamps, start, end, level = values
+    return wi.Form(
+        parent=str(parent),
+        name=str(name or ""),
+        links=[str(x) for x in (links or [])],
+        polygon=[[float(p[0]), float(p[1])] for p in (poly or []) if len(p) == 2],
+        area_type=str(kind or AREA_FIRST),
+        area_value=_num(amount, float("nan")),  # an emptied value is reported
+        lamp_group=lamps if lamps in {g[0] for g in wi.lamp_groups(cat.twin)} else None,
+        dim_start=str(start or ""),
+        dim_end=str(end or ""),
+        dim_level=_num(level, -1.0),
+    )
+
+
+def submit(cat: Catalogue, jobs: JobTable, parent: str, form: wi.Form) -> str:
+    """Queue the scenario of ``form`` on run ``parent`` (its chain of scenarios as library);
+    the job id.
+
+    Raises
+    ------
+    SchemaError
+        When the form is not a valid scenario.
+    """
+    chain = wi.parent_chain({r: cat.manifest(r) for r in cat.runs}, parent)
+    sc, lib = wi.build_scenario(cat.twin, chain[_scenario_name(cat, parent)], chain, form)
+    total = float(cat.manifest(parent).get("timings", {}).get("total_s", 2.0))
+    return jobs.submit(
+        json.loads(sc.model_dump_json()),
+        {n: json.loads(s.model_dump_json()) for n, s in lib.items() if n != sc.name},
+        expected_s=STARTUP_S + 3 * total,
+    )
+
+
+def register_launch(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
+    """The launch button: the form validated into a scenario and queued (or its errors)."""
+
     @app.callback(
         Output("wi-errors", "children"),
         Output("jobs", "data"),
         Output("jobs-poll", "disabled"),
         Input("wi-launch", "n_clicks"),
-        State("wi-parent", "value"),
-        State("wi-name", "value"),
-        State("wi-links", "value"),
-        State("wi-poly", "data"),
-        State("wi-kind", "value"),
-        State("wi-amount", "value"),
-        State("wi-lamps", "value"),
-        State("wi-dim-start", "value"),
-        State("wi-dim-end", "value"),
-        State("wi-dim-level", "value"),
+        *(State(i, p) for i, p in FORM),
         State("jobs", "data"),
         State("lang", "value"),
         prevent_initial_call=True,
     )
-    def launch(
-        _n: int,
-        parent: str | None,
-        name: str | None,
-        links_: list[str] | None,
-        poly: list | None,
-        kind: str | None,
-        amount: float | None,
-        lamps: str | None,
-        start: str | None,
-        end: str | None,
-        level: float | None,
-        store: dict | None,
-        lg: str,
-    ) -> tuple:
+    def launch(_n: int, *args: Any) -> tuple:
+        *values, store, lg = args
         store = store or {"ids": [], "shown": []}
         cat.refresh()
+        parent = values[0]
         if not parent or parent not in cat.runs:
             return tr(lg, "wi.noparent"), store, not store["ids"]
-        form = wi.Form(
-            parent=parent,
-            name=str(name or ""),
-            links=[str(x) for x in (links_ or [])],
-            polygon=[[float(p[0]), float(p[1])] for p in (poly or []) if len(p) == 2],
-            area_type=str(kind or AREA_FIRST),
-            area_value=_num(amount, float("nan")),  # an emptied value is reported
-            lamp_group=lamps if lamps in {g[0] for g in wi.lamp_groups(cat.twin)} else None,
-            dim_start=str(start or ""),
-            dim_end=str(end or ""),
-            dim_level=_num(level, -1.0),
-        )
         try:
-            chain = wi.parent_chain({r: cat.manifest(r) for r in cat.runs}, parent)
-            sc, lib = wi.build_scenario(cat.twin, chain[_scenario_name(cat, parent)], chain, form)
+            job = submit(cat, jobs, parent, read_form(cat, values))
         except SchemaError as exc:
             return str(exc), store, not store["ids"]
-        total = float(cat.manifest(parent).get("timings", {}).get("total_s", 2.0))
-        job = jobs.submit(
-            json.loads(sc.model_dump_json()),
-            {n: json.loads(s.model_dump_json()) for n, s in lib.items() if n != sc.name},
-            expected_s=STARTUP_S + 3 * total,
-        )
         return "", {"ids": [*store["ids"], job], "shown": store["shown"]}, False
+
+
+def register_poll(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
+    """The jobs' progress bars; a finished run joins the pickers and is shown."""
 
     @app.callback(
         Output("jobs-list", "children"),

@@ -12,16 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from twin.viewer.app import (
-    ASSETS,
-    Catalogue,
-    base_payload,
-    parent_of,
-    run_layers,
-    shared_ranges,
-)
+from twin.viewer.catalogue import Catalogue, parent_of
 from twin.viewer.i18n import kpi_label, tooltip_labels
 from twin.viewer.kpis import parent_value, show
+from twin.viewer.layers import attribution, base_payload, run_layers, shared_ranges
+from twin.viewer.layout import ASSETS
 
 
 def _kpi_table(cat: Catalogue, run_id: str, lang: str) -> str:
@@ -78,7 +73,7 @@ def comparison_html(cat: Catalogue, run_id: str, lang: str = "fr") -> str:
 <div class="caption"><div>{labels[0]}</div><div>{labels[1]}</div></div>
 <div class="maps"><div id="map-left" class="map"></div><div id="map-right" class="map"></div></div>
 {_kpi_table(cat, run_id, lang)}
-<footer>{html.escape(_attribution(cat))}</footer>
+<footer>{html.escape(attribution(cat.twin))}</footer>
 <script>{deck_js}</script>
 <script>{viewer_js}</script>
 <script id="twin-data" type="application/json">{data}</script>
@@ -88,12 +83,6 @@ window.dash_clientside.twin.render(d.base, d.scenario);
 </script>
 </body></html>
 """
-
-
-def _attribution(cat: Catalogue) -> str:
-    from twin.viewer.app import attribution
-
-    return attribution(cat.twin)
 
 
 def export_comparison(

@@ -22,6 +22,7 @@ from twin.errors import StoreError, message
 from twin.model.twin import Twin
 from twin.scenario.runner import Run
 from twin.viewer.i18n import kpi_label
+from twin.viewer.layers import result_slots, shared_ranges
 
 TEXT = {
     "title": {"fr": "Rapport de comparaison", "en": "Comparison report"},
@@ -124,8 +125,6 @@ def map_figures(
     ``diff`` is ``r − parent`` when already computed (else it is computed here).
     """
     from matplotlib.figure import Figure
-
-    from twin.viewer.app import result_slots, shared_ranges
 
     out = []
     mine = result_slots(r)

@@ -1,0 +1,202 @@
+"""The viewer's callbacks, registered by small functions taking the app and the
+:class:`~twin.viewer.context.Viewer` they share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc
+
+from twin.viewer import editor
+from twin.viewer.catalogue import parent_of
+from twin.viewer.context import Viewer
+from twin.viewer.i18n import tr
+from twin.viewer.kpis import kpi_chart
+from twin.viewer.layers import attribution
+from twin.viewer.layout import on_language
+
+#: What the language picker fills: (component id, property).
+LABELLED = [
+    ("title", "children"),
+    ("run-label", "children"),
+    ("mode-label", "children"),
+    ("mode", "options"),
+    ("layers-label", "children"),
+    ("layers", "options"),
+    ("attribution", "children"),
+    ("bmetric-label", "children"),
+    ("rmetric-label", "children"),
+    ("present", "children"),
+]
+
+#: What a change of run, view, layers, language, time or colours updates.
+SELECTED = [
+    ("scenario", "data"),
+    ("kpis", "children"),
+    ("legend", "children"),
+    ("notice", "href"),
+    ("notice", "children"),
+    ("map-right", "style"),
+    ("export", "href"),
+    ("export", "children"),
+    ("report", "href"),
+    ("report", "children"),
+    ("time", "max"),
+    ("time", "marks"),
+    ("time", "value"),
+    ("time-box", "style"),
+]
+
+
+def register(app: dash.Dash, ctx: Viewer) -> None:
+    """Every callback of the viewer (the layout must be set)."""
+    register_labels(app, ctx)
+    register_select(app, ctx)
+    register_chart(app, ctx)
+    register_step(app, ctx)
+    editor.register(app, ctx.cat, ctx.jobs, ctx.lang, ctx.first)
+    register_recolour(app, ctx)
+    register_clientside(app)
+
+
+def register_labels(app: dash.Dash, ctx: Viewer) -> None:
+    """The page's words in the language picked (the first language's set in the layout)."""
+    cat = ctx.cat
+
+    def labels(lg: str) -> tuple[Any, ...]:
+        return (
+            f"twin — {cat.twin.name}",
+            tr(lg, "scenario"),
+            tr(lg, "view"),
+            [{"label": tr(lg, f"mode.{m}"), "value": m} for m in ("single", "side", "diff")],
+            tr(lg, "layers"),
+            [{"label": tr(lg, f"layer.{k}"), "value": k} for k in ctx.layer_keys],
+            attribution(cat.twin),
+            tr(lg, "colour.buildings"),
+            tr(lg, "colour.roads"),
+            tr(lg, "present"),
+        )
+
+    on_language(app, ctx.lang, labels, LABELLED)
+
+
+def register_select(app: dash.Dash, ctx: Viewer) -> None:
+    """One round trip per change of run, view, layers, language, time step or colours."""
+
+    @app.callback(
+        *(Output(i, p) for i, p in SELECTED),
+        Input("run", "value"),
+        Input("mode", "value"),
+        Input("layers", "value"),
+        Input("lang", "value"),
+        Input("time", "value"),
+        Input("bmetric", "value"),
+        Input("rmetric", "value"),
+        prevent_initial_call=True,  # the first view is in the layout
+    )
+    def select(
+        run_id: str | None,
+        mode: str,
+        layers: list[str],
+        lg: str,
+        step: int | None,
+        bmetric: str | None,
+        rmetric: str | None,
+    ) -> tuple[Any, ...]:
+        """The view, and the time slider fitted to the run (one slider for every layer
+        varying in time, hidden when none does)."""
+        v = ctx.view(run_id, mode, layers, lg, step, bmetric, rmetric)
+        t_max, t_marks, k, t_style = v["time"]
+        return (
+            v["scenario"],
+            v["kpis"],
+            v["legend"],
+            *v["notice"],
+            v["right"],
+            *v["export"],
+            *v["report"],
+            t_max,
+            t_marks,
+            # the slider's value is an input: set it only when it must change
+            dash.no_update if k == (step or 0) else k,
+            t_style,
+        )
+
+
+def register_chart(app: dash.Dash, ctx: Viewer) -> None:
+    """The KPI chart, drawn once the map is on screen (lazy: plotly.js loads then)."""
+    cat = ctx.cat
+
+    @app.callback(
+        Output("chart-box", "children"),
+        Input("painted", "children"),
+        Input("lang", "value"),
+        State("run", "value"),
+        prevent_initial_call=True,
+    )
+    def chart(_key: str | None, lg: str, run_id: str | None) -> Any:
+        if not run_id or run_id not in cat.runs:
+            return []
+        r = cat.run(run_id)
+        parent = parent_of(cat, r)
+        if parent is None:
+            return []
+        return dcc.Graph(
+            id="chart", figure=kpi_chart(r, parent, lg), config={"displayModeBar": False}
+        )
+
+
+def register_step(app: dash.Dash, ctx: Viewer) -> None:
+    """The ◀ ▶ buttons: step through the comparisons (every run but the baselines)."""
+    cat = ctx.cat
+
+    @app.callback(
+        Output("run", "value"),
+        Input("prev", "n_clicks"),
+        Input("next", "n_clicks"),
+        State("run", "value"),
+        prevent_initial_call=True,
+    )
+    def step(_p: int | None, _n: int | None, current: str | None) -> str | None:
+        ids = [r for r in cat.runs if not r.startswith("baseline")] or list(cat.runs)
+        if not ids:
+            return current
+        k = ids.index(current) if current in ids else -1
+        delta = -1 if dash.ctx.triggered_id == "prev" else 1
+        return ids[(k + delta) % len(ids)]
+
+
+def register_recolour(app: dash.Dash, ctx: Viewer) -> None:
+    """Colour buildings and roads by another of their numeric columns."""
+
+    @app.callback(
+        Output("base", "data"),
+        Input("bmetric", "value"),
+        Input("rmetric", "value"),
+        prevent_initial_call=True,
+    )
+    def recolour(bmetric: str | None, rmetric: str | None) -> dict[str, Any]:
+        return ctx.base(bmetric, rmetric)
+
+
+def register_clientside(app: dash.Dash) -> None:
+    """The browser's own callbacks (``app/assets/twin_viewer.js``): PNG export,
+    presentation mode and the map's rendering."""
+    for fn, out, inputs in (
+        ("png", "png-done", [Input("png", "n_clicks")]),
+        ("present", "present-done", [Input("present", "n_clicks")]),
+    ):
+        app.clientside_callback(
+            dash.ClientsideFunction(namespace="twin", function_name=fn),
+            Output(out, "children"),
+            *inputs,
+            prevent_initial_call=True,
+        )
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="twin", function_name="render"),
+        Output("rendered", "children"),
+        Input("base", "data"),
+        Input("scenario", "data"),
+        State("map-left", "id"),
+    )

@@ -1,0 +1,189 @@
+"""The twin and the runs the viewer can show: the run store, read once and cached.
+
+The browser names runs by id, never by file-system path: :class:`Catalogue` only accepts ids
+found in its run store.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from twin.errors import StoreError, message
+from twin.model.twin import Twin
+from twin.scenario.runner import Run
+from twin.viewer.layers import run_layers, shared_ranges, time_labels
+
+
+@dataclass
+class Catalogue:
+    """The twin and the runs the viewer can show.
+
+    Parameters
+    ----------
+    twin_dir, runs_dir : Path
+        The twin's directory and the run store.
+    twin : Twin
+        The twin, open.
+    runs : dict
+        Run id → run directory (see :meth:`refresh`).
+    """
+
+    twin_dir: Path
+    runs_dir: Path
+    twin: Twin
+    runs: dict[str, Path] = field(default_factory=dict)
+    _cache: dict[str, Run] = field(default_factory=dict, repr=False)
+    _manifests: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _comparisons: dict[str, Any] = field(default_factory=dict, repr=False)
+    _views: OrderedDict[tuple[str, str, str], dict[str, Any]] = field(
+        default_factory=OrderedDict, repr=False
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _vlock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    #: Scenario payloads kept in memory (the most recently used).
+    VIEWS = 64
+
+    def refresh(self) -> None:
+        """Find finished runs (directories with a run.json); runs are written atomically, so
+        a run being written never shows up half-done."""
+        runs = {}
+        if self.runs_dir.is_dir():
+            for p in sorted(self.runs_dir.iterdir()):
+                if (p / "run.json").is_file():
+                    runs[p.name] = p
+        self.runs = runs  # one assignment: readers in other threads see old or new
+
+    def comparison(self, r: Run, parent: Run) -> Any:
+        """``r − parent`` (layers and KPIs), computed once per pair."""
+        key = f"{r.run_id}|{parent.run_id}"
+        if key not in self._comparisons:
+            self._comparisons[key] = r.compare(parent)
+        return self._comparisons[key]
+
+    def manifest(self, run_id: str) -> dict[str, Any]:
+        """The ``run.json`` of a run (by id, from the store), read once."""
+        if run_id not in self._manifests:
+            self.run_dir(run_id)
+            self._manifests[run_id] = json.loads((self.runs[run_id] / "run.json").read_text())
+        return self._manifests[run_id]
+
+    def run_dir(self, run_id: str) -> Path:
+        """The directory of a run id found in the store (never a path from the browser).
+
+        Raises
+        ------
+        StoreError
+            When the id is not in the store.
+        """
+        if run_id not in self.runs:
+            msg = message(f"unknown run '{run_id}'", where="viewer", fix="pick a run from the list")
+            raise StoreError(msg)
+        return self.runs[run_id]
+
+    def run(self, run_id: str) -> Run:
+        """A run by id (only ids found in the run store are accepted), read once.
+
+        Raises
+        ------
+        StoreError
+            When the id is not in the store.
+        """
+        path = self.run_dir(run_id)
+        if run_id not in self._cache:
+            with self._lock:  # two requests for one run open it once
+                if run_id not in self._cache:
+                    self._cache[run_id] = Run.open(path)
+        return self._cache[run_id]
+
+    def layers(self, run_id: str, mode: str, when: str | None) -> dict[str, Any]:
+        """The result layers of a run drawn in ``mode`` at time label ``when``, computed once.
+
+        Parameters
+        ----------
+        run_id : str
+            A run of the store.
+        mode : {"single", "side", "diff"}
+            The run alone, its parent and the run side by side, or ``run − parent``
+            (``single`` when the run has no parent in the store).
+        when : str, optional
+            A label of the shared time axis.
+
+        Returns
+        -------
+        dict
+            The payload sent to the browser: ``left``, and ``right`` side by side.
+        """
+        key = (run_id, mode, when or "")
+        with self._vlock:  # callbacks run in several threads
+            hit = self._views.get(key)
+            if hit is not None:
+                self._views.move_to_end(key)
+                return hit
+        r = self.run(run_id)
+        parent = parent_of(self, r)
+        out: dict[str, Any] = {}
+        if mode == "diff" and parent is not None:
+            out["left"] = run_layers(r, diff=self.comparison(r, parent), when=when)
+        elif mode == "side" and parent is not None:
+            ranges = shared_ranges(parent, r)
+            out["left"] = run_layers(parent, ranges=ranges, when=when)
+            out["right"] = run_layers(r, ranges=ranges, when=when)
+        else:
+            labels = time_labels(r, parent)
+            out["left"] = run_layers(r, ranges=shared_ranges(r) if labels else None, when=when)
+        with self._vlock:
+            self._views[key] = out
+            while len(self._views) > self.VIEWS:
+                self._views.popitem(last=False)
+        return out
+
+    def warm(self, budget_s: float = 10.0) -> int:
+        """Open the runs (and read their CRS, KPIs, time axes) and compute their first view
+        now, before the first visitor, for at most about ``budget_s`` seconds; the runs left
+        are opened when first shown. Returns how many runs were prepared."""
+        t0 = time.perf_counter()
+        done = 0
+        for rid in list(self.runs):
+            if time.perf_counter() - t0 > budget_s:
+                break
+            r = self.run(rid)
+            labels = time_labels(r, parent_of(self, r))
+            self.layers(rid, "single", labels[0] if labels else None)
+            done += 1
+        return done
+
+
+def parent_of(cat: Catalogue, r: Run) -> Run | None:
+    """The parent run recorded in the manifest, if it is in the store."""
+    pid = r.manifest.get("parent_run")
+    return cat.run(pid) if pid in cat.runs else None
+
+
+def runs_table(cat: Catalogue) -> pd.DataFrame:
+    """The runs in the store, with their scenario and parent (for the CLI and tests)."""
+    rows = []
+    for rid, p in cat.runs.items():
+        m = json.loads((p / "run.json").read_text())
+        rows.append(
+            {"run_id": rid, "scenario": m["scenario"]["name"], "parent_run": m.get("parent_run")}
+        )
+    return pd.DataFrame(rows)
+
+
+def run_options(cat: Catalogue) -> list[dict[str, str]]:
+    """Runs of the store as dropdown options (the scenario's title after the id)."""
+    out = []
+    for rid in cat.runs:
+        m = cat.manifest(rid)
+        title = m["scenario"].get("title") or ""
+        out.append({"label": f"{rid} — {title}" if title else rid, "value": rid})
+    return out

@@ -1,0 +1,178 @@
+"""What the viewer's callbacks share (:class:`Viewer`), and what the page shows for a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from twin.store.twinstore import open_twin
+from twin.viewer import timeaxis as tx
+from twin.viewer.catalogue import Catalogue, parent_of
+from twin.viewer.i18n import tooltip_labels, tr
+from twin.viewer.jobs import JobTable
+from twin.viewer.kpis import kpi_cards
+from twin.viewer.layers import base_payload, metric_options, time_labels
+from twin.viewer.legend import legend_items
+
+
+class MetricPick(NamedTuple):
+    """A colour-by dropdown: its options and the value it starts with (``None`` when the
+    default column is not offered, so that the dropdown never clears its value)."""
+
+    options: list[dict[str, str]]
+    value: str | None
+
+
+def _pick(options: list[dict[str, str]], default: str) -> MetricPick:
+    return MetricPick(options, default if {"value": default, "label": default} in options else None)
+
+
+@dataclass
+class Viewer:
+    """The state shared by the layout and the callbacks of one viewer app.
+
+    Parameters
+    ----------
+    cat : Catalogue
+        The twin and its runs.
+    jobs : JobTable
+        The what-if editor's runs.
+    lang : str
+        The language the page opens in.
+    first : str, optional
+        The run shown first (the first comparison, else the first run).
+    layer_keys : list of str
+        The layer toggles (``sensors`` only when the twin has sensors).
+    bmetric, rmetric : MetricPick
+        The colour-by dropdowns of the buildings and of the roads.
+    """
+
+    cat: Catalogue
+    jobs: JobTable
+    lang: str
+    first: str | None
+    layer_keys: list[str]
+    bmetric: MetricPick
+    rmetric: MetricPick
+    _bases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, twin_dir: Path, runs_dir: Path, *, lang: str, workers: int) -> Viewer:
+        """The twin in ``twin_dir`` and the runs in ``runs_dir``, ready to be shown."""
+        cat = Catalogue(twin_dir, runs_dir, open_twin(twin_dir))
+        cat.refresh()
+        first = next((r for r in cat.runs if not r.startswith("baseline")), None)
+        t = cat.twin
+        ctx = cls(
+            cat=cat,
+            jobs=JobTable(twin_dir, runs_dir, workers=workers),
+            lang=lang,
+            first=first or next(iter(cat.runs), None),
+            layer_keys=[],
+            bmetric=_pick(metric_options(t, "buildings"), "height_m"),
+            rmetric=_pick(metric_options(t, "roads"), "speed_kph"),
+        )
+        # the sensors toggle only when the twin has sensors
+        sensors = ["sensors"] if "sensors" in ctx.base(None, None) else []
+        ctx.layer_keys = ["buildings", "roads", "lamps", *sensors, "results"]
+        return ctx
+
+    def base(self, bmetric: str | None, rmetric: str | None) -> dict[str, Any]:
+        """The static layers coloured by the given metrics (computed once per pair)."""
+        key = (str(bmetric or "height_m"), str(rmetric or "speed_kph"))
+        if key not in self._bases:
+            self._bases[key] = base_payload(self.cat.twin, *key)
+        return self._bases[key]
+
+    def first_view(self) -> dict[str, Any]:
+        """What the page shows when it opens (it travels in the page: see :func:`view`)."""
+        return self.view(
+            self.first,
+            "single",
+            self.layer_keys,
+            self.lang,
+            0,
+            self.bmetric.value,
+            self.rmetric.value,
+        )
+
+    def _no_run(self, visible: dict[str, bool], lg: str, base: dict[str, Any]) -> dict[str, Any]:
+        """The view without a run: the twin's layers and their legend only."""
+        return {
+            "scenario": {"visible": visible, "key": "none", "labels": tooltip_labels(lg)},
+            "kpis": [],
+            "legend": legend_items(base, {}, lg),
+            "notice": (None, ""),
+            "right": {"display": "none"},
+            "export": (None, ""),
+            "report": (None, ""),
+            "time": (0, {}, 0, {"display": "none"}),
+        }
+
+    def view(
+        self,
+        run_id: str | None,
+        mode: str,
+        layers: list[str] | None,
+        lg: str,
+        step: int | None,
+        bmetric: str | None,
+        rmetric: str | None,
+    ) -> dict[str, Any]:
+        """Everything the page shows for a run.
+
+        Parameters
+        ----------
+        run_id : str, optional
+            The run picked (none, or one not in the store: the twin alone).
+        mode : {"single", "side", "diff"}
+            The view (``single`` when the run has no parent).
+        layers : list of str
+            The layers toggled on.
+        lg : str
+            The interface language.
+        step : int, optional
+            The time slider's position.
+        bmetric, rmetric : str, optional
+            The columns colouring the buildings and the roads.
+
+        Returns
+        -------
+        dict
+            ``scenario`` (the payload drawn by the map, with its tooltips' words in ``lg``),
+            ``kpis`` (cards), ``legend``, ``notice``, ``export`` and ``report`` (link and
+            text), ``right`` (the right map's style) and ``time`` (slider maximum, marks,
+            value and style). The KPI chart follows the map's first frame.
+        """
+        visible = {k: k in (layers or []) for k in self.layer_keys}
+        base = self.base(bmetric, rmetric)
+        if not run_id or run_id not in self.cat.runs:
+            return self._no_run(visible, lg, base)
+        r = self.cat.run(run_id)
+        parent = parent_of(self.cat, r)
+        labels = time_labels(r, parent)
+        k = min(max(int(step or 0), 0), len(labels) - 1) if labels else 0
+        when = labels[k] if labels else None
+        mode = mode if mode in ("side", "diff") and parent is not None else "single"
+        data: dict[str, Any] = {
+            "visible": visible,
+            "key": f"{run_id}:{mode}:{when or ''}",
+            "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
+            **self.cat.layers(run_id, mode, when),
+        }
+        return {
+            "scenario": data,
+            "kpis": kpi_cards(r, parent, lg),
+            "legend": legend_items(base, data, lg),
+            "notice": (f"/notice/{run_id}/{lg}", tr(lg, "notice")),
+            "right": {} if "right" in data else {"display": "none"},
+            "export": (f"/export/{run_id}/{lg}", tr(lg, "export.html")),
+            "report": (f"/report/{run_id}/{lg}", tr(lg, "export.report")),
+            "time": (
+                max(len(labels) - 1, 0),
+                tx.marks(labels),
+                k,
+                {} if labels else {"display": "none"},
+            ),
+        }
