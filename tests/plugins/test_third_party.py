@@ -79,7 +79,8 @@ def _viewer_legend(site: Path, run_dir: Path) -> str:
     code = (
         "import json, sys\n"
         "from twin.scenario.runner import Run\n"
-        "from twin.viewer.app import legend_items, run_layers\n"
+        "from twin.viewer.layers import run_layers\n"
+        "from twin.viewer.legend import legend_items\n"
         "r = Run.open(sys.argv[1])\n"
         "items = legend_items({}, {'left': run_layers(r)}, 'fr')\n"
         "print(json.dumps([i.to_plotly_json() for i in items], default=str,"
