@@ -153,3 +153,23 @@ def test_montpellier_dimming_scenario_saves_energy(montpellier_twin, tmp_path: P
     assert comp.loc["cost_eur_year", "diff"] < 0 and comp.loc["co2_kg_year", "diff"] < 0
     md = (r.path / "notice.fr.md").read_text()
     assert "Ville de Montpellier" in md and "etalab-2.0" in md
+
+
+def test_layers_far_apart_are_refused(tmp_path: Path, montpellier: Path) -> None:
+    """A manifest mixing two territories (or a layer in a wrong CRS) is not one twin."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from twin.build import build_twin
+    from twin.errors import InputError
+
+    far = gpd.GeoDataFrame({"n": [1, 2]}, geometry=[Point(-84.5, 38.0), Point(-84.4, 38.1)])
+    far.set_crs(4326).to_file(tmp_path / "kentucky.gpkg")
+    districts = montpellier / "VilleMTP_MTP_Quartiers" / "VilleMTP_MTP_Quartiers.geojson"
+    (tmp_path / "m.yaml").write_text(
+        "name: mixed\nlayers:\n"
+        f"  districts: {{loader: vector, source: {districts}, licence: etalab-2.0}}\n"
+        "  stray: {loader: vector, source: kentucky.gpkg, licence: x}\n"
+    )
+    with pytest.raises(InputError, match=r"layer 'stray' lies apart.*layers.stray"):
+        build_twin(tmp_path / "m.yaml")

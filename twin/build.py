@@ -22,10 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import importlib.resources
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pyproj import CRS
 
@@ -79,6 +81,13 @@ class Manifest(BaseModel):
     name: str
     description: str | None = None
     crs: str = Field("auto", description="'auto' or a CRS such as 'EPSG:2154'.")
+    max_extent_km: float = Field(
+        500.0,
+        gt=0,
+        le=5000,
+        description="Largest span of the layers together [km]: beyond it, a layer in the "
+        "wrong place or CRS is the likelier cause, and the build is refused.",
+    )
     layers: dict[str, LayerSpec]
     derived: dict[str, DerivedSpec] = Field(default_factory=dict)
 
@@ -148,6 +157,70 @@ def to_crs(layer: Layer, crs: CRS) -> Layer:
     return Layer(layer.name, layer.kind, data, layer.provenance)
 
 
+def _span_km(b: tuple[float, float, float, float]) -> float:
+    """Geodesic length of the diagonal of a lon/lat box [km]."""
+    from pyproj import Geod
+
+    return float(Geod(ellps="WGS84").line_length([b[0], b[2]], [b[1], b[3]])) / 1000.0
+
+
+def check_extent(
+    bounds: dict[str, tuple[float, float, float, float]], max_km: float, where: str
+) -> None:
+    """Refuse layers that cannot be one territory.
+
+    The layers together must span at most ``max_km`` (diagonal of their common box), and
+    each must come within 10 km of the others' box. The layer named is the one whose centre
+    lies farthest from the median centre of all layers.
+
+    Raises
+    ------
+    InputError
+        Naming the stray layer, its box and what to check.
+    """
+    boxes = list(bounds.values())
+    union = (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+    centres = {n: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for n, b in bounds.items()}
+    mx = float(np.median([c[0] for c in centres.values()]))
+    my = float(np.median([c[1] for c in centres.values()]))
+    stray = max(centres, key=lambda n: _span_km((mx, my, *centres[n])))
+    others = [b for n, b in bounds.items() if n != stray]
+    span = _span_km(union)
+    apart = bool(others) and _gap_km(bounds[stray], others) > 10.0
+    if span > max_km or apart:
+        what = (
+            f"the layers span {span:,.0f} km, more than a territory (max_extent_km: {max_km:g})"
+            if span > max_km
+            else "a layer lies more than 10 km away from all the others"
+        )
+        b = bounds[stray]
+        msg = message(
+            f"{what}; layer '{stray}' lies apart (lon {b[0]:.3f}…{b[2]:.3f}, lat "
+            f"{b[1]:.3f}…{b[3]:.3f})",
+            where=where,
+            fix=f"check the source and crs of layers.{stray} (a wrong CRS puts data far "
+            "away), or raise max_extent_km in the manifest for a large territory",
+        )
+        raise InputError(msg)
+
+
+def _gap_km(b: tuple[float, ...], others: Sequence[tuple[float, ...]]) -> float:
+    """Distance from box ``b`` to the box of ``others`` [km] (0 when they overlap)."""
+    ow, os_ = min(o[0] for o in others), min(o[1] for o in others)
+    oe, on = max(o[2] for o in others), max(o[3] for o in others)
+    dx = max(ow - b[2], b[0] - oe, 0.0)
+    dy = max(os_ - b[3], b[1] - on, 0.0)
+    if dx == 0 and dy == 0:
+        return 0.0
+    lat = (b[1] + b[3]) / 2
+    return _span_km((0.0, lat, dx, lat + dy))
+
+
 def _lonlat_bounds(layer: Layer) -> tuple[float, float, float, float]:
     src = layer.crs
     b = layer.bounds
@@ -208,11 +281,13 @@ def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
         layer, src = load_layer(name, lspec, base)
         loaded.append(layer)
         inputs[lspec.source] = sha256_file(src)
+    bounds = {lay.name: _lonlat_bounds(lay) for lay in loaded if lay.count}
+    if not bounds:
+        msg = message("no layer holds data", where=manifest, fix="check the sources")
+        raise InputError(msg)
+    check_extent(bounds, spec.max_extent_km, str(manifest))
     if spec.crs == "auto":
-        bs = [_lonlat_bounds(lay) for lay in loaded if lay.count]
-        if not bs:
-            msg = message("no layer holds data", where=manifest, fix="check the sources")
-            raise InputError(msg)
+        bs = list(bounds.values())
         crs = working_crs_for(
             (
                 min(b[0] for b in bs),
