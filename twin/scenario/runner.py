@@ -516,7 +516,11 @@ def _simulate(
                     {f"parent:{k}": parent.outputs[k] for k in sim.outputs if k in parent.outputs}
                 )
             state = parent.states.get(sim.name) if parent is not None else None
-            res: SimResult = sim.run(work, params, given, rng, state=state)  # type: ignore[call-arg]
+            res: SimResult = (
+                sim.run(work, params, given, rng, state=state)  # type: ignore[call-arg]
+                if _takes_state(sim)
+                else sim.run(work, params, given, rng)
+            )
         else:
             res = sim.run(work, params, given, rng)
         timings[f"{sim.name}_s"] = round(time.perf_counter() - s0, 4)
@@ -526,6 +530,13 @@ def _simulate(
         rows += [_kpi_row(sim, k) for k in res.kpis]
         states[sim.name] = res.state
     return produced, rows, timings, states
+
+
+def _takes_state(sim: Simulation) -> bool:
+    """Whether the simulation's ``run`` accepts the parent's warm-start ``state``."""
+    import inspect
+
+    return "state" in inspect.signature(sim.run).parameters
 
 
 def _kpi_table(rows: list[dict[str, Any]], p: Plan) -> pd.DataFrame:

@@ -251,7 +251,7 @@ def test_bad_inputs(demo: Twin) -> None:
         {"name": "bad", "parent": None, "simulations": ["commerce"],
          "parameters": {"commerce": {"coefficients": {"log_footfall": -1.0}}}}
     )  # fmt: skip
-    with pytest.raises(SchemaError, match=r"parameters\.commerce\.coefficients: Value error"):
+    with pytest.raises(SchemaError, match=r"parameters\.commerce\.coefficients: needs .const."):
         run(demo, sc, compare_parent=False)
     sc = Scenario.from_dict(
         {"name": "bad", "parent": None, "simulations": ["commerce"],

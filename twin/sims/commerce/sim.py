@@ -436,9 +436,16 @@ class Commerce(Simulation):
 
     # -- run --------------------------------------------------------------------------------
     def run(
-        self, twin: Twin, params: CommerceParams, inputs: dict[str, Layer], rng: np.random.Generator
+        self,
+        twin: Twin,
+        params: CommerceParams,
+        inputs: dict[str, Layer],
+        rng: np.random.Generator,
+        state: Any = None,
     ) -> SimResult:
-        """Market shares, footfall and vacancy risk on a (scenario) twin."""
+        """Market shares, footfall and vacancy risk on a (scenario) twin (the vacancy model
+        fitted on the parent comes as its outputs, ``inputs["parent:retail_units"]``;
+        ``state`` is unused)."""
         p = params
         problems = self.check(twin, p)
         if problems:
