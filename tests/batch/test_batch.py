@@ -382,3 +382,23 @@ def test_batch_rejects_invalid_samples_before_starting_a_cluster(
     )
     assert "sample 3: accessibility: needs a network layer 'tramways'" in text
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_script_without_main_guard_fails_at_once(demo_dir: Path, tmp_path: Path) -> None:
+    """Workers re-import the calling script: at its top level, twin.batch says what to add."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        "import twin\n"
+        f"twin.batch({str(ROOT / 'scenarios/sweeps/closure_sweep.yaml')!r}, "
+        f"{str(demo_dir)!r}, out={str(tmp_path / 'runs')!r}, workers=2, progress=False)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode != 0
+    assert 'if __name__ == "__main__":' in done.stderr and "sweep.py, line 2" in done.stderr
+    assert "Nanny" not in done.stderr
+    assert not (tmp_path / "runs").exists()

@@ -108,6 +108,40 @@ def run_sample(
     }
 
 
+def check_main_guard() -> None:
+    """Refuse, at once and clearly, to start worker processes from the top level of a script.
+
+    Dask starts its workers with ``spawn``: each worker imports the script that started the
+    cluster as ``__mp_main__``. A script calling ``twin.batch`` at its top level (not under
+    ``if __name__ == "__main__":``) would start clusters again in every worker, and Dask
+    reports only that the nanny failed to start. This check finds that case by the calling
+    frames: a module-level frame of ``__main__`` (the script), or any frame of
+    ``__mp_main__`` (the script re-imported by a worker).
+
+    Raises
+    ------
+    InputError
+        Saying what to add to the script.
+    """
+    import inspect
+    import multiprocessing
+
+    method = multiprocessing.get_start_method(allow_none=True) or "spawn"
+    frames = inspect.stack(context=0)
+    for f in frames[1:]:
+        name = f.frame.f_globals.get("__name__")
+        top = f.function == "<module>" and f.frame.f_globals.get("__file__") is not None
+        if name == "__mp_main__" or (name == "__main__" and top and method != "fork"):
+            script = f.frame.f_globals.get("__file__")
+            msg = message(
+                "twin.batch starts worker processes, which import the calling script again: "
+                "called at the top level of a script, every worker would start a new batch",
+                where=f"{script}, line {f.lineno}",
+                fix='put the call under `if __name__ == "__main__":` (see docs/batch.md)',
+            )
+            raise InputError(msg)
+
+
 @contextlib.contextmanager
 def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]:
     """A Dask client: on a new LocalCluster of ``workers`` processes, or on ``scheduler``.
@@ -153,6 +187,7 @@ def dask_client(workers: int = 2, scheduler: str | None = None) -> Iterator[Any]
             f"needs at least one worker (got {workers})", where="--workers", fix="use 1 or more"
         )
         raise InputError(msg)
+    check_main_guard()
     with (
         LocalCluster(
             n_workers=workers,
