@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from twin.errors import SchemaError, message, validation_problems
+from twin.errors import SchemaError, StoreError, message, validation_problems
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
@@ -46,7 +46,13 @@ from twin.sims.base import KPI, Params, SimResult, Simulation
 from twin.sims.derive import apply_rule, plan_columns
 from twin.sims.interventions import apply_interventions
 from twin.sims.registry import get_simulation
-from twin.store.atomic import atomic_directory, clean_stale, sha256_file
+from twin.store.atomic import (
+    atomic_directory,
+    changed_files,
+    clean_stale,
+    file_stamp,
+    sha256_file,
+)
 from twin.store.twinstore import (
     content_hashes,
     open_twin,
@@ -357,7 +363,15 @@ class Run:
                 fix="give a directory written by `twin run`",
             )
             raise SchemaError(msg)
-        m = json.loads(f.read_text())
+        bad = stale_run(d)
+        if bad:
+            msg = message(
+                f"the run directory is damaged: {bad}",
+                where=d,
+                fix="run the scenario again (`twin run`), which rewrites it",
+            )
+            raise StoreError(msg)
+        m = json.loads(f.read_text(encoding="utf-8"))
         kpis = pd.read_csv(d / "kpis.csv", index_col="kpi")
         outputs: dict[str, Layer] = {}
         for name, entry in m["outputs"].items():
@@ -380,6 +394,29 @@ class Run:
             from_cache=True,
             applied=m.get("interventions_applied", []),
         )
+
+
+def stale_run(d: Path) -> list[str]:
+    """Why the run directory ``d`` cannot be reused from the cache (empty when it can).
+
+    Its manifest must parse, its KPI table exist and hold at least one KPI, and every output
+    file be the one the run wrote (size and modification time, else SHA-256).
+    """
+    try:
+        m = json.loads((d / "run.json").read_text(encoding="utf-8"))
+        outputs = dict(m["outputs"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [f"run.json unreadable ({type(exc).__name__})"]
+    problems = []
+    try:
+        if len(pd.read_csv(d / "kpis.csv")) == 0:
+            problems.append("kpis.csv holds no KPI")
+    except (OSError, ValueError) as exc:
+        problems.append(f"kpis.csv unreadable ({type(exc).__name__})")
+    for entry in outputs.values():
+        hashes = entry.get("file_sha256") or {entry["file"]: entry["sha256"]}
+        problems += changed_files(d / "outputs", hashes, entry.get("file_stamps"))
+    return problems
 
 
 def load_twin(twin: Twin | str | Path) -> Twin:
@@ -426,7 +463,9 @@ def run(
     run_id = f"{sc.name}-{key[:12]}"
     store = Path(out) if out is not None else None
     if store is not None and cache and (store / run_id / "run.json").is_file():
-        return Run.open(store / run_id)
+        if not stale_run(store / run_id):
+            return Run.open(store / run_id)
+        # a damaged or empty cached run is computed again (the write replaces it)
     if store is not None and store.is_dir():
         clean_stale(store)  # leftovers of runs killed mid-write
 
@@ -628,6 +667,7 @@ def _write(r: Run, target: Path) -> None:
                 "kind": lay.kind,
                 "sha256": sha256_file(tmp / "outputs" / files[0]),
                 "file_sha256": {f: sha256_file(tmp / "outputs" / f) for f in files},
+                "file_stamps": {f: file_stamp(tmp / "outputs" / f) for f in files},
                 "provenance": lay.provenance.to_dict(),
                 "display": lay.display,
             }

@@ -26,6 +26,39 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def file_stamp(path: str | Path) -> list[int]:
+    """``[size in bytes, modification time in ns]`` of a file: the cheap check of
+    :func:`changed_files`."""
+    st = Path(path).stat()
+    return [st.st_size, st.st_mtime_ns]
+
+
+def changed_files(
+    folder: Path, hashes: dict[str, str], stamps: dict[str, list[int]] | None = None
+) -> list[str]:
+    """Files of ``folder`` that are missing or no longer what a manifest recorded.
+
+    A file whose size and modification time are those recorded (``stamps``) is taken as
+    unchanged; otherwise (or without stamps) its SHA-256 is compared with ``hashes``.
+
+    Returns
+    -------
+    list of str
+        ``"<name> (missing)"``, ``"<name> (changed)"`` entries; empty when all are intact.
+    """
+    out = []
+    for name, digest in hashes.items():
+        f = folder / name
+        if not f.is_file():
+            out.append(f"{name} (missing)")
+            continue
+        if stamps is not None and stamps.get(name) == file_stamp(f):
+            continue
+        if sha256_file(f) != digest:
+            out.append(f"{name} (changed)")
+    return out
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

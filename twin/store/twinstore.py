@@ -33,7 +33,13 @@ from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.store._hdf5 import HDF5_LOCK
-from twin.store.atomic import atomic_directory, recover_directory, sha256_file
+from twin.store.atomic import (
+    atomic_directory,
+    changed_files,
+    file_stamp,
+    recover_directory,
+    sha256_file,
+)
 
 FORMAT_VERSION = 1
 MANIFEST = "twin.json"
@@ -180,6 +186,7 @@ def save_twin(twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | No
             layers[name] = {
                 **info["layers"][name],
                 "files": {f: sha256_file(folder / f) for f in files},
+                "stamps": {f: file_stamp(folder / f) for f in files},
             }
         t = twin._time
         manifest = {
@@ -244,12 +251,12 @@ def open_twin(path: str | PathLike[str]) -> Twin:
     folder = d / "layers"
     for name, entry in m["layers"].items():
         files = list(entry["files"])
-        missing = [f for f in files if not (folder / f).is_file()]
-        if missing:
+        bad = changed_files(folder, dict(entry["files"]), entry.get("stamps"))
+        if bad:
             msg = message(
-                f"layer '{name}' is missing its files {missing}",
-                where=d,
-                fix="rebuild the twin; do not edit a twin directory by hand",
+                f"layer '{name}' has files that are missing or not those the build wrote: {bad}",
+                where=folder,
+                fix="rebuild the twin with `twin build`; do not edit a twin directory by hand",
             )
             raise StoreError(msg)
         prov = Provenance.from_dict(entry["provenance"])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from twin.errors import StoreError, message
 from twin.model.twin import Twin
-from twin.scenario.runner import Run
+from twin.scenario.runner import Run, stale_run
 from twin.viewer.layers import run_layers, shared_ranges, time_labels
 
 
@@ -47,6 +47,7 @@ class Catalogue:
         default_factory=OrderedDict, repr=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _checked: dict[tuple[str, int], bool] = field(default_factory=dict, repr=False)
     _vlock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     #: Scenario payloads kept in memory (the most recently used).
@@ -58,9 +59,17 @@ class Catalogue:
         runs = {}
         if self.runs_dir.is_dir():
             for p in sorted(self.runs_dir.iterdir()):
-                if (p / "run.json").is_file():
+                if (p / "run.json").is_file() and self._usable(p):
                     runs[p.name] = p
         self.runs = runs  # one assignment: readers in other threads see old or new
+
+    def _usable(self, p: Path) -> bool:
+        """Whether a run directory is whole (checked once per version of its run.json): a
+        damaged or empty run is left out of the viewer, never a reason for it to fail."""
+        key = (p.name, (p / "run.json").stat().st_mtime_ns)
+        if key not in self._checked:
+            self._checked[key] = not stale_run(p)
+        return self._checked[key]
 
     def comparison(self, r: Run, parent: Run) -> Any:
         """``r − parent`` (layers and KPIs), computed once per pair."""
