@@ -61,7 +61,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from twin.store.export import export_gpkg
     from twin.store.twinstore import open_twin
 
-    for path in export_gpkg(open_twin(args.dir), args.out):
+    if (Path(args.dir) / "run.json").is_file():
+        from twin.scenario.export import export_run
+
+        paths = export_run(args.dir, args.out)
+    else:
+        paths = export_gpkg(open_twin(args.dir), args.out)
+    for path in paths:
         print(path)
     return 0
 
@@ -267,8 +273,10 @@ def make_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.set_defaults(func=_cmd_info)
 
-    ex = sub.add_parser("export", help="export a twin to GeoPackage (+ GeoTIFF grids)")
-    ex.add_argument("dir", help="twin directory")
+    ex = sub.add_parser(
+        "export", help="export a twin or a run to GeoPackage (+ GeoTIFF grids), with provenance"
+    )
+    ex.add_argument("dir", help="twin directory, or run directory (outputs, comparison, KPIs)")
     ex.add_argument("--out", required=True, help="output .gpkg file")
     ex.set_defaults(func=_cmd_export)
 
