@@ -93,5 +93,21 @@ def test_bdtopo_heights(tmp_path: Path, montpellier: Path) -> None:
         "height_from_levels": 5,
         "height_from_default": 5,
     }
-    with pytest.raises(SchemaError, match="height field 'h' not found"):
-        read_bdtopo_buildings(tmp_path / "bdtopo.gpkg", height_field="h")
+    # an extract without the height field: storeys, else the default, said in provenance
+    gdf, prov = read_bdtopo_buildings(tmp_path / "bdtopo.gpkg", height_field="h")
+    assert prov.counts == {"height_from_levels": 15, "height_from_default": 15}
+    assert any("no height field 'h'" in s for s in prov.steps)
+    assert gdf.loc["BATIMENT0000000000000000", "height_m"] == 12.0
+
+
+def test_buildings_without_heights_get_assumed_ones(shared_data: Path, tmp_path: Path) -> None:
+    """Etalab-like footprints with no height: the vector loader's default_height_m option."""
+    from twin.io.vector import load_vector
+
+    src = shared_data / "montpellier" / "VilleMTP_MTP_Batiments"
+    zips = sorted(src.glob("*.zip"))
+    layer = load_vector(zips[0], encoding="latin-1", default_height_m=9.0)
+    b = layer.data
+    assert (b["height_m"] == 9.0).all()
+    assert layer.provenance.derived["height_m"].startswith("ASSUMED")
+    assert layer.provenance.counts["height_default"] == len(b)

@@ -110,14 +110,16 @@ def read_bdtopo_buildings(
     p = Path(path)
     gdf, prov = read_vector(p, layer=layer, id="cleabs" if _has_field(p, layer, "cleabs") else None)
     cols = {c.lower(): c for c in gdf.columns}
-    if height_field.lower() not in cols:
-        msg = message(
-            f"height field '{height_field}' not found in layer '{layer}'",
-            where=p,
-            fix=f"set height_field to one of {[c for c in gdf.columns if c != 'geometry']}",
+    if height_field.lower() in cols:
+        h = pd.to_numeric(gdf[cols[height_field.lower()]], errors="coerce")
+    else:
+        # an extract without heights: storeys, else the default (ASSUMED, said below)
+        h = pd.Series(np.nan, index=gdf.index)
+        fields = [c for c in gdf.columns if c != "geometry"]
+        prov.step(
+            f"no height field '{height_field}' in layer '{layer}' (fields: {fields or 'none'}): "
+            "heights from storeys, else the default"
         )
-        raise SchemaError(msg)
-    h = pd.to_numeric(gdf[cols[height_field.lower()]], errors="coerce")
     lv = (
         pd.to_numeric(gdf[cols[levels_field.lower()]], errors="coerce")
         if levels_field.lower() in cols

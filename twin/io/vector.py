@@ -237,8 +237,16 @@ def load_vector(
     y: str | None = None,
     wkt: str | None = None,
     delimiter: str | None = None,
+    default_height_m: float | None = None,
+    storey_height_m: float = 3.0,
 ) -> Layer:
-    """Any vector file (see :func:`read_vector`)."""
+    """Any vector file (see :func:`read_vector`).
+
+    Buildings without heights (Etalab, most cadastres, momepy's data) get ``height_m`` when
+    ``default_height_m`` is given [m]: ``levels`` × ``storey_height_m`` [m] where the layer
+    has positive levels, else ``default_height_m``; both ASSUMED, counted in provenance. A
+    ``height_m`` the data has is kept.
+    """
     gdf, prov = read_vector(
         source,
         layer=layer,
@@ -251,4 +259,33 @@ def load_vector(
         wkt=wkt,
         delimiter=delimiter,
     )
+    if default_height_m is not None and "height_m" not in gdf:
+        gdf = _assumed_heights(gdf, prov, default_height_m, storey_height_m)
     return Layer(source.stem, "vector", gdf, prov)
+
+
+def _assumed_heights(
+    gdf: gpd.GeoDataFrame, prov: Provenance, default_m: float, storey_m: float
+) -> gpd.GeoDataFrame:
+    """``height_m`` from ``levels`` × storey height, else a default (ASSUMED)."""
+    if not 0 < default_m <= 1000 or not 0 < storey_m <= 20:
+        msg = message(
+            f"default_height_m {default_m} / storey_height_m {storey_m} out of range",
+            where="options",
+            fix="give heights in metres (e.g. default_height_m: 9, storey_height_m: 3)",
+        )
+        raise SchemaError(msg)
+    levels = (
+        pd.to_numeric(gdf["levels"], errors="coerce")
+        if "levels" in gdf
+        else pd.Series(np.nan, index=gdf.index)
+    )
+    from_levels = levels.gt(0)
+    gdf = gdf.copy()
+    gdf["height_m"] = np.where(from_levels, levels * storey_m, default_m)
+    prov.derived["height_m"] = (
+        f"ASSUMED: levels × {storey_m:g} m, else {default_m:g} m (no height in the source)"
+    )
+    prov.counts["height_from_levels"] = int(from_levels.sum())
+    prov.counts["height_default"] = int((~from_levels).sum())
+    return gdf
