@@ -22,7 +22,7 @@ NET3_CRS = "EPSG:32631"
 
 
 def test_net3_counts_and_units() -> None:
-    net, prov = read_epanet(NET3, crs=NET3_CRS)
+    net, prov = read_epanet(NET3, crs=NET3_CRS, schematic=True)
     assert len(net.nodes) == 97 and len(net.links) == 119
     assert net.nodes["node_type"].value_counts().to_dict() == {
         "junction": 92,
@@ -75,7 +75,9 @@ def test_ky10_matches_wntr() -> None:
 def test_loader_registered_and_requires_crs(tmp_path: Path) -> None:
     ld = get_loader("epanet")
     assert ld.kind == "network"
-    layer = ld.func(NET3, **ld.validate_options({"crs": NET3_CRS}, "layers.water"))
+    layer = ld.func(
+        NET3, **ld.validate_options({"crs": NET3_CRS, "schematic": True}, "layers.water")
+    )
     assert layer.count == 119
     with pytest.raises(CRSError) as exc:
         ld.func(NET3)
@@ -106,7 +108,7 @@ def test_corrupt_inp_names_file_and_line(tmp_path: Path, edit, expected: str) ->
     p = tmp_path / "broken.inp"
     p.write_text(edit(NET3.read_text()))
     with pytest.raises(InputError, match=expected) as exc:
-        read_epanet(p, crs=NET3_CRS)
+        read_epanet(p, crs=NET3_CRS, schematic=True)
     assert str(p) in str(exc.value) and "Fix:" in str(exc.value)
     assert exc.value.__cause__ is None and exc.value.__suppress_context__
 
@@ -115,8 +117,26 @@ def test_truncated_and_empty_files(tmp_path: Path) -> None:
     p = tmp_path / "cut.inp"
     p.write_text(NET3.read_text()[:3000])
     with pytest.raises(InputError, match=r"cut\.inp: not a readable EPANET input file"):
-        read_epanet(p, crs=NET3_CRS)
+        read_epanet(p, crs=NET3_CRS, schematic=True)
     e = tmp_path / "empty.inp"
     e.write_text("")
     with pytest.raises(InputError, match="empty"):
-        read_epanet(e, crs=NET3_CRS)
+        read_epanet(e, crs=NET3_CRS, schematic=True)
+
+
+def test_a_diagram_is_not_taken_as_a_map(tmp_path: Path) -> None:
+    """Net3's map is a diagram: refused unless georeferenced or declared schematic."""
+    with pytest.raises(CRSError, match=r"not a map in EPSG:32631.*declare schematic: true"):
+        read_epanet(NET3, crs=NET3_CRS)
+    net, prov = read_epanet(NET3, crs=NET3_CRS, schematic=True)
+    assert "schematic" in prov.derived["geometry"]
+    # ky10 is in Kentucky feet: to scale once the CRS's unit is taken into account
+    _, prov = read_epanet(KY10, crs="EPSG:3089")
+    assert 95 <= prov.counts["drawn_to_declared_length_pct"] <= 105
+    # a georeference (drawing units → metres, placed in UTM 31N) makes Net3 a map
+    ratio = prov.counts["drawn_to_declared_length_pct"]
+    assert ratio
+    geo = {"offset_x": 500_000.0, "offset_y": 5_000_000.0, "scale": 1 / 0.00445, "rotation_deg": 0}
+    net, prov = read_epanet(NET3, crs=NET3_CRS, georeference=geo)
+    assert 80 <= prov.counts["drawn_to_declared_length_pct"] <= 125
+    assert net.nodes.total_bounds[0] >= 500_000

@@ -197,7 +197,7 @@ def test_shopping_centre(demo: Twin) -> None:
 
 def test_pipe_break_and_substation_outage() -> None:
     inp = Path(wntr.__file__).parent / "library" / "networks" / "Net3.inp"
-    net, prov = read_epanet(inp, crs="EPSG:32631")
+    net, prov = read_epanet(inp, crs="EPSG:32631", schematic=True)
     t = Twin("water", net.links.crs)
     t.add(Layer("water", "network", net, prov))
     pipe = net.links.index[net.links["link_type"] == "pipe"][0]

@@ -26,6 +26,7 @@ EPANET coordinates have no coordinate reference system: the ``crs`` option is re
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,13 @@ def _wntr_error(exc: BaseException, path: Path) -> str:
     return msg
 
 
-def read_epanet(path: str | Path, *, crs: str | int | None = None) -> tuple[Network, Provenance]:
+def read_epanet(
+    path: str | Path,
+    *,
+    crs: str | int | None = None,
+    georeference: dict[str, float] | None = None,
+    schematic: bool = False,
+) -> tuple[Network, Provenance]:
     """Read an EPANET ``.inp`` file into a :class:`~twin.model.Network`.
 
     Parameters
@@ -85,6 +92,13 @@ def read_epanet(path: str | Path, *, crs: str | int | None = None) -> tuple[Netw
         The ``.inp`` file.
     crs : str or int
         CRS of the file's ``[COORDINATES]`` (EPANET stores none), e.g. ``"EPSG:2154"``.
+    georeference : dict, optional
+        For a map drawn in its own units: ``offset_x``, ``offset_y`` [CRS units], ``scale``
+        [CRS units per drawing unit], ``rotation_deg`` [°, counter-clockwise], applied to
+        every coordinate (``x' = offset_x + scale·(x cos r − y sin r)``, same for ``y``).
+    schematic : bool
+        Accept a map that is not to scale (a diagram), recorded in provenance. Without it, or
+        a georeference, a diagram is refused: its pipes drawn are not their lengths.
 
     Returns
     -------
@@ -141,7 +155,7 @@ def read_epanet(path: str | Path, *, crs: str | int | None = None) -> tuple[Netw
         if node.coordinates is None:
             no_xy.append(name)
             continue
-        xy[name] = (float(node.coordinates[0]), float(node.coordinates[1]))
+        xy[name] = _place(node.coordinates, georeference)
         row: dict[str, Any] = {
             "id": str(name),
             "node_type": kind.lower(),
@@ -217,7 +231,7 @@ def read_epanet(path: str | Path, *, crs: str | int | None = None) -> tuple[Netw
                 setting=float(link.initial_setting),
             )
         link_rows.append(row)
-        pts = [xy[a], *[(float(u), float(v)) for u, v in (link.vertices or [])], xy[b]]
+        pts = [xy[a], *[_place(v, georeference) for v in (link.vertices or [])], xy[b]]
         geoms.append(shapely.LineString(pts))
     ldf = pd.DataFrame(link_rows).set_index("id")
     one_way = (
@@ -232,6 +246,7 @@ def read_epanet(path: str | Path, *, crs: str | int | None = None) -> tuple[Netw
     )
     links = gpd.GeoDataFrame(ldf, geometry=geoms, crs=the_crs)
     links.index.name = "id"
+    _check_scale(links, p, schematic, georeference, prov)
     nodes.index.name = "id"
     zero = int((links.length == 0).sum())
     if zero:
@@ -248,8 +263,62 @@ def read_epanet(path: str | Path, *, crs: str | int | None = None) -> tuple[Netw
     return Network(nodes=nodes, links=links), prov
 
 
+def _place(xy: Any, g: dict[str, float] | None) -> tuple[float, float]:
+    """A map coordinate, georeferenced by ``g`` when given."""
+    x, y = float(xy[0]), float(xy[1])
+    if not g:
+        return x, y
+    r = math.radians(float(g.get("rotation_deg", 0.0)))
+    k = float(g.get("scale", 1.0))
+    return (
+        float(g.get("offset_x", 0.0)) + k * (x * math.cos(r) - y * math.sin(r)),
+        float(g.get("offset_y", 0.0)) + k * (x * math.sin(r) + y * math.cos(r)),
+    )
+
+
+#: Range of (drawn length / declared length) of pipes for a map to be taken as to scale.
+SCALE_RANGE = (0.2, 5.0)
+
+
+def _check_scale(
+    links: gpd.GeoDataFrame,
+    path: Path,
+    schematic: bool,
+    georeference: dict[str, float] | None,
+    prov: Provenance,
+) -> None:
+    """Refuse a diagram taken as a map: compare the pipes as drawn with their lengths."""
+    pipes = links[(links["link_type"] == "pipe") & (links["length_m"] > 0)]
+    if not len(pipes):
+        return
+    unit = links.crs.axis_info[0].unit_conversion_factor if links.crs.is_projected else None
+    drawn = pipes.geometry.length.to_numpy() * (unit or 1.0)
+    ratio = float(np.median(drawn / pipes["length_m"].to_numpy()))
+    prov.counts["drawn_to_declared_length_pct"] = round(100 * ratio)
+    if schematic:
+        prov.derived["geometry"] = "schematic map (not to scale): positions are a diagram"
+        return
+    if unit is None or not SCALE_RANGE[0] <= ratio <= SCALE_RANGE[1]:
+        msg = message(
+            f"the [COORDINATES] are not a map in {links.crs.to_string()}: pipes are drawn "
+            f"{ratio:.3g} times their declared length (median)",
+            where=path,
+            fix="give the CRS they are in, georeference them (options georeference: "
+            "{offset_x, offset_y, scale, rotation_deg}), or declare schematic: true",
+        )
+        raise CRSError(msg)
+    if georeference:
+        prov.step(f"coordinates georeferenced by {dict(georeference)}")
+
+
 @loader("epanet", kind="network")
-def load_epanet(source: Path, *, crs: str | int | None = None) -> Layer:
+def load_epanet(
+    source: Path,
+    *,
+    crs: str | int | None = None,
+    georeference: dict[str, float] | None = None,
+    schematic: bool = False,
+) -> Layer:
     """EPANET ``.inp`` water network via WNTR (see :func:`read_epanet`)."""
-    net, prov = read_epanet(source, crs=crs)
+    net, prov = read_epanet(source, crs=crs, georeference=georeference, schematic=schematic)
     return Layer(source.stem, "network", net, prov)
