@@ -222,13 +222,8 @@ class Heat(Simulation):
             "lower",
             {"en": "Exposed residents", "fr": "Habitants exposés"},
             {
-                "en": (
-                    "residents of exposed cells (aggregate population layer; NaN when the twin has"
-                    " none)"
-                ),
-                "fr": (
-                    "population exposée (donnée agrégée ; non disponible sans couche de population)"
-                ),
+                "en": "residents of exposed cells (from an aggregate population layer)",
+                "fr": "population exposée (d'après une couche de population agrégée)",
             },
         ),
         KPISpec(
@@ -699,9 +694,10 @@ class Heat(Simulation):
         kpis = [
             self.kpi("buildings_exposed", n_bld, **fmt),
             self.kpi("floor_area_exposed_m2", area),
-            self.kpi("population_exposed", pop),
             self.kpi("sensitive_sites_exposed", n_sites, **fmt),
         ]
+        if params.population_layer:  # without population data there is no such figure
+            kpis.insert(2, self.kpi("population_exposed", pop))
         return sites, kpis
 
 
