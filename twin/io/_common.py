@@ -38,7 +38,30 @@ def check_file(path: str | Path) -> Path:
     if p.stat().st_size == 0:
         msg = message("file is empty (0 bytes)", where=p, fix="re-download or re-export it")
         raise InputError(msg)
+    if p.suffix.lower() == ".zip":
+        _check_zip_names(p)
     return p
+
+
+def _check_zip_names(p: Path) -> None:
+    """Refuse an archive whose entries climb out of it (``../``) or are absolute paths: twin
+    never extracts archives, but such names only come from a forged or broken file."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(p) as z:
+            names = z.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = message(f"is not a readable zip archive ({exc})", where=p, fix="re-download it")
+        raise InputError(msg) from None
+    bad = [n for n in names if n.startswith(("/", "\\")) or ".." in Path(n).parts]
+    if bad:
+        msg = message(
+            f"the archive has entries outside itself: {bad[:5]}",
+            where=p,
+            fix="re-create the archive with relative names inside it",
+        )
+        raise InputError(msg)
 
 
 def check_text_encoding(path: Path, encoding: str, *, sample: int | None = None) -> None:

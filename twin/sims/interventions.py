@@ -86,7 +86,7 @@ class Target(Strict):
     @field_validator("geometry")
     @classmethod
     def _geojson(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        if v is not None and v.get("type") not in GEOJSON_TYPES:
+        if v is not None and (not isinstance(v.get("type"), str) or v["type"] not in GEOJSON_TYPES):
             msg = f"geometry must be GeoJSON with a type among {sorted(GEOJSON_TYPES)}"
             raise ValueError(msg)
         return v

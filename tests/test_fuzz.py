@@ -1,0 +1,129 @@
+"""Hostile and broken input gives a clear TwinError (exit code 2), never a traceback.
+
+Fixed cases of broken manifests (missing files, wrong encoding, wrong CRS, invalid
+geometries, zip entries with ``../`` names, huge numbers) go through ``twin build``; scenario
+files are mutated at random with a fixed seed (deleted keys, wrong types, huge and negative
+numbers, odd text) and validated and planned on the demo twin: each is accepted or refused
+with a TwinError, never another exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from twin.cli import main
+from twin.errors import TwinError
+from twin.scenario.runner import load_library, plan
+from twin.scenario.schema import Scenario
+from twin.sims.interventions import apply_interventions
+from twin.store.twinstore import open_twin
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _districts(montpellier: Path) -> Path:
+    return montpellier / "VilleMTP_MTP_Quartiers" / "VilleMTP_MTP_Quartiers.geojson"
+
+
+def _cases(tmp: Path, montpellier: Path) -> dict[str, str]:
+    """Manifests (YAML text) that must be refused, by what is wrong with them."""
+    districts = _districts(montpellier)
+    (tmp / "latin1.csv").write_bytes("x;y;nom\n1;2;Pérou\n".encode("latin-1"))
+    (tmp / "lonlat.csv").write_text("x;y\n3.87;43.61\n3.88;43.62\n")
+    (tmp / "bad_geom.geojson").write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,1]]]}}]}'
+    )
+    with zipfile.ZipFile(tmp / "evil.zip", "w") as z:
+        z.writestr("../../escape.geojson", districts.read_text(encoding="utf-8"))
+    layer = "layers:\n  x: {{loader: {loader}, source: {source}, options: {options}}}\n"
+    return {
+        "missing file": "name: t\n"
+        + layer.format(loader="vector", source="nope.gpkg", options="{}"),
+        "unknown loader": "name: t\n" + layer.format(loader="nope", source=districts, options="{}"),
+        "bad option": "name: t\n"
+        + layer.format(loader="vector", source=districts, options="{colour: red}"),
+        "wrong encoding": "name: t\n"
+        + layer.format(
+            loader="vector", source="latin1.csv", options="{x: x, y: y, crs: 'EPSG:2154'}"
+        ),
+        "wrong crs": "name: t\n"
+        + layer.format(
+            loader="vector", source="lonlat.csv", options="{x: x, y: y, crs: 'EPSG:2154'}"
+        ),
+        "unknown crs": "name: t\ncrs: EPSG:999999\n"
+        + layer.format(loader="vector", source=districts, options="{}"),
+        "invalid geometry": "name: t\n"
+        + layer.format(loader="vector", source="bad_geom.geojson", options="{}"),
+        "zip slip": "name: t\n" + layer.format(loader="vector", source="evil.zip", options="{}"),
+        "huge resolution": "name: t\n"
+        + layer.format(loader="vector", source=districts, options="{}")
+        + "derived:\n  lc: {resolution_m: 1e300, inputs: {buildings: x}}\n",
+        "not a mapping": "- just\n- a list\n",
+        "empty": "",
+        "binary": "\x00\x01\x02",
+    }
+
+
+def test_broken_manifests_are_refused_clearly(
+    montpellier: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failures = {}
+    for what, text in _cases(tmp_path, montpellier).items():
+        m = tmp_path / "m.yaml"
+        m.write_text(text, encoding="utf-8")
+        capsys.readouterr()
+        rc = main(["build", str(m), "--out", str(tmp_path / "out" / what.replace(" ", "_"))])
+        err = capsys.readouterr().err
+        if rc != 2 or "Traceback" in err or "twin: error:" not in err:
+            failures[what] = (rc, err[-300:])
+    assert not failures, failures
+    assert not (tmp_path.parent / "escape.geojson").exists()
+
+
+def _mutate(data: Any, rng: random.Random) -> Any:
+    """One random change somewhere in a parsed scenario."""
+    odd: list[Any] = [None, -1, 0, 1e308, -1e308, float("nan"), "", "é" * 300, [], {}, True,
+                      "22:99", "2027-02-30", 10**30, {"type": "Point"}]  # fmt: skip
+    if isinstance(data, dict) and data:
+        k = rng.choice(sorted(data, key=str))
+        r = rng.random()
+        if r < 0.2:
+            del data[k]
+        elif r < 0.6 and isinstance(data[k], (dict, list)):
+            data[k] = _mutate(data[k], rng)
+        else:
+            data[k] = rng.choice(odd)
+    elif isinstance(data, list) and data:
+        i = rng.randrange(len(data))
+        data[i] = _mutate(data[i], rng) if rng.random() < 0.6 else rng.choice(odd)
+    return data
+
+
+def test_mutated_scenarios_are_accepted_or_refused_clearly(demo_dir: Path) -> None:
+    twin = open_twin(demo_dir)
+    rng = random.Random(20261207)
+    originals = {p.name: yaml.safe_load(p.read_text()) for p in (ROOT / "scenarios").glob("*.yaml")}
+    lib = load_library(ROOT / "scenarios", Scenario.from_yaml(ROOT / "scenarios" / "closure.yaml"))
+    bugs = []
+    for i in range(300):
+        name = rng.choice(sorted(originals))
+        data = copy.deepcopy(originals[name])
+        for _ in range(rng.randint(1, 3)):
+            data = _mutate(data, rng)
+        try:
+            sc = Scenario.from_dict(data, where=f"{name} mutant {i}")
+            planned = plan(twin, sc, {**lib, sc.name: sc})
+            apply_interventions(twin.copy(), planned.interventions)
+        except TwinError:
+            continue
+        except Exception as exc:  # anything else is a bug to report
+            bugs.append((name, i, type(exc).__name__, str(exc)[:200], data))
+    assert not bugs, bugs[:5]
