@@ -27,6 +27,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     for w in twin.meta.get("build_warnings", []):
         print(f"twin: warning: {w}", file=sys.stderr)
     print(f"built {twin!r} in {args.out}")
+    if args.gpkg:
+        from twin.store.export import export_gpkg
+
+        for path in export_gpkg(twin, Path(args.out) / "twin.gpkg"):
+            print(f"  + {path} (for GIS without GeoParquet)")
     return 0
 
 
@@ -266,6 +271,12 @@ def make_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build a twin from a layer manifest")
     b.add_argument("manifest", help="layers/*.yaml manifest")
     b.add_argument("--out", required=True, help="output twin directory")
+    b.add_argument(
+        "--gpkg",
+        action="store_true",
+        help="also write twin.gpkg (+ GeoTIFF grids) beside the GeoParquet, for GIS (QGIS < "
+        "3.30, most pip GDAL builds) without a Parquet driver",
+    )
     b.set_defaults(func=_cmd_build)
 
     i = sub.add_parser("info", help="list a twin's layers with provenance")

@@ -98,3 +98,19 @@ def test_sensor_series_export_as_a_table(tmp_path: Path) -> None:
     assert len(series) > len(sensors) > 100
     key = t.layer("counts").data.points.index.name or "index"
     assert set(series["sensor"].astype(str)) <= set(sensors[key].astype(str))
+
+
+def test_build_writes_a_geopackage_copy_and_netcdf_provenance(tmp_path: Path) -> None:
+    import xarray as xr
+
+    from twin.cli import main
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "twin"
+    assert main(["build", str(root / "tests/territories/bubenec.yaml"), "--out", str(out),
+                 "--gpkg"]) == 0  # fmt: skip
+    layers = {name for name, _ in pyogrio.list_layers(out / "twin.gpkg")}
+    assert {"buildings", "streets_links", "twin_provenance"} <= layers
+    with xr.open_dataset(out / "layers" / "landcover.nc") as ds:
+        assert ds.attrs["twin_licence"].startswith("BSD-3-Clause")
+    assert open_twin(out)["buildings"] is not None  # the extra files do not upset the store

@@ -134,12 +134,22 @@ def write_layer(layer: Layer, folder: Path) -> list[str]:
         write_geoparquet(layer.data.links, folder / f"{n}.links.parquet")
         return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
     if layer.kind == "grid":
-        write_netcdf(layer.data, folder / f"{n}.nc")
+        write_netcdf(_with_provenance(layer.data, layer), folder / f"{n}.nc")
         return [f"{n}.nc"]
     series: SensorSeries = layer.data
-    write_netcdf(series.data, folder / f"{n}.nc")
+    write_netcdf(_with_provenance(series.data, layer), folder / f"{n}.nc")
     write_geoparquet(series.points, folder / f"{n}.points.parquet")
     return [f"{n}.nc", f"{n}.points.parquet"]
+
+
+def _with_provenance(ds: xr.Dataset, layer: Layer) -> xr.Dataset:
+    """The dataset with its layer's provenance as global attributes (``twin_licence``…), so
+    that a NetCDF file opened alone still says where it comes from."""
+    from twin.store.export import provenance_tags
+
+    out = ds.copy()
+    out.attrs.update({f"twin_{k}": v for k, v in provenance_tags(layer.provenance).items()})
+    return out
 
 
 def save_twin(twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | None = None) -> Path:
