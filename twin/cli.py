@@ -45,8 +45,13 @@ def _print_info(info: dict, as_json: bool) -> None:
         print(
             f"  {name:<14} {lay['kind']:<8} {lay['count']:>7}  {p['licence']:<12} {p['producer']}"
         )
+        personal = "yes" if p["personal_data"] else "no"
+        print(f"      retrieved {p['retrieved']}; personal data {personal}")
         for field, rule in p.get("derived", {}).items():
             print(f"      derived {field}: {rule}")
+        for step in p.get("steps", []):
+            if "personal" in step:
+                print(f"      {step}")
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
