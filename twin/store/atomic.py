@@ -121,21 +121,56 @@ def clean_stale(folder: str | Path) -> int:
     return removed
 
 
+def _owner_alive(p: Path) -> bool:
+    """Whether the process named in a ``.<target>.<tag>-<pid>-<random>`` sibling lives."""
+    try:
+        pid = int(p.name.rsplit("-", 2)[-2])
+    except (IndexError, ValueError):
+        return False
+    return _alive(pid)
+
+
+@contextlib.contextmanager
+def directory_lock(target: str | Path, shared: bool = False) -> Iterator[None]:
+    """Hold the lock of a store directory: exclusive while it is swapped or recovered,
+    shared while it is read, so that a reader never sees a directory half-swapped and a
+    writer never undoes another's swap (``.<target>.lock`` beside it; POSIX ``flock``)."""
+    import fcntl
+
+    t = Path(target)
+    try:
+        fh = open(t.with_name(f".{t.name}.lock"), "a")
+    except OSError:  # a read-only store: nobody can swap it, nothing to lock
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def recover_directory(target: str | Path) -> bool:
     """Undo an interrupted directory swap; return True if something was recovered.
 
-    If ``target`` is missing and a previous version was set aside, it is renamed back.
-    Stale temporary directories are removed.
+    If ``target`` is missing and a previous version was set aside by a process that has died,
+    it is renamed back. Temporary and set-aside directories of dead processes are removed;
+    those of live ones (a concurrent writer) are left to them.
     """
     t = Path(target)
-    recovered = False
-    olds = _siblings(t, "old")
-    if not t.exists() and olds:
-        os.rename(olds[-1], t)
-        olds = olds[:-1]
-        recovered = True
-    for stale in olds + _siblings(t, "tmp"):
-        shutil.rmtree(stale, ignore_errors=True)
+    if not t.parent.is_dir():
+        return False
+    with directory_lock(t):
+        recovered = False
+        olds = [o for o in _siblings(t, "old") if not _owner_alive(o)]
+        if not t.exists() and olds:
+            os.rename(olds[-1], t)
+            olds = olds[:-1]
+            recovered = True
+        stale = [p for p in _siblings(t, "tmp") if not _owner_alive(p)]
+        for p in olds + stale:
+            shutil.rmtree(p, ignore_errors=True)
     return recovered
 
 
@@ -162,14 +197,15 @@ def atomic_directory(target: str | Path) -> Iterator[Path]:
             if f.is_file():
                 with open(f, "rb") as fh:
                     os.fsync(fh.fileno())
-        if t.exists():
-            old = t.with_name(f".{t.name}.old-{uuid.uuid4().hex[:8]}")
-            os.rename(t, old)
+        old = None
+        with directory_lock(t):  # no reader between the two renames, no other swap
+            if t.exists():
+                old = t.with_name(f".{t.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+                os.rename(t, old)
             os.rename(tmp, t)
+            _fsync_dir(t.parent)
+        if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, t)
-        _fsync_dir(t.parent)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

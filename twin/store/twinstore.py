@@ -36,6 +36,7 @@ from twin.store._hdf5 import HDF5_LOCK
 from twin.store.atomic import (
     atomic_directory,
     changed_files,
+    directory_lock,
     file_stamp,
     recover_directory,
     sha256_file,
@@ -217,7 +218,7 @@ def save_twin(twin: Twin, path: str | PathLike[str], inputs: dict[str, str] | No
     return target
 
 
-def read_manifest(path: str | PathLike[str]) -> dict[str, Any]:
+def read_manifest(path: str | PathLike[str], recover: bool = True) -> dict[str, Any]:
     """Read and check a twin directory's manifest.
 
     Raises
@@ -226,7 +227,8 @@ def read_manifest(path: str | PathLike[str]) -> dict[str, Any]:
         If the directory or its manifest is missing, unreadable or of a newer format.
     """
     d = Path(path)
-    recover_directory(d)
+    if recover:
+        recover_directory(d)
     f = d / MANIFEST
     if not f.is_file():
         msg = message(
@@ -251,9 +253,16 @@ def read_manifest(path: str | PathLike[str]) -> dict[str, Any]:
 
 
 def open_twin(path: str | PathLike[str]) -> Twin:
-    """Read a twin directory written by :func:`save_twin`."""
+    """Read a twin directory written by :func:`save_twin` (under its shared lock, so that a
+    concurrent build replaces it only between two reads, never during one)."""
     d = Path(path)
-    m = read_manifest(d)
+    recover_directory(d)
+    with directory_lock(d, shared=True):
+        return _read_twin(d)
+
+
+def _read_twin(d: Path) -> Twin:
+    m = read_manifest(d, recover=False)
     time = None if m.get("time") is None else pd.DatetimeIndex(m["time"])
     twin = Twin(m["name"], parse_crs(m["crs_wkt"], where=str(d / MANIFEST)), time)
     twin.meta = m.get("meta", {})
