@@ -11,8 +11,8 @@ from twin.kernels.path_store import compact_paths
 from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic import link_cost
 from twin.kernels.traffic_paths import excess_of, gp_ref, gp_solve, path_flows
-from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
 from twin.sims.traffic.gp import _empty_store
+from twin.sims.traffic.inputs import demand_arrays, parse_demand, prepare_links
 
 
 def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -58,7 +58,7 @@ def _solve(
     pair_share=0.03,
 ):
     net = prepare_links(links)
-    dem = _demand_arrays(parse_demand(od), net)
+    dem = demand_arrays(parse_demand(od), net)
     store = store or _empty_store(len(dem.od_trips))
     pending = dem.od_trips.copy() if pending is None else pending
     gaps = np.full(501, np.nan)
@@ -146,7 +146,7 @@ def test_od_costs_match_reference() -> None:
 
     links, od = _network(5)
     net = prepare_links(links)
-    dem = _demand_arrays(parse_demand(od), net)
+    dem = demand_arrays(parse_demand(od), net)
     cost = net.a * 1.7
     out = np.empty(len(dem.od_trips))
     od_costs(
@@ -169,7 +169,7 @@ def test_path_flows_sum_the_store(n_blocks: int) -> None:
     ref = np.bincount(p_links, np.repeat(p_flow, np.diff(p_ptr)), len(out[0]))
     x = np.full(len(out[0]), np.nan)
     net = prepare_links(links)
-    dem = _demand_arrays(parse_demand(od), net)
+    dem = demand_arrays(parse_demand(od), net)
     t = link_cost(out[0] * 1.3, net.a, net.b, net.p)  # any costs
     n_od = len(store[0])
     fc, fs = np.full(n_od, np.nan), np.full(n_od, np.nan)

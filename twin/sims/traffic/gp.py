@@ -16,14 +16,14 @@ from twin.kernels.path_store import reuse_closed, reuse_paths
 from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic import beckmann, dot, link_cost
 from twin.kernels.traffic_paths import gp_solve
-from twin.sims.traffic.assign import (
+from twin.sims.traffic.problem import (
     TREE_STORE_MAX,
     AssignmentResult,
+    DemandArrays,
+    LinkArrays,
+    ParsedDemand,
     PathSet,
     TreeSet,
-    _Demand,
-    _Links,
-    _Parsed,
     unserved,
 )
 
@@ -59,7 +59,9 @@ CLOSED_FAST = 8
 LARGE_STORE = 1 << 18
 
 
-def _closures_only(parent: AssignmentResult, net: _Links, dem: _Demand) -> np.ndarray | None:
+def _closures_only(
+    parent: AssignmentResult, net: LinkArrays, dem: DemandArrays
+) -> np.ndarray | None:
     """Positions of the links closed since ``parent`` if nothing else changed (same links,
     pairs and validated demand, no link reopened, at most CLOSED_FAST closed), else None."""
     before = parent._net
@@ -80,7 +82,7 @@ def _closures_only(parent: AssignmentResult, net: _Links, dem: _Demand) -> np.nd
 
 
 def _reuse(
-    paths: PathSet, net: _Links, dem: _Demand, parent: AssignmentResult | None = None
+    paths: PathSet, net: LinkArrays, dem: DemandArrays, parent: AssignmentResult | None = None
 ) -> tuple[Store, np.ndarray, np.ndarray, int]:
     """A store for this network and demand from stored paths (see :func:`reuse_paths`).
 
@@ -141,7 +143,7 @@ def _empty_store(n_od: int) -> Store:
 
 
 def _tree_store(
-    net: _Links, dem: _Demand, initial: object
+    net: LinkArrays, dem: DemandArrays, initial: object
 ) -> tuple[bool, tuple[np.ndarray, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Tree store for :func:`gp_solve` and the trees its rows start from.
 
@@ -167,8 +169,8 @@ def _tree_store(
 
 
 def assign_gp(
-    net: _Links,
-    parsed: _Parsed,
+    net: LinkArrays,
+    parsed: ParsedDemand,
     initial: pd.Series | AssignmentResult | None,
     rgap: float,
     max_iter: int,
