@@ -20,65 +20,59 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.path_moves import cheapest, grow, path_cost, tree_length, write_tree_path
+from twin.kernels.path_moves import cheapest, grown, path_cost, tree_length, write_tree_path
+from twin.kernels.traffic_types import Demand, Network, PathStore
 
 
 @njit(cache=True, parallel=True)
 def load_pending(
     cand: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
+    dem: Demand,
     t_pred: np.ndarray,
     spc: np.ndarray,
     pending: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
+    st: PathStore,
     t: np.ndarray,
     x: np.ndarray,
     c_load: np.ndarray,
     n_blocks: int,
-) -> tuple:
+) -> PathStore:
     """Load the pending trips of the OD pairs of origins ``cand`` at link costs ``t``.
 
     Parameters
     ----------
     cand : ndarray of int64
-        Origins (positions in ``origins``, rows of ``t_pred``) whose pairs are loaded.
-    origins, od_ptr, od_dest, od_trips
+        Origins (positions in ``dem.origins``, rows of ``t_pred``) whose pairs are loaded.
+    net : Network
+        The network (its ``tails``: tail node of every link).
+    dem : Demand
         Demand grouped by origin (node positions; trips [veh/h]).
-    tails : ndarray
-        Tail node of every link.
     t_pred : ndarray
         Tree store: reaching link of each node in the tree of each origin, at ``t``.
     spc : ndarray
         Cost of each pair's tree path [time unit] (inf: no path; the pair is skipped).
     pending : ndarray
         Trips of each pair not on a stored path [veh/h]; pairs with none are skipped.
-    head, nxt, ps, pn, pf, pl, n_paths, n_links
+    st : PathStore
         Path store, grown as needed (returned).
     t : ndarray
         Link costs [time unit], left as they are (the caller updates them from ``x``).
     x : ndarray
         Link flows [veh/h], raised in place by the loaded trips.
     c_load : ndarray
-        Set to ``spc`` for every loaded pair (the cost it was loaded at).
+        Set to ``spc`` for every loaded pair (the cost it was loaded at) [time unit].
     n_blocks : int
         Blocks of origins run in parallel.
 
     Returns
     -------
-    tuple
-        ``ps, pn, pf, nxt, pl, n_paths, n_links``.
+    PathStore
+        The store with the new paths.
     """
+    origins, od_ptr, od_dest, od_trips = dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips
+    tails = net.tails
+    head, n_paths, n_links = st.head, st.n_paths, st.n_links
     n_c = cand.shape[0]
     n_od = od_trips.shape[0]
     n_blocks = max(1, min(n_blocks, n_c))
@@ -90,8 +84,8 @@ def load_pending(
             for j in range(od_ptr[k], od_ptr[k + 1]):
                 if pending[j] <= 0.0 or od_trips[j] <= 0.0 or spc[j] == np.inf:
                     continue
-                best = cheapest(j, head, nxt, ps, pn, pl, t)
-                cbest = path_cost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
+                best = cheapest(j, st, t)
+                cbest = path_cost(st.ps[best], st.pn[best], st.pl, t) if best >= 0 else np.inf
                 if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
                     need[j] = tree_length(origins[k], od_dest[j], t_pred[k], tails)
                 else:
@@ -108,11 +102,8 @@ def load_pending(
                 start[j] = n_links + n_new_links
                 n_new += 1
                 n_new_links += need[j]
-    ps = grow(ps, n_paths + n_new)
-    pn = grow(pn, n_paths + n_new)
-    pf = grow(pf, n_paths + n_new)
-    nxt = grow(nxt, n_paths + n_new)
-    pl = grow(pl, n_links + n_new_links)
+    st = grown(st, n_new, n_new_links)
+    nxt, ps, pn, pf, pl = st.nxt, st.ps, st.pn, st.pf, st.pl
     m = x.shape[0]
     part = np.zeros((n_blocks, m))
     for blk in prange(n_blocks):  # 3. new paths written, trips loaded
@@ -143,7 +134,7 @@ def load_pending(
         for blk in range(n_blocks):
             s += part[blk, e]
         x[e] += s
-    return ps, pn, pf, nxt, pl, n_paths + n_new, n_links + n_new_links
+    return PathStore(head, nxt, ps, pn, pf, pl, n_paths + n_new, n_links + n_new_links)
 
 
 def load_pending_ref(

@@ -182,6 +182,7 @@ class _Loader:
 
     def __init__(self, net: LinkArrays, dem: DemandArrays) -> None:
         self.net, self.dem = net, dem
+        self.knet, self.kdem = net.kernel(), dem.kernel()
         self.od_cost = np.empty(len(dem.od_trips))
         self.blocks = 4 * numba.get_num_threads()
         n_nodes, n_orig = len(net.node_ids), len(dem.origins)
@@ -191,20 +192,13 @@ class _Loader:
     def __call__(self, cost: np.ndarray) -> tuple[np.ndarray, float]:
         """Link flows [veh/h] of the loading at link costs ``cost`` and its total shortest
         travel time ``Σ trips·cost`` over the connected pairs [veh·time unit/h]."""
-        net, dem, od_cost = self.net, self.dem, self.od_cost
+        od_cost = self.od_cost
         if self.trees is None:
-            y = aon(
-                net.indptr, net.csr_heads, net.csr_link, net.tails, cost, net.barred,
-                dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, self.blocks,
-            )  # fmt: skip
+            y = aon(self.knet, cost, self.kdem, od_cost, self.blocks)
         else:
-            y = store_aon(
-                net.indptr, net.csr_heads, net.csr_link, net.tails, cost, net.open, net.barred,
-                dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, od_cost, self.blocks,
-                *self.trees,
-            )  # fmt: skip
+            y = store_aon(self.knet, cost, self.kdem, od_cost, self.blocks, self.trees)
         ok = np.isfinite(od_cost)
-        return y, dot(dem.od_trips[ok], od_cost[ok])
+        return y, dot(self.dem.od_trips[ok], od_cost[ok])
 
 
 def _frank_wolfe(

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from twin.kernels.path_store import compact_paths
+from twin.kernels.traffic_types import Demand, Network, PathStore
 
 #: Largest store of shortest-path trees kept during a solve (origins × nodes; 8 bytes each,
 #: i.e. 128 MB): one tree per origin, updated rather than rebuilt as costs change
@@ -44,19 +45,22 @@ class PathSet:
     order), carries ``flow[i]`` [veh/h] and belongs to pair ``od[i]``.
     """
 
-    store: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    store: PathStore
     link_index: pd.Index
     pairs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-    #: Paths and links of the store's buffers in use (``n_paths, n_links``), if known.
-    used: tuple[int, int] | None = None
     _listing: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = field(
         default=None, init=False, repr=False
     )
 
     def _listed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         if self._listing is None:
-            self._listing = compact_paths(*self.store)
+            self._listing = compact_paths(self.store)
         return self._listing
+
+    @property
+    def used(self) -> tuple[int, int]:
+        """Paths and links of the store's buffers in use (``n_paths, n_links``)."""
+        return int(self.store.n_paths), int(self.store.n_links)
 
     @property
     def pair_origin(self) -> np.ndarray:
@@ -253,6 +257,13 @@ class LinkArrays:
     first_thru_node: int | None = None
     poly: np.ndarray | None = field(default=None, repr=False)
 
+    def kernel(self) -> Network:
+        """The arrays the kernels take (:class:`twin.kernels.traffic_types.Network`)."""
+        return Network(
+            self.indptr, self.csr_heads, self.csr_link, self.tails, self.a, self.b, self.p,
+            self.open, self.barred,
+        )  # fmt: skip
+
 
 @dataclass
 class DemandArrays:
@@ -269,6 +280,10 @@ class DemandArrays:
     od_dest: np.ndarray
     od_trips: np.ndarray
     order: np.ndarray
+
+    def kernel(self) -> Demand:
+        """The arrays the kernels take (:class:`twin.kernels.traffic_types.Demand`)."""
+        return Demand(self.origins, self.od_ptr, self.od_dest, self.od_trips)
 
 
 def same_values(new: np.ndarray, old: np.ndarray) -> bool:
