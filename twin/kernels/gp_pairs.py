@@ -73,7 +73,7 @@ def largest_first(values: np.ndarray, share: float, allow: float) -> np.ndarray:
         total += values[i]
     # only the values above half the limit's share per value are sorted: the others hold at
     # most half the limit together, so the prefix ends before them (most values are
-    # rounding-sized: sorting them all took ~1 ms per iteration on Montpellier)
+    # rounding-sized, and sorting them all cost a noticeable share of an iteration)
     limit = max((1.0 - share) * total, allow)
     big = pos[values[pos] > 0.5 * limit / pos.shape[0]]
     if big.shape[0] == 0:

@@ -73,8 +73,7 @@ def dot(u: np.ndarray, v: np.ndarray) -> float:
 
     numpy's ``u @ v`` on vectors of more than a few thousand entries wakes OpenBLAS's
     threads, which then busy-wait on the other cores for a while and hold off the threads of
-    the next parallel numba kernel: measured on a 2-core machine, a shortest-path sweep over
-    every origin ran 2× slower after one ``@`` of two 33,000-long vectors.
+    the next parallel numba kernel (the slowdown measured is in docs/benchmarks.md).
     """
     s = 0.0
     for i in range(u.shape[0]):

@@ -410,9 +410,9 @@ def _repair(
 
     It takes the origins where these pairs' paths gained the most cost since they were loaded
     (a bound of the excess cost they hold, as loading raised costs); each of these few
-    origins' trees is brought to the costs of the moment as its turn comes (see
-    docs/benchmarks.md: updating them all first, in parallel, then each again for the moves
-    of the origins before it, was slower).
+    origins' trees is brought to the costs of the moment as its turn comes (updating them all
+    first, in parallel, then each again for the moves of the origins before it, was slower:
+    docs/benchmarks.md).
     """
     tstt = dot(ls.t, ls.x)
     pair_excess(sel, dem.od_ptr, ps_.c_load, True, ps_.pending, st, ls.t, ps_.ex)
@@ -511,21 +511,9 @@ def gp_solve(
     gaps : ndarray, shape (max_iter + 1,)
         Filled with the relative gap measured at the start of each iteration.
     opts : GpOptions
-        ``rgap``: target relative gap; ``max_iter``: maximum number of iterations (tree
-        sweeps); ``inner``: extra re-balancing sweeps over the stored paths per iteration;
-        ``sweep_share``: each iteration sweeps the origins holding the largest excess cost
-        (see the module notes) until the others hold at most ``1 − sweep_share`` of the
-        total, or half the excess the target gap allows (``rgap·TSTT/2``), whichever is
-        larger; ``pair_share``: when the pairs that hold that share of the excess, counted
-        the same way pair by pair, are at most ``pair_share`` of all pairs, the iteration
-        sweeps these pairs alone (:func:`twin.kernels.gp_pairs.pair_sweep`; only with
-        ``keep_trees``); ``repair_share``: a warm start re-balances, before its first gap
-        check, the origins holding this share of the excess cost bound of the pairs it loaded
-        (largest first; at least those that leave at most half the excess the target gap
-        allows); ``keep_trees``: keep one shortest-path tree per origin (``trees`` has a row
-        per origin) and update it (:func:`twin.kernels.sp_update.sp_update`) rather than
-        rebuild it each time (if False, ``trees`` has one scratch row); ``n_blocks``: blocks
-        of origins (trees) and of OD pairs (link flows) run in parallel (a few per thread).
+        Target gap, iteration cap, sweep shares, tree keeping and parallel blocks (see
+        :class:`twin.kernels.traffic_types.GpOptions`; with ``keep_trees``, ``trees`` has a
+        row per origin, else one scratch row).
     trees : TreeStore
         Tree store (:mod:`twin.kernels.sp_update`); rows with ``have`` set (e.g. the trees of
         a previous solve) are updated, not rebuilt. Updated in place: on return

@@ -106,13 +106,30 @@ class LinkState(NamedTuple):
 
 
 class GpOptions(NamedTuple):
-    """Options of :func:`twin.kernels.traffic_paths.gp_solve` (see its parameters)."""
+    """Options of :func:`twin.kernels.traffic_paths.gp_solve`."""
 
+    #: Target relative gap [-].
     rgap: float
+    #: Maximum number of iterations (tree sweeps).
     max_iter: int
+    #: Extra re-balancing sweeps over the stored paths per iteration.
     inner: int
+    #: Each iteration sweeps the origins holding the largest excess cost until the others
+    #: hold at most ``1 − sweep_share`` of the total, or half the excess the target gap
+    #: allows (``rgap·TSTT/2``), whichever is larger [-].
     sweep_share: float
+    #: When the pairs that hold that share of the excess, counted pair by pair, are at most
+    #: this share of all pairs, the iteration sweeps these pairs alone
+    #: (:func:`twin.kernels.gp_pairs.pair_sweep`; only with ``keep_trees``) [-].
     pair_share: float
+    #: A warm start re-balances, before its first gap check, the origins holding this share
+    #: of the excess cost bound of the pairs it loaded (largest first; at least those that
+    #: leave at most half the excess the target gap allows) [-].
     repair_share: float
+    #: Keep one shortest-path tree per origin and update it
+    #: (:func:`twin.kernels.sp_update.sp_update`) rather than rebuild it each time (if False,
+    #: the tree store has one scratch row).
     keep_trees: bool
+    #: Blocks of origins (trees) and of OD pairs (link flows) run in parallel (a few per
+    #: thread).
     n_blocks: int

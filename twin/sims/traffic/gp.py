@@ -50,9 +50,10 @@ def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
 #: A warm start copies its parent's store as it is when at most this many links closed and
 #: nothing else changed (twin.kernels.path_store.reuse_closed) ...
 CLOSED_FAST = 8
-#: ... and the store is large (links in its buffer): smaller ones are rebuilt path by path in
-#: well under a millisecond, as before (the two differ by rounding only, ~1e-12 veh/h, but the
-#: iterations of a small congested network such as Sioux Falls follow such differences).
+#: ... and the store is large (links in its buffer): smaller ones are rebuilt path by path,
+#: as before, which costs little on them. The two differ by rounding only, but the
+#: iterations of a small congested network such as Sioux Falls follow such differences, so
+#: small stores keep the rebuild.
 LARGE_STORE = 1 << 18
 
 

@@ -7,8 +7,8 @@ and cost columns with the parent's, value for value, and then takes the parent's
 kernel arrays: the newly closed links get the costs a fresh validation gives closed links, and
 the network's CSR is rebuilt over the open ones. Any other change (a capacity, a link
 reopened, other columns or options) is validated afresh by
-:func:`twin.sims.traffic.inputs.prepare_links`. On Montpellier's 14,198 links this takes
-0.2 ms against 1.8 ms.
+:func:`twin.sims.traffic.inputs.prepare_links`. Taking the arrays over is several times
+faster than validating the table again (figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations
