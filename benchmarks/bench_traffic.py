@@ -169,7 +169,7 @@ def gap_of(links: pd.DataFrame, matrix: pd.DataFrame, flow: pd.Series) -> tuple[
     """twin's relative gap and Beckmann objective of given link flows (one AON, no step)."""
     from twin.traffic import assign
 
-    r = assign(links, matrix, rgap=1.0, max_iter=0, initial=flow)
+    r = assign(links, matrix, rgap=1.0, max_iter=0, algorithm="bfw", initial=flow)
     return r.rgap, r.objective
 
 
@@ -275,7 +275,7 @@ def main() -> None:
             f"{mat.to_numpy().sum():.0f} trips; "
             f"AequilibraE {version('aequilibrae')}"
         )
-        assign(links, mat, rgap=1e-2)  # compile / load the numba cache
+        assign(links, mat, rgap=1e-2, algorithm="bfw")  # compile / load the numba cache
         assign(links, mat, rgap=1e-2, algorithm="gp")
         for target in (1e-4, 1e-5, 1e-8) if small else (1e-4, 1e-5):
             repeat = args.repeat if target > 1e-8 else 1

@@ -14,6 +14,7 @@ from twin.kernels.gp_pairs import (
     pair_sweep_ref,
 )
 from twin.kernels.traffic import link_cost, sp_tree
+from twin.kernels.traffic_types import LinkState, PathStore
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -54,7 +55,7 @@ def _converging(seed: int):
     net, dem, out = _solve(links, od, 3e-2)
     assert out[3] > 1e-3  # not converged: there is excess to move
     x = out[0]
-    store = tuple(out[5:13])
+    store = PathStore(*out[5:13])
     pair_origin = np.repeat(np.arange(len(dem.origins)), np.diff(dem.od_ptr))
     return net, dem, x, store, pair_origin
 
@@ -90,7 +91,7 @@ def test_pair_excess_matches_reference(seed: int) -> None:
     paths = _paths_of(store, n_od)
     for only_pending in (False, True):
         out = np.full(n_od, -7.0)
-        pair_excess(cand, dem.od_ptr, ref, only_pending, pending, *store[:6], t, out)
+        pair_excess(cand, dem.od_ptr, ref, only_pending, pending, store, t, out)
         for j in range(n_od):
             if pair_origin[j] not in cand:
                 assert out[j] == -7.0  # left as it was
@@ -110,7 +111,7 @@ def test_pair_sweep_matches_reference(seed: int) -> None:
     # every origin's tree at the current costs, as the gap measurement leaves them
     t_pred, od_cost = trees_at(net, dem, t)
     ex = np.zeros(n_od)
-    pair_excess(np.arange(len(dem.origins)), dem.od_ptr, od_cost, False, od_cost, *store[:6], t, ex)
+    pair_excess(np.arange(len(dem.origins)), dem.od_ptr, od_cost, False, od_cost, store, t, ex)
     pairs = largest_first(ex, 1.0, 0.0)  # every pair holding excess, largest first
     assert len(pairs) > 1
     # the tree path of each pair (destination back to origin, as the store keeps links)
@@ -125,21 +126,16 @@ def test_pair_sweep_matches_reference(seed: int) -> None:
     ref_x = x.copy()
     pair_sweep_ref(ref_paths, pairs.tolist(), tree_paths, ref_x, net.a, net.b, net.p, 2)
     # the kernel on copies of the store
-    head, nxt, ps, pn, pf, pl, n_paths, n_links = (
-        s.copy() if isinstance(s, np.ndarray) else s for s in store
-    )
+    copy = PathStore(*(s.copy() if isinstance(s, np.ndarray) else s for s in store))
     xk = x.copy()
     tk = link_cost(xk, net.a, net.b, net.p)
     with np.errstate(divide="ignore", invalid="ignore"):
         dt = np.where(xk > 0, net.b * net.p * xk ** (net.p - 1), np.where(net.p == 1, net.b, 0))
     dt[(net.b == 0) | (net.p == 0)] = 0.0
     mark = np.full(len(xk), -1, np.int64)
-    *grown, _ = pair_sweep(
-        pairs, pair_origin, dem.origins, dem.od_dest, dem.od_trips, net.tails, t_pred, head,
-        nxt, ps, pn, pf, pl, n_paths, n_links, xk, tk, dt, net.a, net.b, net.p, mark, 0, 2,
-    )  # fmt: skip
-    ps, pn, pf, nxt, pl = grown[:5]
-    got = _paths_of((head, nxt, ps, pn, pf, pl), n_od)
+    ls = LinkState(xk, tk, dt, mark)
+    grown, _ = pair_sweep(pairs, pair_origin, net.kernel(), dem.kernel(), t_pred, copy, ls, 0, 2)
+    got = _paths_of(grown, n_od)
     assert np.allclose(xk, ref_x, rtol=1e-9, atol=1e-9)
     moved = 0
     for j in range(n_od):
@@ -150,7 +146,6 @@ def test_pair_sweep_matches_reference(seed: int) -> None:
     # the swept pairs hold less excess than before
     ex_after = np.zeros(n_od)
     pair_excess(
-        np.arange(len(dem.origins)), dem.od_ptr, od_cost, False, od_cost, head, nxt, ps, pn,
-        pf, pl, tk, ex_after,
-    )  # fmt: skip
+        np.arange(len(dem.origins)), dem.od_ptr, od_cost, False, od_cost, grown, tk, ex_after
+    )
     assert ex_after[pairs].sum() < ex[pairs].sum()

@@ -8,6 +8,7 @@ import pytest
 from tests.kernels.test_gp_pairs import _converging, _paths_of, trees_at
 from twin.kernels.path_loads import load_pending, load_pending_ref
 from twin.kernels.traffic import link_cost
+from twin.kernels.traffic_types import PathStore
 
 
 @pytest.mark.parametrize("seed", range(3))
@@ -23,7 +24,7 @@ def test_load_pending_matches_reference(seed: int, n_blocks: int) -> None:
     dearer = rng.random(n_od) < 0.3  # a stored path is as cheap: loaded there, no new path
     spc[dearer] += 1e3
     cand = np.arange(0, len(dem.origins), 2)
-    store = tuple(s.copy() if isinstance(s, np.ndarray) else s for s in store)
+    store = PathStore(*(s.copy() if isinstance(s, np.ndarray) else s for s in store))
     cut = (pending > 0) & (rng.random(n_od) < 0.5)
     store[0][cut] = -1  # pairs whose paths a closure cut: the tree path is new
     paths = _paths_of(store, n_od)
@@ -31,15 +32,14 @@ def test_load_pending_matches_reference(seed: int, n_blocks: int) -> None:
         cand, dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, net.tails, t_pred, spc,
         pending, [[(p[0], p[1]) for p in pair] for pair in paths], t,
     )  # fmt: skip
-    head, nxt, ps, pn, pf, pl, n_paths, n_links = (
-        s.copy() if isinstance(s, np.ndarray) else s for s in store
-    )
+    copy = PathStore(*(s.copy() if isinstance(s, np.ndarray) else s for s in store))
+    n_paths, n_links = copy.n_paths, copy.n_links
     xk, c_load = x.copy(), np.zeros(n_od)
-    ps, pn, pf, nxt, pl, n_paths2, n_links2 = load_pending(
-        cand, dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, net.tails, t_pred, spc,
-        pending, head, nxt, ps, pn, pf, pl, n_paths, n_links, t, xk, c_load, n_blocks,
-    )  # fmt: skip
-    got = _paths_of((head, nxt, ps, pn, pf, pl), n_od)
+    new = load_pending(
+        cand, net.kernel(), dem.kernel(), t_pred, spc, pending, copy, t, xk, c_load, n_blocks
+    )
+    n_paths2, n_links2 = new.n_paths, new.n_links
+    got = _paths_of(new, n_od)
     added = 0
     for j in range(n_od):
         assert [p[0] for p in got[j]] == [list(p[0]) for p in want[j]]

@@ -12,9 +12,10 @@ from twin.kernels.path_store import (
     reuse_paths,
     reuse_paths_ref,
 )
+from twin.kernels.traffic_types import PathStore
 
 
-def _store(rng: np.random.Generator, n_od: int, n_p: int, n_links: int):
+def _store(rng: np.random.Generator, n_od: int, n_p: int, n_links: int) -> PathStore:
     """A random linked store with spare capacity and a gap in the link buffer."""
     cap = n_p + 7
     head = np.full(n_od, -1, dtype=np.int64)
@@ -33,13 +34,13 @@ def _store(rng: np.random.Generator, n_od: int, n_p: int, n_links: int):
         pf[q] = rng.uniform(0, 10) * (rng.random() > 0.1)
         nxt[q] = head[j]
         head[j] = q
-    return head, nxt, ps, pn, pf, pl
+    return PathStore(head, nxt, ps, pn, pf, pl, n_p, w)
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_compact_matches_reference(seed: int) -> None:
     store = _store(np.random.default_rng(seed), 30, 120, 50)
-    for g, r in zip(compact_paths(*store), compact_paths_ref(*store), strict=True):
+    for g, r in zip(compact_paths(store), compact_paths_ref(*store[:6]), strict=True):
         assert np.array_equal(g, r)
 
 
@@ -55,11 +56,11 @@ def test_reuse_matches_reference(seed: int) -> None:
     pair_map[rng.random(n_od) < 0.1] = -1  # pairs no longer in the demand
     live = rng.random(n_new_links) > 0.1
     trips = rng.uniform(0, 40, n_new_od)
-    *new, pending, x = reuse_paths(*store, pair_map, link_map, live, trips, 100)
-    n_paths, n_used = new[6], new[7]
-    assert len(new[5]) >= n_used + 100  # spare room for paths added later
-    got = compact_paths(*new[:6])
-    ref = reuse_paths_ref(*compact_paths(*store), pair_map, link_map, live, trips)
+    new, pending, x = reuse_paths(store, pair_map, link_map, live, trips, 100)
+    n_paths, n_used = new.n_paths, new.n_links
+    assert len(new.pl) >= n_used + 100  # spare room for paths added later
+    got = compact_paths(new)
+    ref = reuse_paths_ref(*compact_paths(store), pair_map, link_map, live, trips)
     assert np.allclose(pending, ref[4], rtol=1e-12, atol=1e-12)
     assert np.allclose(x, ref[5], rtol=1e-12, atol=1e-9)  # link flows of the kept paths
     assert len(got[3]) == n_paths == len(ref[3]) and got[1][-1] == n_used
@@ -79,13 +80,13 @@ def test_reuse_matches_reference(seed: int) -> None:
     assert np.allclose(pending[~known], trips[~known])  # new pairs: all pending
     assert 0 < n_paths < n_p
     # positions unchanged (empty link map): the same as the identity map
-    same = reuse_paths(*store, pair_map, np.zeros(0, np.int64), live[:n_links], trips, 0)
-    ident = reuse_paths(*store, pair_map, np.arange(n_links), live[:n_links], trips, 0)
-    assert rows(*compact_paths(*same[:6])) == rows(*compact_paths(*ident[:6]))
-    assert np.array_equal(same[8], ident[8])
+    same = reuse_paths(store, pair_map, np.zeros(0, np.int64), live[:n_links], trips, 0)
+    ident = reuse_paths(store, pair_map, np.arange(n_links), live[:n_links], trips, 0)
+    assert rows(*compact_paths(same[0])) == rows(*compact_paths(ident[0]))
+    assert np.array_equal(same[1], ident[1])
 
 
-def _pairs_paths(store: tuple, n_od: int) -> list[list[tuple[tuple[int, ...], float]]]:
+def _pairs_paths(store: PathStore, n_od: int) -> list[list[tuple[tuple[int, ...], float]]]:
     head, nxt, ps, pn, pf, pl = store[:6]
     out = []
     for j in range(n_od):
@@ -104,7 +105,7 @@ def test_reuse_closed_matches_reuse_paths(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n_od, n_links = 30, 50
     store = _store(rng, n_od, 120, n_links)
-    p_od, ptr, links, flow = compact_paths(*store)
+    p_od, ptr, links, flow = compact_paths(store)
     trips = np.bincount(p_od, flow, n_od)  # the demand the paths carry
     trips[trips == 0] = 4.0  # pairs with no path (disconnected before): all pending
     x = np.bincount(links, np.repeat(flow, np.diff(ptr)), n_links)
@@ -113,21 +114,23 @@ def test_reuse_closed_matches_reuse_paths(seed: int) -> None:
     live[shut] = False
     n_paths = 120
     n_used = int(max(store[2][:n_paths] + store[3][:n_paths]))
-    got = reuse_closed(*store, n_paths, n_used, shut, trips, x, 10)
+    store = store._replace(n_paths=n_paths, n_links=n_used)
+    got = reuse_closed(store, shut, trips, x, 10)
     assert got is not None
-    want = reuse_paths(*store, np.arange(n_od), np.zeros(0, dtype=np.int64), live, trips, 10)
-    for a, b in zip(_pairs_paths(got, n_od), _pairs_paths(want, n_od), strict=True):
+    want = reuse_paths(store, np.arange(n_od), np.zeros(0, dtype=np.int64), live, trips, 10)
+    for a, b in zip(_pairs_paths(got[0], n_od), _pairs_paths(want[0], n_od), strict=True):
         assert [p[0] for p in a] == [p[0] for p in b]
         assert np.allclose([p[1] for p in a], [p[1] for p in b], rtol=1e-12)
-    assert np.allclose(got[8], want[8], atol=1e-9)  # pending
-    assert np.allclose(got[9], want[9], atol=1e-9)  # link flows
-    assert (got[8] > 0).any()  # some paths were cut
-    assert got[6] == n_paths and got[7] == n_used  # places kept: nothing moved
-    assert got[10] == want[6]  # the paths kept
+    assert np.allclose(got[1], want[1], atol=1e-9)  # pending
+    assert np.allclose(got[2], want[2], atol=1e-9)  # link flows
+    assert (got[1] > 0).any()  # some paths were cut
+    assert got[0].n_paths == n_paths and got[0].n_links == n_used  # places kept: nothing moved
+    assert got[3] == want[0].n_paths  # the paths kept
     # paths out of buffer order: not this fast case
-    head, nxt, ps, pn, pf, pl = (a.copy() for a in store)
+    head, nxt, ps, pn, pf, pl = (a.copy() for a in store[:6])
     ps[[3, 4]], pn[[3, 4]] = ps[[4, 3]], pn[[4, 3]]
-    assert reuse_closed(head, nxt, ps, pn, pf, pl, n_paths, n_used, shut, trips, x, 10) is None
+    swapped = PathStore(head, nxt, ps, pn, pf, pl, n_paths, n_used)
+    assert reuse_closed(swapped, shut, trips, x, 10) is None
 
 
 @pytest.mark.parametrize("k", [1, 3])

@@ -7,6 +7,18 @@ import pytest
 
 from twin.kernels.sp_update import empty_trees, heap_size, sp_update, store_trees, work_size
 from twin.kernels.traffic import sp_tree, sp_tree_ref
+from twin.kernels.traffic_types import Demand, Network, TreeSource, TreeStore
+
+
+def _net(csr, tails: np.ndarray, live: np.ndarray, barred: np.ndarray) -> Network:
+    """A kernel network over the CSR ``csr`` (link costs unused: zeros)."""
+    zero = np.zeros(len(tails))
+    return Network(*csr, tails, zero, zero, zero + 1, live, barred)
+
+
+NO_SOURCE = TreeSource(
+    np.empty((0, 0), dtype=np.int32), np.empty((0, 0), dtype=np.int32), np.zeros(0, dtype=bool)
+)
 
 
 def _csr(n: int, tails: np.ndarray, heads: np.ndarray, live: np.ndarray):
@@ -112,12 +124,9 @@ def test_store_trees_builds_then_updates() -> None:
         cost = rng.uniform(0.5, 10.0, m)
         out[:] = np.nan
         rows = np.arange(k)
-        none = np.empty((0, 0), dtype=np.int32)
-        store_trees(
-            *csr, tails, cost, live, barred, origins, rows, *store, od_ptr, od_dest, out, 3,
-            none, none, np.zeros(0, dtype=bool),
-        )  # fmt: skip
-        assert store[3].all()
+        dem = Demand(origins, od_ptr, od_dest, np.ones(len(od_dest)))
+        store_trees(_net(csr, tails, live, barred), cost, dem, rows, store, NO_SOURCE, out, 3)
+        assert store.have.all()
         for i, o in enumerate(origins):
             ref = sp_tree_ref(tails, heads, cost, barred, int(o), n)
             got = out[i * n : (i + 1) * n]
@@ -150,10 +159,9 @@ def test_store_aon_matches_aon(seed: int) -> None:
     for _ in range(5):
         cost = cost * (1 + 0.2 * rng.standard_normal(m) * (rng.random(m) < 0.3)).clip(0.2)
         c1, c2 = np.empty(len(od_dest)), np.empty(len(od_dest))
-        ref = aon(*csr, tails, cost, barred, origins, od_ptr, od_dest, trips, c1, 2)
-        got = store_aon(
-            *csr, tails, cost, live, barred, origins, od_ptr, od_dest, trips, c2, 2, *store
-        )
+        net, dem = _net(csr, tails, live, barred), Demand(origins, od_ptr, od_dest, trips)
+        ref = aon(net, cost, dem, c1, 2)
+        got = store_aon(net, cost, dem, c2, 2, store)
         assert np.allclose(c2, c1, rtol=1e-12) and np.array_equal(np.isinf(c2), np.isinf(c1))
         assert np.allclose(got, ref, rtol=1e-9, atol=1e-9)
 
@@ -198,19 +206,18 @@ def test_store_trees_take_rows_from_a_source_once() -> None:
     od_ptr = np.arange(0, 3 * n + 1, n, dtype=np.int64)
     od_dest = np.tile(np.arange(n, dtype=np.int64), 3)
     out = np.empty(len(od_dest))
-    none = np.empty((0, 0), dtype=np.int32)
     src = empty_trees(3, n)
     cost = rng.uniform(0.5, 10.0, m)
     rows = np.arange(3)
-    store_trees(*csr, tails, cost, live, barred, origins, rows, *src, od_ptr, od_dest, out, 2,
-                none, none, np.zeros(0, dtype=bool))  # fmt: skip
+    net = _net(csr, tails, live, barred)
+    dem = Demand(origins, od_ptr, od_dest, np.ones(len(od_dest)))
+    store_trees(net, cost, dem, rows, src, NO_SOURCE, out, 2)
     kept = (src[0].copy(), src[1].copy())
     pred, order = np.full_like(src[0], -7), np.full_like(src[1], -7)
-    store = (pred, order, src[2].copy(), np.ones(3, dtype=bool))
+    store = TreeStore(pred, order, src[2].copy(), np.ones(3, dtype=bool))
     to_copy = np.ones(3, dtype=bool)
     cost2 = cost * rng.uniform(0.8, 1.25, m)
-    store_trees(*csr, tails, cost2, live, barred, origins, rows[:2], *store, od_ptr, od_dest,
-                out, 2, src[0], src[1], to_copy)  # fmt: skip
+    store_trees(net, cost2, dem, rows[:2], store, TreeSource(src[0], src[1], to_copy), out, 2)
     assert np.array_equal(to_copy, [False, False, True])  # row 2 not used yet
     assert np.array_equal(src[0], kept[0]) and np.array_equal(src[1], kept[1])
     assert (pred[2] == -7).all()

@@ -17,6 +17,7 @@ from twin.kernels.traffic import (
     sp_tree,
     sp_tree_ref,
 )
+from twin.kernels.traffic_types import Demand, Network
 
 
 def _graph(seed: int, n: int = 40, m: int = 160):
@@ -69,7 +70,10 @@ def test_aon_matches_reference(seed: int) -> None:
     od_dest = np.array([p[1] for p in pairs], dtype=np.int64)
     trips = np.array([p[2] for p in pairs])
     od_cost = np.empty(len(pairs))
-    flows = aon(indptr, ch, cl, tails, cost, barred, origins, od_ptr, od_dest, trips, od_cost, 3)
+    net = Network(
+        indptr, ch, cl, tails, cost, cost * 0, cost * 0 + 1, np.ones(len(cost), bool), barred
+    )
+    flows = aon(net, cost, Demand(origins, od_ptr, od_dest, trips), od_cost, 3)
     ref_flows, ref_cost = aon_ref(tails, heads, cost, barred, n, pairs)
     assert np.array_equal(np.isinf(od_cost), np.isinf(ref_cost))
     assert np.isinf(od_cost).any() and np.isfinite(od_cost).any()

@@ -11,8 +11,9 @@ from twin.kernels.path_store import compact_paths
 from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic import link_cost
 from twin.kernels.traffic_paths import excess_of, gp_ref, gp_solve, path_flows
-from twin.sims.traffic.assign import _demand_arrays, parse_demand, prepare_links
+from twin.kernels.traffic_types import GpOptions, PathStore, TreeSource
 from twin.sims.traffic.gp import _empty_store
+from twin.sims.traffic.inputs import demand_arrays, parse_demand, prepare_links
 
 
 def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -43,8 +44,10 @@ def _network(seed: int, n: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:
     return links, od
 
 
-#: No trees of a previous solve to start from (src_pred, src_order, to_copy).
-_NO_SOURCE = (np.empty((0, 0), np.int32), np.empty((0, 0), np.int32), np.zeros(0, np.bool_))
+#: No trees of a previous solve to start from.
+_NO_SOURCE = TreeSource(
+    np.empty((0, 0), np.int32), np.empty((0, 0), np.int32), np.zeros(0, np.bool_)
+)
 
 
 def _solve(
@@ -58,24 +61,24 @@ def _solve(
     pair_share=0.03,
 ):
     net = prepare_links(links)
-    dem = _demand_arrays(parse_demand(od), net)
-    store = store or _empty_store(len(dem.od_trips))
+    dem = demand_arrays(parse_demand(od), net)
+    store = PathStore(*store) if store else _empty_store(len(dem.od_trips))
     pending = dem.od_trips.copy() if pending is None else pending
     gaps = np.full(501, np.nan)
     rows, n = (len(dem.origins) if keep else 1), len(net.node_ids)
     trees = empty_trees(rows, n)
     x = np.zeros(len(net.a)) if x is None else x.copy()  # flows of the store's paths
-    out = gp_solve(
-        net.indptr, net.csr_heads, net.csr_link, net.tails, net.a, net.b, net.p, net.barred,
-        dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips, *store, pending, x, rgap, 500, 2,
-        gaps, 0.9, pair_share, 0.7, net.open, keep, *trees, 3, *_NO_SOURCE,
-    )  # fmt: skip
-    return net, dem, (x, *out)
+    opts = GpOptions(rgap, 500, 2, 0.9, pair_share, 0.7, keep, 3)
+    *out, final = gp_solve(
+        net.kernel(), dem.kernel(), store, pending, x, gaps, opts, trees, _NO_SOURCE
+    )
+    # x, od_cost, iterations, gap, sptt, then the store's fields
+    return net, dem, (x, *out, *final)
 
 
 def _listed(out: tuple) -> tuple:
     """The solve's final store, path by path: od, ptr, links, flow."""
-    return compact_paths(*out[5:11])
+    return compact_paths(PathStore(*out[5:13]))
 
 
 def test_gp_kept_trees_change_nothing() -> None:
@@ -146,13 +149,10 @@ def test_od_costs_match_reference() -> None:
 
     links, od = _network(5)
     net = prepare_links(links)
-    dem = _demand_arrays(parse_demand(od), net)
+    dem = demand_arrays(parse_demand(od), net)
     cost = net.a * 1.7
     out = np.empty(len(dem.od_trips))
-    od_costs(
-        net.indptr, net.csr_heads, net.csr_link, cost, net.barred,
-        dem.origins, dem.od_ptr, dem.od_dest, out,
-    )  # fmt: skip
+    od_costs(net.kernel(), cost, dem.kernel(), out)
     for k, o in enumerate(dem.origins):
         ref = sp_tree_ref(net.tails, net.heads, cost, net.barred, int(o), len(net.node_ids))
         sl = slice(dem.od_ptr[k], dem.od_ptr[k + 1])
@@ -164,16 +164,16 @@ def test_path_flows_sum_the_store(n_blocks: int) -> None:
     """Parallel link flows of a store equal the numpy sum over its listed paths."""
     links, od = _network(5)
     _, _, out = _solve(links, od, 1e-6)
-    store = out[5:11]
-    p_od, p_ptr, p_links, p_flow = compact_paths(*store)
+    store = PathStore(*out[5:13])
+    p_od, p_ptr, p_links, p_flow = compact_paths(store)
     ref = np.bincount(p_links, np.repeat(p_flow, np.diff(p_ptr)), len(out[0]))
     x = np.full(len(out[0]), np.nan)
     net = prepare_links(links)
-    dem = _demand_arrays(parse_demand(od), net)
+    dem = demand_arrays(parse_demand(od), net)
     t = link_cost(out[0] * 1.3, net.a, net.b, net.p)  # any costs
-    n_od = len(store[0])
+    n_od = len(store.head)
     fc, fs = np.full(n_od, np.nan), np.full(n_od, np.nan)
-    path_flows(*store, x, n_blocks, t, fc, fs)
+    path_flows(store, x, n_blocks, t, fc, fs)
     assert np.allclose(x, ref, rtol=1e-12, atol=1e-9)
     assert np.allclose(x, out[0], rtol=1e-9, atol=1e-9)  # the solve's own final flows
     # the pairs' path costs and flows: their excess is pair_excess's
@@ -186,5 +186,5 @@ def test_path_flows_sum_the_store(n_blocks: int) -> None:
     got, want = np.empty(n_od), np.empty(n_od)
     excess_of(fc, fs, sp, got)
     every = np.arange(len(dem.origins))
-    pair_excess(every, dem.od_ptr, sp, False, sp, *store[:6], t, want)
+    pair_excess(every, dem.od_ptr, sp, False, sp, store, t, want)
     assert np.allclose(got, want, rtol=1e-9, atol=1e-9)

@@ -28,6 +28,7 @@ from twin.kernels.path_moves import (
     path_cost,
     rebalance_pair,
 )
+from twin.kernels.traffic_types import Demand, LinkState, Network, PathStore
 
 
 @njit(cache=True, parallel=True)
@@ -37,19 +38,16 @@ def pair_excess(
     ref: np.ndarray,
     only_pending: bool,
     pending: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
+    st: PathStore,
     t: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """Excess cost ``Σ f·(c_path − ref[j])`` [veh/h × time unit] of each pair ``j`` of the
-    origins ``cand`` over its stored paths at link costs ``t``, written to ``out[j]``: 0 where
-    ``ref[j]`` is inf (no path) or, with ``only_pending``, where the pair has no pending trips.
-    Origins in parallel; the other entries of ``out`` are left as they are."""
+    origins ``cand`` over its stored paths (store ``st``) at link costs ``t``, written to
+    ``out[j]``: 0 where ``ref[j]`` is inf (no path) or, with ``only_pending``, where the pair
+    has no pending trips. Origins in parallel; the other entries of ``out`` are left as they
+    are."""
+    head, nxt, ps, pn, pf, pl = st.head, st.nxt, st.ps, st.pn, st.pf, st.pl
     for i in prange(cand.shape[0]):
         k = cand[i]
         for j in range(od_ptr[k], od_ptr[k + 1]):
@@ -75,7 +73,7 @@ def largest_first(values: np.ndarray, share: float, allow: float) -> np.ndarray:
         total += values[i]
     # only the values above half the limit's share per value are sorted: the others hold at
     # most half the limit together, so the prefix ends before them (most values are
-    # rounding-sized: sorting them all took ~1 ms per iteration on Montpellier)
+    # rounding-sized, and sorting them all cost a noticeable share of an iteration)
     limit = max((1.0 - share) * total, allow)
     big = pos[values[pos] > 0.5 * limit / pos.shape[0]]
     if big.shape[0] == 0:
@@ -93,29 +91,14 @@ def largest_first(values: np.ndarray, share: float, allow: float) -> np.ndarray:
 def pair_sweep(
     pairs: np.ndarray,
     pair_origin: np.ndarray,
-    origins: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
+    dem: Demand,
     t_pred: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
+    st: PathStore,
+    ls: LinkState,
     stamp: int,
     rounds: int,
-) -> tuple:
+) -> tuple[PathStore, int]:
     """Equilibrate the OD pairs ``pairs`` in turn (Gauss–Seidel), each on its stored paths plus
     its path in the stored tree of its origin.
 
@@ -124,28 +107,26 @@ def pair_sweep(
     pairs : ndarray of int64
         OD pairs to sweep, in that order.
     pair_origin : ndarray of int64
-        Origin (position in ``origins``, row of ``t_pred``) of every OD pair.
-    origins, od_dest, od_trips
-        Origin node of each origin, destination node and trips [veh/h] of each pair.
-    tails : ndarray
-        Tail node of each link.
+        Origin (position in ``dem.origins``, row of ``t_pred``) of every OD pair.
+    net : Network
+        The network (tails and link costs ``a + b·vᵖ``).
+    dem : Demand
+        The demand (origin nodes, destination nodes and trips [veh/h]).
     t_pred : ndarray
         Tree store: reaching link of each node in each origin's tree (-1: root, unreached).
-    head, nxt, ps, pn, pf, pl, n_paths, n_links
+    st : PathStore
         Path store (:mod:`twin.kernels.path_store`), grown as needed.
-    x, t, dt : ndarray
+    ls : LinkState
         Link flows [veh/h], costs and cost derivatives, updated after each move.
-    a, b, p : ndarray
-        Link cost ``a + b·vᵖ`` coefficients.
-    mark, stamp
-        Link marks of :func:`twin.kernels.path_moves.shift` and the next free stamp.
+    stamp : int
+        The next free stamp of ``ls.mark`` (:func:`twin.kernels.path_moves.shift`).
     rounds : int
         Extra sweeps over the same pairs re-balancing their stored paths (no new path).
 
     Returns
     -------
     tuple
-        ``ps, pn, pf, nxt, pl, n_paths, n_links, stamp``.
+        The (possibly grown) store and the next free stamp.
 
     Notes
     -----
@@ -153,11 +134,12 @@ def pair_sweep(
     path: the trees may be a few moves old, so its cost is measured again here rather than
     taken from the tree's labels.
     """
+    tails, t = net.tails, ls.t
     for j in pairs:
-        if od_trips[j] <= 0.0:
+        if dem.od_trips[j] <= 0.0:
             continue
         k = pair_origin[j]
-        o, d = origins[k], od_dest[j]
+        o, d = dem.origins[k], dem.od_dest[j]
         pred = t_pred[k]
         c_tree = 0.0
         node = d
@@ -168,19 +150,17 @@ def pair_sweep(
             else:
                 c_tree += t[e]
                 node = tails[e]
-        best = cheapest(j, head, nxt, ps, pn, pl, t)
-        c_best = path_cost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
+        best = cheapest(j, st, t)
+        c_best = path_cost(st.ps[best], st.pn[best], st.pl, t) if best >= 0 else np.inf
         if c_tree < c_best * (1.0 - 1e-14):
-            ps, pn, pf, nxt, pl, n_paths, n_links = add_tree_path(
-                j, o, d, pred, tails, head, nxt, ps, pn, pf, pl, n_paths, n_links
-            )
-            best = n_paths - 1
+            st = add_tree_path(j, o, d, pred, tails, st)
+            best = st.n_paths - 1
         if best >= 0:
-            stamp = equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
+            stamp = equilibrate(j, best, st, net, ls, stamp)
     for _ in range(rounds):
         for j in pairs:
-            stamp = rebalance_pair(j, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
-    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
+            stamp = rebalance_pair(j, st, net, ls, stamp)
+    return st, stamp
 
 
 def largest_first_ref(values: np.ndarray, share: float, allow: float) -> np.ndarray:

@@ -3,19 +3,18 @@
 Keys [any unit] in ``hk`` (float64) and values in ``hv`` (int64) are kept in heap order:
 entry ``i``'s children are ``4i + 1 … 4i + 4``. :func:`heap_push` and :func:`heap_pop` move a
 *hole* rather than swapping pairs at each level, and a 4-ary tree is half as deep as a binary
-one: on Montpellier's street network (6,008 nodes, 14,198 links), a shortest-path tree from
-scratch took 413 µs against 644 µs with a binary heap swapping pairs, and the tree updates of
-:mod:`twin.kernels.sp_update` 25–38 % less. Searches push a node again when its label drops
-and skip the stale entries as they come out ("lazy deletion"), so the arrays need room for
-one entry per relaxation.
+one: both make shortest-path trees and the tree updates of :mod:`twin.kernels.sp_update`
+faster than a binary heap swapping pairs (figures in docs/benchmarks.md). Searches push a
+node again when its label drops and skip the stale entries as they come out ("lazy
+deletion"), so the arrays need room for one entry per relaxation.
 
 The smallest entry is ``hk[0], hv[0]`` (read it before :func:`heap_pop`). Entries are ordered
 by key, then value: equal keys (ties between paths, common at free-flow costs in whole
 minutes) come out in the order of their values, node positions, so that the trees, and the
 assignments built on them, do not depend on the heap's shape. (With ties left to the heap's
-shape, BFW on Sioux Falls reached a 1e-8 gap in 3,079 iterations with a binary heap and not
-in 20,000 with this one; with ties by node, in 3,656.) :func:`heap_order_ref` is the
-plain-Python reference (``heapq``, which orders the same way).
+shape, the iterations BFW needs to reach small gaps depended on the heap's arity: see
+docs/benchmarks.md.) :func:`heap_order_ref` is the plain-Python reference (``heapq``, which
+orders the same way).
 
 Both functions are inlined into the kernels that call them, and numba's on-disk cache of a
 kernel does not notice edits to another module: after editing this one, remove the caches

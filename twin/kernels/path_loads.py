@@ -5,11 +5,11 @@ After a closure, the trips of the paths it cut are *pending*: each such OD pair 
 the path of its origin's shortest-path tree (added to the pair's stored paths unless a stored
 path is as cheap), or on its cheapest stored path. :func:`load_pending` does this for all the
 pairs at once at the costs before loading (Jacobi): the loaded trips are a small share of
-the flows, and loading them pair after pair with the costs raised after each one (Gauss–Seidel,
-as a cold start does) gave the same gap after the warm start's repair on Montpellier's
-closures (5.31e-5 / 7.01e-5 / 1.96e-5 against 5.25e-5 / 6.97e-5 / 1.98e-5) while it held
-the second core idle. Paths are appended to the store in pair order, as a sequential pass
-would: the store does not depend on the number of threads.
+the flows, and loading them pair after pair with the costs raised after each one
+(Gauss–Seidel, as a cold start does) gave the same gaps after the warm start's repair on
+Montpellier's closures (figures in docs/benchmarks.md) while it held the second core idle.
+Paths are appended to the store in pair order, as a sequential pass would: the store does
+not depend on the number of threads.
 
 The store is the linked form of :mod:`twin.kernels.path_store`; :func:`load_pending_ref` is
 the plain-Python reference.
@@ -20,82 +20,65 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from twin.kernels.path_moves import cheapest, grow, path_cost, tree_length, write_tree_path
+from twin.kernels.path_moves import cheapest, grown, path_cost, tree_length, write_tree_path
+from twin.kernels.traffic_types import Demand, Network, PathStore
 
 
 @njit(cache=True, parallel=True)
 def load_pending(
     cand: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
+    dem: Demand,
     t_pred: np.ndarray,
     spc: np.ndarray,
     pending: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
+    st: PathStore,
     t: np.ndarray,
     x: np.ndarray,
     c_load: np.ndarray,
     n_blocks: int,
-) -> tuple:
+) -> PathStore:
     """Load the pending trips of the OD pairs of origins ``cand`` at link costs ``t``.
 
     Parameters
     ----------
     cand : ndarray of int64
-        Origins (positions in ``origins``, rows of ``t_pred``) whose pairs are loaded.
-    origins, od_ptr, od_dest, od_trips
+        Origins (positions in ``dem.origins``, rows of ``t_pred``) whose pairs are loaded.
+    net : Network
+        The network (its ``tails``: tail node of every link).
+    dem : Demand
         Demand grouped by origin (node positions; trips [veh/h]).
-    tails : ndarray
-        Tail node of every link.
     t_pred : ndarray
         Tree store: reaching link of each node in the tree of each origin, at ``t``.
     spc : ndarray
         Cost of each pair's tree path [time unit] (inf: no path; the pair is skipped).
     pending : ndarray
         Trips of each pair not on a stored path [veh/h]; pairs with none are skipped.
-    head, nxt, ps, pn, pf, pl, n_paths, n_links
+    st : PathStore
         Path store, grown as needed (returned).
     t : ndarray
         Link costs [time unit], left as they are (the caller updates them from ``x``).
     x : ndarray
         Link flows [veh/h], raised in place by the loaded trips.
     c_load : ndarray
-        Set to ``spc`` for every loaded pair (the cost it was loaded at).
+        Set to ``spc`` for every loaded pair (the cost it was loaded at) [time unit].
     n_blocks : int
         Blocks of origins run in parallel.
 
     Returns
     -------
-    tuple
-        ``ps, pn, pf, nxt, pl, n_paths, n_links``.
+    PathStore
+        The store with the new paths.
     """
+    origins, od_ptr, od_dest, od_trips = dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips
+    tails = net.tails
+    head, n_paths, n_links = st.head, st.n_paths, st.n_links
     n_c = cand.shape[0]
     n_od = od_trips.shape[0]
     n_blocks = max(1, min(n_blocks, n_c))
     use = np.full(n_od, -1, dtype=np.int64)  # stored path to load (-1: the tree path)
     need = np.full(n_od, -1, dtype=np.int64)  # links of the tree path to add (-1: none)
-    for blk in prange(n_blocks):  # 1. which path each pair takes
-        for i in range(blk, n_c, n_blocks):
-            k = cand[i]
-            for j in range(od_ptr[k], od_ptr[k + 1]):
-                if pending[j] <= 0.0 or od_trips[j] <= 0.0 or spc[j] == np.inf:
-                    continue
-                best = cheapest(j, head, nxt, ps, pn, pl, t)
-                cbest = path_cost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
-                if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
-                    need[j] = tree_length(origins[k], od_dest[j], t_pred[k], tails)
-                else:
-                    use[j] = best
+    _choose(cand, tails, dem, t_pred, spc, pending, st, t, n_blocks, use, need)  # 1.
     # 2. places of the new paths and their links, in pair order
     slot = np.full(n_od, -1, dtype=np.int64)
     start = np.zeros(n_od, dtype=np.int64)
@@ -108,11 +91,8 @@ def load_pending(
                 start[j] = n_links + n_new_links
                 n_new += 1
                 n_new_links += need[j]
-    ps = grow(ps, n_paths + n_new)
-    pn = grow(pn, n_paths + n_new)
-    pf = grow(pf, n_paths + n_new)
-    nxt = grow(nxt, n_paths + n_new)
-    pl = grow(pl, n_links + n_new_links)
+    st = grown(st, n_new, n_new_links)
+    nxt, ps, pn, pf, pl = st.nxt, st.ps, st.pn, st.pf, st.pl
     m = x.shape[0]
     part = np.zeros((n_blocks, m))
     for blk in prange(n_blocks):  # 3. new paths written, trips loaded
@@ -143,7 +123,40 @@ def load_pending(
         for blk in range(n_blocks):
             s += part[blk, e]
         x[e] += s
-    return ps, pn, pf, nxt, pl, n_paths + n_new, n_links + n_new_links
+    return PathStore(head, nxt, ps, pn, pf, pl, n_paths + n_new, n_links + n_new_links)
+
+
+@njit(cache=True, parallel=True)
+def _choose(
+    cand: np.ndarray,
+    tails: np.ndarray,
+    dem: Demand,
+    t_pred: np.ndarray,
+    spc: np.ndarray,
+    pending: np.ndarray,
+    st: PathStore,
+    t: np.ndarray,
+    n_blocks: int,
+    use: np.ndarray,
+    need: np.ndarray,
+) -> None:
+    """Which path each pending pair of origins ``cand`` takes (:func:`load_pending`): its
+    cheapest stored path (into ``use``) unless its tree path is cheaper, whose number of
+    links goes into ``need``; origins in ``n_blocks`` parallel blocks."""
+    origins, od_ptr, od_dest, od_trips = dem.origins, dem.od_ptr, dem.od_dest, dem.od_trips
+    n_c = cand.shape[0]
+    for blk in prange(n_blocks):
+        for i in range(blk, n_c, n_blocks):
+            k = cand[i]
+            for j in range(od_ptr[k], od_ptr[k + 1]):
+                if pending[j] <= 0.0 or od_trips[j] <= 0.0 or spc[j] == np.inf:
+                    continue
+                best = cheapest(j, st, t)
+                cbest = path_cost(st.ps[best], st.pn[best], st.pl, t) if best >= 0 else np.inf
+                if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
+                    need[j] = tree_length(origins[k], od_dest[j], t_pred[k], tails)
+                else:
+                    use[j] = best
 
 
 def load_pending_ref(

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from twin.kernels.traffic import fpow
+from twin.kernels.traffic_types import LinkState, Network, PathStore
 
 
 @njit(cache=True)
@@ -34,11 +35,10 @@ def dcost1(v: float, b: float, p: float) -> float:
 
 
 @njit(cache=True)
-def set_costs(
-    x: np.ndarray, a: np.ndarray, b: np.ndarray, p: np.ndarray, t: np.ndarray, dt: np.ndarray
-) -> float:
-    """Link costs ``t`` and their derivatives ``dt`` at flows ``x`` [veh/h], in place; returns
-    the total travel time ``Σ t·x``."""
+def set_costs(net: Network, ls: LinkState) -> float:
+    """Link costs ``ls.t`` and their derivatives ``ls.dt`` at flows ``ls.x`` [veh/h], in
+    place; returns the total travel time ``Σ t·x`` [veh/h × time unit]."""
+    x, t, dt, a, b, p = ls.x, ls.t, ls.dt, net.a, net.b, net.p
     total = 0.0
     for e in range(x.shape[0]):
         t[e] = cost1(x[e], a[e], b[e], p[e])
@@ -57,25 +57,17 @@ def path_cost(s: int, n: int, pl: np.ndarray, t: np.ndarray) -> float:
 
 
 @njit(cache=True)
-def cheapest(
-    j: int,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pl: np.ndarray,
-    t: np.ndarray,
-) -> int:
+def cheapest(j: int, st: PathStore, t: np.ndarray) -> int:
     """The cheapest stored path of OD pair ``j`` at link costs ``t`` (-1: none)."""
     best = -1
     cbest = np.inf
-    q = head[j]
+    q = st.head[j]
     while q >= 0:
-        c = path_cost(ps[q], pn[q], pl, t)
+        c = path_cost(st.ps[q], st.pn[q], st.pl, t)
         if c < cbest:
             cbest = c
             best = q
-        q = nxt[q]
+        q = st.nxt[q]
     return best
 
 
@@ -90,27 +82,52 @@ def grow(arr: np.ndarray, need: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def grown(st: PathStore, paths: int, links: int) -> PathStore:
+    """The store with room for ``paths`` more paths and ``links`` more links (arrays copied
+    only when too short; the counts unchanged)."""
+    return PathStore(
+        st.head,
+        grow(st.nxt, st.n_paths + paths),
+        grow(st.ps, st.n_paths + paths),
+        grow(st.pn, st.n_paths + paths),
+        grow(st.pf, st.n_paths + paths),
+        grow(st.pl, st.n_links + links),
+        st.n_paths,
+        st.n_links,
+    )
+
+
+@njit(cache=True)
+def move(net: Network, ls: LinkState, e: int, dv: float) -> None:
+    """Add ``dv`` [veh/h] to the flow of link ``e`` (not below 0) and update its cost and
+    derivative."""
+    v = ls.x[e] + dv
+    if v < 0.0:
+        v = 0.0
+    ls.x[e] = v
+    ls.t[e] = cost1(v, net.a[e], net.b[e], net.p[e])
+    ls.dt[e] = dcost1(v, net.b[e], net.p[e])
+
+
+@njit(cache=True)
 def shift(
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
+    net: Network,
+    ls: LinkState,
     pl: np.ndarray,
     s_p: int,
     n_p: int,
     s_b: int,
     n_b: int,
     f_p: float,
-    mark: np.ndarray,
     stamp: int,
 ) -> float:
-    """Move flow from path p onto path b by one projected Newton step; return the amount.
+    """Move flow from path p (``n_p`` links from ``pl[s_p]``, carrying ``f_p`` [veh/h]) onto
+    path b by one projected Newton step; return the amount [veh/h].
 
-    ``mark`` holds, for each link, the stamp of the last path that marked it; ``stamp`` and
-    ``stamp + 1`` are used here.
+    ``ls.mark`` holds, for each link, the stamp of the last path that marked it; ``stamp``
+    and ``stamp + 1`` are used here.
     """
+    t, dt, mark = ls.t, ls.dt, ls.mark
     cp = 0.0
     for i in range(s_p, s_p + n_p):
         cp += t[pl[i]]
@@ -134,48 +151,23 @@ def shift(
     if step <= 0.0:
         return 0.0
     for i in range(s_p, s_p + n_p):
-        e = pl[i]
-        x[e] -= step
-        if x[e] < 0.0:
-            x[e] = 0.0
-        t[e] = cost1(x[e], a[e], b[e], p[e])
-        dt[e] = dcost1(x[e], b[e], p[e])
+        move(net, ls, pl[i], -step)
     for i in range(s_b, s_b + n_b):
-        e = pl[i]
-        x[e] += step
-        t[e] = cost1(x[e], a[e], b[e], p[e])
-        dt[e] = dcost1(x[e], b[e], p[e])
+        move(net, ls, pl[i], step)
     return step
 
 
 @njit(cache=True)
-def equilibrate(
-    j: int,
-    best: int,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
-    stamp: int,
-) -> int:
-    """Shift flow of OD pair ``j`` from each of its paths onto ``best``; drop emptied paths."""
+def equilibrate(j: int, best: int, st: PathStore, net: Network, ls: LinkState, stamp: int) -> int:
+    """Shift flow of OD pair ``j`` from each of its paths onto ``best``; drop emptied paths.
+    Returns the next free stamp."""
+    head, nxt, ps, pn, pf = st.head, st.nxt, st.ps, st.pn, st.pf
     prev = -1
     q = head[j]
     while q >= 0:
         following = nxt[q]
         if q != best and pf[q] > 0.0:
-            step = shift(
-                x, t, dt, a, b, p, pl, ps[q], pn[q], ps[best], pn[best], pf[q], mark, stamp
-            )
+            step = shift(net, ls, st.pl, ps[q], pn[q], ps[best], pn[best], pf[q], stamp)
             stamp += 2
             pf[q] -= step
             pf[best] += step
@@ -191,63 +183,32 @@ def equilibrate(
 
 
 @njit(cache=True)
-def rebalance_pair(
-    j: int,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
-    stamp: int,
-) -> int:
+def rebalance_pair(j: int, st: PathStore, net: Network, ls: LinkState, stamp: int) -> int:
     """Shift flow of OD pair ``j`` onto its cheapest stored path (:func:`equilibrate`); nothing
     to do with a single path. Returns the next free stamp."""
-    if head[j] < 0 or nxt[head[j]] < 0:
+    if st.head[j] < 0 or st.nxt[st.head[j]] < 0:
         return stamp
-    best = cheapest(j, head, nxt, ps, pn, pl, t)
-    return equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
+    best = cheapest(j, st, ls.t)
+    return equilibrate(j, best, st, net, ls, stamp)
 
 
 @njit(cache=True)
 def add_tree_path(
-    j: int,
-    o: int,
-    d: int,
-    pred: np.ndarray,
-    tails: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
-) -> tuple:
+    j: int, o: int, d: int, pred: np.ndarray, tails: np.ndarray, st: PathStore
+) -> PathStore:
     """Add the path from ``o`` to ``d`` of the tree ``pred`` (reaching link of each node) to
     the paths of pair ``j``, with no flow, at the head of its list; the store grows as needed.
-    Returns ``ps, pn, pf, nxt, pl, n_paths, n_links`` (the new path is ``n_paths − 1``)."""
+    Returns the store (the new path is ``n_paths − 1``)."""
     length = tree_length(o, d, pred, tails)
-    ps = grow(ps, n_paths + 1)
-    pn = grow(pn, n_paths + 1)
-    pf = grow(pf, n_paths + 1)
-    nxt = grow(nxt, n_paths + 1)
-    pl = grow(pl, n_links + length)
-    ps[n_paths] = n_links
-    pn[n_paths] = length
-    pf[n_paths] = 0.0
-    n_links = write_tree_path(o, d, pred, tails, pl, n_links)
-    nxt[n_paths] = head[j]
-    head[j] = n_paths
-    return ps, pn, pf, nxt, pl, n_paths + 1, n_links
+    st = grown(st, 1, length)
+    q = st.n_paths
+    st.ps[q] = st.n_links
+    st.pn[q] = length
+    st.pf[q] = 0.0
+    n_links = write_tree_path(o, d, pred, tails, st.pl, st.n_links)
+    st.nxt[q] = st.head[j]
+    st.head[j] = q
+    return PathStore(st.head, st.nxt, st.ps, st.pn, st.pf, st.pl, q + 1, n_links)
 
 
 @njit(cache=True)

@@ -20,20 +20,17 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from twin.kernels.traffic_types import PathStore
+
 
 def reuse_paths(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
+    st: PathStore,
     pair_map: np.ndarray,
     link_map: np.ndarray,
     live: np.ndarray,
     od_trips: np.ndarray,
     spare_links: int,
-) -> tuple:
+) -> tuple[PathStore, np.ndarray, np.ndarray]:
     """A new store holding the previous paths that still serve, scaled to the new demand.
 
     A path is kept when its pair is still in the demand (``pair_map[j] ≥ 0``), it carries
@@ -44,7 +41,7 @@ def reuse_paths(
 
     Parameters
     ----------
-    head, nxt, ps, pn, pf, pl : ndarray
+    st : PathStore
         Previous store (read only).
     pair_map : ndarray of int64
         New pair of each previous pair (-1: gone); no two previous pairs map to the same new
@@ -62,19 +59,18 @@ def reuse_paths(
     Returns
     -------
     tuple
-        New store ``head, nxt, ps, pn, pf, pl, n_paths, n_links`` (room for twice the kept
-        paths), ``pending`` [veh/h] per new pair and ``x``, the link flows of the kept paths
-        [veh/h] by new link position (summed in the same pass: a warm start needs them and
-        the store is large).
+        The new store (room for twice the kept paths), ``pending`` [veh/h] per new pair and
+        ``x``, the link flows of the kept paths [veh/h] by new link position (summed in the
+        same pass: a warm start needs them and the store is large).
     """
+    head = st.head
     n_old, n_od = head.shape[0], od_trips.shape[0]
     n_blocks = max(1, min(n_old, 4 * numba.get_num_threads()))
     kp = np.zeros(n_old, dtype=np.int64)  # kept paths of each previous pair
     kl = np.zeros(n_old, dtype=np.int64)  # and their links
-    keep = np.zeros(ps.shape[0], dtype=np.bool_)
+    keep = np.zeros(st.ps.shape[0], dtype=np.bool_)
     factor = np.zeros(n_old)
-    _kept(head, nxt, ps, pn, pf, pl, pair_map, link_map, live, od_trips, n_blocks, kp, kl, keep,
-          factor)  # fmt: skip
+    _kept(st, pair_map, link_map, live, od_trips, n_blocks, kp, kl, keep, factor)
     po = np.zeros(n_old + 1, dtype=np.int64)
     lo = np.zeros(n_old + 1, dtype=np.int64)
     np.cumsum(kp, out=po[1:])
@@ -91,19 +87,14 @@ def reuse_paths(
     pl2 = np.empty(max(64, n_links + spare_links), dtype=np.int32)
     pending = od_trips.astype(np.float64)  # a copy; pairs not in the previous demand: all
     part = np.zeros((n_blocks, live.shape[0]))
-    _fill(head, nxt, ps, pn, pf, pl, pair_map, link_map, od_trips, keep, factor, po, lo,
-          n_blocks, h2, nxt2, ps2, pn2, pf2, pl2, pending, part)  # fmt: skip
-    return h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links, pending, part.sum(axis=0)
+    new = PathStore(h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links)
+    _fill(st, pair_map, link_map, od_trips, keep, factor, po, lo, n_blocks, new, pending, part)
+    return new, pending, part.sum(axis=0)
 
 
 @njit(cache=True, parallel=True)
 def _kept(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
+    st: PathStore,
     pair_map: np.ndarray,
     link_map: np.ndarray,
     live: np.ndarray,
@@ -117,6 +108,7 @@ def _kept(
     """Which previous paths are kept (``keep``), how many paths and links each previous pair
     keeps (``kp``, ``kl``) and the scale of its flows (``factor``); pairs in parallel
     blocks."""
+    head, nxt, ps, pn, pf, pl = st.head, st.nxt, st.ps, st.pn, st.pf, st.pl
     n_old = head.shape[0]
     same = link_map.shape[0] == 0
     for blk in prange(n_blocks):
@@ -149,12 +141,7 @@ def _kept(
 
 @njit(cache=True, parallel=True)
 def _fill(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
+    st: PathStore,
     pair_map: np.ndarray,
     link_map: np.ndarray,
     od_trips: np.ndarray,
@@ -163,19 +150,16 @@ def _fill(
     po: np.ndarray,
     lo: np.ndarray,
     n_blocks: int,
-    h2: np.ndarray,
-    nxt2: np.ndarray,
-    ps2: np.ndarray,
-    pn2: np.ndarray,
-    pf2: np.ndarray,
-    pl2: np.ndarray,
+    new: PathStore,
     pending: np.ndarray,
     part: np.ndarray,
 ) -> None:
     """Copy the kept paths of each previous pair to their places (paths from ``po[j]``,
     links from ``lo[j]``), scaled, set the pending trips of its new pair and sum link flows
     into ``part[block]``; pairs in parallel blocks (a previous pair maps to its own new
-    pair, so no two blocks write the same pair)."""
+    pair, so no two blocks write the same pair). ``new`` is the new store's arrays."""
+    head, nxt, ps, pn, pf, pl = st.head, st.nxt, st.ps, st.pn, st.pf, st.pl
+    h2, nxt2, ps2, pn2, pf2, pl2 = new.head, new.nxt, new.ps, new.pn, new.pf, new.pl
     n_old = head.shape[0]
     same = link_map.shape[0] == 0
     for blk in prange(n_blocks):
@@ -209,16 +193,10 @@ def _fill(
 
 
 @njit(cache=True)
-def compact_paths(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-) -> tuple:
+def compact_paths(st: PathStore) -> tuple:
     """The store path by path, pairs in order: ``od`` (pair of each path), ``ptr``
     (offsets), ``links``, ``flow`` [veh/h]."""
+    head, nxt, ps, pn, pf, pl = st.head, st.nxt, st.ps, st.pn, st.pf, st.pl
     n_od = head.shape[0]
     count = 0
     total = 0
@@ -312,19 +290,12 @@ def reuse_paths_ref(
 
 
 def reuse_closed(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
+    st: PathStore,
     shut: np.ndarray,
     od_trips: np.ndarray,
     x: np.ndarray,
     spare_links: int,
-) -> tuple | None:
+) -> tuple[PathStore, np.ndarray, np.ndarray, int] | None:
     """:func:`reuse_paths` for the same links, pairs and demand with links ``shut`` closed.
 
     The store is copied as it is (paths keep their places, and the link buffer its unused
@@ -335,7 +306,7 @@ def reuse_closed(
 
     Parameters
     ----------
-    head, nxt, ps, pn, pf, pl, n_paths, n_links
+    st : PathStore
         Previous store (read only); its paths must lie in the link buffer in the order of
         their numbers (as :func:`reuse_paths` and the solver leave them), else None.
     shut : ndarray of int64
@@ -350,40 +321,36 @@ def reuse_closed(
     Returns
     -------
     tuple or None
-        As :func:`reuse_paths`: ``head, nxt, ps, pn, pf, pl, n_paths, n_links, pending, x``
-        (``n_paths`` and ``n_links``: the buffers' used lengths, unlinked paths included), and
-        the number of paths kept; None when the paths are not in buffer order.
+        As :func:`reuse_paths`: the new store (``n_paths`` and ``n_links``: the buffers' used
+        lengths, unlinked paths included), ``pending`` and ``x``, and the number of paths
+        kept; None when the paths are not in buffer order.
     """
+    ps, pl, n_paths, n_links = st.ps, st.pl, st.n_paths, st.n_links
     n_od = od_trips.shape[0]
     if n_paths > 1 and (np.diff(ps[:n_paths]) < 0).any():
         return None
     pl2 = np.empty(max(64, n_links + spare_links), dtype=pl.dtype)
     hits = _hits(pl, n_links, shut.astype(pl.dtype), x.shape[0], 4 * numba.get_num_threads(), pl2)
     h2, nxt2, ps2, pn2, pf2, pending, x2, kept = _relink(
-        head, nxt, ps, pn, pf, pl2, n_paths, max(16, 2 * n_paths + n_od), hits, od_trips,
-        x.astype(np.float64),
-    )  # fmt: skip
-    return h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links, pending, x2, kept
+        st, pl2, max(16, 2 * n_paths + n_od), hits, od_trips, x.astype(np.float64)
+    )
+    return PathStore(h2, nxt2, ps2, pn2, pf2, pl2, n_paths, n_links), pending, x2, kept
 
 
 @njit(cache=True)
 def _relink(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
+    st: PathStore,
     pl: np.ndarray,
-    n_paths: int,
     cap: int,
     hits: np.ndarray,
     od_trips: np.ndarray,
     x: np.ndarray,
 ) -> tuple:
-    """Copies of the path arrays (``cap`` long), with the paths over the places ``hits`` of
-    the link buffer ``pl`` (paths in buffer order) and those with no flow unlinked
-    (:func:`_unlink`); returns them, the pending trips, ``x`` less the unlinked paths' flows
-    (in place) and the number of paths kept."""
+    """Copies of the path arrays of ``st`` (``cap`` long), with the paths over the places
+    ``hits`` of the link buffer ``pl`` (the copy of ``st.pl``; paths in buffer order) and
+    those with no flow unlinked (:func:`_unlink`); returns them, the pending trips, ``x``
+    less the unlinked paths' flows (in place) and the number of paths kept."""
+    head, nxt, ps, pn, pf, n_paths = st.head, st.nxt, st.ps, st.pn, st.pf, st.n_paths
     cut = np.zeros(n_paths, dtype=np.bool_)
     for i in range(hits.shape[0]):  # the path holding each place: the last starting at or before
         lo, hi = 0, n_paths

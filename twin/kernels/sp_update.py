@@ -43,13 +43,14 @@ from numba import njit, prange
 
 from twin.kernels.heap import heap_pop, heap_push
 from twin.kernels.traffic import load_tree, sp_tree
+from twin.kernels.traffic_types import Demand, Network, TreeSource, TreeStore
 
 
-def empty_trees(rows: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def empty_trees(rows: int, n: int) -> TreeStore:
     """An empty tree store of ``rows`` trees over ``n`` nodes: ``pred``, ``order``, ``reached``
     and ``have`` (no tree yet). Distances are not stored: an update recomputes them all from
     the tree (:func:`sp_update`), in a scratch row."""
-    return (
+    return TreeStore(
         np.empty((rows, n), dtype=np.int32),
         np.empty((rows, n), dtype=np.int32),
         np.zeros(rows, dtype=np.int64),
@@ -220,163 +221,122 @@ def sp_update(
 
 @njit(cache=True)
 def store_tree(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
     ctails: np.ndarray,
     cost: np.ndarray,
     ccost: np.ndarray,
-    live: np.ndarray,
-    barred: np.ndarray,
     origin: int,
     row: int,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    have: np.ndarray,
+    trees: TreeStore,
     dist: np.ndarray,
     hk: np.ndarray,
     hv: np.ndarray,
     work: np.ndarray,
 ) -> None:
-    """Tree of ``origin`` at ``cost`` (``ccost``, ``ctails``: the costs and tails in CSR order)
-    into row ``row`` of a tree store, its distances into ``dist`` [time unit]: updated from the
-    stored tree when ``have[row]``, else built from scratch (and ``have[row]`` set). ``work``
-    is a buffer of :func:`work_size` integers."""
-    if have[row]:
-        t_reached[row] = sp_update(
-            indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origin, dist,
-            t_pred[row], t_order[row], t_reached[row], hk, hv, work,
+    """Tree of ``origin`` at link costs ``cost`` [time unit] (``ccost``, ``ctails``: the costs
+    and tails in CSR order) into row ``row`` of a tree store, its distances into ``dist``:
+    updated from the stored tree when ``trees.have[row]``, else built from scratch (and
+    ``have[row]`` set). ``work`` is a buffer of :func:`work_size` integers."""
+    if trees.have[row]:
+        trees.reached[row] = sp_update(
+            net.indptr, net.heads, net.clink, net.tails, ctails, cost, ccost, net.live,
+            net.barred, origin, dist, trees.pred[row], trees.order[row], trees.reached[row],
+            hk, hv, work,
         )  # fmt: skip
     else:
-        t_reached[row] = sp_tree(
-            indptr, heads, clink, cost, barred, origin, dist, t_pred[row], t_order[row], hk, hv
-        )
-        have[row] = True
+        trees.reached[row] = sp_tree(
+            net.indptr, net.heads, net.clink, cost, net.barred, origin, dist, trees.pred[row],
+            trees.order[row], hk, hv,
+        )  # fmt: skip
+        trees.have[row] = True
 
 
 @njit(cache=True)
-def take_row(
-    k: int,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    src_pred: np.ndarray,
-    src_order: np.ndarray,
-    to_copy: np.ndarray,
-) -> None:
-    """Copy row ``k`` of a source tree store (``src_pred``, ``src_order``; the trees of a
-    previous solve, left as they are) into the store if ``to_copy[k]``, the first time the row
-    is used: the copy is spread over the parallel updates and the row is in cache for its
-    own. ``to_copy`` may be empty (nothing to copy)."""
+def take_row(k: int, trees: TreeStore, src: TreeSource) -> None:
+    """Copy row ``k`` of a source tree store (the trees of a previous solve, left as they
+    are) into the store if ``src.to_copy[k]``, the first time the row is used: the copy is
+    spread over the parallel updates and the row is in cache for its own. ``src.to_copy``
+    may be empty (nothing to copy)."""
+    to_copy = src.to_copy
     if to_copy.shape[0] == 0 or not to_copy[k]:
         return
-    t_pred[k, :] = src_pred[k, :]
-    r = t_reached[k]
-    t_order[k, :r] = src_order[k, :r]
+    trees.pred[k, :] = src.pred[k, :]
+    r = trees.reached[k]
+    trees.order[k, :r] = src.order[k, :r]
     to_copy[k] = False
 
 
 @njit(cache=True, parallel=True)
 def store_trees(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
     cost: np.ndarray,
-    live: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
+    dem: Demand,
     rows: np.ndarray,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    have: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
+    trees: TreeStore,
+    src: TreeSource,
     out: np.ndarray,
     n_blocks: int,
-    src_pred: np.ndarray,
-    src_order: np.ndarray,
-    to_copy: np.ndarray,
 ) -> None:
-    """Bring the stored trees of origins ``origins[rows]`` up to date with ``cost`` (built
-    where the store has none) and write the shortest cost of each of their OD pairs to
-    ``out`` (inf: no path); ``t_*``/``have`` is the tree store, a row per origin, whose rows
-    flagged in ``to_copy`` are first taken from ``src_pred``/``src_order``
-    (:func:`take_row`).
+    """Bring the stored trees of origins ``dem.origins[rows]`` up to date with link costs
+    ``cost`` [time unit] (built where the store has none) and write the shortest cost of each
+    of their OD pairs to ``out`` (inf: no path); ``trees`` has a row per origin, whose rows
+    flagged in ``src.to_copy`` are first taken from ``src`` (:func:`take_row`).
 
     Rows are dealt to ``n_blocks`` interleaved blocks run in parallel, each with its own
     scratch buffers (distances included), allocated once per block.
     """
-    n = indptr.shape[0] - 1
-    size = 2 * heads.shape[0] + 1  # heap_size
-    ccost = cost[clink]
-    ctails = tails[clink]
+    n = net.indptr.shape[0] - 1
+    size = 2 * net.heads.shape[0] + 1  # heap_size
+    ccost = cost[net.clink]
+    ctails = net.tails[net.clink]
+    origins, od_ptr, od_dest = dem.origins, dem.od_ptr, dem.od_dest
     n_rows = rows.shape[0]
     n_blocks = max(1, min(n_rows, n_blocks))
     for blk in prange(n_blocks):
         dist = np.empty(n)
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
-        work = np.empty(work_size(n, heads.shape[0]), dtype=np.int64)
+        work = np.empty(work_size(n, net.heads.shape[0]), dtype=np.int64)
         for i in range(blk, n_rows, n_blocks):
             k = rows[i]
-            take_row(k, t_pred, t_order, t_reached, src_pred, src_order, to_copy)
-            store_tree(
-                indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origins[k], k,
-                t_pred, t_order, t_reached, have, dist, hk, hv, work,
-            )  # fmt: skip
+            take_row(k, trees, src)
+            store_tree(net, ctails, cost, ccost, origins[k], k, trees, dist, hk, hv, work)
             for j in range(od_ptr[k], od_ptr[k + 1]):
                 out[j] = dist[od_dest[j]]
 
 
 @njit(cache=True, parallel=True)
 def store_aon(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
     cost: np.ndarray,
-    live: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
+    dem: Demand,
     od_cost: np.ndarray,
     n_blocks: int,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    have: np.ndarray,
+    trees: TreeStore,
 ) -> np.ndarray:
-    """All-or-nothing loading at ``cost`` (as :func:`twin.kernels.traffic.aon`) from the tree
-    store: each origin's tree is brought up to date (or built) in place, then the origin's
-    trips are loaded down it. Origins in parallel blocks; returns link flows [veh/h] and fills
-    ``od_cost`` (inf: no path)."""
-    n = indptr.shape[0] - 1
+    """All-or-nothing loading at link costs ``cost`` (as :func:`twin.kernels.traffic.aon`)
+    from the tree store ``trees``: each origin's tree is brought up to date (or built) in
+    place, then the origin's trips are loaded down it. Origins in ``n_blocks`` parallel
+    blocks; returns link flows [veh/h] and fills ``od_cost`` [time unit] (inf: no path)."""
+    n = net.indptr.shape[0] - 1
     m = cost.shape[0]
+    origins = dem.origins
     n_orig = origins.shape[0]
     n_blocks = max(1, min(n_blocks, n_orig))
-    size = 2 * heads.shape[0] + 1  # heap_size
-    ccost = cost[clink]
-    ctails = tails[clink]
+    size = 2 * net.heads.shape[0] + 1  # heap_size
+    ccost = cost[net.clink]
+    ctails = net.tails[net.clink]
     flows = np.zeros((n_blocks, m))
     for blk in prange(n_blocks):
         dist = np.empty(n)
         hk = np.empty(size)
         hv = np.empty(size, dtype=np.int64)
-        work = np.empty(work_size(n, heads.shape[0]), dtype=np.int64)
+        work = np.empty(work_size(n, net.heads.shape[0]), dtype=np.int64)
         load = np.zeros(n)
         for k in range(blk, n_orig, n_blocks):
-            store_tree(
-                indptr, heads, clink, tails, ctails, cost, ccost, live, barred, origins[k], k,
-                t_pred, t_order, t_reached, have, dist, hk, hv, work,
-            )  # fmt: skip
+            store_tree(net, ctails, cost, ccost, origins[k], k, trees, dist, hk, hv, work)
             load_tree(
-                k, origins[k], dist, t_pred[k], t_order[k], t_reached[k], tails, od_ptr,
-                od_dest, od_trips, od_cost, load, flows[blk],
+                k, dem, dist, trees.pred[k], trees.order[k], trees.reached[k], net.tails,
+                od_cost, load, flows[blk],
             )  # fmt: skip
     return flows.sum(axis=0)

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from twin.kernels.heap import heap_pop, heap_push
+from twin.kernels.traffic_types import Demand, Network
 
 
 @njit(cache=True, inline="always")
@@ -72,8 +73,7 @@ def dot(u: np.ndarray, v: np.ndarray) -> float:
 
     numpy's ``u @ v`` on vectors of more than a few thousand entries wakes OpenBLAS's
     threads, which then busy-wait on the other cores for a while and hold off the threads of
-    the next parallel numba kernel: measured on a 2-core machine, a shortest-path sweep over
-    every origin ran 2× slower after one ``@`` of two 33,000-long vectors.
+    the next parallel numba kernel (the slowdown measured is in docs/benchmarks.md).
     """
     s = 0.0
     for i in range(u.shape[0]):
@@ -183,22 +183,20 @@ def sp_tree(
 @njit(cache=True)
 def load_tree(
     k: int,
-    origin: int,
+    dem: Demand,
     dist: np.ndarray,
     pred: np.ndarray,
     order: np.ndarray,
     used: int,
     tails: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
     od_cost: np.ndarray,
     load: np.ndarray,
     flows: np.ndarray,
 ) -> None:
     """Push the trips of origin ``k``'s pairs [veh/h] down its shortest-path tree (``dist``,
     ``pred``, ``order[:used]`` with parents first) onto the link flows ``flows``; fills
-    ``od_cost`` (inf: no path). ``load`` is a zeroed node buffer, left zeroed."""
+    ``od_cost`` [time unit] (inf: no path). ``load`` is a zeroed node buffer, left zeroed."""
+    od_ptr, od_dest, od_trips = dem.od_ptr, dem.od_dest, dem.od_trips
     for j in range(od_ptr[k], od_ptr[k + 1]):
         dj = od_dest[j]
         od_cost[j] = dist[dj]
@@ -211,34 +209,26 @@ def load_tree(
             flows[e] += load[u]
             load[tails[e]] += load[u]
             load[u] = 0.0
-    load[origin] = 0.0
+    load[dem.origins[k]] = 0.0
 
 
 @njit(cache=True, parallel=True)
 def aon(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
-    cost: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    od_cost: np.ndarray,
-    n_blocks: int,
+    net: Network, cost: np.ndarray, dem: Demand, od_cost: np.ndarray, n_blocks: int
 ) -> np.ndarray:
     """All-or-nothing loading of the demand on shortest paths at link costs ``cost``.
 
     One shortest-path tree per origin, origins in parallel (one flow buffer per block of
-    origins). Unreachable pairs get ``od_cost = inf`` and load nothing.
+    ``n_blocks`` blocks of origins). Fills ``od_cost`` with each pair's shortest cost [time
+    unit]; unreachable pairs get inf and load nothing.
 
     Returns
     -------
     ndarray, shape (n_links,)
         Link flows [veh/h].
     """
+    indptr, heads, clink, tails, barred = net.indptr, net.heads, net.clink, net.tails, net.barred
+    origins = dem.origins
     n = indptr.shape[0] - 1
     m = cost.shape[0]
     n_orig = origins.shape[0]
@@ -255,10 +245,7 @@ def aon(
             settled = sp_tree(
                 indptr, heads, clink, cost, barred, origins[k], dist, pred, order, hk, hv
             )
-            load_tree(
-                k, origins[k], dist, pred, order, settled, tails, od_ptr, od_dest, od_trips,
-                od_cost, load, flows[blk],
-            )  # fmt: skip
+            load_tree(k, dem, dist, pred, order, settled, tails, od_cost, load, flows[blk])
     return flows.sum(axis=0)
 
 

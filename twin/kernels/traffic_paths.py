@@ -45,6 +45,8 @@ path-based traffic assignment algorithms. *Mathematics and Computers in Simulati
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -53,15 +55,23 @@ from twin.kernels.path_loads import load_pending
 from twin.kernels.path_moves import (
     add_tree_path,
     cheapest,
-    cost1,
-    dcost1,
     equilibrate,
+    move,
     path_cost,
     rebalance_pair,
     set_costs,
 )
 from twin.kernels.sp_update import store_tree, store_trees, take_row, work_size
 from twin.kernels.traffic import dot, sp_tree
+from twin.kernels.traffic_types import (
+    Demand,
+    GpOptions,
+    LinkState,
+    Network,
+    PathStore,
+    TreeSource,
+    TreeStore,
+)
 
 #: The second pass of a pair sweep takes the pairs holding this share of the excess of the
 #: first (largest first): fewer trees to bring up to date, the same gaps (tuned on Montpellier
@@ -69,31 +79,51 @@ from twin.kernels.traffic import dot, sp_tree
 REFRESH_SHARE = 0.85
 #: A warm start with at least this many OD pairs to re-load loads them all together, in
 #: parallel, at the costs before loading (:mod:`twin.kernels.path_loads`: each pair carries
-#: little, and the gaps after the repair are those of loading them in turn on Montpellier's
-#: closures, 961–2,765 pairs); with fewer (Sioux Falls: some 30 pairs carrying 23,000 veh/h
-#: on a congested network), pair after pair, costs raised as they load.
+#: little, and on Montpellier's closures, 961–2,765 pairs, the gaps after the repair are
+#: those of loading them in turn); with fewer (Sioux Falls: some 30 pairs carrying 23,000
+#: veh/h on a congested network), pair after pair, costs raised as they load.
 LOAD_TOGETHER = 256
-#: A cold start loads its origins in at least this many blocks (see :func:`gp_solve`).
+#: A cold start loads its origins in at least this many blocks (see :func:`_load`).
 COLD_BLOCKS = 16
 #: Modes of a sweep over an origin's pairs: every pair; the pairs with pending trips, loading
 #: them first; the pairs that had pending trips (loaded before), without loading.
 ALL_PAIRS, LOAD_PENDING, PENDING_PAIRS = 0, 1, 2
 
 
+class Scratch(NamedTuple):
+    """Work buffers of a solve: heap (``hk``, ``hv``) and :func:`work_size` buffer of the tree
+    updates, link costs in CSR order (``ccost``), distances of the tree at hand (``dist``)
+    [time unit] and the trees' cost of each OD pair (``spc``) [time unit]."""
+
+    hk: np.ndarray
+    hv: np.ndarray
+    work: np.ndarray
+    ccost: np.ndarray
+    dist: np.ndarray
+    spc: np.ndarray
+
+
+class PairState(NamedTuple):
+    """Per OD pair: trips not on a stored path (``pending``) [veh/h], the tree cost each was
+    loaded at (``c_load``) [time unit], its excess cost (``ex``) [veh/h × time unit], its
+    flow-weighted path cost (``fc``) [veh/h × time unit] and flow (``fs``) [veh/h], its
+    shortest cost (``od_cost``) [time unit] and its origin (``origin``, position)."""
+
+    pending: np.ndarray
+    c_load: np.ndarray
+    ex: np.ndarray
+    fc: np.ndarray
+    fs: np.ndarray
+    od_cost: np.ndarray
+    origin: np.ndarray
+
+
 @njit(cache=True, parallel=True)
-def od_costs(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    cost: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Shortest-path cost of every OD pair at link costs ``cost`` (inf: no path), origins in
-    parallel; written to ``out``."""
+def od_costs(net: Network, cost: np.ndarray, dem: Demand, out: np.ndarray) -> None:
+    """Shortest-path cost of every OD pair at link costs ``cost`` [time unit] (inf: no path),
+    origins in parallel; written to ``out``."""
+    indptr, heads, clink, barred = net.indptr, net.heads, net.clink, net.barred
+    origins, od_ptr, od_dest = dem.origins, dem.od_ptr, dem.od_dest
     n = indptr.shape[0] - 1
     n_orig = origins.shape[0]
     for k in prange(n_orig):
@@ -109,12 +139,7 @@ def od_costs(
 
 @njit(cache=True, parallel=True)
 def path_flows(
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
+    st: PathStore,
     x: np.ndarray,
     n_blocks: int,
     t: np.ndarray,
@@ -126,6 +151,7 @@ def path_flows(
     pair's flow-weighted path cost ``Σ f·c_path`` at link costs ``t`` into ``fc``
     [veh/h × time unit] and its flow ``Σ f`` into ``fs`` [veh/h] (with the shortest costs, its
     excess cost: :func:`excess_of`)."""
+    head, nxt, ps, pn, pf, pl = st.head, st.nxt, st.ps, st.pn, st.pf, st.pl
     n_od = head.shape[0]
     m = x.shape[0]
     n_blocks = max(1, min(n_blocks, n_od))
@@ -194,19 +220,9 @@ def _rebalance(
     mode: int,
     pending: np.ndarray,
     od_ptr: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
+    st: PathStore,
+    net: Network,
+    ls: LinkState,
     stamp: int,
 ) -> int:
     """``rounds`` sweeps over the pairs of origins ``sel`` (all, or with PENDING_PAIRS only
@@ -216,9 +232,7 @@ def _rebalance(
         for k in sel:
             for j in range(od_ptr[k], od_ptr[k + 1]):
                 if mode == ALL_PAIRS or pending[j] > 0.0:
-                    stamp = rebalance_pair(
-                        j, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp
-                    )
+                    stamp = rebalance_pair(j, st, net, ls, stamp)
     return stamp
 
 
@@ -226,87 +240,49 @@ def _rebalance(
 def _sweep(
     sel: np.ndarray,
     mode: int,
-    keep_trees: bool,
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
-    live: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    pending: np.ndarray,
-    c_load: np.ndarray,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    have: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
-    stamp: int,
-    hk: np.ndarray,
-    hv: np.ndarray,
-    work: np.ndarray,
-    ccost: np.ndarray,
-    dist: np.ndarray,
-    spc: np.ndarray,
-    n_blocks: int,
     rounds: int,
-    src_pred: np.ndarray,
-    src_order: np.ndarray,
-    to_copy: np.ndarray,
     stale: bool,
-) -> tuple:
+    net: Network,
+    dem: Demand,
+    ps_: PairState,
+    trees: TreeStore,
+    src: TreeSource,
+    st: PathStore,
+    ls: LinkState,
+    stamp: int,
+    scr: Scratch,
+    opts: GpOptions,
+) -> tuple[PathStore, int]:
     """One Gauss–Seidel sweep over the origins ``sel``: each origin's tree at the current
-    costs (updated in the store, or rebuilt in its scratch row; distances in the scratch
-    ``dist``, the pairs' shortest costs in ``spc``), then its pairs equilibrated
+    costs (updated in the store, or rebuilt in its scratch row; distances in ``scr.dist``,
+    the pairs' shortest costs in ``scr.spc``), then its pairs equilibrated
     (:func:`_origin_sweep`); then ``rounds`` re-balancing sweeps over the same pairs
     (:func:`_rebalance`). With ``stale`` (costs moved since the trees were last brought up to
-    date), the bulk of the tree updates is first done in parallel."""
-    ctails = tails[clink]
+    date), the bulk of the tree updates is first done in parallel. Returns the store and the
+    next free stamp."""
+    keep_trees = opts.keep_trees
+    t = ls.t
+    ctails = net.tails[net.clink]
     if stale and keep_trees and sel.shape[0] > 1:
-        store_trees(
-            indptr, heads, clink, tails, t, live, barred, origins, sel, t_pred, t_order,
-            t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
-        )  # fmt: skip
+        store_trees(net, t, dem, sel, trees, src, scr.spc, opts.n_blocks)
     for k in sel:
         row = k if keep_trees else 0
-        have[row] = have[row] and keep_trees
+        trees.have[row] = trees.have[row] and keep_trees
         if keep_trees:
-            take_row(k, t_pred, t_order, t_reached, src_pred, src_order, to_copy)
-        for c in range(clink.shape[0]):
-            ccost[c] = t[clink[c]]
+            take_row(k, trees, src)
+        for c in range(net.clink.shape[0]):
+            scr.ccost[c] = t[net.clink[c]]
         store_tree(
-            indptr, heads, clink, tails, ctails, t, ccost, live, barred, origins[k], row, t_pred,
-            t_order, t_reached, have, dist, hk, hv, work,
+            net, ctails, t, scr.ccost, dem.origins[k], row, trees, scr.dist, scr.hk, scr.hv,
+            scr.work,
         )  # fmt: skip
-        for j in range(od_ptr[k], od_ptr[k + 1]):
-            spc[j] = dist[od_dest[j]]
-        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-            k, mode, pending, c_load, origins, od_ptr, od_dest, od_trips, tails, spc,
-            t_pred[row], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark,
-            stamp,
-        )  # fmt: skip
-    stamp = _rebalance(
-        sel, rounds, mode, pending, od_ptr, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark,
-        stamp,
-    )  # fmt: skip
-    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
+        for j in range(dem.od_ptr[k], dem.od_ptr[k + 1]):
+            scr.spc[j] = scr.dist[dem.od_dest[j]]
+        st, stamp = _origin_sweep(
+            k, mode, ps_.pending, ps_.c_load, net, dem, scr.spc, trees.pred[row], st, ls, stamp
+        )
+    stamp = _rebalance(sel, rounds, mode, ps_.pending, dem.od_ptr, st, net, ls, stamp)
+    return st, stamp
 
 
 @njit(cache=True)
@@ -315,220 +291,82 @@ def _origin_sweep(
     mode: int,
     pending: np.ndarray,
     c_load: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    tails: np.ndarray,
+    net: Network,
+    dem: Demand,
     spc: np.ndarray,
     pred: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
-    x: np.ndarray,
-    t: np.ndarray,
-    dt: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    mark: np.ndarray,
+    st: PathStore,
+    ls: LinkState,
     stamp: int,
-) -> tuple:
+) -> tuple[PathStore, int]:
     """Equilibrate the OD pairs of origin ``k`` given its shortest-path tree (``pred``) and
-    the tree's cost to each pair's destination (``spc``, by pair).
+    the tree's cost to each pair's destination (``spc``, by pair) [time unit].
 
     Adds each pair's tree path if it is cheaper than its stored paths and shifts flow onto
     the cheapest path. ``mode`` is ALL_PAIRS, or PENDING_PAIRS (only the pairs with pending
-    trips) or LOAD_PENDING (those pairs, their pending trips first loaded on the tree path,
-    whose cost is kept in ``c_load``). Returns the (possibly grown) store, counters and the
-    stamp.
+    trips) or LOAD_PENDING (those pairs, their pending trips [veh/h] first loaded on the tree
+    path, whose cost is kept in ``c_load``). Returns the (possibly grown) store and the next
+    free stamp.
     """
-    o = origins[k]
-    for j in range(od_ptr[k], od_ptr[k + 1]):
-        d = od_dest[j]
-        if spc[j] == np.inf or od_trips[j] <= 0.0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
+    o = dem.origins[k]
+    t = ls.t
+    for j in range(dem.od_ptr[k], dem.od_ptr[k + 1]):
+        d = dem.od_dest[j]
+        if spc[j] == np.inf or dem.od_trips[j] <= 0.0 or (mode != ALL_PAIRS and pending[j] <= 0.0):
             continue
-        best = cheapest(j, head, nxt, ps, pn, pl, t)
-        cbest = path_cost(ps[best], pn[best], pl, t) if best >= 0 else np.inf
+        best = cheapest(j, st, t)
+        cbest = path_cost(st.ps[best], st.pn[best], st.pl, t) if best >= 0 else np.inf
         if best < 0 or spc[j] < cbest * (1.0 - 1e-14):
-            ps, pn, pf, nxt, pl, n_paths, n_links = add_tree_path(
-                j, o, d, pred, tails, head, nxt, ps, pn, pf, pl, n_paths, n_links
-            )
-            best = n_paths - 1
+            st = add_tree_path(j, o, d, pred, net.tails, st)
+            best = st.n_paths - 1
         if mode == LOAD_PENDING and pending[j] > 0.0:
             c_load[j] = spc[j]
-            pf[best] += pending[j]
-            for i in range(ps[best], ps[best] + pn[best]):
-                e = pl[i]
-                x[e] += pending[j]
-                t[e] = cost1(x[e], a[e], b[e], p[e])
-                dt[e] = dcost1(x[e], b[e], p[e])
-            best = cheapest(j, head, nxt, ps, pn, pl, t)
-        stamp = equilibrate(j, best, head, nxt, ps, pn, pf, pl, x, t, dt, a, b, p, mark, stamp)
-    return ps, pn, pf, nxt, pl, n_paths, n_links, stamp
+            st.pf[best] += pending[j]
+            for i in range(st.ps[best], st.ps[best] + st.pn[best]):
+                move(net, ls, st.pl[i], pending[j])
+            best = cheapest(j, st, t)
+        stamp = equilibrate(j, best, st, net, ls, stamp)
+    return st, stamp
 
 
 @njit(cache=True)
-def gp_solve(
-    indptr: np.ndarray,
-    heads: np.ndarray,
-    clink: np.ndarray,
-    tails: np.ndarray,
-    a: np.ndarray,
-    b: np.ndarray,
-    p: np.ndarray,
-    barred: np.ndarray,
-    origins: np.ndarray,
-    od_ptr: np.ndarray,
-    od_dest: np.ndarray,
-    od_trips: np.ndarray,
-    head: np.ndarray,
-    nxt: np.ndarray,
-    ps: np.ndarray,
-    pn: np.ndarray,
-    pf: np.ndarray,
-    pl: np.ndarray,
-    n_paths: int,
-    n_links: int,
-    pending: np.ndarray,
-    x: np.ndarray,
-    rgap: float,
-    max_iter: int,
-    inner: int,
-    gaps: np.ndarray,
-    sweep_share: float,
-    pair_share: float,
-    repair_share: float,
-    live: np.ndarray,
-    keep_trees: bool,
-    t_pred: np.ndarray,
-    t_order: np.ndarray,
-    t_reached: np.ndarray,
-    have: np.ndarray,
-    n_blocks: int,
-    src_pred: np.ndarray,
-    src_order: np.ndarray,
-    to_copy: np.ndarray,
-) -> tuple:
-    """Gradient projection from a path store to the target relative gap.
-
-    Parameters
-    ----------
-    indptr, heads, clink, tails, barred
-        CSR network over open links (see :mod:`twin.kernels.traffic`).
-    a, b, p
-        Link cost ``a + b·vᵖ`` coefficients.
-    origins, od_ptr, od_dest, od_trips
-        Demand grouped by origin [veh/h].
-    head, nxt, ps, pn, pf, pl, n_paths, n_links
-        Initial path store (see :mod:`twin.kernels.path_store`; may be empty), taken over
-        and grown as needed.
-    pending : ndarray
-        Trips of each OD pair not on a stored path [veh/h].
-    x : ndarray
-        Link flows of the stored paths [veh/h] (zeros for an empty store); updated in place
-        to the final flows.
-    rgap : float
-        Target relative gap.
-    max_iter : int
-        Maximum number of iterations (tree sweeps).
-    inner : int
-        Extra re-balancing sweeps over the stored paths per iteration.
-    gaps : ndarray, shape (max_iter + 1,)
-        Filled with the relative gap measured at the start of each iteration.
-    sweep_share : float
-        Each iteration sweeps the origins holding the largest excess cost (see the module
-        notes) until the others hold at most ``1 − sweep_share`` of the total, or half the
-        excess the target gap allows (``rgap·TSTT/2``), whichever is larger.
-    pair_share : float
-        When the pairs that hold that share of the excess, counted the same way pair by pair,
-        are at most ``pair_share`` of all pairs, the iteration sweeps these pairs alone
-        (:func:`twin.kernels.gp_pairs.pair_sweep`; only with ``keep_trees``).
-    repair_share : float
-        A warm start re-balances, before its first gap check, the origins holding this share
-        of the excess cost bound of the pairs it loaded (largest first; at least those that
-        leave at most half the excess the target gap allows).
-    live : ndarray of bool
-        Whether each link is open.
-    keep_trees : bool
-        Keep one shortest-path tree per origin (``t_*`` have a row per origin) and update it
-        (:func:`twin.kernels.sp_update.sp_update`) rather than rebuild it each time; if False
-        the store has one scratch row.
-    t_pred, t_order, t_reached, have
-        Tree store (:mod:`twin.kernels.sp_update`): reaching links, node order and number of
-        reached nodes of each origin's tree, and whether the row holds a tree of this network
-        (rows with ``have`` set, e.g. the trees of a previous solve, are updated, not
-        rebuilt). Updated in place: on return (``keep_trees``) they are the trees at the
-        final costs.
-    n_blocks : int
-        Blocks of origins (trees) and of OD pairs (link flows) run in parallel (a few per
-        thread).
-    src_pred, src_order, to_copy
-        Trees of a previous solve (read only) that rows flagged in ``to_copy`` start from,
-        copied into the store when first used (:func:`twin.kernels.sp_update.take_row`);
-        ``to_copy`` empty: none.
-
-    Returns
-    -------
-    tuple
-        ``od_cost`` shortest cost per pair (inf: no path), ``iterations``,
-        ``gap``, ``sptt``, and the final store ``head, nxt, ps, pn, pf, pl, n_paths,
-        n_links``.
-    """
-    n = indptr.shape[0] - 1
-    m = a.shape[0]
-    n_od = od_trips.shape[0]
-    n_orig = origins.shape[0]
-    t = np.empty(m)
-    dt = np.empty(m)
-    set_costs(x, a, b, p, t, dt)
-    hk = np.empty(2 * heads.shape[0] + 1)  # heap_size: sp_tree needs less
-    hv = np.empty(2 * heads.shape[0] + 1, dtype=np.int64)
-    work = np.empty(work_size(n, heads.shape[0]), dtype=np.int64)
-    ccost = np.empty(clink.shape[0])
-    mark = np.full(m, -1, dtype=np.int64)
-    stamp = 0
-    od_cost = np.full(n_od, np.inf)
-    dist = np.empty(n)  # distances of the tree at hand
-    spc = np.empty(n_od)  # the trees' cost of each pair
-    ex = np.zeros(n_od)  # excess cost of each pair
-    fc = np.empty(n_od)  # flow-weighted path cost of each pair
-    fs = np.empty(n_od)  # flow of each pair
-    pair_origin = np.empty(n_od, dtype=np.int64)
-    for k in range(n_orig):
-        pair_origin[od_ptr[k] : od_ptr[k + 1]] = k
-    # 1. load the pending trips (all trips on a cold start) on shortest paths
+def _load(
+    net: Network,
+    dem: Demand,
+    ps_: PairState,
+    trees: TreeStore,
+    src: TreeSource,
+    st: PathStore,
+    ls: LinkState,
+    stamp: int,
+    scr: Scratch,
+    opts: GpOptions,
+) -> tuple[PathStore, int, np.ndarray]:
+    """Load the pending trips (all trips on a cold start) on shortest paths; returns the
+    store, the next free stamp and the origins loaded."""
+    pending = ps_.pending
+    n_orig = dem.origins.shape[0]
     touched = np.zeros(n_orig, dtype=np.bool_)
     n_pending = 0
     for k in range(n_orig):
-        for j in range(od_ptr[k], od_ptr[k + 1]):
+        for j in range(dem.od_ptr[k], dem.od_ptr[k + 1]):
             if pending[j] > 0.0:
                 touched[k] = True
                 n_pending += 1
-    sel_touched = np.flatnonzero(touched)
-    all_origins = np.arange(n_orig)
-    warm = n_paths > 0
-    c_load = np.zeros(n_od)
-    if keep_trees and warm and n_pending >= LOAD_TOGETHER:
+    sel = np.flatnonzero(touched)
+    warm = st.n_paths > 0
+    if opts.keep_trees and warm and n_pending >= LOAD_TOGETHER:
         # a warm start's trips spread over many pairs, each carrying little: the trees of its
         # origins absorb the change (a closure cuts whole subtrees) and the pending trips load
         # on them, all origins in parallel, at the costs before loading
         # (twin.kernels.path_loads)
-        store_trees(
-            indptr, heads, clink, tails, t, live, barred, origins, sel_touched, t_pred, t_order,
-            t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
+        store_trees(net, ls.t, dem, sel, trees, src, scr.spc, opts.n_blocks)
+        st = load_pending(
+            sel, net, dem, trees.pred, scr.spc, pending, st, ls.t, ls.x, ps_.c_load,
+            opts.n_blocks,
         )  # fmt: skip
-        ps, pn, pf, nxt, pl, n_paths, n_links = load_pending(
-            sel_touched, origins, od_ptr, od_dest, od_trips, tails, t_pred, spc, pending, head,
-            nxt, ps, pn, pf, pl, n_paths, n_links, t, x, c_load, n_blocks,
-        )  # fmt: skip
-        set_costs(x, a, b, p, t, dt)
-    elif keep_trees:
+        set_costs(net, ls)
+    elif opts.keep_trees:
         # origins in blocks: the block's trees at the current costs, in parallel (built on a
         # cold start; on a warm start they absorb the change), then each origin's pending
         # trips down its tree, one origin after another, costs raised as they load (the next
@@ -536,101 +374,213 @@ def gp_solve(
         # pairs takes all its origins as one block; a cold start takes two trees per thread
         # at a time, in at least COLD_BLOCKS blocks, so that later blocks see the congestion
         # the earlier ones loaded (a small network is loaded origin by origin)
-        n_t = sel_touched.shape[0]
-        size = max(1, n_t if warm else min(n_blocks // 2, n_t // COLD_BLOCKS))
+        n_t = sel.shape[0]
+        size = max(1, n_t if warm else min(opts.n_blocks // 2, n_t // COLD_BLOCKS))
         for start in range(0, n_t, size):
-            block = sel_touched[start : start + size]
-            store_trees(
-                indptr, heads, clink, tails, t, live, barred, origins, block, t_pred, t_order,
-                t_reached, have, od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
-            )  # fmt: skip
+            block = sel[start : start + size]
+            store_trees(net, ls.t, dem, block, trees, src, scr.spc, opts.n_blocks)
             for k in block:
-                ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _origin_sweep(
-                    k, LOAD_PENDING, pending, c_load, origins, od_ptr, od_dest, od_trips, tails,
-                    spc, t_pred[k], head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b,
-                    p, mark, stamp,
+                st, stamp = _origin_sweep(
+                    k, LOAD_PENDING, pending, ps_.c_load, net, dem, scr.spc, trees.pred[k], st,
+                    ls, stamp,
                 )  # fmt: skip
     else:  # origin by origin, each tree at the costs left by the origins loaded before
-        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel_touched, LOAD_PENDING, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
-            t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, 0, src_pred,
-            src_order, to_copy, True,
-        )  # fmt: skip
-    if warm and sel_touched.shape[0] > 0:
-        # a warm start then re-balances the loaded pairs of the origins where these pairs'
-        # paths gained the most cost since they were loaded (a bound of the excess cost they
-        # hold, as loading raised costs), without a gap check first; each of these few
-        # origins' trees is brought to the costs of the moment as its turn comes (updating
-        # them all first, in parallel, then each again for the moves of the origins before
-        # it, took 1-1.5 ms more on Montpellier's closures)
-        tstt = dot(t, x)
-        pair_excess(sel_touched, od_ptr, c_load, True, pending, head, nxt, ps, pn, pf, pl, t, ex)
-        sel = _by_excess(sel_touched, od_ptr, ex, repair_share, 0.5 * rgap * tstt)
-        ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-            sel, PENDING_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
-            origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
-            t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p,
-            mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
-            src_order, to_copy, False,
-        )  # fmt: skip
+        st, stamp = _sweep(
+            sel, LOAD_PENDING, 0, True, net, dem, ps_, trees, src, st, ls, stamp, scr, opts
+        )
+    return st, stamp, sel
+
+
+@njit(cache=True)
+def _repair(
+    sel: np.ndarray,
+    net: Network,
+    dem: Demand,
+    ps_: PairState,
+    trees: TreeStore,
+    src: TreeSource,
+    st: PathStore,
+    ls: LinkState,
+    stamp: int,
+    scr: Scratch,
+    opts: GpOptions,
+) -> tuple[PathStore, int]:
+    """A warm start's re-balancing of the pairs it loaded (origins ``sel``) before its first
+    gap check; returns the store and the next free stamp.
+
+    It takes the origins where these pairs' paths gained the most cost since they were loaded
+    (a bound of the excess cost they hold, as loading raised costs); each of these few
+    origins' trees is brought to the costs of the moment as its turn comes (updating them all
+    first, in parallel, then each again for the moves of the origins before it, was slower:
+    docs/benchmarks.md).
+    """
+    tstt = dot(ls.t, ls.x)
+    pair_excess(sel, dem.od_ptr, ps_.c_load, True, ps_.pending, st, ls.t, ps_.ex)
+    few = _by_excess(sel, dem.od_ptr, ps_.ex, opts.repair_share, 0.5 * opts.rgap * tstt)
+    return _sweep(
+        few, PENDING_PAIRS, opts.inner, False, net, dem, ps_, trees, src, st, ls, stamp, scr,
+        opts,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _certify(
+    net: Network,
+    dem: Demand,
+    ps_: PairState,
+    trees: TreeStore,
+    src: TreeSource,
+    st: PathStore,
+    ls: LinkState,
+    opts: GpOptions,
+) -> tuple[float, float]:
+    """Exact link flows from the paths (no drift), the costs at these flows and every pair's
+    shortest cost at them (into ``ps_.od_cost``; each pair's path costs and flow, at the
+    costs of the last moves, into ``ps_.fc``, ``ps_.fs`` in the same pass); returns the total
+    travel time and the total shortest-path travel time [veh/h × time unit]."""
+    path_flows(st, ls.x, opts.n_blocks, ls.t, ps_.fc, ps_.fs)
+    tstt = set_costs(net, ls)
+    if opts.keep_trees:
+        every = np.arange(dem.origins.shape[0])
+        store_trees(net, ls.t, dem, every, trees, src, ps_.od_cost, opts.n_blocks)
+    else:
+        od_costs(net, ls.t, dem, ps_.od_cost)
+    sptt = 0.0
+    for j in range(dem.od_trips.shape[0]):
+        if ps_.od_cost[j] < np.inf:
+            sptt += dem.od_trips[j] * ps_.od_cost[j]
+    return tstt, sptt
+
+
+@njit(cache=True)
+def _pair_step(
+    pairs: np.ndarray,
+    net: Network,
+    dem: Demand,
+    ps_: PairState,
+    trees: TreeStore,
+    src: TreeSource,
+    st: PathStore,
+    ls: LinkState,
+    stamp: int,
+    scr: Scratch,
+    opts: GpOptions,
+) -> tuple[PathStore, int]:
+    """An iteration whose excess sits in a few pairs ``pairs``: sweep those alone, on the
+    trees the gap check has just brought to the current costs, then once more those holding
+    most of it (REFRESH_SHARE), on their origins' trees brought to the new costs (in
+    parallel). Returns the store and the next free stamp."""
+    for again in range(2):
+        if again:
+            pairs = pairs[largest_first(ps_.ex[pairs], REFRESH_SHARE, 0.0)]
+            rows = np.unique(ps_.origin[pairs])
+            store_trees(net, ls.t, dem, rows, trees, src, scr.spc, opts.n_blocks)
+        st, stamp = pair_sweep(pairs, ps_.origin, net, dem, trees.pred, st, ls, stamp, opts.inner)
+    return st, stamp
+
+
+@njit(cache=True)
+def gp_solve(
+    net: Network,
+    dem: Demand,
+    st: PathStore,
+    pending: np.ndarray,
+    x: np.ndarray,
+    gaps: np.ndarray,
+    opts: GpOptions,
+    trees: TreeStore,
+    src: TreeSource,
+) -> tuple:
+    """Gradient projection from a path store to the target relative gap.
+
+    Parameters
+    ----------
+    net : Network
+        CSR network over the open links and link costs ``a + b·vᵖ`` (see
+        :mod:`twin.kernels.traffic`).
+    dem : Demand
+        Demand grouped by origin [veh/h].
+    st : PathStore
+        Initial path store (see :mod:`twin.kernels.path_store`; may be empty), taken over
+        and grown as needed.
+    pending : ndarray
+        Trips of each OD pair not on a stored path [veh/h].
+    x : ndarray
+        Link flows of the stored paths [veh/h] (zeros for an empty store); updated in place
+        to the final flows.
+    gaps : ndarray, shape (max_iter + 1,)
+        Filled with the relative gap measured at the start of each iteration.
+    opts : GpOptions
+        Target gap, iteration cap, sweep shares, tree keeping and parallel blocks (see
+        :class:`twin.kernels.traffic_types.GpOptions`; with ``keep_trees``, ``trees`` has a
+        row per origin, else one scratch row).
+    trees : TreeStore
+        Tree store (:mod:`twin.kernels.sp_update`); rows with ``have`` set (e.g. the trees of
+        a previous solve) are updated, not rebuilt. Updated in place: on return
+        (``keep_trees``) they are the trees at the final costs.
+    src : TreeSource
+        Trees of a previous solve (read only) that rows flagged in ``src.to_copy`` start
+        from, copied into the store when first used (:func:`twin.kernels.sp_update.take_row`).
+
+    Returns
+    -------
+    tuple
+        ``od_cost`` shortest cost per pair [time unit] (inf: no path), ``iterations``,
+        ``gap``, ``sptt`` [veh/h × time unit], and the final store.
+    """
+    n = net.indptr.shape[0] - 1
+    m = net.a.shape[0]
+    n_od = dem.od_trips.shape[0]
+    n_orig = dem.origins.shape[0]
+    n_csr = net.heads.shape[0]
+    ls = LinkState(x, np.empty(m), np.empty(m), np.full(m, -1, dtype=np.int64))
+    set_costs(net, ls)
+    scr = Scratch(
+        np.empty(2 * n_csr + 1),  # heap_size: sp_tree needs less
+        np.empty(2 * n_csr + 1, dtype=np.int64),
+        np.empty(work_size(n, n_csr), dtype=np.int64),
+        np.empty(net.clink.shape[0]),
+        np.empty(n),
+        np.empty(n_od),
+    )
+    pair_origin = np.empty(n_od, dtype=np.int64)
+    for k in range(n_orig):
+        pair_origin[dem.od_ptr[k] : dem.od_ptr[k + 1]] = k
+    ps_ = PairState(
+        pending, np.zeros(n_od), np.zeros(n_od), np.empty(n_od), np.empty(n_od),
+        np.full(n_od, np.inf), pair_origin,
+    )  # fmt: skip
+    warm = st.n_paths > 0
+    # 1. the pending trips (all trips on a cold start) on shortest paths; a warm start then
+    # re-balances the pairs it loaded
+    st, stamp, loaded = _load(net, dem, ps_, trees, src, st, ls, 0, scr, opts)
+    if warm and loaded.shape[0] > 0:
+        st, stamp = _repair(loaded, net, dem, ps_, trees, src, st, ls, stamp, scr, opts)
     # 2. iterations: exact flows and gap, then a sweep over the origins that hold most of the
-    # excess cost
+    # excess cost, on the trees the gap check has just brought to these costs
+    all_origins = np.arange(n_orig)
     it = 0
     gap = np.inf
     sptt = 0.0
     while True:
-        # exact link flows from the paths (no drift), then the gap at these flows; each pair's
-        # path costs at the costs of the last moves (the same but for rounding) in the same pass
-        path_flows(head, nxt, ps, pn, pf, pl, x, n_blocks, t, fc, fs)
-        tstt = set_costs(x, a, b, p, t, dt)
-        if keep_trees:
-            store_trees(
-                indptr, heads, clink, tails, t, live, barred, origins, all_origins, t_pred,
-                t_order, t_reached, have, od_ptr, od_dest, od_cost, n_blocks, src_pred,
-                src_order, to_copy,
-            )  # fmt: skip
-        else:
-            od_costs(indptr, heads, clink, t, barred, origins, od_ptr, od_dest, od_cost)
-        sptt = 0.0
-        for j in range(n_od):
-            if od_cost[j] < np.inf:
-                sptt += od_trips[j] * od_cost[j]
+        tstt, sptt = _certify(net, dem, ps_, trees, src, st, ls, opts)
         gap = (tstt - sptt) / tstt if tstt > 0.0 else 0.0
         gaps[it] = gap
-        if gap <= rgap or it >= max_iter:
+        if gap <= opts.rgap or it >= opts.max_iter:
             break
-        # the certificate has just brought every tree to these costs: the sweep starts from them
-        excess_of(fc, fs, od_cost, ex)
-        pairs = largest_first(ex, sweep_share, 0.5 * rgap * tstt)
-        if keep_trees and pairs.shape[0] <= pair_share * n_od:
-            # the excess sits in a few pairs: sweep those alone, on the certificate's trees,
-            # then once more those holding most of it (REFRESH_SHARE), on their origins' trees
-            # brought to the new costs (in parallel)
-            for again in range(2):
-                if again:
-                    pairs = pairs[largest_first(ex[pairs], REFRESH_SHARE, 0.0)]
-                    store_trees(
-                        indptr, heads, clink, tails, t, live, barred, origins,
-                        np.unique(pair_origin[pairs]), t_pred, t_order, t_reached, have,
-                        od_ptr, od_dest, spc, n_blocks, src_pred, src_order, to_copy,
-                    )  # fmt: skip
-                ps, pn, pf, nxt, pl, n_paths, n_links, stamp = pair_sweep(
-                    pairs, pair_origin, origins, od_dest, od_trips, tails, t_pred, head, nxt,
-                    ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b, p, mark, stamp, inner,
-                )  # fmt: skip
+        allow = 0.5 * opts.rgap * tstt
+        excess_of(ps_.fc, ps_.fs, ps_.od_cost, ps_.ex)
+        pairs = largest_first(ps_.ex, opts.sweep_share, allow)
+        if opts.keep_trees and pairs.shape[0] <= opts.pair_share * n_od:
+            st, stamp = _pair_step(pairs, net, dem, ps_, trees, src, st, ls, stamp, scr, opts)
         else:
-            sel = _by_excess(all_origins, od_ptr, ex, sweep_share, 0.5 * rgap * tstt)
-            ps, pn, pf, nxt, pl, n_paths, n_links, stamp = _sweep(
-                sel, ALL_PAIRS, keep_trees, indptr, heads, clink, tails, live, barred,
-                origins, od_ptr, od_dest, od_trips, pending, c_load, t_pred, t_order,
-                t_reached, have, head, nxt, ps, pn, pf, pl, n_paths, n_links, x, t, dt, a, b,
-                p, mark, stamp, hk, hv, work, ccost, dist, spc, n_blocks, inner, src_pred,
-                src_order, to_copy, False,
+            sel = _by_excess(all_origins, dem.od_ptr, ps_.ex, opts.sweep_share, allow)
+            st, stamp = _sweep(
+                sel, ALL_PAIRS, opts.inner, False, net, dem, ps_, trees, src, st, ls, stamp,
+                scr, opts,
             )  # fmt: skip
         it += 1
-    return od_cost, it, gap, sptt, head, nxt, ps, pn, pf, pl, n_paths, n_links
+    return ps_.od_cost, it, gap, sptt, st
 
 
 def gp_ref(

@@ -27,6 +27,7 @@ BRAESS_OD = pd.DataFrame({"origin": [1], "destination": [2], "trips": [6.0]})
 
 def test_braess_paradox_exact() -> None:
     r = assign(BRAESS, BRAESS_OD, rgap=1e-12)
+    assert r.algorithm == "gp"  # the default
     assert r.tstt == pytest.approx(552.0, rel=1e-9)
     assert r.flow.to_dict() == pytest.approx(
         {"13": 4, "14": 2, "32": 2, "34": 2, "42": 4}, abs=1e-6
@@ -39,11 +40,13 @@ def test_braess_paradox_exact() -> None:
     assert closed.tstt == pytest.approx(498.0, rel=1e-9)
     assert closed.flow["34"] == 0.0
     assert closed.flow[["13", "14", "32", "42"]].tolist() == pytest.approx([3, 3, 3, 3], abs=1e-6)
-    # no detour around 3→4 exists: the warm start falls back to a cold start, said so
+    # no detour around 3→4 exists: the warm start from link flows (Frank–Wolfe) falls back
+    # to a cold start, said so
     warm = assign(
         BRAESS.assign(closed=[False, False, False, True, False]),
         BRAESS_OD,
         rgap=1e-12,
+        algorithm="bfw",
         initial=r.flow,
     )
     assert not warm.warm_started and warm.notes and warm.tstt == pytest.approx(498.0)
@@ -109,8 +112,9 @@ def test_sioux_falls_side_by_side_with_aequilibrae(sioux) -> None:
     ta.max_iter, ta.rgap_target = 2000, 1e-5
     ta.execute()
     theirs = ta.results()["m_ab"].reindex(links.index).astype(float)
-    ours = assign(links, mat, rgap=1e-5)
-    check = assign(links, mat, rgap=1.0, max_iter=0, initial=theirs)  # their flows, our gap
+    ours = assign(links, mat, rgap=1e-5, algorithm="bfw")  # the same algorithm as theirs
+    # their flows, our gap (Frank–Wolfe starts from link flows)
+    check = assign(links, mat, rgap=1.0, max_iter=0, algorithm="bfw", initial=theirs)
     assert check.rgap < 5e-5
     assert ours.objective == pytest.approx(check.objective, rel=1e-5)
     assert ours.tstt == pytest.approx(check.tstt, rel=1e-4)
@@ -120,17 +124,17 @@ def test_sioux_falls_side_by_side_with_aequilibrae(sioux) -> None:
 
 def test_sioux_falls_closure_warm_start(sioux) -> None:
     links, mat = sioux
-    base = assign(links, mat, rgap=1e-5)
+    base = assign(links, mat, rgap=1e-5, algorithm="bfw")
     hit = base.flow.idxmax()
     closed = links.assign(closed=links.index == hit)
-    cold = assign(closed, mat, rgap=1e-4)
-    warm = assign(closed, mat, rgap=1e-4, initial=base.flow)
+    cold = assign(closed, mat, rgap=1e-4, algorithm="bfw")
+    warm = assign(closed, mat, rgap=1e-4, algorithm="bfw", initial=base.flow)
     assert warm.warm_started and warm.rerouted_closed == 1
     assert warm.flow[hit] == 0 and cold.flow[hit] == 0
     assert warm.converged and warm.objective == pytest.approx(cold.objective, rel=1e-3)
     assert warm.gap_history[0] < cold.gap_history[0]
     # restarting from an equilibrium of the same network needs no step at all
-    same = assign(links, mat, rgap=1e-5, initial=base.flow)
+    same = assign(links, mat, rgap=1e-5, algorithm="bfw", initial=base.flow)
     assert same.iterations == 0 and same.flow.equals(base.flow)
 
 
@@ -236,9 +240,9 @@ def test_bad_options_and_initial() -> None:
     with pytest.raises(InputError, match=r"unknown algorithm 'msa'.*Fix: use one of"):
         assign(BRAESS, od, algorithm="msa")
     with pytest.raises(InputError, match=r"not in links.*closed=True"):
-        assign(BRAESS, od, initial=pd.Series({"13": 1.0, "zz": 2.0}))
+        assign(BRAESS, od, algorithm="bfw", initial=pd.Series({"13": 1.0, "zz": 2.0}))
     with pytest.raises(InputError, match="do not carry this demand"):
-        assign(BRAESS, od, initial=pd.Series(1.0, index=BRAESS.index))
+        assign(BRAESS, od, algorithm="bfw", initial=pd.Series(1.0, index=BRAESS.index))
 
 
 #: Best-known Sioux Falls equilibrium objective published with the TNTP "Transportation
@@ -267,7 +271,7 @@ def test_gp_reaches_1e8_and_the_published_optimum(sioux) -> None:
     assert by_link == pytest.approx(r.flow.to_numpy(), abs=1e-6)
     assert node_balance(links, r.flow, od).abs().max() < 1e-6
     # the BFW objective at 1e-5 is within 1e-5 of the path-based optimum
-    bfw = assign(links, mat, rgap=1e-5)
+    bfw = assign(links, mat, rgap=1e-5, algorithm="bfw")
     assert 0 <= bfw.objective - r.objective < 1e-5 * r.objective
 
 

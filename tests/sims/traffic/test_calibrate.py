@@ -133,7 +133,7 @@ def test_montpellier_closure_warm_start_matches_cold(montpellier) -> None:
     equilibrium, leaves the baseline intact, and hands on exact trees."""
     from twin.kernels.traffic import sp_tree_ref
     from twin.model.network import Network
-    from twin.sims.traffic.assign import prepare_links
+    from twin.sims.traffic.inputs import prepare_links
     from twin.sims.traffic.sim import TrafficParams, zone_demand
     from twin.traffic import assign, node_balance
 

@@ -94,7 +94,7 @@ def test_parse_demand_sorts_and_sums_or_keeps_a_clean_table() -> None:
     pair, in order) comes back as it is."""
     import pandas as pd
 
-    from twin.sims.traffic.assign import parse_demand
+    from twin.sims.traffic.inputs import parse_demand
 
     messy = pd.DataFrame(
         {"origin": [3, 1, 1, 2, 2], "destination": [1, 2, 2, 2, 1], "trips": [4, 1, 2, 9, 0.5]}

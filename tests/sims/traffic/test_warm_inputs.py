@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from twin.sims.traffic.assign import prepare_links
+from twin.sims.traffic.inputs import prepare_links
 from twin.sims.traffic.warm_inputs import more_closed
 
 

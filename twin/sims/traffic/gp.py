@@ -16,14 +16,15 @@ from twin.kernels.path_store import reuse_closed, reuse_paths
 from twin.kernels.sp_update import empty_trees
 from twin.kernels.traffic import beckmann, dot, link_cost
 from twin.kernels.traffic_paths import gp_solve
-from twin.sims.traffic.assign import (
+from twin.kernels.traffic_types import GpOptions, PathStore, TreeSource, TreeStore
+from twin.sims.traffic.problem import (
     TREE_STORE_MAX,
     AssignmentResult,
+    DemandArrays,
+    LinkArrays,
+    ParsedDemand,
     PathSet,
     TreeSet,
-    _Demand,
-    _Links,
-    _Parsed,
     unserved,
 )
 
@@ -46,20 +47,19 @@ def _positions(nodes: pd.Index, ids: np.ndarray) -> np.ndarray:
     return nodes.get_indexer(uniques)[codes]
 
 
-#: A path store: head, nxt, ps, pn, pf, pl, n_paths, n_links (twin.kernels.path_store).
-Store = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]
-
-
 #: A warm start copies its parent's store as it is when at most this many links closed and
 #: nothing else changed (twin.kernels.path_store.reuse_closed) ...
 CLOSED_FAST = 8
-#: ... and the store is large (links in its buffer): smaller ones are rebuilt path by path in
-#: well under a millisecond, as before (the two differ by rounding only, ~1e-12 veh/h, but the
-#: iterations of a small congested network such as Sioux Falls follow such differences).
+#: ... and the store is large (links in its buffer): smaller ones are rebuilt path by path,
+#: as before, which costs little on them. The two differ by rounding only, but the
+#: iterations of a small congested network such as Sioux Falls follow such differences, so
+#: small stores keep the rebuild.
 LARGE_STORE = 1 << 18
 
 
-def _closures_only(parent: AssignmentResult, net: _Links, dem: _Demand) -> np.ndarray | None:
+def _closures_only(
+    parent: AssignmentResult, net: LinkArrays, dem: DemandArrays
+) -> np.ndarray | None:
     """Positions of the links closed since ``parent`` if nothing else changed (same links,
     pairs and validated demand, no link reopened, at most CLOSED_FAST closed), else None."""
     before = parent._net
@@ -68,7 +68,6 @@ def _closures_only(parent: AssignmentResult, net: _Links, dem: _Demand) -> np.nd
         or parent._parsed is None
         or parent._parsed.dem is not dem
         or parent.paths is None
-        or parent.paths.used is None
         or len(before.open) != len(net.open)
         or not parent.paths.link_index.equals(pd.Index(net.index))
     ):
@@ -80,8 +79,8 @@ def _closures_only(parent: AssignmentResult, net: _Links, dem: _Demand) -> np.nd
 
 
 def _reuse(
-    paths: PathSet, net: _Links, dem: _Demand, parent: AssignmentResult | None = None
-) -> tuple[Store, np.ndarray, np.ndarray, int]:
+    paths: PathSet, net: LinkArrays, dem: DemandArrays, parent: AssignmentResult | None = None
+) -> tuple[PathStore, np.ndarray, np.ndarray, int]:
     """A store for this network and demand from stored paths (see :func:`reuse_paths`).
 
     Paths over links that are now closed or absent, or of OD pairs no longer in the demand,
@@ -93,16 +92,13 @@ def _reuse(
     by a few closures, its store is copied as it is (:func:`reuse_closed`).
     """
     n_od = len(dem.od_trips)
-    large = paths.used is not None and paths.used[1] >= LARGE_STORE
+    large = paths.used[1] >= LARGE_STORE
     shut = _closures_only(parent, net, dem) if parent is not None and large else None
-    if shut is not None and paths.used is not None:
-        fast = reuse_closed(
-            *paths.store, *paths.used, shut, dem.od_trips, parent.flow.to_numpy(),  # type: ignore[union-attr]
-            SPARE_LINKS * n_od,
-        )  # fmt: skip
+    if shut is not None and parent is not None:
+        flow = parent.flow.to_numpy()
+        fast = reuse_closed(paths.store, shut, dem.od_trips, flow, SPARE_LINKS * n_od)
         if fast is not None:
-            *store, pending, x, kept = fast
-            return tuple(store), pending, x, kept  # type: ignore[return-value]
+            return fast
     if paths.link_index.equals(pd.Index(net.index)):
         link_map = np.zeros(0, dtype=np.int64)  # positions unchanged
     else:  # map old link positions to new ones through the link ids
@@ -119,16 +115,16 @@ def _reuse(
         pkey = np.where((po >= 0) & (pd_ >= 0), po * n_nodes + pd_, -1)
         at = np.minimum(np.searchsorted(key, pkey, sorter=sorter), len(key) - 1)
         pair_map = np.where(key[sorter[at]] == pkey, sorter[at], -1).astype(np.int64)
-    *store, pending, x = reuse_paths(
-        *paths.store, pair_map, link_map, net.open, dem.od_trips, SPARE_LINKS * n_od
+    store, pending, x = reuse_paths(
+        paths.store, pair_map, link_map, net.open, dem.od_trips, SPARE_LINKS * n_od
     )
-    return tuple(store), pending, x, store[6]  # type: ignore[return-value]
+    return store, pending, x, int(store.n_paths)
 
 
-def _empty_store(n_od: int) -> Store:
+def _empty_store(n_od: int) -> PathStore:
     """An empty store (cold start) sized for a first path per pair."""
     cap = max(16, 2 * n_od)
-    return (
+    return PathStore(
         np.full(n_od, -1, dtype=np.int64),
         np.empty(cap, dtype=np.int64),
         np.empty(cap, dtype=np.int64),
@@ -141,34 +137,34 @@ def _empty_store(n_od: int) -> Store:
 
 
 def _tree_store(
-    net: _Links, dem: _Demand, initial: object
-) -> tuple[bool, tuple[np.ndarray, ...], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    net: LinkArrays, dem: DemandArrays, initial: object
+) -> tuple[bool, TreeStore, TreeSource]:
     """Tree store for :func:`gp_solve` and the trees its rows start from.
 
     A row per origin, or one scratch row when the store would exceed TREE_STORE_MAX. When
-    ``initial.trees`` fit this network, the rows start from them: ``(src_pred, src_order,
-    to_copy)`` lets the solve copy each row when it first uses it (the trees of ``initial``
-    stay as they are); otherwise nothing is to be copied (``to_copy`` empty).
+    ``initial.trees`` fit this network, the rows start from them: the source lets the solve
+    copy each row when it first uses it (the trees of ``initial`` stay as they are);
+    otherwise nothing is to be copied (``to_copy`` empty).
     """
     n, k = len(net.node_ids), len(dem.origins)
     keep = 0 < k * n <= TREE_STORE_MAX
     rows = k if keep else 1
     prior = initial.trees if isinstance(initial, AssignmentResult) else None
     if keep and prior is not None and prior.fits(net.node_ids, net.index, dem.origins, net.barred):
-        store = (
+        store = TreeStore(
             np.empty_like(prior.pred),
             np.empty_like(prior.order),
             prior.reached.copy(),
             np.ones(rows, dtype=np.bool_),
         )
-        return True, store, (prior.pred, prior.order, np.ones(rows, dtype=np.bool_))
+        return True, store, TreeSource(prior.pred, prior.order, np.ones(rows, dtype=np.bool_))
     none = np.empty((0, 0), dtype=np.int32)
-    return keep, empty_trees(rows, n), (none, none, np.zeros(0, dtype=np.bool_))
+    return keep, empty_trees(rows, n), TreeSource(none, none, np.zeros(0, dtype=np.bool_))
 
 
 def assign_gp(
-    net: _Links,
-    parsed: _Parsed,
+    net: LinkArrays,
+    parsed: ParsedDemand,
     initial: pd.Series | AssignmentResult | None,
     rgap: float,
     max_iter: int,
@@ -194,44 +190,24 @@ def assign_gp(
         pending = dem.od_trips.copy()
         x = np.zeros(len(net.a))
     gaps = np.full(max_iter + 1, np.nan)
-    keep, (t_pred, t_order, t_reached, have), source = _tree_store(net, dem, initial)
-    od_cost, it, gap, sptt, *out = gp_solve(
-        net.indptr,
-        net.csr_heads,
-        net.csr_link,
-        net.tails,
-        net.a,
-        net.b,
-        net.p,
-        net.barred,
-        dem.origins,
-        dem.od_ptr,
-        dem.od_dest,
-        dem.od_trips,
-        *store,
-        pending,
-        x,
-        float(rgap),
-        int(max_iter),
-        int(inner),
-        gaps,
-        SWEEP_SHARE,
-        PAIR_SHARE,
-        REPAIR_SHARE,
-        net.open,
-        keep,
-        t_pred,
-        t_order,
-        t_reached,
-        have,
-        4 * numba.get_num_threads(),
-        *source,
+    keep, trees, source = _tree_store(net, dem, initial)
+    opts = GpOptions(
+        rgap=float(rgap),
+        max_iter=int(max_iter),
+        inner=int(inner),
+        sweep_share=SWEEP_SHARE,
+        pair_share=PAIR_SHARE,
+        repair_share=REPAIR_SHARE,
+        keep_trees=keep,
+        n_blocks=4 * numba.get_num_threads(),
+    )
+    od_cost, it, gap, sptt, out = gp_solve(
+        net.kernel(), dem.kernel(), store, pending, x, gaps, opts, trees, source
     )
     paths = PathSet(
-        store=tuple(out[:6]),  # type: ignore[arg-type]
+        store=out,
         link_index=net.index,
         pairs=(net.node_ids, dem.origins, dem.od_ptr, dem.od_dest),
-        used=(int(out[6]), int(out[7])),
     )
     t = link_cost(x, net.a, net.b, net.p)
     return AssignmentResult(
@@ -257,9 +233,9 @@ def assign_gp(
             link_index=net.index,
             origins=dem.origins,
             barred=net.barred,
-            pred=t_pred,
-            order=t_order,
-            reached=t_reached,
+            pred=trees.pred,
+            order=trees.order,
+            reached=trees.reached,
         )
         if keep
         else None,

@@ -7,8 +7,8 @@ and cost columns with the parent's, value for value, and then takes the parent's
 kernel arrays: the newly closed links get the costs a fresh validation gives closed links, and
 the network's CSR is rebuilt over the open ones. Any other change (a capacity, a link
 reopened, other columns or options) is validated afresh by
-:func:`twin.sims.traffic.assign.prepare_links`. On Montpellier's 14,198 links this takes
-0.2 ms against 1.8 ms.
+:func:`twin.sims.traffic.inputs.prepare_links`. Taking the arrays over is several times
+faster than validating the table again (figures in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ from dataclasses import replace
 import pandas as pd
 
 from twin.kernels.traffic import csr_order
-from twin.sims.traffic.assign import LINK_COLUMNS, _Links, closed_links, same_values
+from twin.sims.traffic.problem import LINK_COLUMNS, LinkArrays, closed_links, same_values
 
 
-def more_closed(links: pd.DataFrame, first_thru_node: int | None, parent: _Links) -> _Links | None:
+def more_closed(
+    links: pd.DataFrame, first_thru_node: int | None, parent: LinkArrays
+) -> LinkArrays | None:
     """The parent's kernel arrays with the links now closed, or None if more changed.
 
     Parameters
@@ -30,13 +32,13 @@ def more_closed(links: pd.DataFrame, first_thru_node: int | None, parent: _Links
         The link table given to :func:`twin.traffic.assign`.
     first_thru_node : int or None
         Its ``first_thru_node``.
-    parent : _Links
+    parent : LinkArrays
         The arrays of the parent solve (``AssignmentResult._net``).
 
     Returns
     -------
-    _Links or None
-        What :func:`twin.sims.traffic.assign.prepare_links` would return (tested), or None
+    LinkArrays or None
+        What :func:`twin.sims.traffic.inputs.prepare_links` would return (tested), or None
         when the table differs from the parent's in more than closures.
     """
     if (
