@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pytest
 from numba import njit
 
-from twin.kernels.heap import heap_order_ref, heap_pop, heap_push
+from twin.kernels.heap import heap_pop, heap_push
+
+
+def heap_order_ref(ops: list[tuple[str, float, int]]) -> list[tuple[float, int]]:
+    """Reference: the entries ``("push", key, val)``/``("pop", 0, 0)`` operations take out, in
+    order, with :mod:`heapq` (by key, then value)."""
+    h: list[tuple[float, int]] = []
+    out = []
+    for op, key, val in ops:
+        if op == "push":
+            heapq.heappush(h, (key, val))
+        else:
+            out.append(heapq.heappop(h))
+    return out
 
 
 @njit(cache=True)

@@ -13,7 +13,7 @@ by key, then value: equal keys (ties between paths, common at free-flow costs in
 minutes) come out in the order of their values, node positions, so that the trees, and the
 assignments built on them, do not depend on the heap's shape. (With ties left to the heap's
 shape, the iterations BFW needs to reach small gaps depended on the heap's arity: see
-docs/benchmarks.md.) :func:`heap_order_ref` is the plain-Python reference (``heapq``, which
+docs/benchmarks.md.) The tests' ``heap_order_ref`` is the plain-Python reference (``heapq``, which
 orders the same way).
 
 Both functions are inlined into the kernels that call them, and numba's on-disk cache of a
@@ -27,8 +27,6 @@ Johnson, D. B. (1975). Priority queues with update and finding minimum spanning 
 """
 
 from __future__ import annotations
-
-import heapq
 
 import numpy as np
 from numba import njit
@@ -78,16 +76,3 @@ def heap_pop(hk: np.ndarray, hv: np.ndarray, n: int) -> int:
     hk[i] = key
     hv[i] = val
     return n
-
-
-def heap_order_ref(ops: list[tuple[str, float, int]]) -> list[tuple[float, int]]:
-    """Reference: the entries ``("push", key, val)``/``("pop", 0, 0)`` operations take out, in
-    order, with :mod:`heapq` (by key, then value)."""
-    h: list[tuple[float, int]] = []
-    out = []
-    for op, key, val in ops:
-        if op == "push":
-            heapq.heappush(h, (key, val))
-        else:
-            out.append(heapq.heappop(h))
-    return out
