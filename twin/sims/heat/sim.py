@@ -64,7 +64,9 @@ class HeatParams(Params):
     tmin_c: float = Field(20.0, ge=-50, le=45, description="Design-day minimum [°C] ASSUMED.")
     dew_point_c: float = Field(16.0, ge=-50, le=35, description="Design-day dew point [°C].")
     wind_m_s: float = Field(2.0, ge=0, le=40, description="Design-day wind [m/s].")
-    spinup_hours: float = Field(24.0, ge=0, description="Spin-up dropped from the output [h].")
+    spinup_hours: float = Field(
+        24.0, ge=0, le=240, description="Spin-up dropped from the output [h] (at most 10 days)."
+    )
     reference_surface: str = Field("grass", description="Surface of the rural reference site.")
     air_threshold_c: float = Field(30.0, description="Air-temperature threshold [°C].")
     utci_strong_c: float = Field(ex.UTCI_STRONG_C, description="UTCI strong heat stress [°C].")

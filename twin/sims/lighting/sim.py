@@ -72,7 +72,10 @@ class LightingParams(Params):
     maintenance_factor: float = Field(0.8, gt=0, le=1, description="Maintained / initial light.")
     cutoff_m: float = Field(60.0, gt=0, le=500, description="Illuminance cut-off radius [m].")
     grid_step_m: float | None = Field(
-        None, gt=0, description="Regular grid step [m]; None → EN 13201-3 points."
+        None,
+        ge=0.5,
+        le=100,
+        description="Regular grid step [m], 0.5–100 m; None → EN 13201-3 points.",
     )
     attach_m: float = Field(40.0, gt=0, description="Lamp-to-street attachment distance [m].")
     check_time: str = Field("01:00", description="Local time of the compliance check (HH:MM).")

@@ -76,7 +76,9 @@ class TrafficParams(Params):
     zone_size_m: float = Field(250.0, gt=0, description="Zone cell size [m].")
     beta_per_min: float = Field(0.15, ge=0, description="Gravity decay β [1/min].")
     rgap: float = Field(1e-4, gt=0, lt=1, description="Target relative gap.")
-    max_iter: int = Field(500, ge=1, description="Iteration cap of the assignment.")
+    max_iter: int = Field(
+        500, ge=1, le=100_000, description="Iteration cap of the assignment (at most 100,000)."
+    )
     co2_g_per_km: float = Field(180.0, ge=0, description="CO₂ per vehicle-km [g] (ASSUMED).")
     algorithm: Literal["gp", "bfw"] = Field(
         "gp",
