@@ -19,7 +19,7 @@ input checks included).
 
 ``--montpellier <shared data folder>`` adds a real city network to both comparisons:
 Montpellier's 14,198 directed street links (``SENS_CIRCU`` one-ways, ASSUMED class supply of
-:mod:`twin.sims.traffic.supply`) with the synthetic AM-peak demand of its buildings (500 m
+:mod:`twin.sims.roads.supply`) with the synthetic AM-peak demand of its buildings (500 m
 zones, about 184 zones and 12,700 trips), as in tests/sims/traffic/test_calibrate.py; its
 closures are those of the busiest, 10th and 100th busiest links.
 
@@ -71,7 +71,7 @@ def grid(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 def montpellier(data: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Montpellier's street centre-lines (SENS_CIRCU one-ways, ASSUMED class supply) and the
     synthetic AM-peak demand from its buildings (500 m zones), as in the calibration test."""
-    from twin.sims.traffic.supply import centreline_supply
+    from twin.sims.roads.supply import centreline_supply
 
     from twin.build import build
     from twin.model.network import Network
