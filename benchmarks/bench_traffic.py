@@ -71,10 +71,9 @@ def grid(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 def montpellier(data: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Montpellier's street centre-lines (SENS_CIRCU one-ways, ASSUMED class supply) and the
     synthetic AM-peak demand from its buildings (500 m zones), as in the calibration test."""
-    from twin.sims.roads.supply import centreline_supply
-
     from twin.build import build
     from twin.model.network import Network
+    from twin.sims.roads.supply import centreline_supply
     from twin.sims.traffic.sim import TrafficParams, zone_demand
 
     d = data / "montpellier"

@@ -114,3 +114,20 @@ def test_build_writes_a_geopackage_copy_and_netcdf_provenance(tmp_path: Path) ->
     with xr.open_dataset(out / "layers" / "landcover.nc") as ds:
         assert ds.attrs["twin_licence"].startswith("BSD-3-Clause")
     assert open_twin(out)["buildings"] is not None  # the extra files do not upset the store
+
+
+def test_geoparquet_carries_provenance_and_unknown_dates_stay_unknown(tmp_path: Path) -> None:
+    """The twin's own files say where they come from; a missing date is never 'today'."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from twin.build import build
+
+    root = Path(__file__).resolve().parents[2]
+    t = build(root / "tests/territories/epinay.yaml", tmp_path / "t")  # no retrieved date
+    meta = pq.read_schema(tmp_path / "t" / "layers" / "parcels.parquet").metadata
+    prov = json.loads(meta[b"twin:provenance"])
+    assert prov["licence"] == "etalab-2.0" and prov["retrieved"] == "unknown"
+    assert any("parcels" in w and "retrieved" in w for w in t.meta["build_warnings"])
+    assert gpd.read_parquet(tmp_path / "t" / "layers" / "parcels.parquet").crs is not None

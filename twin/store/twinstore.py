@@ -110,7 +110,12 @@ def netcdf_bytes(ds: xr.Dataset) -> bytes:
         return bytes(ds.to_netcdf())
 
 
-def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+def write_geoparquet(
+    gdf: gpd.GeoDataFrame, path: Path, provenance: Provenance | None = None
+) -> None:
+    """Write GeoParquet (zstd, bbox covering); with ``provenance``, the layer's provenance is
+    stored in the file's metadata (key ``twin:provenance``, JSON), so a file copied alone
+    still says where it comes from and under which licence."""
     out = gdf.copy()
     for c in out.columns:
         if c != out.geometry.name and out[c].dtype == object:
@@ -118,6 +123,13 @@ def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
                 lambda v: v if v is None or isinstance(v, (str, float, int, bool)) else str(v)
             )
     out.to_parquet(path, index=True, compression="zstd", write_covering_bbox=True)
+    if provenance is not None:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        meta = dict(table.schema.metadata or {})
+        meta[b"twin:provenance"] = json.dumps(provenance.to_dict(), default=str).encode()
+        pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd")
 
 
 def write_layer(layer: Layer, folder: Path) -> list[str]:
@@ -127,19 +139,20 @@ def write_layer(layer: Layer, folder: Path) -> list[str]:
     series as NetCDF (the series) and GeoParquet (the sensors). :func:`read_layer` reads them.
     """
     n = layer.name
+    prov = layer.provenance
     if layer.kind == "vector":
-        write_geoparquet(layer.data, folder / f"{n}.parquet")
+        write_geoparquet(layer.data, folder / f"{n}.parquet", prov)
         return [f"{n}.parquet"]
     if layer.kind == "network":
-        write_geoparquet(layer.data.nodes, folder / f"{n}.nodes.parquet")
-        write_geoparquet(layer.data.links, folder / f"{n}.links.parquet")
+        write_geoparquet(layer.data.nodes, folder / f"{n}.nodes.parquet", prov)
+        write_geoparquet(layer.data.links, folder / f"{n}.links.parquet", prov)
         return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
     if layer.kind == "grid":
         write_netcdf(_with_provenance(layer.data, layer), folder / f"{n}.nc")
         return [f"{n}.nc"]
     series: SensorSeries = layer.data
     write_netcdf(_with_provenance(series.data, layer), folder / f"{n}.nc")
-    write_geoparquet(series.points, folder / f"{n}.points.parquet")
+    write_geoparquet(series.points, folder / f"{n}.points.parquet", prov)
     return [f"{n}.nc", f"{n}.points.parquet"]
 
 
