@@ -76,7 +76,7 @@ def montpellier(data: Path, work: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     from twin.sims.roads.supply import centreline_supply
     from twin.sims.traffic.sim import TrafficParams, zone_demand
 
-    d = data / "montpellier"
+    d = data.resolve() / "montpellier"
     (work / "twin.yaml").write_text(
         f"""name: mtp-bench
 crs: auto
