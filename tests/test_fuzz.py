@@ -127,3 +127,26 @@ def test_mutated_scenarios_are_accepted_or_refused_clearly(demo_dir: Path) -> No
         except Exception as exc:  # anything else is a bug to report
             bugs.append((name, i, type(exc).__name__, str(exc)[:200], data))
     assert not bugs, bugs[:5]
+
+
+def test_path_traversal_is_refused(montpellier: Path, tmp_path: Path, demo_dir: Path) -> None:
+    """A layer named ``../../X`` or a twin.json naming files outside layers/ writes and reads
+    nothing outside the twin directory."""
+    import json
+    import shutil
+
+    from twin.errors import StoreError
+
+    districts = _districts(montpellier)
+    m = tmp_path / "m.yaml"
+    m.write_text(f"name: t\nlayers:\n  ../../X: {{loader: vector, source: {districts}}}\n")
+    assert main(["build", str(m), "--out", str(tmp_path / "a" / "b" / "twin")]) == 2
+    assert not list(tmp_path.rglob("X*"))
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_dir, copy)
+    manifest = json.loads((copy / "twin.json").read_text())
+    files = manifest["layers"]["shops"]["files"]
+    manifest["layers"]["shops"]["files"] = {"../../../etc/passwd": next(iter(files.values()))}
+    (copy / "twin.json").write_text(json.dumps(manifest))
+    with pytest.raises(StoreError, match="not a plain file name"):
+        open_twin(copy)

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyproj import CRS
 
 from twin.errors import InputError, SchemaError, TwinError, message, validation_problems
@@ -40,6 +40,9 @@ from twin.model.twin import Twin
 from twin.model.yamlfile import load_yaml
 from twin.store.atomic import sha256_file
 from twin.store.twinstore import save_twin
+
+#: A layer name: it names the layer's files in the twin directory, so no path characters.
+LAYER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class LayerSpec(BaseModel):
@@ -78,8 +81,8 @@ class Manifest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    description: str | None = None
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=5000)
     crs: str = Field("auto", description="'auto' or a CRS such as 'EPSG:2154'.")
     max_extent_km: float = Field(
         500.0,
@@ -90,6 +93,18 @@ class Manifest(BaseModel):
     )
     layers: dict[str, LayerSpec]
     derived: dict[str, DerivedSpec] = Field(default_factory=dict)
+
+    @field_validator("layers", "derived")
+    @classmethod
+    def _safe_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in v if not LAYER_NAME.fullmatch(k)]
+        if bad:
+            msg = (
+                f"layer names {bad} are not allowed: use letters, digits, '_', '-' and '.', "
+                "starting with a letter or digit, at most 64 characters (they name files)"
+            )
+            raise ValueError(msg)
+        return v
 
 
 def _format_errors(exc: ValidationError, where: str) -> str:

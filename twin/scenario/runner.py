@@ -415,6 +415,8 @@ def stale_run(d: Path) -> list[str]:
         problems.append(f"kpis.csv unreadable ({type(exc).__name__})")
     for entry in outputs.values():
         hashes = entry.get("file_sha256") or {entry["file"]: entry["sha256"]}
+        if any(f != Path(f).name or f.startswith(".") for f in hashes):
+            return [f"run.json names files outside outputs/: {sorted(hashes)}"]
         problems += changed_files(d / "outputs", hashes, entry.get("file_stamps"))
     return problems
 

@@ -132,13 +132,26 @@ def write_geoparquet(
         pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd")
 
 
+def _plain_name(name: str, where: Path) -> str:
+    """``name`` when it is a plain file name (no directory part, not hidden), else refuse:
+    a layer's files stay inside its store directory."""
+    if not name or name != Path(name).name or name.startswith(".") or "\\" in name:
+        msg = message(
+            f"'{name}' cannot name a layer's files (it is not a plain file name)",
+            where=where,
+            fix="name layers with letters, digits, '_', '-' and '.'",
+        )
+        raise StoreError(msg)
+    return name
+
+
 def write_layer(layer: Layer, folder: Path) -> list[str]:
     """Write a layer of any kind into ``folder``; return its file names.
 
     Vector layers as one GeoParquet file, networks as nodes and links, grids as NetCDF, sensor
     series as NetCDF (the series) and GeoParquet (the sensors). :func:`read_layer` reads them.
     """
-    n = layer.name
+    n = _plain_name(layer.name, folder)
     prov = layer.provenance
     if layer.kind == "vector":
         write_geoparquet(layer.data, folder / f"{n}.parquet", prov)
@@ -282,7 +295,7 @@ def _read_twin(d: Path) -> Twin:
     twin.source = d.resolve()
     folder = d / "layers"
     for name, entry in m["layers"].items():
-        files = list(entry["files"])
+        files = [_plain_name(f, d / MANIFEST) for f in entry["files"]]
         bad = changed_files(folder, dict(entry["files"]), entry.get("stamps"))
         if bad:
             msg = message(
