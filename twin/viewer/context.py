@@ -80,10 +80,18 @@ class Viewer:
 
     def base(self, bmetric: str | None, rmetric: str | None) -> dict[str, Any]:
         """The static layers coloured by the given metrics (computed once per pair)."""
-        key = (str(bmetric or "height_m"), str(rmetric or "speed_kph"))
+        # only metrics the page offers: a browser sending other values gets the defaults,
+        # so the cache holds at most one payload per offered pair
+        b = bmetric if bmetric in self._offered("buildings") else None
+        r = rmetric if rmetric in self._offered("roads") else None
+        key = (str(b or "height_m"), str(r or "speed_kph"))
         if key not in self._bases:
             self._bases[key] = base_payload(self.cat.twin, *key)
         return self._bases[key]
+
+    def _offered(self, which: str) -> set[str]:
+        """The metrics the page offers to colour ``which`` by."""
+        return {o["value"] for o in metric_options(self.cat.twin, which)}
 
     def first_view(self) -> dict[str, Any]:
         """What the page shows when it opens (it travels in the page: see :func:`view`)."""

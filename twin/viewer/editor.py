@@ -18,7 +18,7 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-from twin.errors import SchemaError
+from twin.errors import InputError
 from twin.viewer import whatif as wi
 from twin.viewer.catalogue import Catalogue, run_options
 from twin.viewer.i18n import tr
@@ -299,7 +299,7 @@ def register_launch(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
             return tr(lg, "wi.noparent"), store, not store["ids"]
         try:
             job = submit(cat, jobs, parent, read_form(cat, values))
-        except SchemaError as exc:
+        except InputError as exc:  # a schema error, or too many runs waiting
             return str(exc), store, not store["ids"]
         return "", {"ids": [*store["ids"], job], "shown": store["shown"]}, False
 

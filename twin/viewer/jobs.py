@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from twin.errors import InputError, message
+
 #: Seconds a child process needs to start and import twin, added to the expected run time.
 STARTUP_S = 6.0
 
@@ -78,10 +80,27 @@ class JobTable:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twin-job")
         self.on_done: list[Any] = []
 
+    #: Jobs queued or running at most; beyond, a launch is refused until one ends.
+    MAX_PENDING = 4
+
     def submit(self, scenario: dict[str, Any], library: dict[str, Any], expected_s: float) -> str:
-        """Queue a run of a validated scenario (as a dict); return the job id at once."""
+        """Queue a run of a validated scenario (as a dict); return the job id at once.
+
+        Raises
+        ------
+        InputError
+            When :attr:`MAX_PENDING` jobs are already queued or running.
+        """
         job = Job(secrets.token_hex(8), str(scenario["name"]), expected_s=expected_s)
         with self._lock:
+            pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
+            if pending >= self.MAX_PENDING:
+                msg = message(
+                    f"{pending} what-if runs are already waiting or running",
+                    where="what-if editor",
+                    fix="wait for one to finish before launching another",
+                )
+                raise InputError(msg)
             self._jobs[job.job_id] = job
         self._pool.submit(self._run, job.job_id, scenario, library)
         return job.job_id
