@@ -275,13 +275,17 @@ def test_token_required_off_loopback(demo_dir: Path, runs: Path) -> None:
 
     with pytest.raises(TwinError, match="without a token"):
         make_app(demo_dir, runs, host="0.0.0.0")
-    app = make_app(demo_dir, runs, host="0.0.0.0", token="s3cret")
+    secret = "s3cret-long-enough-token"
+    app = make_app(demo_dir, runs, host="0.0.0.0", token=secret)
     client = app.server.test_client()
     assert client.get("/").status_code == 401
     assert client.get("/?token=wrong").status_code == 401
-    ok = client.get("/?token=s3cret")
-    assert ok.status_code == 200 and "twin_token" in ok.headers.get("Set-Cookie", "")
-    assert client.get("/").status_code == 200  # the cookie now carries the token
+    ok = client.get(f"/?token={secret}")
+    # the token leaves the address bar; the cookie holds a session value, not the token
+    assert ok.status_code == 303 and ok.headers["Location"] == "/"
+    cookie = ok.headers.get("Set-Cookie", "")
+    assert "twin_session=" in cookie and secret not in cookie and "Max-Age" in cookie
+    assert client.get("/").status_code == 200  # the cookie now opens the page
 
 
 def test_offline_html_comparison_from_file(
