@@ -150,3 +150,38 @@ def test_path_traversal_is_refused(montpellier: Path, tmp_path: Path, demo_dir: 
     (copy / "twin.json").write_text(json.dumps(manifest))
     with pytest.raises(StoreError, match="not a plain file name"):
         open_twin(copy)
+
+
+@pytest.mark.parametrize(
+    ("target", "expect"),
+    [
+        ({"crs": ""}, "unknown CRS"),
+        ({"crs": "EPSG:0"}, "unknown CRS"),
+        ({"coords": [[500, 60.1], [501, 60.1], [501, 60.2], [500, 60.1]]}, "not longitudes"),
+    ],
+)
+def test_bad_inline_geometries_are_clear(demo_dir: Path, target: dict, expect: str) -> None:
+    ring = target.get("coords", [[24.94, 60.168], [24.946, 60.168], [24.946, 60.171],
+                                 [24.94, 60.168]])  # fmt: skip
+    tgt = {"layer": "landcover", "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    if "crs" in target:
+        tgt["crs"] = target["crs"]
+    sc = Scenario.from_dict(
+        {
+            "name": "t",
+            "parent": None,
+            "interventions": [{"type": "plant_trees", "target": tgt}],
+            "simulations": ["landcover"],
+        }
+    )
+    twin = open_twin(demo_dir)
+    with pytest.raises(TwinError, match=expect):
+        apply_interventions(twin.copy(), plan(twin, sc, {"t": sc}).interventions)
+
+
+def test_one_bad_sibling_does_not_break_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "good.yaml").write_text("name: good\nparent: null\nsimulations: [landcover]\n")
+    (tmp_path / "huge.yaml").write_text("x: 1\n" * 1_100_000)
+    (tmp_path / "dup.yaml").write_text("name: a\nname: b\n")
+    sc = Scenario.from_yaml(tmp_path / "good.yaml")
+    assert set(load_library(None, sc)) == {"good"}

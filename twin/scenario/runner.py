@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from twin.errors import SchemaError, StoreError, message, validation_problems
+from twin.errors import SchemaError, StoreError, TwinError, message, validation_problems
 from twin.model.layer import Layer
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
@@ -123,8 +123,8 @@ def load_library(
         for p in sorted(folder.glob("*.y*ml")):
             try:
                 sc = Scenario.from_yaml(p)
-            except SchemaError:
-                continue  # reported when that scenario itself is run
+            except TwinError:
+                continue  # a broken sibling is reported when that scenario itself is run
             lib[sc.name] = sc
     lib[scenario.name] = scenario
     return lib

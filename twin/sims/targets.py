@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -56,8 +57,43 @@ def target_geometry(target: Target, crs: object, where: str) -> shapely.Geometry
             fix="give a valid GeoJSON geometry",
         )
         raise SchemaError(msg) from None
-    s = gpd.GeoSeries(geoms, crs=target.crs).to_crs(crs)
-    return shapely.make_valid(s.union_all())
+    src = _target_crs(target.crs, where)
+    if src.is_geographic:
+        x0, y0, x1, y1 = shapely.total_bounds(geoms)
+        if not (-180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90):
+            msg = message(
+                f"coordinates ({x0:g}, {y0:g}) – ({x1:g}, {y1:g}) are not longitudes and "
+                f"latitudes, but the geometry's crs is {src.to_string()}",
+                where=f"{where}.geometry",
+                fix="give lon/lat in degrees, or set target.crs to the coordinates' CRS",
+            )
+            raise SchemaError(msg)
+    s = gpd.GeoSeries(geoms, crs=src).to_crs(crs)
+    out = shapely.make_valid(s.union_all())
+    if out.is_empty or not np.isfinite(shapely.total_bounds(out)).all():
+        msg = message(
+            "the geometry is empty or cannot be placed in the twin's CRS",
+            where=f"{where}.geometry",
+            fix="check the coordinates and target.crs",
+        )
+        raise SchemaError(msg)
+    return out
+
+
+def _target_crs(value: str, where: str) -> Any:
+    """The CRS a target's inline geometry is given in (``target.crs``)."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    try:
+        return CRS.from_user_input(value)
+    except (ProjCRSError, TypeError, ValueError):
+        msg = message(
+            f"unknown CRS {value!r}",
+            where=f"{where}.crs",
+            fix="give an EPSG code such as 'EPSG:4326' (the default) or 'EPSG:2154'",
+        )
+        raise SchemaError(msg) from None
 
 
 def select(twin: Twin, target: Target, where: str) -> pd.Index:
