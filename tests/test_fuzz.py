@@ -185,3 +185,41 @@ def test_one_bad_sibling_does_not_break_its_folder(tmp_path: Path) -> None:
     (tmp_path / "dup.yaml").write_text("name: a\nname: b\n")
     sc = Scenario.from_yaml(tmp_path / "good.yaml")
     assert set(load_library(None, sc)) == {"good"}
+
+
+def test_nonsense_is_refused(demo_dir: Path, montpellier: Path, tmp_path: Path) -> None:
+    """Silent acceptance of nonsense (issue O, item 9)."""
+    twin = open_twin(demo_dir)
+    mall = {
+        "type": "shopping_centre",
+        "location": {"layer": "shops", "geometry": {"type": "Point", "coordinates": [0, 0]}},
+        "floor_area_m2": 20000,
+    }
+    sc = Scenario.from_dict(
+        {"name": "m", "parent": None, "interventions": [mall], "simulations": ["commerce"]}
+    )
+    with pytest.raises(TwinError, match="km outside the layer 'shops'"):
+        apply_interventions(twin.copy(), sc.interventions)
+    steps = [{"start": "23:00", "level": 0.5}, {"start": "23:00", "level": 0.2}]
+    dim = {"type": "dimming_schedule", "target": {"layer": "street_lamps"}, "schedule": steps}
+    with pytest.raises(TwinError, match="more than once"):
+        Scenario.from_dict({"name": "d", "interventions": [dim], "simulations": ["lighting"]})
+    with pytest.raises(TwinError, match="tariff_eur_kwh"):
+        plan(
+            twin,
+            s := Scenario.from_dict(
+                {
+                    "name": "t",
+                    "parent": None,
+                    "simulations": ["lighting"],
+                    "parameters": {"lighting": {"tariff_eur_kwh": float("inf")}},
+                }
+            ),
+            {"t": s},
+        )
+    districts = _districts(montpellier)
+    m = tmp_path / "m.yaml"
+    m.write_text(
+        f"name: t\ncrs: EPSG:4326\nlayers:\n  d: {{loader: vector, source: {districts}}}\n"
+    )
+    assert main(["build", str(m), "--out", str(tmp_path / "o")]) == 2

@@ -313,6 +313,22 @@ def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
         )
     else:
         crs = parse_crs(spec.crs, where=f"{manifest}: crs")
+        if not crs.is_projected:
+            msg = message(
+                f"the working CRS {crs.to_string()} is in degrees: lengths and areas would be "
+                "measured in degrees",
+                where=f"{manifest}: crs",
+                fix="use a projected CRS in metres (EPSG:2154 in metropolitan France), or auto",
+            )
+            raise InputError(msg)
+    empty = [lay.name for lay in loaded if not lay.count]
+    if empty:
+        msg = message(
+            f"layers {empty} hold no feature (after invalid geometries were dropped)",
+            where=manifest,
+            fix="check their sources and filters, or remove them from the manifest",
+        )
+        raise InputError(msg)
     twin = Twin(spec.name, crs)
     twin.meta["description"] = spec.description
     for layer in loaded:

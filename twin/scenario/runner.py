@@ -303,6 +303,8 @@ def run_key(twin: Twin, p: Plan) -> tuple[str, dict[str, Any]]:
         "interventions": [iv.model_dump(mode="json") for iv in p.interventions],
         "simulations": {s.name: prm.model_dump(mode="json") for s, prm in p.sims},
         "derivations": [list(d) for d in p.derivations],
+        # the texts the notice prints: an edited title or description makes a new notice
+        "texts": [p.scenario.title, p.scenario.description],
         "seed": p.scenario.seed,
         "code_version": code_version(),
     }

@@ -167,7 +167,7 @@ class SimResult:
 class Params(BaseModel):
     """Base of simulation parameter models (unknown parameters are errors)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ GEOJSON_TYPES = frozenset(
 class Strict(BaseModel):
     """A model that refuses unknown fields."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Target(Strict):

@@ -52,7 +52,30 @@ def _location_point(twin: Twin, location: Target, where: str, what: str) -> obje
             fix="give location.geometry as a GeoJSON point or polygon",
         )
         raise SchemaError(msg)
-    return area_of(twin, location, f"{where}.location").representative_point()
+    pt = area_of(twin, location, f"{where}.location").representative_point()
+    if location.layer in twin and twin.layer(location.layer).count:
+        x0, y0, x1, y1 = twin.layer(location.layer).bounds
+        if not (x0 - MARGIN_M <= pt.x <= x1 + MARGIN_M and y0 - MARGIN_M <= pt.y <= y1 + MARGIN_M):
+            msg = message(
+                f"the {what} lies {_km_from((x0, y0, x1, y1), pt):,.0f} km outside the layer "
+                f"'{location.layer}' it is added to: it would change nothing",
+                where=f"{where}.location.geometry",
+                fix="check the coordinates (longitude first, then latitude) and location.crs",
+            )
+            raise SchemaError(msg)
+    return pt
+
+
+#: How far outside its layer's extent a new facility may be placed [m].
+MARGIN_M = 5000.0
+
+
+def _km_from(bounds: tuple[float, float, float, float], pt: object) -> float:
+    """Distance from a point to a box [km]."""
+    x0, y0, x1, y1 = bounds
+    dx = max(x0 - pt.x, 0.0, pt.x - x1)  # type: ignore[attr-defined]
+    dy = max(y0 - pt.y, 0.0, pt.y - y1)  # type: ignore[attr-defined]
+    return float((dx * dx + dy * dy) ** 0.5) / 1000.0
 
 
 def shopping_centre(twin: Twin, iv: ShoppingCentre, where: str) -> Done:

@@ -42,7 +42,17 @@ class DimmingSchedule(Intervention):
 
     type: Literal["dimming_schedule"]
     target: Target
-    schedule: list[ScheduleStep] = Field(min_length=1)
+    schedule: list[ScheduleStep] = Field(min_length=1, max_length=96)
+
+    @field_validator("schedule")
+    @classmethod
+    def _one_level_per_time(cls, v: list[ScheduleStep]) -> list[ScheduleStep]:
+        starts = [s.start for s in v]
+        twice = sorted({t.strftime("%H:%M") for t in starts if starts.count(t) > 1})
+        if twice:
+            msg = f"the start times {twice} appear more than once; give one level per time"
+            raise ValueError(msg)
+        return v
 
 
 class SwitchOff(Intervention):
