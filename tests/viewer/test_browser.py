@@ -46,9 +46,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 60, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until ``url`` answers (any HTTP status); fail at once if ``proc`` exits."""
     t0 = time.time()
     while time.time() - t0 < timeout:
+        assert proc is None or proc.poll() is None, f"the server exited with {proc.returncode}"
         try:
             urllib.request.urlopen(url, timeout=2)
             return

@@ -9,7 +9,6 @@ within seconds. The server is a real ``twin serve`` (waitress, real HTTP) in a s
 from __future__ import annotations
 
 import contextlib
-import socket
 import subprocess
 import sys
 import threading
@@ -20,30 +19,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from .test_browser import free_port, wait_http
 from .test_report import runs  # noqa: F401  (the fixture: a run and its parent, real twin)
 
 CLIENTS = 20
 DURATION_S = 12.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        assert proc.poll() is None, f"the server exited with {proc.returncode}"
-        try:
-            urllib.request.urlopen(url, timeout=5)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(url)
 
 
 @contextlib.contextmanager
@@ -59,7 +39,7 @@ def serving(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_http(url + "/", proc)
+            wait_http(url + "/", timeout=120, proc=proc)
             yield url, proc
         finally:
             proc.terminate()
