@@ -61,6 +61,6 @@ def test_builds_runs_and_readers_in_parallel(tmp_path: Path) -> None:
     reads = [int(out) for rc, out, _ in results[2:4]]
     assert min(reads) > 0, reads
     assert time.time() - t0 < 600
-    leftovers = [p.name for p in tmp_path.glob(".*") if not p.name.endswith(".lock")]
+    leftovers = [p.name for p in tmp_path.glob(".*")]
     assert not leftovers, leftovers
     assert len(list((tmp_path / "runs").glob("lc-*"))) == 1

@@ -164,7 +164,7 @@ def test_open_errors(tmp_path: Path) -> None:
         open_twin(tmp_path)
     save_twin(small_twin(), tmp_path / "tw")
     (tmp_path / "tw" / "layers" / "roads.links.parquet").unlink()
-    with pytest.raises(StoreError, match="missing its files"):
+    with pytest.raises(StoreError, match="missing or not those the build wrote"):
         open_twin(tmp_path / "tw")
     (tmp_path / "tw" / "twin.json").write_text("{not json")
     with pytest.raises(StoreError, match="corrupt"):

@@ -416,10 +416,17 @@ def stale_run(d: Path) -> list[str]:
     except (OSError, ValueError) as exc:
         problems.append(f"kpis.csv unreadable ({type(exc).__name__})")
     for entry in outputs.values():
-        hashes = entry.get("file_sha256") or {entry["file"]: entry["sha256"]}
-        if any(f != Path(f).name or f.startswith(".") for f in hashes):
-            return [f"run.json names files outside outputs/: {sorted(hashes)}"]
+        hashes = entry.get("file_sha256") or (
+            {entry["file"]: entry["sha256"]} if "sha256" in entry else {}
+        )
+        files = list(hashes) or list(entry.get("files") or [entry.get("file", "")])
+        if any(not f or f != Path(f).name or f.startswith(".") for f in files):
+            return [f"run.json names files outside outputs/: {sorted(files)}"]
         problems += changed_files(d / "outputs", hashes, entry.get("file_stamps"))
+        # files written without a hash (older runs) must at least be there
+        problems += [
+            f"{f} (missing)" for f in files if f not in hashes and not (d / "outputs" / f).is_file()
+        ]
     return problems
 
 

@@ -130,17 +130,30 @@ def _owner_alive(p: Path) -> bool:
     return _alive(pid)
 
 
+def _lock_path(target: Path) -> Path:
+    """The lock file of a store directory: in the system's temporary folder, named by the
+    directory's absolute path, so that the store itself holds no lock files."""
+    import hashlib
+    import tempfile
+
+    key = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:24]
+    folder = Path(tempfile.gettempdir()) / "twin-locks"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{key}.lock"
+
+
 @contextlib.contextmanager
 def directory_lock(target: str | Path, shared: bool = False) -> Iterator[None]:
     """Hold the lock of a store directory: exclusive while it is swapped or recovered,
     shared while it is read, so that a reader never sees a directory half-swapped and a
-    writer never undoes another's swap (``.<target>.lock`` beside it; POSIX ``flock``)."""
+    writer never undoes another's swap (POSIX ``flock`` on a lock file of the system's
+    temporary folder: processes of one machine share it; a store on a network file system
+    written from several machines is not covered)."""
     import fcntl
 
-    t = Path(target)
     try:
-        fh = open(t.with_name(f".{t.name}.lock"), "a")
-    except OSError:  # a read-only store: nobody can swap it, nothing to lock
+        fh = open(_lock_path(Path(target)), "a")
+    except OSError:  # no place for locks: run unlocked rather than not at all
         yield
         return
     with fh:
