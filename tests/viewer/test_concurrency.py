@@ -1,5 +1,6 @@
-"""The served viewer under concurrent use: many clients asking for reports, offline exports and
-notices at once never crash the server process nor fail a request.
+"""The served viewer under concurrent use: many clients doing what people do (page, scenario
+switches, notices, reports, offline exports) at once never crash the server process nor fail
+a request.
 
 netCDF-C and HDF5 are not thread-safe: before every access went through one process-wide
 lock, 20 clients asking for ``/report`` killed the server (segmentation fault in libhdf5)
@@ -11,19 +12,16 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+
+from twin.viewer.loadcheck import drive
 
 from .test_browser import free_port, wait_http
 from .test_report import runs  # noqa: F401  (the fixture: a run and its parent, real twin)
 
 CLIENTS = 20
-DURATION_S = 12.0
+DURATION_S = 20.0
 
 
 @contextlib.contextmanager
@@ -46,50 +44,19 @@ def serving(
             proc.wait(timeout=30)
 
 
-def hammer(urls: list[str], clients: int, duration_s: float) -> Counter[str]:
-    """Ask for ``urls`` in turn from ``clients`` threads for ``duration_s`` seconds; count
-    the outcomes (``200``, other status codes, exception names)."""
-    seen: Counter[str] = Counter()
-    lock = threading.Lock()
-    end = time.monotonic() + duration_s
-
-    def client(k: int) -> None:
-        i, stop = k, end
-        while time.monotonic() < stop:
-            try:
-                with urllib.request.urlopen(urls[i % len(urls)], timeout=120) as resp:
-                    resp.read()
-                    outcome = str(resp.status)
-            except urllib.error.HTTPError as exc:
-                outcome = str(exc.code)
-            except OSError as exc:  # refused, reset: the server is gone, stop asking
-                outcome = type(exc).__name__
-                stop = 0.0
-            with lock:
-                seen[outcome] += 1
-            i += 1
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return seen
-
-
-def test_concurrent_reports_exports_notices(
+def test_full_mix_under_load(
     demo_dir: Path,
     runs: tuple[Path, str, str],  # noqa: F811
     tmp_path: Path,
 ) -> None:
+    """20 clients for 20 s over the full mix (page, scenario switches in the three views,
+    notices, reports, offline comparisons): no server death, no failed request."""
     store, rid, pid = runs
     log = tmp_path / "server.log"
     with serving(demo_dir, store, log) as (url, proc):
-        paths = [f"/report/{rid}/en", f"/report/{pid}/fr", f"/export/{rid}/en"]
-        paths += [f"/report/{rid}/fr", f"/notice/{rid}/en", f"/export/{pid}/fr"]
-        seen = hammer([url + p for p in paths], CLIENTS, DURATION_S)
+        stats = drive(url, [rid, pid], clients=CLIENTS, duration_s=DURATION_S)
         alive = proc.poll() is None
     tail = log.read_text(errors="replace")[-3000:]
-    assert alive, f"the server died ({proc.returncode}): {dict(seen)}\n{tail}"
-    assert set(seen) == {"200"}, f"failed requests: {dict(seen)}\n{tail}"
-    assert seen["200"] >= CLIENTS
+    assert alive, f"the server died ({proc.returncode}): {dict(stats.outcomes)}\n{tail}"
+    assert set(stats.outcomes) == {"200"}, f"failed requests: {dict(stats.outcomes)}\n{tail}"
+    assert stats.outcomes["200"] >= CLIENTS

@@ -3,6 +3,9 @@ algorithm notice of a run (runs named by id, found in the catalogue; never a pat
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -14,18 +17,52 @@ from twin.viewer.report import report_page
 
 #: The languages of the routes.
 LANGS = ("fr", "en")
+#: Pages (reports, offline comparisons) kept in memory, the most recently asked.
+PAGES = 24
+
+
+class PageCache:
+    """Built pages by (kind, run directory, language): a run never changes once written (a
+    rerun is a new directory), so a page is built once, however many people ask at once."""
+
+    def __init__(self, size: int = PAGES) -> None:
+        self._pages: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+        self._locks: dict[tuple[str, str, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: tuple[str, str, str], build: Callable[[], str]) -> str:
+        """The page ``key``, built by ``build`` the first time (once, under its own lock)."""
+        with self._lock:
+            if key in self._pages:
+                self._pages.move_to_end(key)
+                return self._pages[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._pages:
+                    return self._pages[key]
+            page = build()
+            with self._lock:
+                self._pages[key] = page
+                while len(self._pages) > self.size:
+                    old, _ = self._pages.popitem(last=False)
+                    self._locks.pop(old, None)
+            return page
 
 
 def register(app: dash.Dash, cat: Catalogue) -> None:
     """``/export/<run_id>/<lg>``, ``/report/<run_id>/<lg>`` and ``/notice/<run_id>/<lg>``."""
+    pages = PageCache()
 
     @app.server.route("/export/<run_id>/<lg>")
     def offline(run_id: str, lg: str) -> Any:
         """The offline comparison (one HTML file), as a download."""
         if run_id not in cat.runs or lg not in LANGS:
             abort(404)
+        key = ("export", str(cat.runs[run_id]), lg)
         return Response(
-            comparison_html(cat, run_id, lg),
+            pages.get(key, lambda: comparison_html(cat, run_id, lg)),
             mimetype="text/html",
             headers={"Content-Disposition": f'attachment; filename="twin-{run_id}.html"'},
         )
@@ -36,10 +73,15 @@ def register(app: dash.Dash, cat: Catalogue) -> None:
         cat.refresh()
         if run_id not in cat.runs or lg not in LANGS:
             abort(404)
-        r = cat.run(run_id)
-        parent = parent_of(cat, r)
-        diff = cat.comparison(r, parent) if parent is not None else None
-        return Response(report_page(r, parent, cat.twin, lg, diff), mimetype="text/html")
+
+        def build() -> str:
+            r = cat.run(run_id)
+            parent = parent_of(cat, r)
+            diff = cat.comparison(r, parent) if parent is not None else None
+            return report_page(r, parent, cat.twin, lg, diff)
+
+        page = pages.get(("report", str(cat.runs[run_id]), lg), build)
+        return Response(page, mimetype="text/html")
 
     @app.server.route("/notice/<run_id>/<lg>")
     def notice(run_id: str, lg: str) -> Any:

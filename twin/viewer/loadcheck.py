@@ -1,0 +1,130 @@
+"""Check a served viewer under concurrent use: many clients, the full mix of what people do.
+
+Each client asks in turn for the page, a scenario switch (the viewer's own Dash callback,
+built from ``/_dash-dependencies`` as the browser does), the notice, the printable report and
+the offline comparison, for a fixed time. Used by the load test and
+``benchmarks/bench_viewer_load.py``; an authority can point it at its own server::
+
+    python -m twin.viewer.loadcheck http://127.0.0.1:8050 RUN_ID [RUN_ID …]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class LoadStats:
+    """Outcomes and latencies of a load run.
+
+    Attributes
+    ----------
+    outcomes : Counter
+        HTTP status codes (as text) or exception names, counted.
+    latencies_s : list of float
+        Time of each answered request [s].
+    duration_s : float
+        Wall time of the run [s].
+    """
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    latencies_s: list[float] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    def summary(self) -> dict[str, float]:
+        """Requests per second and the 50th, 95th and 99th percentile latencies [s]."""
+        lat = np.asarray(self.latencies_s) if self.latencies_s else np.array([np.nan])
+        return {
+            "requests": float(sum(self.outcomes.values())),
+            "req_per_s": sum(self.outcomes.values()) / max(self.duration_s, 1e-9),
+            "p50_s": float(np.percentile(lat, 50)),
+            "p95_s": float(np.percentile(lat, 95)),
+            "p99_s": float(np.percentile(lat, 99)),
+        }
+
+
+def switch_request(url: str, run_id: str, mode: str) -> urllib.request.Request:
+    """The scenario-picker callback for ``run_id`` shown in ``mode``, as the page sends it."""
+    with urllib.request.urlopen(f"{url}/_dash-dependencies", timeout=60) as r:
+        deps = json.loads(r.read())
+    cb = next(d for d in deps if {"id": "run", "property": "value"} in d["inputs"])
+    values = {"run": run_id, "mode": mode, "layers": ["buildings", "roads", "results"]}
+    values |= {"lang": "en"}
+    inputs = [{**i, "value": values.get(i["id"])} for i in cb["inputs"]]
+    outputs = [
+        {"id": o.split(".")[0], "property": o.split(".")[1]}
+        for o in cb["output"].strip(".").split("...")
+    ]
+    body = {
+        "output": cb["output"],
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": ["run.value"],
+        "state": [],
+    }
+    return urllib.request.Request(
+        f"{url}/_dash-update-component",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+
+
+def mix(url: str, runs: list[str]) -> list[Any]:
+    """The requests of the mix, in the order a client asks for them."""
+    out: list[Any] = []
+    for k, rid in enumerate(runs):
+        lang = "fr" if k % 2 else "en"
+        out += [f"{url}/", switch_request(url, rid, ("single", "side", "diff")[k % 3])]
+        out += [f"{url}/notice/{rid}/{lang}", f"{url}/report/{rid}/{lang}"]
+        out += [f"{url}/export/{rid}/{lang}"]
+    return out
+
+
+def drive(url: str, runs: list[str], clients: int = 20, duration_s: float = 20.0) -> LoadStats:
+    """Ask for the mix from ``clients`` threads for ``duration_s`` seconds."""
+    requests = mix(url, runs)
+    stats = LoadStats()
+    lock = threading.Lock()
+    t0 = time.monotonic()
+    end = t0 + duration_s
+
+    def client(k: int) -> None:
+        i, stop = k, end
+        while time.monotonic() < stop:
+            r0 = time.monotonic()
+            try:
+                with urllib.request.urlopen(requests[i % len(requests)], timeout=120) as resp:
+                    resp.read()
+                    outcome = str(resp.status)
+            except urllib.error.HTTPError as exc:
+                outcome = str(exc.code)
+            except OSError as exc:  # refused or reset: the server is gone, stop asking
+                outcome, stop = type(exc).__name__, 0.0
+            with lock:
+                stats.outcomes[outcome] += 1
+                stats.latencies_s.append(time.monotonic() - r0)
+            i += 1
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stats.duration_s = time.monotonic() - t0
+    return stats
+
+
+if __name__ == "__main__":  # pragma: no cover
+    s = drive(sys.argv[1].rstrip("/"), sys.argv[2:])
+    print(dict(s.outcomes), {k: round(v, 3) for k, v in s.summary().items()})
