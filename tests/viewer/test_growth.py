@@ -30,3 +30,12 @@ def test_job_queue_is_bounded(demo_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="already waiting or running"):
         ctx.jobs.submit(sc, {}, expected_s=1)
     assert len(set(ids)) == ctx.jobs.MAX_PENDING
+
+
+def test_launches_are_rate_limited_per_client(demo_dir: Path, tmp_path: Path) -> None:
+    ctx = Viewer.open(demo_dir, tmp_path / "runs", lang="fr", workers=1)
+    sc = {"name": "x", "parent": None, "simulations": ["no_such_sim"]}
+    ctx.jobs.submit(sc, {}, expected_s=1, client="10.0.0.1")
+    with pytest.raises(InputError, match="a moment ago"):
+        ctx.jobs.submit(sc, {}, expected_s=1, client="10.0.0.1")
+    ctx.jobs.submit(sc, {}, expected_s=1, client="10.0.0.2")  # another person

@@ -274,7 +274,15 @@ def submit(cat: Catalogue, jobs: JobTable, parent: str, form: wi.Form) -> str:
         json.loads(sc.model_dump_json()),
         {n: json.loads(s.model_dump_json()) for n, s in lib.items() if n != sc.name},
         expected_s=STARTUP_S + 3 * total,
+        client=_client(),
     )
+
+
+def _client() -> str:
+    """The address of the browser asking (what-if launches are rate-limited per client)."""
+    from flask import has_request_context, request
+
+    return str(request.remote_addr or "") if has_request_context() else ""
 
 
 def register_launch(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:

@@ -76,23 +76,42 @@ class JobTable:
         self.twin_dir = Path(twin_dir).resolve()
         self.runs_dir = Path(runs_dir).resolve()
         self._jobs: dict[str, Job] = {}
+        self._launched: dict[str, float] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="twin-job")
         self.on_done: list[Any] = []
 
     #: Jobs queued or running at most; beyond, a launch is refused until one ends.
     MAX_PENDING = 4
+    #: Shortest time between two launches of one client [s].
+    CLIENT_INTERVAL_S = 5.0
 
-    def submit(self, scenario: dict[str, Any], library: dict[str, Any], expected_s: float) -> str:
+    def submit(
+        self,
+        scenario: dict[str, Any],
+        library: dict[str, Any],
+        expected_s: float,
+        client: str = "",
+    ) -> str:
         """Queue a run of a validated scenario (as a dict); return the job id at once.
 
         Raises
         ------
         InputError
-            When :attr:`MAX_PENDING` jobs are already queued or running.
+            When :attr:`MAX_PENDING` jobs are already queued or running, or ``client`` (its
+            address) launched one less than :attr:`CLIENT_INTERVAL_S` ago.
         """
         job = Job(secrets.token_hex(8), str(scenario["name"]), expected_s=expected_s)
         with self._lock:
+            now = time.monotonic()
+            if client and now - self._launched.get(client, -1e9) < self.CLIENT_INTERVAL_S:
+                msg = message(
+                    "a what-if run was launched from here a moment ago",
+                    where="what-if editor",
+                    fix=f"wait {self.CLIENT_INTERVAL_S:g} seconds between two launches",
+                )
+                raise InputError(msg)
+            self._launched[client] = now
             pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
             if pending >= self.MAX_PENDING:
                 msg = message(
