@@ -223,3 +223,35 @@ def test_nonsense_is_refused(demo_dir: Path, montpellier: Path, tmp_path: Path) 
         f"name: t\ncrs: EPSG:4326\nlayers:\n  d: {{loader: vector, source: {districts}}}\n"
     )
     assert main(["build", str(m), "--out", str(tmp_path / "o")]) == 2
+
+
+def test_mutated_store_manifests_are_refused_clearly(demo_dir: Path, tmp_path: Path) -> None:
+    """Seeded mutations of twin.json and run.json: opened, or a TwinError; never another
+    exception (they are read back by every command and by the viewer)."""
+    import json
+    import shutil
+
+    from twin.scenario.runner import Run, run
+
+    rng = random.Random(11)
+    twin_copy = tmp_path / "twin"
+    shutil.copytree(demo_dir, twin_copy)
+    sc = Scenario.from_dict({"name": "lc", "parent": None, "simulations": ["landcover"]})
+    r = run(twin_copy, sc, out=tmp_path / "runs")
+    assert r.path is not None
+    targets = [(twin_copy / "twin.json", open_twin), (r.path / "run.json", Run.open)]
+    bugs = []
+    for path, opener in targets:
+        original = json.loads(path.read_text())
+        for i in range(60):
+            data = _mutate(copy.deepcopy(original), rng)
+            text = json.dumps(data) if i % 7 else json.dumps(data)[: rng.randrange(1, 200)]
+            path.write_text(text)
+            try:
+                opener(path.parent)
+            except TwinError:
+                continue
+            except Exception as exc:  # anything else is a bug to report
+                bugs.append((path.name, i, type(exc).__name__, str(exc)[:160]))
+        path.write_text(json.dumps(original))
+    assert not bugs, bugs[:5]

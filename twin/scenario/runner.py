@@ -355,7 +355,27 @@ class Run:
 
     @classmethod
     def open(cls, path: str | Path) -> Run:
-        """Read a run directory."""
+        """Read a run directory.
+
+        Raises
+        ------
+        SchemaError
+            When it is not a run directory.
+        StoreError
+            When it is damaged or its run.json malformed.
+        """
+        try:
+            return cls._open(Path(path))
+        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+            msg = message(
+                f"run.json is malformed ({type(exc).__name__}: {exc})",
+                where=path,
+                fix="run the scenario again (`twin run`), which rewrites it",
+            )
+            raise StoreError(msg) from None
+
+    @classmethod
+    def _open(cls, path: Path) -> Run:
         d = Path(path)
         f = d / "run.json"
         if not f.is_file():
@@ -405,9 +425,18 @@ def stale_run(d: Path) -> list[str]:
     file be the one the run wrote (size and modification time, else SHA-256).
     """
     try:
+        return _stale_run(d)
+    except (KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
+        return [f"run.json malformed ({type(exc).__name__})"]
+
+
+def _stale_run(d: Path) -> list[str]:
+    try:
         m = json.loads((d / "run.json").read_text(encoding="utf-8"))
         outputs = dict(m["outputs"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not all(isinstance(e, dict) for e in outputs.values()):
+            return ["run.json: malformed outputs"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return [f"run.json unreadable ({type(exc).__name__})"]
     problems = []
     try:

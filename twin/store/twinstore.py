@@ -268,6 +268,9 @@ def read_manifest(path: str | PathLike[str], recover: bool = True) -> dict[str, 
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         msg = message(f"manifest is corrupt ({exc})", where=f, fix="rebuild the twin")
         raise StoreError(msg) from None
+    if not isinstance(m, dict) or not isinstance(m.get("format_version", 0), int):
+        msg = message("manifest is not a twin manifest", where=f, fix="rebuild the twin")
+        raise StoreError(msg)
     if m.get("format_version", 0) > FORMAT_VERSION:
         msg = message(
             f"written by a newer twin (format {m.get('format_version')})",
@@ -284,7 +287,15 @@ def open_twin(path: str | PathLike[str]) -> Twin:
     d = Path(path)
     recover_directory(d)
     with directory_lock(d, shared=True):
-        return _read_twin(d)
+        try:
+            return _read_twin(d)
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            msg = message(
+                f"{MANIFEST} is malformed ({type(exc).__name__}: {exc})",
+                where=d,
+                fix="rebuild the twin with `twin build`; do not edit twin.json by hand",
+            )
+            raise StoreError(msg) from None
 
 
 def _read_twin(d: Path) -> Twin:
