@@ -171,7 +171,7 @@ def test_area_intervention_from_the_form(
 
 
 def test_area_parameters_are_the_schemas() -> None:
-    got = {k: wi.area_parameter(k) for k in wi.AREA_INTERVENTIONS}
+    got = {k: wi.area_parameter(k) for k in wi.area_interventions()}
     assert got == {
         "plant_trees": wi.AreaParameter("canopy_fraction", 0.5, 0.0, 1.0),
         "cool_roofs": wi.AreaParameter("albedo", 0.7, 0.0, 1.0),

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -96,8 +96,36 @@ class AreaTarget(Target):
     """A target that must be an area (a polygon) or a layer of polygons."""
 
 
+@dataclass(frozen=True)
+class Amount:
+    """The main parameter of an intervention, for a form that sets it (the what-if editor).
+
+    Attributes
+    ----------
+    field : str
+        Its field in the model (range and default are the field's).
+    label : dict
+        What it is, per language (``en``, ``fr``), e.g. "Canopy (share of open ground)".
+    describe : str
+        The intervention in a few English words, ``{v}`` standing for the value, e.g.
+        ``"trees planted ({v:.0%} canopy over the open ground)"``.
+    """
+
+    field: str
+    label: dict[str, str]
+    describe: str
+
+
 class Intervention(Strict):
-    """Base of intervention models: each adds ``type: Literal["<name>"]`` and its fields."""
+    """Base of intervention models: each adds ``type: Literal["<name>"]`` and its fields.
+
+    A model may also declare ``title`` (its name per language) and ``amount`` (its main
+    parameter, :class:`Amount`): an area intervention with both is offered by the viewer's
+    what-if editor.
+    """
+
+    title: ClassVar[dict[str, str]] = {}
+    amount: ClassVar[Amount | None] = None
 
     label: str | None = Field(None, description="Free text shown in reports.")
 

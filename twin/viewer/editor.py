@@ -41,14 +41,15 @@ LABELS = {
 }
 
 
-#: The area intervention the editor offers first.
-AREA_FIRST = "plant_trees"
+def first_area() -> str:
+    """The area intervention the editor offers first (the first its domains declare)."""
+    return next(iter(wi.area_interventions()))
 
 
 def panel(cat: Catalogue) -> html.Details:
     """The editor's controls (in the side panel)."""
     groups = wi.lamp_groups(cat.twin)
-    first = wi.area_parameter(AREA_FIRST)
+    first = wi.area_parameter(first_area())
     return html.Details(
         id="whatif",
         className="whatif",
@@ -66,7 +67,7 @@ def panel(cat: Catalogue) -> html.Details:
             html.Div(id="wi-area", className="wi-note"),
             html.Button(id="wi-clear", n_clicks=0),
             html.Label(id="wi-kind-label", htmlFor="wi-kind"),
-            dcc.Dropdown(id="wi-kind", value=AREA_FIRST, clearable=False),
+            dcc.Dropdown(id="wi-kind", value=first_area(), clearable=False),
             html.Label(id="wi-amount-label", htmlFor="wi-amount"),
             html.Div(  # room under the slider for its value
                 dcc.Slider(
@@ -135,8 +136,9 @@ def register_labels(app: dash.Dash, lang: str) -> None:
     def labels(lg: str, poly: list | None, kind: str | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
         area = tr(lg, "wi.points").format(n=len(poly or []))
-        kinds = [{"label": tr(lg, f"wi.kind.{k}"), "value": k} for k in wi.AREA_INTERVENTIONS]
-        amount = tr(lg, f"wi.param.{kind if kind in wi.AREA_INTERVENTIONS else AREA_FIRST}")
+        areas = wi.area_interventions()
+        kinds = [{"label": m.title[lg], "value": k} for k, m in areas.items()]
+        amount = areas[kind if kind in areas else first_area()].amount.label[lg]
         return [tr(lg, v) for v in LABELS.values()] + [tools, area, kinds, amount]
 
     on_language(
@@ -163,7 +165,7 @@ def register_labels(app: dash.Dash, lang: str) -> None:
     )
     def amount(kind: str | None) -> tuple[float, float, float]:
         """The parameter of the area's intervention: its range and default (the schema's)."""
-        par = wi.area_parameter(kind if kind in wi.AREA_INTERVENTIONS else AREA_FIRST)
+        par = wi.area_parameter(kind if kind in wi.area_interventions() else first_area())
         return par.low, par.high, par.default
 
 
@@ -249,7 +251,7 @@ def read_form(cat: Catalogue, values: list[Any]) -> wi.Form:
         name=str(name or ""),
         links=[str(x) for x in (links or [])],
         polygon=[[float(p[0]), float(p[1])] for p in (poly or []) if len(p) == 2],
-        area_type=str(kind or AREA_FIRST),
+        area_type=str(kind or first_area()),
         area_value=_num(amount, float("nan")),  # an emptied value is reported
         lamp_group=lamps if lamps in {g[0] for g in wi.lamp_groups(cat.twin)} else None,
         dim_start=str(start or ""),

@@ -56,29 +56,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "wi.points": {"fr": "{n} point(s) sur la carte", "en": "{n} point(s) on the map"},
     "wi.clear": {"fr": "Effacer la zone", "en": "Clear the area"},
     "wi.kind": {"fr": "Intervention dans la zone", "en": "Intervention in the area"},
-    "wi.kind.plant_trees": {"fr": "Plantation d'arbres", "en": "Tree planting"},
-    "wi.kind.cool_roofs": {"fr": "Toitures claires", "en": "Cool roofs"},
-    "wi.kind.green_roofs": {"fr": "Toitures végétalisées", "en": "Green roofs"},
-    "wi.kind.water_surface": {"fr": "Surface en eau", "en": "Water surface"},
-    "wi.kind.desealing": {"fr": "Désimperméabilisation", "en": "De-sealing"},
-    # the main parameter of each (its name, range and default are the scenario schema's)
-    "wi.param.plant_trees": {
-        "fr": "Canopée (part du sol libre)",
-        "en": "Canopy (share of open ground)",
-    },
-    "wi.param.cool_roofs": {
-        "fr": "Albédo des toits (part du soleil réfléchie)",
-        "en": "Roof albedo (share of sunlight reflected)",
-    },
-    "wi.param.green_roofs": {"fr": "Part des toits végétalisée", "en": "Share of roofs greened"},
-    "wi.param.water_surface": {
-        "fr": "Part du sol revêtu ou enherbé mise en eau",
-        "en": "Share of paved and grass ground turned to water",
-    },
-    "wi.param.desealing": {
-        "fr": "Part du sol revêtu désimperméabilisée",
-        "en": "Share of paving removed",
-    },
     "wi.lamps": {"fr": "Abaissement : lampadaires", "en": "Dimming: street lamps"},
     "wi.schedule": {
         "fr": "de (HH:MM) · à (HH:MM) · niveau (0–1)",

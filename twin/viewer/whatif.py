@@ -3,7 +3,7 @@
 The browser sends plain values only: a parent run id (looked up in the run store), road link
 ids (checked against the roads network) or road indices picked on the map (mapped to ids
 here), polygon vertices in longitude/latitude with the intervention the area carries (one of
-:data:`AREA_INTERVENTIONS`) and its main parameter, a lamp group and schedule times. The scenario
+:func:`area_interventions`) and its main parameter, a lamp group and schedule times. The scenario
 is assembled here and validated by :class:`twin.scenario.schema.Scenario`; its errors are
 shown in the page. No file-system path ever comes from the browser.
 """
@@ -22,15 +22,23 @@ from twin.errors import SchemaError, message
 from twin.model.twin import Twin
 from twin.scenario.schema import Scenario
 
-#: Interventions the area drawn in the editor can carry: type → (its scenario schema model,
-#: its main parameter). Their ranges and defaults are the schema's (:func:`area_parameter`).
-AREA_INTERVENTIONS: dict[str, str] = {
-    "plant_trees": "canopy_fraction",
-    "cool_roofs": "albedo",
-    "green_roofs": "fraction",
-    "water_surface": "fraction",
-    "desealing": "fraction",
-}
+
+def area_interventions() -> dict[str, Any]:
+    """The interventions the area drawn in the editor can carry: type → model, those whose
+    target is an area and that declare a title and a main parameter (``amount``) in their
+    domain package. Ranges and defaults are the models' (:func:`area_parameter`)."""
+    from twin.sims.interventions import AreaTarget, intervention_registry
+
+    return {
+        kind: spec.model
+        for kind, spec in intervention_registry().items()
+        if spec.model.amount is not None
+        and spec.model.title
+        and spec.model.model_fields.get("target") is not None
+        and spec.model.model_fields["target"].annotation is AreaTarget
+    }
+
+
 #: Simulations the editor adds, in this order of preference, when the parent runs none that
 #: reads an intervention (the quickest that report its effect); which simulations read an
 #: intervention is their own declaration (``Simulation.consumes``).
@@ -156,11 +164,9 @@ class AreaParameter:
 
 def area_parameter(kind: str) -> AreaParameter:
     """The main parameter of the area intervention ``kind`` (a key of
-    :data:`AREA_INTERVENTIONS`), read from the scenario schema's field."""
-    from twin.sims.interventions import intervention_registry
-
-    name = AREA_INTERVENTIONS[kind]
-    model = intervention_registry()[kind].model
+    :func:`area_interventions`), read from the scenario schema's field."""
+    model = area_interventions()[kind]
+    name = model.amount.field
     f = model.model_fields[name]
     low = next((float(m.ge) for m in f.metadata if getattr(m, "ge", None) is not None), -math.inf)
     high = next((float(m.le) for m in f.metadata if getattr(m, "le", None) is not None), math.inf)
@@ -168,14 +174,9 @@ def area_parameter(kind: str) -> AreaParameter:
 
 
 def _area_label(kind: str, v: float) -> str:
-    """The free-text label of an area intervention (shown in reports)."""
-    what = {
-        "plant_trees": f"trees planted ({v:.0%} canopy over the open ground)",
-        "cool_roofs": f"cool roofs (albedo {v:g})",
-        "green_roofs": f"green roofs ({v:.0%} of the roofs)",
-        "water_surface": f"water surface ({v:.0%} of the paved and grass ground)",
-        "desealing": f"de-sealing ({v:.0%} of the paving)",
-    }[kind]
+    """The free-text label of an area intervention (shown in reports), from its declared
+    main parameter."""
+    what = area_interventions()[kind].amount.describe.format(v=v)
     return f"{what} in the area drawn in the editor"
 
 
@@ -194,7 +195,7 @@ class Form:
     polygon : list of [lon, lat]
         Vertices of the area drawn (WGS 84), at least 3.
     area_type : str
-        The intervention the area carries, a key of :data:`AREA_INTERVENTIONS`.
+        The intervention the area carries, a key of :func:`area_interventions`.
     area_value : float or None
         Its main parameter (see :func:`area_parameter`): canopy share of the open ground,
         roof albedo, share of the roofs, of the paved and grass ground, or of the paving
@@ -232,7 +233,7 @@ def interventions(t: Twin, f: Form) -> list[dict[str, Any]]:
                 "target": {"layer": roads, "ids": [str(i) for i in f.links]},
             }
         )
-    if f.polygon and f.area_type in AREA_INTERVENTIONS:
+    if f.polygon and f.area_type in area_interventions():
         ring = [[float(x), float(y)] for x, y in f.polygon]
         if ring and ring[0] != ring[-1]:
             ring.append(ring[0])
@@ -300,9 +301,10 @@ def build_scenario(
     # the area's intervention and its parameter, checked here to name them as the form does
     # (the schema's own message on the same field is then left out)
     area_field = ""
-    if f.polygon and f.area_type not in AREA_INTERVENTIONS:
+    if f.polygon and f.area_type not in area_interventions():
         problems.append(
-            f"  - area: unknown intervention {f.area_type!r}; use one of {list(AREA_INTERVENTIONS)}"
+            f"  - area: unknown intervention {f.area_type!r}; use one of "
+            f"{list(area_interventions())}"
         )
     elif f.polygon:
         par = area_parameter(f.area_type)

@@ -15,7 +15,14 @@ from pydantic import Field
 
 from twin.errors import SchemaError, message
 from twin.model.twin import Twin
-from twin.sims.interventions import AreaTarget, Done, Intervention, InterventionSpec, Target
+from twin.sims.interventions import (
+    Amount,
+    AreaTarget,
+    Done,
+    Intervention,
+    InterventionSpec,
+    Target,
+)
 from twin.sims.targets import area_of, grid_coverage
 
 #: Albedo of conventional roofs when the grid has no ``roof_albedo`` (ASSUMED; bitumen,
@@ -25,6 +32,13 @@ DEFAULT_ROOF_ALBEDO = 0.15
 
 class PlantTrees(Intervention):
     """Plant trees in an area: tree canopy covers ``canopy_fraction`` of its open ground."""
+
+    title = {"en": "Tree planting", "fr": "Plantation d'arbres"}
+    amount = Amount(
+        "canopy_fraction",
+        {"en": "Canopy (share of open ground)", "fr": "Canopée (part du sol libre)"},
+        "trees planted ({v:.0%} canopy over the open ground)",
+    )
 
     type: Literal["plant_trees"]
     target: AreaTarget
@@ -43,6 +57,16 @@ class GreenArea(Intervention):
 class CoolRoofs(Intervention):
     """Raise roof albedo in an area (reflective coatings)."""
 
+    title = {"en": "Cool roofs", "fr": "Toitures claires"}
+    amount = Amount(
+        "albedo",
+        {
+            "en": "Roof albedo (share of sunlight reflected)",
+            "fr": "Albédo des toits (part du soleil réfléchie)",
+        },
+        "cool roofs (albedo {v:g})",
+    )
+
     type: Literal["cool_roofs"]
     target: AreaTarget
     albedo: float = Field(0.7, ge=0, le=1)
@@ -50,6 +74,13 @@ class CoolRoofs(Intervention):
 
 class GreenRoofs(Intervention):
     """Vegetate a share of roofs in an area."""
+
+    title = {"en": "Green roofs", "fr": "Toitures végétalisées"}
+    amount = Amount(
+        "fraction",
+        {"en": "Share of roofs greened", "fr": "Part des toits végétalisée"},
+        "green roofs ({v:.0%} of the roofs)",
+    )
 
     type: Literal["green_roofs"]
     target: AreaTarget
@@ -59,6 +90,16 @@ class GreenRoofs(Intervention):
 class WaterSurface(Intervention):
     """Create a water surface (pond, fountain) in an area."""
 
+    title = {"en": "Water surface", "fr": "Surface en eau"}
+    amount = Amount(
+        "fraction",
+        {
+            "en": "Share of paved and grass ground turned to water",
+            "fr": "Part du sol revêtu ou enherbé mise en eau",
+        },
+        "water surface ({v:.0%} of the paved and grass ground)",
+    )
+
     type: Literal["water_surface"]
     target: AreaTarget
     fraction: float = Field(0.2, ge=0, le=1)
@@ -66,6 +107,13 @@ class WaterSurface(Intervention):
 
 class Desealing(Intervention):
     """Remove paving (other than roads and roofs) in an area, giving grass."""
+
+    title = {"en": "De-sealing", "fr": "Désimperméabilisation"}
+    amount = Amount(
+        "fraction",
+        {"en": "Share of paving removed", "fr": "Part du sol revêtu désimperméabilisée"},
+        "de-sealing ({v:.0%} of the paving)",
+    )
 
     type: Literal["desealing"]
     target: AreaTarget
