@@ -26,7 +26,7 @@ from twin.runtime import keep_freed_memory
 #: Columns of a run's ``kpis.parquet`` kept in the batch table.
 KPI_COLUMNS = ("kpi", "value", "unit", "simulation")
 
-_TWINS: dict[tuple[str, int], Twin] = {}
+_TWINS: dict[tuple[str, int], tuple[Twin, dict[str, str]]] = {}
 _LOCK = threading.Lock()
 
 
@@ -37,14 +37,18 @@ def open_twin_for_runs(twin_dir: str | Path) -> Twin:
     return load_twin(Path(twin_dir))
 
 
-def _worker_twin(twin_dir: str) -> Twin:
-    """The twin at ``twin_dir``, opened once per worker process (reopened if rebuilt)."""
+def _worker_twin(twin_dir: str) -> tuple[Twin, dict[str, str]]:
+    """The twin at ``twin_dir`` and its content hashes, opened and hashed once per worker
+    process (again if rebuilt). Runs never modify it: they work on copies."""
+    from twin.scenario.runner import twin_fingerprint
+
     stamp = (Path(twin_dir) / "twin.json").stat().st_mtime_ns
     key = (twin_dir, stamp)
     with _LOCK:
         if key not in _TWINS:
             _TWINS.clear()  # keep one twin in memory per worker
-            _TWINS[key] = open_twin_for_runs(twin_dir)
+            t = open_twin_for_runs(twin_dir)
+            _TWINS[key] = (t, twin_fingerprint(t))
         return _TWINS[key]
 
 
@@ -87,7 +91,8 @@ def run_sample(
     try:
         sc = Scenario.from_dict(scenario, where=f"sample '{scenario.get('name')}'")
         lib = {n: Scenario.from_dict(d, where=f"scenario '{n}'") for n, d in library.items()}
-        r = run(_worker_twin(twin_dir), sc, out=out, library=lib, compare_parent=False)
+        t, fingerprint = _worker_twin(twin_dir)
+        r = run(t, sc, out=out, library=lib, compare_parent=False, fingerprint=fingerprint)
     except TwinError as exc:  # an input problem: report it, no traceback
         return {
             "status": "error",

@@ -61,8 +61,9 @@ def _plan_samples(
 ) -> dict[int, str]:
     """Run id of every sample; one SchemaError lists the samples that cannot run."""
     from twin.batch.sweep import _problem_message
-    from twin.scenario.runner import plan, run_key
+    from twin.scenario.runner import plan, run_key, twin_fingerprint
 
+    fingerprint = twin_fingerprint(t)  # one twin for every sample: hashed once
     run_ids: dict[int, str] = {}
     problems: dict[str, list[int]] = {}
     for s in samples:
@@ -75,7 +76,7 @@ def _plan_samples(
                     problems.setdefault(line[4:].replace(s.scenario.name, "<sample>"), [])
                     problems[line[4:].replace(s.scenario.name, "<sample>")].append(s.index)
             continue
-        key, _ = run_key(t, p)
+        key, _ = run_key(t, p, fingerprint)
         run_ids[s.index] = f"{s.scenario.name}-{key[:12]}"
     if problems:
         raise SchemaError(_problem_message(where, problems, len(samples)))

@@ -296,10 +296,13 @@ def _consumer_problems(chain: list[Scenario], sims: list[Simulation]) -> list[st
     return out
 
 
-def run_key(twin: Twin, p: Plan) -> tuple[str, dict[str, Any]]:
-    """The cache key of a planned run, and the inputs it hashes."""
+def run_key(
+    twin: Twin, p: Plan, fingerprint: dict[str, str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The cache key of a planned run, and the inputs it hashes (``fingerprint``: the twin's
+    :func:`twin_fingerprint` when already computed)."""
     inputs = {
-        "twin": twin_fingerprint(twin),
+        "twin": fingerprint if fingerprint is not None else twin_fingerprint(twin),
         "interventions": [iv.model_dump(mode="json") for iv in p.interventions],
         "simulations": {s.name: prm.model_dump(mode="json") for s, prm in p.sims},
         "derivations": [list(d) for d in p.derivations],
@@ -473,6 +476,7 @@ def run(
     library: str | Path | Mapping[str, Scenario] | None = None,
     cache: bool = True,
     compare_parent: bool = True,
+    fingerprint: dict[str, str] | None = None,
 ) -> Run:
     """Run a scenario on a twin.
 
@@ -490,6 +494,9 @@ def run(
         Reuse a finished run with the same key from ``out``.
     compare_parent : bool
         Also run (or reuse) the parent and store the comparison.
+    fingerprint : dict, optional
+        The twin's content hashes (:func:`twin_fingerprint`) when already computed (a batch
+        worker runs many samples on one twin); computed once per call otherwise.
 
     Returns
     -------
@@ -499,7 +506,8 @@ def run(
     sc = scenario if isinstance(scenario, Scenario) else Scenario.from_yaml(scenario)
     lib = load_library(library, sc)
     p = plan(t, sc, lib)
-    key, inputs = run_key(t, p)
+    fp = fingerprint if fingerprint is not None else twin_fingerprint(t)
+    key, inputs = run_key(t, p, fp)
     run_id = f"{sc.name}-{key[:12]}"
     store = Path(out) if out is not None else None
     if store is not None and cache and (store / run_id / "run.json").is_file():
@@ -512,7 +520,9 @@ def run(
     parent_run = None
     if compare_parent and p.parent_name is not None:
         parent_sc = _parent_scenario(sc, p, lib)
-        parent_run = run(t, parent_sc, out=out, library=lib, cache=cache, compare_parent=False)
+        parent_run = run(
+            t, parent_sc, out=out, library=lib, cache=cache, compare_parent=False, fingerprint=fp
+        )
 
     result = _execute(t, p, run_id, key, inputs, parent=parent_run)
     if parent_run is not None:
