@@ -79,6 +79,12 @@ def test_json_schema_published() -> None:
         data = json.loads(json.dumps(yaml.safe_load(p.read_text()), default=str))
         assert not list(validator.iter_errors(data)), p
     assert list(validator.iter_errors({"name": "x", "interventions": [{"type": "fly"}]}))
+    # the parameters of each simulation, with their bounds, are in the published schema
+    hostile = {"name": "x", "simulations": ["heat"], "parameters": {"heat": {"spinup_hours": 1e9}}}
+    errors = list(validator.iter_errors(hostile))
+    assert errors and "spinup_hours" in str(errors[0].path), errors
+    typo = {"name": "x", "simulations": ["heat"], "parameters": {"heat": {"spinup_hour": 6}}}
+    assert list(validator.iter_errors(typo))
 
 
 def test_missing_and_unparseable_files(tmp_path: Path) -> None:

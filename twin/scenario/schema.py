@@ -131,11 +131,26 @@ def format_validation_error(exc: ValidationError, where: str) -> str:
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema of scenario files."""
+    """The JSON Schema of scenario files, with each installed simulation's parameters (their
+    types, defaults, units in the descriptions, and bounds)."""
     schema = scenario_model().model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "twin scenario"
+    schema["properties"]["parameters"]["properties"] = _parameter_schemas(schema)
+    schema["properties"]["parameters"]["additionalProperties"] = False
     return schema
+
+
+def _parameter_schemas(schema: dict[str, Any]) -> dict[str, Any]:
+    """Each simulation's parameter schema; their shared definitions join ``schema``'s."""
+    from twin.sims.registry import registry
+
+    out: dict[str, Any] = {}
+    for name, cls in sorted(registry().items()):
+        sub = cls.params_model.model_json_schema(ref_template="#/$defs/{model}")
+        schema.setdefault("$defs", {}).update(sub.pop("$defs", {}))
+        out[name] = sub
+    return out
 
 
 @lru_cache(maxsize=4)

@@ -23,9 +23,11 @@ class ShopAccessParams(Params):
     """Parameters of :class:`ShopAccess`."""
 
     shops_layer: str = Field("shops", description="Shops layer (points).")
-    threshold_s: float = Field(300.0, gt=0, description="Shops slower to reach are flagged.")
+    threshold_s: float = Field(
+        300.0, gt=0, le=7200, description="Shops slower to reach are flagged."
+    )
     max_snap_m: float = Field(
-        200.0, gt=0, description="Shops farther from the network are left out."
+        200.0, gt=0, le=5000, description="Shops farther from the network are left out."
     )
 
 

@@ -1,8 +1,9 @@
 """Check a served viewer under concurrent use: many clients, the full mix of what people do.
 
 Each client asks in turn for the page, a scenario switch (the viewer's own Dash callback,
-built from ``/_dash-dependencies`` as the browser does), the notice, the printable report and
-the offline comparison, for a fixed time. Used by the load test and
+built from ``/_dash-dependencies`` as the browser does), the notice, the printable report,
+the offline comparison, a what-if launch from the editor and its progress poll, for a fixed
+time. Used by the load test and
 ``benchmarks/bench_viewer_load.py``; an authority can point it at its own server::
 
     python -m twin.viewer.loadcheck http://127.0.0.1:8050 RUN_ID [RUN_ID …]
@@ -53,14 +54,22 @@ class LoadStats:
         }
 
 
-def switch_request(url: str, run_id: str, mode: str) -> urllib.request.Request:
-    """The scenario-picker callback for ``run_id`` shown in ``mode``, as the page sends it."""
+def dependencies(url: str) -> list[dict[str, Any]]:
+    """The page's callbacks, as the browser reads them from ``/_dash-dependencies``."""
     with urllib.request.urlopen(f"{url}/_dash-dependencies", timeout=60) as r:
-        deps = json.loads(r.read())
-    cb = next(d for d in deps if {"id": "run", "property": "value"} in d["inputs"])
-    values = {"run": run_id, "mode": mode, "layers": ["buildings", "roads", "results"]}
-    values |= {"lang": "en"}
+        return list(json.loads(r.read()))
+
+
+def callback_request(
+    url: str, deps: list[dict[str, Any]], trigger: dict[str, str], values: dict[str, Any]
+) -> urllib.request.Request:
+    """The POST the browser sends when ``trigger`` (an input ``{"id", "property"}``) changes.
+
+    ``values`` gives the inputs' and states' values by component id (``None`` if absent).
+    """
+    cb = next(d for d in deps if trigger in d["inputs"])
     inputs = [{**i, "value": values.get(i["id"])} for i in cb["inputs"]]
+    state = [{**i, "value": values.get(i["id"])} for i in cb["state"]]
     outputs = [
         {"id": o.split(".")[0], "property": o.split(".")[1]}
         for o in cb["output"].strip(".").split("...")
@@ -69,8 +78,8 @@ def switch_request(url: str, run_id: str, mode: str) -> urllib.request.Request:
         "output": cb["output"],
         "outputs": outputs,
         "inputs": inputs,
-        "changedPropIds": ["run.value"],
-        "state": [],
+        "changedPropIds": [f"{trigger['id']}.{trigger['property']}"],
+        "state": state,
     }
     return urllib.request.Request(
         f"{url}/_dash-update-component",
@@ -80,15 +89,54 @@ def switch_request(url: str, run_id: str, mode: str) -> urllib.request.Request:
     )
 
 
-def mix(url: str, runs: list[str]) -> list[Any]:
-    """The requests of the mix, in the order a client asks for them."""
+def switch_request(
+    url: str, deps: list[dict[str, Any]], run_id: str, mode: str
+) -> urllib.request.Request:
+    """The scenario-picker callback for ``run_id`` shown in ``mode``, as the page sends it."""
+    values = {"run": run_id, "mode": mode, "layers": ["buildings", "roads", "results"]}
+    return callback_request(url, deps, {"id": "run", "property": "value"}, values | {"lang": "en"})
+
+
+def first_street(url: str, deps: list[dict[str, Any]], search: str) -> list[str]:
+    """The first street the editor's search offers for ``search`` (as a person types it)."""
+    trigger = {"id": "wi-links", "property": "search_value"}
+    req = callback_request(url, deps, trigger, {"wi-links": search})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        options = json.loads(r.read())["response"]["wi-links"]["options"]
+    return [str(options[0]["value"])] if options else []
+
+
+def whatif_requests(
+    url: str, deps: list[dict[str, Any]], parent: str, search: str
+) -> list[urllib.request.Request]:
+    """A what-if launch from the editor (closing the first street found for ``search`` on
+    run ``parent``) and the progress poll the page then sends."""
+    form = {
+        "wi-parent": parent,
+        "wi-name": "load-check",
+        "wi-links": first_street(url, deps, search),
+        "wi-launch": 1,
+        "lang": "en",
+    }
+    launch = callback_request(url, deps, {"id": "wi-launch", "property": "n_clicks"}, form)
+    poll = callback_request(
+        url, deps, {"id": "jobs-poll", "property": "n_intervals"}, {"jobs-poll": 1, "lang": "en"}
+    )
+    return [launch, poll]
+
+
+def mix(url: str, runs: list[str], search: str = "a") -> list[Any]:
+    """The requests of the mix, in the order a client asks for them: per run, the page, a
+    scenario switch, its notice, report and offline comparison; then a what-if launch on
+    the first run (the street searched with ``search``) and a progress poll."""
+    deps = dependencies(url)
     out: list[Any] = []
     for k, rid in enumerate(runs):
         lang = "fr" if k % 2 else "en"
-        out += [f"{url}/", switch_request(url, rid, ("single", "side", "diff")[k % 3])]
+        out += [f"{url}/", switch_request(url, deps, rid, ("single", "side", "diff")[k % 3])]
         out += [f"{url}/notice/{rid}/{lang}", f"{url}/report/{rid}/{lang}"]
         out += [f"{url}/export/{rid}/{lang}"]
-    return out
+    return out + whatif_requests(url, deps, runs[0], search)
 
 
 def drive(url: str, runs: list[str], clients: int = 20, duration_s: float = 20.0) -> LoadStats:

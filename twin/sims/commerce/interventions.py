@@ -22,7 +22,7 @@ class ShoppingCentre(Intervention):
     type: Literal["shopping_centre"]
     location: Target
     floor_area_m2: float = Field(gt=0, le=1e6)
-    parking_spaces: int = Field(0, ge=0)
+    parking_spaces: int = Field(0, ge=0, le=100_000)
 
 
 class NewParking(Intervention):

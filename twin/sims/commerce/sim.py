@@ -24,7 +24,7 @@ Interventions it responds to: ``shopping_centre`` (a new unit), ``pedestrianise`
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +54,10 @@ ATTRACTING_AMENITIES = (
     "clinic", "doctors", "dentist", "hospital", "townhall", "community_centre",
 )  # fmt: skip
 
+#: A vacancy-model coefficient (log-odds per unit of its variable): beyond ±100 the
+#: logistic curve is a step and the value a typing error.
+Coefficient = Annotated[float, Field(ge=-100, le=100)]
+
 #: Prefix of the ids of units added by a scenario (see the shopping_centre intervention).
 SCENARIO_PREFIX = "scenario/"
 
@@ -75,7 +79,9 @@ class CommerceParams(Params):
     centre: dict[str, Any] | None = Field(
         None, description="GeoJSON polygon (EPSG:4326) of the centre; default: densest cluster."
     )
-    centre_radius_m: float = Field(250.0, gt=0, description="Radius of the densest cluster [m].")
+    centre_radius_m: float = Field(
+        250.0, gt=0, le=5000, description="Radius of the densest cluster [m]."
+    )
     mode: Literal["walk", "drive", "both"] = Field("both", description="Modes of the Huff model.")
     drive_times: Literal["free_flow", "congested"] = Field(
         "congested", description="Car times: congested ones of the traffic simulation when run."
@@ -83,60 +89,71 @@ class CommerceParams(Params):
     walk_share: float = Field(
         0.6, ge=0, le=1, description="Walking share of shopping trips (ASSUMED)."
     )
-    huff_alpha: float = Field(1.0, gt=0, description="Huff attractiveness exponent α.")
-    huff_beta: float = Field(2.0, gt=0, description="Huff travel-time exponent β (power decay).")
+    huff_alpha: float = Field(1.0, gt=0, le=5, description="Huff attractiveness exponent α.")
+    huff_beta: float = Field(
+        2.0, gt=0, le=5, description="Huff travel-time exponent β (power decay)."
+    )
     min_time_min: float = Field(
-        1.0, gt=0, description="Floor of travel times [min] (terminal time)."
+        1.0, gt=0, le=30, description="Floor of travel times [min] (terminal time)."
     )
     default_floor_area_m2: float = Field(
-        100.0, gt=0, description="Unit floor area when unknown (ASSUMED)."
+        100.0, gt=0, le=100_000, description="Unit floor area when unknown (ASSUMED)."
     )
     m2_per_resident: float = Field(
-        40.0, gt=0, description="Housing floor per resident [m²] (ASSUMED)."
+        40.0, ge=5, le=500, description="Housing floor per resident [m²] (ASSUMED)."
     )
     mixed_housing_share: float = Field(
         0.5, ge=0, le=1, description="Housing share of untyped buildings (ASSUMED)."
     )
     trips_per_resident: float = Field(
-        2.0, ge=0, description="Walking trips per resident and day (ASSUMED)."
+        2.0, ge=0, le=20, description="Walking trips per resident and day (ASSUMED)."
     )
-    footfall_beta_per_min: float = Field(0.2, ge=0, description="Footfall distance decay [1/min].")
+    footfall_beta_per_min: float = Field(
+        0.2, ge=0, le=5, description="Footfall distance decay [1/min]."
+    )
     footfall_cutoff_min: float = Field(15.0, gt=0, le=120, description="Longest walk [min].")
     amenity_weight: float = Field(
-        0.5, ge=0, description="Attraction of an amenity (a 100 m² shop = 1)."
+        0.5, ge=0, le=100, description="Attraction of an amenity (a 100 m² shop = 1)."
     )
-    stop_weight: float = Field(5.0, ge=0, description="Attraction of a transit stop (ASSUMED).")
+    stop_weight: float = Field(
+        5.0, ge=0, le=100, description="Attraction of a transit stop (ASSUMED)."
+    )
     parking_search_min: float = Field(
-        5.0, ge=0, description="Parking-search time by car [min] (ASSUMED)."
+        5.0, ge=0, le=60, description="Parking-search time by car [min] (ASSUMED)."
     )
     parking_radius_m: float = Field(
-        300.0, gt=0, description="Car parks within this serve a unit [m]."
+        300.0, gt=0, le=5000, description="Car parks within this serve a unit [m]."
     )
     parking_saturation_spaces: float = Field(
-        500.0, gt=0, description="Spaces that remove the search time (ASSUMED)."
+        500.0, gt=0, le=100_000, description="Spaces that remove the search time (ASSUMED)."
     )
     pedestrian_uplift: float = Field(
-        1.3, ge=0, description="Footfall factor on pedestrianised streets (ASSUMED)."
+        1.3, ge=0, le=10, description="Footfall factor on pedestrianised streets (ASSUMED)."
     )
     roadworks_footfall_factor: float = Field(
-        0.8, ge=0, description="Footfall factor beside roadworks (ASSUMED)."
+        0.8, ge=0, le=1, description="Footfall factor beside roadworks (ASSUMED)."
     )
     street_buffer_m: float = Field(
-        15.0, gt=0, description="Walk links this close to a road link share its street [m]."
+        15.0, gt=0, le=200, description="Walk links this close to a road link share its street [m]."
     )
     unit_street_m: float = Field(
-        30.0, gt=0, description="A unit fronts the busiest segment this close [m]."
+        30.0, gt=0, le=500, description="A unit fronts the busiest segment this close [m]."
     )
-    max_snap_m: float = Field(150.0, gt=0, description="Farther from the network → left out [m].")
+    max_snap_m: float = Field(
+        150.0, gt=0, le=5000, description="Farther from the network → left out [m]."
+    )
     walk_speed_kph: float = Field(
         4.8,
         gt=0,
         le=10,
         description="Walking speed, used when the walk network has no free_flow_time_s [km/h].",
     )
-    min_events: int = Field(10, ge=2, description="Vacant and occupied units needed to fit.")
-    coefficients: dict[str, float] | None = Field(
+    min_events: int = Field(
+        10, ge=2, le=100_000, description="Vacant and occupied units needed to fit."
+    )
+    coefficients: dict[str, Coefficient] | None = Field(
         None,
+        max_length=16,
         description="Vacancy-model coefficients to use instead of fitting (const, log_footfall, "
         "log_share, log_floor_area, log_rent), e.g. those fitted on the baseline.",
     )
@@ -154,7 +171,7 @@ class CommerceParams(Params):
 
     at_risk_threshold: float = Field(0.25, gt=0, lt=1, description="Risk flagging a unit at risk.")
     tax_effect: float = Field(
-        vac.TAX_EFFECT_PER_RATE, le=0, description="Log-odds per tax rate (ASSUMED)."
+        vac.TAX_EFFECT_PER_RATE, ge=-100, le=0, description="Log-odds per tax rate (ASSUMED)."
     )
 
 

@@ -68,13 +68,17 @@ class HeatParams(Params):
         24.0, ge=0, le=240, description="Spin-up dropped from the output [h] (at most 10 days)."
     )
     reference_surface: str = Field("grass", description="Surface of the rural reference site.")
-    air_threshold_c: float = Field(30.0, description="Air-temperature threshold [°C].")
-    utci_strong_c: float = Field(ex.UTCI_STRONG_C, description="UTCI strong heat stress [°C].")
+    air_threshold_c: float = Field(
+        30.0, ge=-60, le=60, description="Air-temperature threshold [°C]."
+    )
+    utci_strong_c: float = Field(
+        ex.UTCI_STRONG_C, ge=-60, le=60, description="UTCI strong heat stress [°C]."
+    )
     utci_very_strong_c: float = Field(
-        ex.UTCI_VERY_STRONG_C, description="UTCI very strong heat stress [°C]."
+        ex.UTCI_VERY_STRONG_C, ge=-60, le=60, description="UTCI very strong heat stress [°C]."
     )
     exposure_min_hours: float = Field(
-        1.0, ge=0, description="Hours of very strong heat stress that make a place exposed."
+        1.0, ge=0, le=24, description="Hours of very strong heat stress that make a place exposed."
     )
     report_hour: int = Field(15, ge=0, le=23, description="Local hour of the snapshot grid.")
     outdoor_roof_max: float = Field(
@@ -87,7 +91,9 @@ class HeatParams(Params):
     svf: bool = Field(True, description="Ray-cast the sky view factor (else from H/W).")
     svf_directions: int = Field(16, ge=4, le=360, description="Ray-casting azimuths.")
     svf_radius_m: float = Field(100.0, gt=0, le=2000, description="Ray-casting radius [m].")
-    tile: int = Field(512, ge=16, description="Tile side [cells] above which runs are tiled.")
+    tile: int = Field(
+        512, ge=16, le=4096, description="Tile side [cells] above which runs are tiled."
+    )
     sensors_layer: str | None = Field(None, description="Air-temperature sensor series layer.")
     sensors_variable: str | None = Field(None, description="Its air-temperature variable.")
     bias_correction: bool = Field(False, description="Subtract the sensors' mean bias.")

@@ -71,7 +71,7 @@ class LedRetrofit(Intervention):
     target: Target
     power_w: float | None = Field(None, gt=0, le=2000)
     power_factor: float | None = Field(None, gt=0, le=1, description="new power / old power")
-    cost_eur_per_lamp: float = Field(600.0, ge=0)
+    cost_eur_per_lamp: float = Field(600.0, ge=0, le=100_000)
 
 
 def _lamps(twin: Twin, target: Target, where: str) -> tuple[Any, Any]:

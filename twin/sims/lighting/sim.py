@@ -20,6 +20,7 @@ LED retrofits already applied to the lamp layer by the interventions):
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import geopandas as gpd
 import numpy as np
@@ -56,6 +57,9 @@ DARK_TAGS: dict[str, set[str]] = {
     "natural": {"wood", "scrub", "grassland", "heath", "wetland", "water", "beach"},
 }  # fmt: skip
 
+#: A street traffic flow [veh/h] (the busiest urban motorways carry under 10,000).
+FlowVehH = Annotated[float, Field(ge=0, le=10_000)]
+
 
 class LightingParams(Params):
     """Parameters of :class:`Lighting`."""
@@ -64,7 +68,7 @@ class LightingParams(Params):
     roads_layer: str | None = Field(
         "roads", description="Street layer (network or lines) for compliance; skipped if absent."
     )
-    road_width_m: float | str = Field(
+    road_width_m: Annotated[float, Field(gt=0, le=100)] | str = Field(
         7.0, description="Lit width [m] of every street (ASSUMED two 3.5 m lanes) or a column."
     )
     lighting_class: str = Field("P2", description="EN 13201-2 class of streets without one.")
@@ -77,25 +81,31 @@ class LightingParams(Params):
         le=100,
         description="Regular grid step [m], 0.5–100 m; None → EN 13201-3 points.",
     )
-    attach_m: float = Field(40.0, gt=0, description="Lamp-to-street attachment distance [m].")
+    attach_m: float = Field(
+        40.0, gt=0, le=500, description="Lamp-to-street attachment distance [m]."
+    )
     check_time: str = Field("01:00", description="Local time of the compliance check (HH:MM).")
-    tariff_eur_kwh: float = Field(DEFAULT_TARIFF_EUR_KWH, ge=0, description="[€/kWh] ASSUMED")
+    tariff_eur_kwh: float = Field(
+        DEFAULT_TARIFF_EUR_KWH, ge=0, le=10, description="[€/kWh] ASSUMED"
+    )
     emission_kg_kwh: float = Field(
-        DEFAULT_EMISSION_KG_KWH, ge=0, description="[kgCO2e/kWh] ASSUMED (ADEME)"
+        DEFAULT_EMISSION_KG_KWH, ge=0, le=2, description="[kgCO2e/kWh] ASSUMED (ADEME)"
     )
     year: int = Field(2025, ge=1901, le=2099, description="Year of the astronomical clock.")
     timezone: str = Field("Europe/Paris", description="Time zone of the schedules.")
     dark_layers: list[str] = Field(
         ["landuse", "natural"], description="Layers with parks and natural areas (if present)."
     )
-    spill_sample_m: float = Field(5.0, gt=0, description="Sampling step on dark areas [m].")
+    spill_sample_m: float = Field(
+        5.0, ge=0.5, le=100, description="Sampling step on dark areas [m]."
+    )
     adaptive: bool = Field(False, description="Traffic-driven (EN 13201 adaptive) dimming.")
     flow_column: str = Field("flow_veh_h", description="Street column with traffic [veh/h].")
     night_flow_share: float = Field(
         0.2, ge=0, le=1, description="Night traffic / flow_column value (ASSUMED)."
     )
     adaptive_window: tuple[str, str] = Field(("22:00", "06:00"), description="Local window.")
-    adaptive_thresholds_veh_h: tuple[float, float] = Field(
+    adaptive_thresholds_veh_h: tuple[FlowVehH, FlowVehH] = Field(
         (600.0, 200.0), description="Night flows below which classes drop 1 and 2 steps."
     )
 

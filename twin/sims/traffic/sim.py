@@ -64,22 +64,26 @@ class TrafficParams(Params):
     buildings_layer: str = Field("buildings", description="Buildings layer (height_m).")
     shops_layer: str | None = Field("shops", description="Shops layer, or null.")
     residential_rate: float = Field(
-        0.6, ge=0, description="Peak-hour trips per 100 m² of housing floor (ASSUMED)."
+        0.6, ge=0, le=20, description="Peak-hour trips per 100 m² of housing floor (ASSUMED)."
     )
     jobs_rate: float = Field(
-        1.5, ge=0, description="Peak-hour trips per 100 m² of other floor (ASSUMED)."
+        1.5, ge=0, le=20, description="Peak-hour trips per 100 m² of other floor (ASSUMED)."
     )
     mixed_housing_share: float = Field(
         0.5, ge=0, le=1, description="Housing share of the floor of untyped buildings (ASSUMED)."
     )
-    shop_rate: float = Field(5.0, ge=0, description="Peak-hour trips attracted per shop (ASSUMED).")
-    zone_size_m: float = Field(250.0, gt=0, description="Zone cell size [m].")
-    beta_per_min: float = Field(0.15, ge=0, description="Gravity decay β [1/min].")
+    shop_rate: float = Field(
+        5.0, ge=0, le=1000, description="Peak-hour trips attracted per shop (ASSUMED)."
+    )
+    zone_size_m: float = Field(250.0, ge=50, le=5000, description="Zone cell size [m].")
+    beta_per_min: float = Field(0.15, ge=0, le=5, description="Gravity decay β [1/min].")
     rgap: float = Field(1e-4, gt=0, lt=1, description="Target relative gap.")
     max_iter: int = Field(
         500, ge=1, le=100_000, description="Iteration cap of the assignment (at most 100,000)."
     )
-    co2_g_per_km: float = Field(180.0, ge=0, description="CO₂ per vehicle-km [g] (ASSUMED).")
+    co2_g_per_km: float = Field(
+        180.0, ge=0, le=1000, description="CO₂ per vehicle-km [g] (ASSUMED)."
+    )
     algorithm: Literal["gp", "bfw"] = Field(
         "gp",
         description="Assignment: path-based gradient projection (gp) or bi-conjugate "
