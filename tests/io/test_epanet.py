@@ -140,3 +140,26 @@ def test_a_diagram_is_not_taken_as_a_map(tmp_path: Path) -> None:
     net, prov = read_epanet(NET3, crs=NET3_CRS, georeference=geo)
     assert 80 <= prov.counts["drawn_to_declared_length_pct"] <= 125
     assert net.nodes.total_bounds[0] >= 500_000
+
+
+def test_engine_file_kept_in_the_twin(tmp_path: Path) -> None:
+    """The .inp travels with the network through a saved twin, and is part of its identity:
+    the water simulation runs WNTR on it after the source file is gone."""
+    from twin.model.twin import Twin
+    from twin.store.twinstore import content_hashes
+
+    ld = get_loader("epanet")
+    layer = ld.func(KY10, **ld.validate_options({"crs": "EPSG:3089"}, "layers.water"))
+    assert layer.data.model.engine == "epanet"
+    assert layer.data.model.text == KY10.read_text()
+    t = Twin("ky10", layer.crs)
+    t.add(layer)
+    t.save(tmp_path / "t")
+    assert (tmp_path / "t" / "layers" / "ky10.epanet.inp").read_text() == KY10.read_text()
+    back = Twin.open(tmp_path / "t")
+    assert back.layer("ky10").data.model == layer.data.model
+    assert content_hashes(back) == content_hashes(t)
+    edited = back.copy()
+    net = edited.layer("ky10").data
+    net.model = type(net.model)("epanet", net.model.text.replace("[PIPES]", "[PIPES]\n;edit"))
+    assert content_hashes(edited) != content_hashes(back)

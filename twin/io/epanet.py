@@ -14,6 +14,9 @@ converts every quantity to SI units, whatever the file's flow units (GPM, LPS…
   status: Open, Closed, Active, CV), and ``pump_type``/``valve_type``/``setting`` where they
   apply. Pumps have no length or diameter (NaN).
 
+The file itself is kept with the network (:class:`~twin.model.network.EngineModel`): the
+water simulation runs WNTR on it (patterns, curves, controls and options are in no table).
+
 Each EPANET link is **one** link of the network whatever its status. Pipes carry flow both
 ways (``bidirectional = True``; ``a_node``/``b_node`` is then only the sign convention of the
 flow); pumps, pipes with a check valve and PRV/PSV/FCV valves only from ``a_node`` to
@@ -41,7 +44,7 @@ from twin.io._common import check_file, check_plausible_coordinates
 from twin.io.registry import loader
 from twin.model.crs import parse_crs
 from twin.model.layer import Layer
-from twin.model.network import Network
+from twin.model.network import EngineModel, Network
 from twin.model.provenance import Provenance
 
 _ROUGHNESS = {
@@ -260,7 +263,8 @@ def read_epanet(
         }
     )
     prov.step(f"coordinates declared in {the_crs.to_string()}")
-    return Network(nodes=nodes, links=links), prov
+    text = p.read_text(encoding="utf-8", errors="replace")
+    return Network(nodes=nodes, links=links, model=EngineModel("epanet", text)), prov
 
 
 def _place(xy: Any, g: dict[str, float] | None) -> tuple[float, float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -35,6 +35,29 @@ class CSR:
     node_ids: NDArray[np.generic]
 
 
+@dataclass(frozen=True)
+class EngineModel:
+    """The file an engine reads a network from, kept whole beside the network's tables.
+
+    A water or power simulation needs what the node and link tables do not hold (EPANET
+    patterns, curves, controls and options; a pandapower net's loads, transformers and
+    parameters): the loader keeps the source file's text so the twin stays self-contained.
+
+    Attributes
+    ----------
+    engine : {"epanet", "pandapower"}
+        Which engine reads ``text``.
+    text : str
+        The file's content: an EPANET ``.inp`` file or a pandapower JSON net.
+    """
+
+    engine: str
+    text: str
+
+    #: File suffix of each engine's model in a twin directory.
+    SUFFIX: ClassVar[dict[str, str]] = {"epanet": "inp", "pandapower": "json"}
+
+
 @dataclass
 class Network:
     """A directed network.
@@ -46,10 +69,13 @@ class Network:
     links : GeoDataFrame
         Directed links indexed by a unique link id, with columns ``a_node`` and ``b_node``
         (node ids). A two-way street is two links.
+    model : EngineModel, optional
+        The engine file the network was read from (water and power networks).
     """
 
     nodes: gpd.GeoDataFrame
     links: gpd.GeoDataFrame
+    model: EngineModel | None = None
     _csr: CSR | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:

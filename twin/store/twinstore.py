@@ -6,6 +6,7 @@ Layout::
     DIR/layers/<name>.parquet             vector layers (GeoParquet 1.x; QGIS ≥ 3.30 opens them)
     DIR/layers/<name>.nodes.parquet       network nodes
     DIR/layers/<name>.links.parquet       network links
+    DIR/layers/<name>.<engine>.<suffix>   a network's engine file (EPANET .inp, pandapower JSON)
     DIR/layers/<name>.nc                  grids (NetCDF-4, CF grid mapping) and sensor series
     DIR/layers/<name>.points.parquet      sensor positions
 
@@ -29,7 +30,7 @@ import xarray as xr
 from twin.errors import StoreError, message
 from twin.model.crs import parse_crs
 from twin.model.layer import Layer, SensorSeries
-from twin.model.network import Network
+from twin.model.network import EngineModel, Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.store._hdf5 import HDF5_LOCK
@@ -159,7 +160,12 @@ def write_layer(layer: Layer, folder: Path) -> list[str]:
     if layer.kind == "network":
         write_geoparquet(layer.data.nodes, folder / f"{n}.nodes.parquet", prov)
         write_geoparquet(layer.data.links, folder / f"{n}.links.parquet", prov)
-        return [f"{n}.nodes.parquet", f"{n}.links.parquet"]
+        files = [f"{n}.nodes.parquet", f"{n}.links.parquet"]
+        model = layer.data.model
+        if model is not None:
+            files.append(f"{n}.{model.engine}.{EngineModel.SUFFIX[model.engine]}")
+            (folder / files[-1]).write_text(model.text, encoding="utf-8")
+        return files
     if layer.kind == "grid":
         write_netcdf(_with_provenance(layer.data, layer), folder / f"{n}.nc")
         return [f"{n}.nc"]
@@ -342,6 +348,7 @@ def read_layer(
             data = Network(
                 nodes=gpd.read_parquet(folder / files[0]),
                 links=gpd.read_parquet(folder / files[1]),
+                model=_engine_model(folder, files[2:]),
             )
         elif kind == "grid":
             data = read_netcdf(folder / files[0])
@@ -357,6 +364,16 @@ def read_layer(
         )
         raise StoreError(msg) from None
     return Layer(name, kind, data, provenance, list(display or []))  # type: ignore[arg-type]
+
+
+def _engine_model(folder: Path, files: list[str]) -> EngineModel | None:
+    """The engine file kept beside a network's tables (``<name>.<engine>.<suffix>``)."""
+    if not files:
+        return None
+    engine = files[0].rsplit(".", 2)[-2]
+    if engine not in EngineModel.SUFFIX:
+        raise ValueError(f"unknown engine file {files[0]}")
+    return EngineModel(engine, (folder / files[0]).read_text(encoding="utf-8"))
 
 
 def content_hashes(twin: Twin) -> dict[str, str]:
@@ -375,6 +392,8 @@ def content_hashes(twin: Twin) -> dict[str, str]:
             frames = [d]
         elif lay.kind == "network":
             frames = [d.nodes, d.links]
+            if d.model is not None:
+                h.update(f"{d.model.engine}|{d.model.text}".encode())
         elif lay.kind == "series":
             frames = [d.points]
             h.update(netcdf_bytes(d.data))
