@@ -177,6 +177,24 @@ def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
     ), tips
 
 
+def test_hover_shows_the_tooltip_on_the_main_map(page: object) -> None:
+    """A person moves the mouse over a building of the first map shown: deck.gl's tooltip
+    appears over the map, in view, naming the building (the first map is drawn before Dash
+    builds the page; its tooltip used to stay behind in the hidden placeholder)."""
+    at = page.evaluate(FIND_BUILDING)  # type: ignore[attr-defined]
+    box = page.locator("#map-left canvas").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0] - 30, box["y"] + at[1] - 30)  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0], box["y"] + at[1], steps=5)  # type: ignore[attr-defined]
+    tip = page.locator("#map-left .deck-tooltip")  # type: ignore[attr-defined]
+    tip.wait_for(state="visible", timeout=10_000)
+    assert tip.inner_text().startswith("Building\n"), tip.inner_text()
+    tb = tip.bounding_box()
+    assert box["x"] <= tb["x"] <= box["x"] + box["width"], (tb, box)  # on the map, not off-page
+    assert box["y"] <= tb["y"] <= box["y"] + box["height"], (tb, box)
+    assert page.locator(".twin-ghost").count() == 0  # type: ignore[attr-defined]
+    page.mouse.move(2, 2)  # type: ignore[attr-defined]
+
+
 #: Tooltips of the first wall and the first roof found on a grid of points over the map.
 BUILDING_TIPS = """() => {
   const d = window.twinDecks['map-left'], out = {};
