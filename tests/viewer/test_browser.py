@@ -195,6 +195,19 @@ def test_hover_shows_the_tooltip_on_the_main_map(page: object) -> None:
     page.mouse.move(2, 2)  # type: ignore[attr-defined]
 
 
+def test_page_fits_the_window_and_says_its_language(page: object) -> None:
+    """The page is exactly the window's height (the header never scrolls away) and its
+    ``<html lang>`` is the interface language, following the FR/EN switch."""
+    fits = "document.documentElement.scrollHeight <= window.innerHeight"
+    assert page.evaluate("document.documentElement.lang") == "en"  # type: ignore[attr-defined]
+    assert page.evaluate(fits), page.evaluate("document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+    for lang in ("FR", "EN"):
+        page.click(f'#lang >> text="{lang}"')  # type: ignore[attr-defined]
+        page.wait_for_function(f"document.documentElement.lang === {lang.lower()!r}")  # type: ignore[attr-defined]
+        assert page.evaluate(fits)  # type: ignore[attr-defined]
+    assert page.evaluate("window.scrollY") == 0  # type: ignore[attr-defined]
+
+
 #: Tooltips of the first wall and the first roof found on a grid of points over the map.
 BUILDING_TIPS = """() => {
   const d = window.twinDecks['map-left'], out = {};
