@@ -15,6 +15,7 @@ converge is a result (``converged = False``), not an error.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -153,7 +154,12 @@ def power_flow(net: Network, *, max_iteration: int, tolerance_mva: float) -> Flo
     vm = pd.Series(np.nan, index=net.nodes.index, name="vm_pu")
     loading = pd.Series(np.nan, index=net.links.index, name="loading_percent")
     try:
-        pp.runpp(pp_net, algorithm="nr", max_iteration=max_iteration, tolerance_mva=tolerance_mva)
+        with warnings.catch_warnings():
+            # pandapower 3 warns that nets saved before 3.0 lack its tap_dependency_table
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="pandapower")
+            pp.runpp(
+                pp_net, algorithm="nr", max_iteration=max_iteration, tolerance_mva=tolerance_mva
+            )
     except LoadflowNotConverged as exc:
         return FlowResult(False, vm, loading, str(exc) or "power flow did not converge")
     vm[:] = pp_net.res_bus["vm_pu"].reindex(net.nodes["pp_index"]).to_numpy()
