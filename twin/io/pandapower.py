@@ -36,6 +36,7 @@ Offenburg; :func:`twin.model.crs.metric_crs_for` projects it to Lambert-93
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -75,7 +76,10 @@ def _read_net(path: Path, network: str | None, scenario: str) -> Any:
                 "to read the file as it is",
             )
             raise InputError(msg)
-        return getattr(pn, network)(scenario=scenario)
+        with warnings.catch_warnings():
+            # the shipped nets predate pandapower 3's tap_dependency_table, and it says so
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module="pandapower")
+            return getattr(pn, network)(scenario=scenario)
     try:
         net = pp.from_json(str(path))
     except Exception as exc:  # pandapower raises many types; each means "not a net"

@@ -28,6 +28,9 @@ from twin.sims.interventions import apply_interventions, intervention_registry
 from twin.sims.power import Power, PowerParams
 from twin.sims.power.flow import supply
 
+#: pandapower's own calls below warn that its shipped net predates its tap_dependency_table
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pandapower")
+
 
 @pytest.fixture(scope="module")
 def pp_net() -> Any:
