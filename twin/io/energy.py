@@ -264,7 +264,7 @@ def _closed(links: gpd.GeoDataFrame, where: str | Path) -> np.ndarray:
             fix=f"use one of {sorted(_CLOSED)}",
         )
         raise InputError(msg)
-    return np.asarray([True if v is None or v is pd.NA else bool(v) for v in out.astype(object)])
+    return np.asarray([True if pd.isna(v) else bool(v) for v in out.astype(object)])
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> int:
