@@ -82,5 +82,5 @@ def test_bad_inputs(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"1 of 2 buses have no geodata \(e.g. buses \[0\]\)"):
         read_pandapower(p)
     # a named network read from another file
-    with pytest.raises(InputError, match="pkg://pandapower/networks/mv_oberrhein.json"):
+    with pytest.raises(InputError, match=r"pkg://pandapower/networks/mv_oberrhein\.json"):
         read_pandapower(p, network="mv_oberrhein")

@@ -119,7 +119,8 @@ def _bus_points(net: Any, crs: Any, path: Path) -> gpd.GeoSeries:
             "pandapower.plotting.create_generic_coordinates for a schematic layout",
         )
         raise InputError(msg)
-    pts = gpd.GeoSeries([shapely.Point(g.coords[0]) for g in geoms], index=net.bus.index, crs=crs)
+    first = [shapely.Point(g.coords[0]) for g in geoms if g is not None]
+    pts = gpd.GeoSeries(first, index=net.bus.index, crs=crs)
     check_plausible_coordinates(gpd.GeoDataFrame(geometry=pts), path)
     return pts
 

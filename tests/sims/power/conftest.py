@@ -6,21 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from twin.build import resolve_source
-from twin.io.registry import get_loader
-from twin.model.layer import Layer
+from tests.sims.power.oberrhein import oberrhein_layer
 from twin.model.twin import Twin
-
-OBERRHEIN = "pkg://pandapower/networks/mv_oberrhein.json"
-
-
-def oberrhein_layer(name: str = "energy") -> Layer:
-    """The ``mv_oberrhein`` network (pandapower's 'load' case) as a twin network layer."""
-    ld = get_loader("pandapower")
-    src = resolve_source(OBERRHEIN, Path("."))
-    layer = ld.func(src, **ld.validate_options({"network": "mv_oberrhein"}, "layers.energy"))
-    layer.name = name
-    return layer
 
 
 @pytest.fixture(scope="session")

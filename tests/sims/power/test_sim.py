@@ -3,6 +3,7 @@ interventions, a flow that does not converge."""
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import geopandas as gpd
@@ -48,7 +49,7 @@ def feeder() -> Twin:
         {"closed": [True, False, True, True]},
         geometry=[
             shapely.LineString([(X0 + a[0], Y0), (X0 + b[0], Y0)])
-            for a, b in zip(pts, pts[1:], strict=False)
+            for a, b in itertools.pairwise(pts)
         ],
         index=["L0", "L1", "L2", "L3"],
         crs=2154,
@@ -92,8 +93,8 @@ def test_joins_and_substation_outage_by_name(feeder: Twin) -> None:
     assert k["buildings_without_power"] == 2 and k["shops_without_power"] == 0
     assert k["cabinets_without_power"] == 1 and k["lamps_without_power"] == 2
     # closing the switch back-feeds West's half from East
-    k2 = _kpis(_apply(out, {"type": "switch_close", "target": {"layer": "energy",
-                                                               "ids": ["L1"]}}), **layers)  # fmt: skip
+    close = {"type": "switch_close", "target": {"layer": "energy", "ids": ["L1"]}}
+    k2 = _kpis(_apply(out, close), **layers)
     assert k2["buses_deenergised"] == 1 and k2["buildings_without_power"] == 1  # West itself
 
 

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pandapower as pp
 import pandapower.networks as pn
 import pandapower.topology as top
+import pandas as pd
 import pytest
 
 from twin.model.twin import Twin
@@ -125,9 +125,9 @@ def test_power_flow_equals_pandapower_runpp(oberrhein_twin: Twin, pp_net: Any) -
     r = Power().run(work, PowerParams(), {}, np.random.default_rng(0))
     ref = copy.deepcopy(pp_net)
     ref.line.loc[40, "in_service"] = False
-    ref.switch.loc[ref.switch.index[(ref.switch.et == "l") & (ref.switch.element == 23)], "closed"] = (
-        True
-    )
+    ref.switch.loc[
+        ref.switch.index[(ref.switch.et == "l") & (ref.switch.element == 23)], "closed"
+    ] = True
     for bus in (80, 81):
         pp.create_load(ref, bus, p_mw=1.0, q_mvar=0.0)
     pp.runpp(ref)
@@ -167,7 +167,9 @@ def test_substation_outage_run_against_its_parent(oberrhein_dir: Path, tmp_path:
     r = run(oberrhein_dir, sc, out=tmp_path)
     net = pn.mv_oberrhein()
     trafo = net.trafo.index[net.trafo["name"] == "HV/MV Transformer 0"][0]
-    net.bus.loc[[net.trafo.at[trafo, "hv_bus"], net.trafo.at[trafo, "lv_bus"]], "in_service"] = False
+    net.bus.loc[[net.trafo.at[trafo, "hv_bus"], net.trafo.at[trafo, "lv_bus"]], "in_service"] = (
+        False
+    )
     lost = top.unsupplied_buses(net) | set(net.bus.index[~net.bus["in_service"]])
     k = r.parent_comparison.kpis
     assert k.loc["buses_deenergised", "a"] == 0
