@@ -15,7 +15,9 @@ converge is a result (``converged = False``), not an error.
 
 from __future__ import annotations
 
+import copy
 import warnings
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -68,17 +70,32 @@ def supply(net: Network) -> tuple[np.ndarray, np.ndarray]:
 
 
 # -- pandapower ------------------------------------------------------------------------------
-def engine_net(net: Network) -> Any:
-    """A fresh pandapower net from the network's engine model."""
+@lru_cache(maxsize=4)
+def _parsed(text: str) -> Any:
+    """The pandapower net of a JSON text, parsed once (parsing is most of a flow's time)."""
     import pandapower as pp
 
+    return pp.from_json_string(text)
+
+
+def engine_net(net: Network) -> Any:
+    """A fresh pandapower net (a copy, free to modify) from the network's engine model."""
     assert net.model is not None and net.model.engine == "pandapower"
-    return pp.from_json_string(net.model.text)
+    return copy.deepcopy(_parsed(net.model.text))
 
 
-def _branch_switches(pp_net: Any, et: str, index: int) -> pd.Index:
-    sw = pp_net.switch
-    return sw.index[(sw["et"] == et) & (sw["element"] == index)]
+def _set_branch_switches(pp_net: Any, et: str, branches: np.ndarray, closed: np.ndarray) -> None:
+    """Set all switches of the branches whose ``closed`` differs from their switches' state
+    (all closed) to it; leave the others as they are."""
+    sw = pp_net.switch[pp_net.switch["et"] == et]
+    if not len(sw):
+        return
+    want = pd.Series(closed, index=branches)
+    now = sw["closed"].astype(bool).groupby(sw["element"]).all()
+    target = want.reindex(now.index)
+    changed = now.index[target.notna().to_numpy() & (now != target).to_numpy()]
+    rows = sw.index[sw["element"].isin(changed)]
+    pp_net.switch.loc[rows, "closed"] = sw.loc[rows, "element"].map(want).astype(bool)
 
 
 def apply_state(pp_net: Any, net: Network) -> Any:
@@ -91,16 +108,15 @@ def apply_state(pp_net: Any, net: Network) -> Any:
     """
     nodes, links = net.nodes, net.links
     pp_net.bus.loc[nodes["pp_index"].to_numpy(), "in_service"] = _flag(nodes, "in_service")
-    closed = _flag(links, "closed")
-    for pos, (kind, idx) in enumerate(zip(links["link_type"], links["pp_index"], strict=True)):
-        if kind == "switch":
-            pp_net.switch.loc[idx, "closed"] = bool(closed[pos])
-            continue
-        table, et = BRANCHES[kind]
-        pp_net[table].loc[idx, "in_service"] = bool(_flag(links, "in_service")[pos])
-        sws = _branch_switches(pp_net, et, idx)
-        if len(sws) and bool(pp_net.switch.loc[sws, "closed"].all()) != bool(closed[pos]):
-            pp_net.switch.loc[sws, "closed"] = bool(closed[pos])
+    kind = links["link_type"].to_numpy()
+    idx = links["pp_index"].to_numpy()
+    in_service, closed = _flag(links, "in_service"), _flag(links, "closed")
+    sw = kind == "switch"
+    pp_net.switch.loc[idx[sw], "closed"] = closed[sw]
+    for k, (table, et) in BRANCHES.items():
+        sel = kind == k
+        pp_net[table].loc[idx[sel], "in_service"] = in_service[sel]
+        _set_branch_switches(pp_net, et, idx[sel], closed[sel])
     if "ev_load_mw" in nodes:
         import pandapower as pp
 
