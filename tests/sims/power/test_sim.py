@@ -167,6 +167,10 @@ def test_a_net_without_electrical_parameters(feeder: Twin) -> None:
     )
     r = run(t, off)
     assert r.kpis.loc["buses_deenergised", "value"] == 0
+    # a pandapower network whose net was lost is not silently run without its power flow
+    net.model = None
+    with pytest.raises(SchemaError, match="was read from a pandapower net but no longer"):
+        plan(t, sc, {"x": sc})
 
 
 def test_a_flow_that_does_not_converge_is_reported(feeder: Twin) -> None:

@@ -204,7 +204,14 @@ class Power(Simulation):
                 "node_type 'substation') — load substations with the energy loader, or use "
                 "a pandapower net with an external grid"
             )
-        if p.power_flow == "on" or (p.power_flow == "auto" and net.model is not None):
+        if p.power_flow != "off" and net.model is None and "pp_index" in net.nodes:
+            problems.append(
+                f"power: network '{p.network_layer}' was read from a pandapower net but no "
+                "longer holds it (the twin build kept only its node and link tables) — add "
+                "the loaded layer to the twin with Twin.add (docs/simulations/power.md), or "
+                "set parameters.power.power_flow: off for connectivity only"
+            )
+        elif p.power_flow == "on" or (p.power_flow == "auto" and net.model is not None):
             problems += [
                 f"power: no power flow on '{p.network_layer}': {e} — fix the net, or set "
                 "parameters.power.power_flow: off for connectivity only"
