@@ -190,41 +190,7 @@ def energy_network(
     if missing_v:
         prov.counts["links_without_voltage"] = missing_v
     if substations is not None and len(substations):
-        if substations.crs is not None and not substations.crs.equals(lines.crs):
-            substations = substations.to_crs(lines.crs)
-        not_pt = substations.geom_type != "Point"
-        if not_pt.any():
-            substations = substations.set_geometry(substations.geometry.representative_point())
-            prov.counts["substations_reduced_to_points"] = int(not_pt.sum())
-        attrs = [c for c in substations.columns if c != substations.geometry.name]
-        for col in attrs:
-            nodes[f"substation_{col}"] = pd.Series(None, index=nodes.index, dtype=object)
-        sxy = shapely.get_coordinates(substations.geometry.to_numpy())
-        dist, near = cKDTree(xy).query(sxy)
-        order = np.argsort(dist, kind="stable")
-        shared = 0
-        for k in order:
-            nid = node_ids[near[k]]
-            if pd.notna(nodes.at[nid, "substation"]):
-                shared += 1
-                nodes.at[nid, "substation"] = (
-                    f"{nodes.at[nid, 'substation']};{substations.index[k]}"
-                )
-                continue
-            nodes.at[nid, "substation"] = str(substations.index[k])
-            nodes.at[nid, "substation_distance_m"] = float(dist[k])
-            nodes.at[nid, "node_type"] = "substation"
-            for col in attrs:
-                nodes.at[nid, f"substation_{col}"] = substations.iloc[k][col]
-        prov.counts["substations"] = len(substations)
-        if shared:
-            prov.counts["substations_sharing_a_node"] = shared
-        prov.counts["substation_max_distance_m"] = int(np.ceil(dist.max()))
-        prov.derived["substation"] = "each substation attached to the nearest line end node"
-        prov.step(
-            f"attached {len(substations)} substations to their nearest node "
-            f"(max {dist.max():.1f} m)"
-        )
+        _attach_substations(nodes, substations, xy, prov)
     prov.derived.update(
         {
             "nodes": f"line end points merged within {snap_tolerance_m} m (KD-tree clusters)",
@@ -244,6 +210,44 @@ def energy_network(
     )
     prov.step(f"built an energy network of {len(nodes)} nodes and {len(links)} links")
     return Network(nodes=nodes, links=links)
+
+
+def _attach_substations(
+    nodes: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, xy: np.ndarray, prov: Provenance
+) -> None:
+    """Attach each substation to its nearest node (in place): ``substation`` (its id, or
+    ``;``-joined ids when several share a node), ``substation_distance_m`` [m],
+    ``node_type = "substation"`` and its attributes as ``substation_<field>``."""
+    node_ids = nodes.index.to_numpy()
+    not_pt = substations.geom_type != "Point"
+    if not_pt.any():
+        substations = substations.set_geometry(substations.geometry.representative_point())
+        prov.counts["substations_reduced_to_points"] = int(not_pt.sum())
+    attrs = [c for c in substations.columns if c != substations.geometry.name]
+    for col in attrs:
+        nodes[f"substation_{col}"] = pd.Series(None, index=nodes.index, dtype=object)
+    sxy = shapely.get_coordinates(substations.geometry.to_numpy())
+    dist, near = cKDTree(xy).query(sxy)
+    shared = 0
+    for k in np.argsort(dist, kind="stable"):
+        nid = node_ids[near[k]]
+        if pd.notna(nodes.at[nid, "substation"]):
+            shared += 1
+            nodes.at[nid, "substation"] = f"{nodes.at[nid, 'substation']};{substations.index[k]}"
+            continue
+        nodes.at[nid, "substation"] = str(substations.index[k])
+        nodes.at[nid, "substation_distance_m"] = float(dist[k])
+        nodes.at[nid, "node_type"] = "substation"
+        for col in attrs:
+            nodes.at[nid, f"substation_{col}"] = substations.iloc[k][col]
+    prov.counts["substations"] = len(substations)
+    if shared:
+        prov.counts["substations_sharing_a_node"] = shared
+    prov.counts["substation_max_distance_m"] = int(np.ceil(dist.max()))
+    prov.derived["substation"] = "each substation attached to the nearest line end node"
+    prov.step(
+        f"attached {len(substations)} substations to their nearest node (max {dist.max():.1f} m)"
+    )
 
 
 _CLOSED = {"true": True, "1": True, "yes": True, "closed": True, "ferme": True, "fermé": True,
