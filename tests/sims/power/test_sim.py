@@ -92,6 +92,11 @@ def test_joins_and_substation_outage_by_name(feeder: Twin) -> None:
     assert k["buses_deenergised"] == 2
     assert k["buildings_without_power"] == 2 and k["shops_without_power"] == 0
     assert k["cabinets_without_power"] == 1 and k["lamps_without_power"] == 2
+    r = Power().run(out, PowerParams(**layers), {}, np.random.default_rng(0))
+    cust = r.outputs["power_customers"].data
+    assert cust.index.is_unique and cust.loc["lamps:1", "cabinet"] == "C1"
+    assert cust.loc["lamps:1", "powered"] == 0 and cust.loc["lamps:2", "powered"] == 1
+    assert np.isnan(cust.loc["buildings:3", "powered"])  # 5 km away: not joined
     # closing the switch back-feeds West's half from East
     close = {"type": "switch_close", "target": {"layer": "energy", "ids": ["L1"]}}
     k2 = _kpis(_apply(out, close), **layers)

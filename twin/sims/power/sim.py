@@ -298,6 +298,8 @@ class Power(Simulation):
         cols = ["layer", "feature", "node", "distance_m", "powered"]
         empty = gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=net.nodes.crs)
         out = pd.concat(frames, ignore_index=True) if frames else empty
+        # ids stable across runs, so that a scenario's difference layer lines up
+        out.index = pd.Index(out["layer"].astype(str) + ":" + out["feature"], name="id")
         return gpd.GeoDataFrame(out, geometry="geometry", crs=net.nodes.crs), kpis
 
     def _lamps_by_cabinet(
