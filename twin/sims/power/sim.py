@@ -29,11 +29,11 @@ from twin.sims.power.flow import FlowResult, electrical_problems, power_flow, so
 from twin.sims.power.interventions import POWER_INTERVENTIONS
 from twin.sims.power.join import cabinet_points, feature_points, nearest_nodes
 
-#: Supplied feature layers: parameter, KPI, and the unit of its count.
+#: Supplied feature layers: their parameter and KPI.
 FEATURES = {
-    "buildings": ("buildings_layer", "buildings_without_power", "buildings"),
-    "shops": ("shops_layer", "shops_without_power", "shops"),
-    "lamps": ("lamps_layer", "lamps_without_power", "lamps"),
+    "buildings": ("buildings_layer", "buildings_without_power"),
+    "shops": ("shops_layer", "shops_without_power"),
+    "lamps": ("lamps_layer", "lamps_without_power"),
 }
 
 
@@ -188,7 +188,7 @@ class Power(Simulation):
         """Missing layers, a network without sources, and what stops a required flow."""
         problems = super().check(twin, params)
         p: PowerParams = params  # type: ignore[assignment]
-        for _, (field, _, _) in FEATURES.items():
+        for field, _ in FEATURES.values():
             lname = getattr(p, field)
             if lname is not None and (lname not in twin or twin.layer(lname).kind != "vector"):
                 problems.append(
@@ -211,7 +211,7 @@ class Power(Simulation):
                 "the loaded layer to the twin with Twin.add (docs/simulations/power.md), or "
                 "set parameters.power.power_flow: off for connectivity only"
             )
-        elif p.power_flow == "on" or (p.power_flow == "auto" and net.model is not None):
+        elif _wants_flow(p, net):
             problems += [
                 f"power: no power flow on '{p.network_layer}': {e} — fix the net, or set "
                 "parameters.power.power_flow: off for connectivity only"
@@ -227,7 +227,7 @@ class Power(Simulation):
         net: Network = lay.data
         on, link_ok = supply(net)
         flow = None
-        if params.power_flow == "on" or (params.power_flow == "auto" and net.model is not None):
+        if _wants_flow(params, net):
             flow = power_flow(
                 net, max_iteration=params.max_iteration, tolerance_mva=params.tolerance_mva
             )
@@ -279,7 +279,7 @@ class Power(Simulation):
         xy = np.column_stack([net.nodes.geometry.x, net.nodes.geometry.y])
         on = pd.Series(on_arr, index=net.nodes.index.astype(str))
         frames, kpis, far = [], [], 0
-        for what, (field, kpi, _) in FEATURES.items():
+        for what, (field, kpi) in FEATURES.items():
             lname = getattr(params, field)
             if lname is None:
                 continue
@@ -318,6 +318,11 @@ class Power(Simulation):
         frame["cabinet"] = lamps["cabinet"].to_numpy()
         cab_off = int(((cab.node >= 0) & ~on.to_numpy()[np.maximum(cab.node, 0)]).sum())
         return frame, self.kpi("cabinets_without_power", cab_off)
+
+
+def _wants_flow(params: PowerParams, net: Network) -> bool:
+    """Whether the power flow runs: required, or automatic on a network with a net."""
+    return params.power_flow == "on" or (params.power_flow == "auto" and net.model is not None)
 
 
 def _joined(
