@@ -81,6 +81,9 @@ def test_bad_inputs(tmp_path: Path) -> None:
     pp.to_json(bare, str(p))
     with pytest.raises(InputError, match=r"1 of 2 buses have no geodata \(e.g. buses \[0\]\)"):
         read_pandapower(p)
+    # a scenario without a named network would be ignored: refused
+    with pytest.raises(InputError, match="applies to a named network only"):
+        read_pandapower(p, scenario="generation")
     # a named network read from another file
     with pytest.raises(InputError, match=r"pkg://pandapower/networks/mv_oberrhein\.json"):
         read_pandapower(p, network="mv_oberrhein")

@@ -60,9 +60,17 @@ LICENCE = "BSD-3-Clause"
 PRODUCER = "pandapower (University of Kassel and Fraunhofer IEE)"
 
 
-def _read_net(path: Path, network: str | None, scenario: str) -> Any:
+def _read_net(path: Path, network: str | None, scenario: str | None) -> Any:
     """The pandapower net of ``path`` (through pandapower's function for a named network)."""
     import pandapower as pp
+
+    if scenario is not None and network is None:
+        msg = message(
+            f"scenario: {scenario} applies to a named network only",
+            where=path,
+            fix="add network: mv_oberrhein (with its shipped file as source), or drop scenario",
+        )
+        raise InputError(msg)
 
     if network is not None:
         import pandapower.networks as pn
@@ -79,7 +87,7 @@ def _read_net(path: Path, network: str | None, scenario: str) -> Any:
         with warnings.catch_warnings():
             # the shipped nets predate pandapower 3's tap_dependency_table, and it says so
             warnings.filterwarnings("ignore", category=DeprecationWarning, module="pandapower")
-            return getattr(pn, network)(scenario=scenario)
+            return getattr(pn, network)(scenario=scenario or "load")
     try:
         net = pp.from_json(str(path))
     except Exception as exc:  # pandapower raises many types; each means "not a net"
@@ -250,7 +258,7 @@ def read_pandapower(
     path: str | Path,
     *,
     network: Literal["mv_oberrhein"] | None = None,
-    scenario: Literal["load", "generation"] = "load",
+    scenario: Literal["load", "generation"] | None = None,
     crs: str | int = "EPSG:4326",
 ) -> tuple[Network, Provenance]:
     """Read a pandapower net into a :class:`~twin.model.Network` that keeps the net.
@@ -263,8 +271,9 @@ def read_pandapower(
         Build the net with pandapower's function of that name (which sets the load and
         generation scaling, reactive power and tap positions of its ``scenario``); ``path``
         must then be that network's file in pandapower (``pkg://pandapower/networks/…``).
-    scenario : {"load", "generation"}
-        The named network's worst case (pandapower's ``scenario`` argument).
+    scenario : {"load", "generation"}, optional
+        The named network's worst case (pandapower's ``scenario`` argument; ``"load"`` when
+        not given); an error without ``network``.
     crs : str or int
         CRS of the net's geodata (GeoJSON: EPSG:4326).
 
@@ -294,7 +303,8 @@ def read_pandapower(
     the_crs = parse_crs(crs, where=f"{p}: crs")
     pts = _bus_points(net, the_crs, p)
     prov = Provenance(source=str(p), producer=PRODUCER, licence=LICENCE)
-    what = f"pandapower.networks.{network}(scenario={scenario!r})" if network else "from_json"
+    case = scenario or "load"
+    what = f"pandapower.networks.{network}(scenario={case!r})" if network else "from_json"
     prov.step(f"read a pandapower net with pandapower {pp.__version__} ({what})")
     nodes = _nodes(net, pts)
     links, straight = _links(net, pts, the_crs)
@@ -333,7 +343,7 @@ def load_pandapower(
     source: Path,
     *,
     network: Literal["mv_oberrhein"] | None = None,
-    scenario: Literal["load", "generation"] = "load",
+    scenario: Literal["load", "generation"] | None = None,
     crs: str | int = "EPSG:4326",
 ) -> Layer:
     """pandapower electricity network, kept whole for the power flow (see

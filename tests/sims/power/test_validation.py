@@ -186,7 +186,9 @@ def test_substation_outage_run_against_its_parent(oberrhein_dir: Path, tmp_path:
     assert int((nodes["energised"] == 0).sum()) == len(lost)
 
 
-def test_power_flow_after_each_single_outage_equals_runpp(oberrhein_twin: Twin, pp_net: Any) -> None:
+def test_power_flow_after_each_single_outage_equals_runpp(
+    oberrhein_twin: Twin, pp_net: Any
+) -> None:
     """Each of the 181 lines and 2 transformers out, one at a time (islands included):
     the simulation's flow == pandapower's runpp on the same net, bus by bus, line by line."""
     from twin.sims.power.flow import power_flow
