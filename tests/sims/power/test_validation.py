@@ -211,3 +211,30 @@ def test_power_flow_after_each_single_outage_equals_runpp(
         got = pd.Series(lines.to_numpy(), index=[int(i[4:]) for i in lines.index]).sort_index()
         np.testing.assert_allclose(got, ref.res_line["loading_percent"].sort_index(), atol=1e-9)
     assert len(chosen) == 183
+
+
+def test_twin_run_from_the_command_line(oberrhein_dir: Path, tmp_path: Path) -> None:
+    """``twin run`` of a line outage scenario file on the saved twin: KPIs and notices."""
+    import subprocess
+    import sys
+
+    sc = tmp_path / "line_out.yaml"
+    sc.write_text(
+        "name: line_out\nparent: baseline\nsimulations: [power]\n"
+        "interventions:\n"
+        "  - {type: line_outage, target: {layer: energy, ids: [line40]}, label: câble 40}\n",
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[3]
+    cmd = [sys.executable, "-m", "twin.cli", "run", str(sc), "--twin", str(oberrhein_dir)]
+    r = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "runs")],
+        capture_output=True, text=True, cwd=root, timeout=600, check=False,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (run_dir,) = [d for d in (tmp_path / "runs").iterdir() if d.name.startswith("line_out-")]
+    kpis = pd.read_csv(run_dir / "kpis.csv").set_index("kpi")
+    ref = pn.mv_oberrhein()
+    ref.line.loc[40, "in_service"] = False
+    assert kpis.loc["buses_deenergised", "value"] == len(top.unsupplied_buses(ref)) > 0
+    assert (run_dir / "notice.fr.md").is_file() and (run_dir / "notice.en.md").is_file()
