@@ -2,8 +2,8 @@
 
 The notice names the parameters actually used (each simulation with non-default values, in
 both languages); every KPI and output has its unit and labels in both languages; every
-intervention is read by some simulation (pipe breaks and substation outages wait for their
-simulations, issue J) and an unread one is refused at planning.
+intervention is read by some simulation (pipe breaks wait for the water simulation) and an
+unread one is refused at planning.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ NON_DEFAULT = {
         ("8 directions", "35 °C / 22 °C"),
     ),
     "lighting": ({"cutoff_m": 80, "maintenance_factor": 0.7}, ("80 m", "0.7"), ("80 m", "0.7")),
+    "power": (
+        {"max_join_m": 150, "max_loading_pct": 80, "power_flow": "off"},
+        ("within 150 m", "above 80 %", "power flow: not run"),
+        ("moins de 150 m", "plus de 80 %", "calcul : non effectué"),
+    ),
     "commerce": (
         {"huff_beta": 1.5, "mode": "walk"},
         ("time exponent 1.5", "on foot"),
@@ -84,9 +89,26 @@ def test_declarations_are_complete(name: str) -> None:
         cls().notice_text(default, lang)  # formats with the defaults
 
 
-def test_every_intervention_has_a_reader_but_the_networks_awaiting_theirs() -> None:
+def test_every_intervention_has_a_reader_but_the_water_awaiting_its_own() -> None:
     read = {t for c in registry().values() for t in c.consumes}
-    assert set(intervention_registry()) - read == {"pipe_break", "substation_outage"}
+    assert set(intervention_registry()) - read == {"pipe_break"}
+
+
+def test_a_substation_outage_needs_the_power_simulation() -> None:
+    """Read when ``power`` is planned; refused when it is not."""
+    from tests.sims.power.oberrhein import oberrhein_layer
+    from twin.sims.power.interventions import POWER_INTERVENTIONS
+
+    assert "substation_outage" in POWER_INTERVENTIONS
+    layer = oberrhein_layer()
+    t = Twin("o", layer.crs)
+    t.add(layer)
+    ivs = [{"type": "substation_outage", "target": {"layer": "energy", "ids": ["39"]}}]
+    ok = Scenario.from_dict({"name": "s", "interventions": ivs, "simulations": ["power"]})
+    assert [s.name for s, _ in plan(t, ok, {"s": ok}).sims] == ["power"]
+    no = Scenario.from_dict({"name": "s", "interventions": ivs, "simulations": ["landcover"]})
+    with pytest.raises(SchemaError, match="substation_outage"):
+        plan(t, no, {"s": no})
 
 
 def test_an_unread_intervention_is_refused_at_planning() -> None:
