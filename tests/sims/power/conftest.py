@@ -1,4 +1,5 @@
-"""pandapower's real ``mv_oberrhein`` network, read through the loader, as a twin."""
+"""pandapower's real ``mv_oberrhein`` network as a twin, built from its manifest
+(``layers/oberrhein.yaml``) the way a user builds one."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.sims.power.oberrhein import oberrhein_layer
+from twin.build import build_twin
 from twin.model.twin import Twin
+
+MANIFEST = Path(__file__).resolve().parents[3] / "layers" / "oberrhein.yaml"
 
 
 @pytest.fixture(scope="session")
 def oberrhein_twin() -> Twin:
     """A twin holding only the network (do not modify: copy it)."""
-    layer = oberrhein_layer()
-    t = Twin("oberrhein", layer.crs)
-    t.add(layer)
-    return t
+    twin, _ = build_twin(MANIFEST)
+    assert twin.layer("energy").data.model is not None  # the build keeps the pandapower net
+    return twin
 
 
 @pytest.fixture(scope="session")
