@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,4 +41,23 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("demo") / "twin"
     build(ROOT / "layers" / "demo.yaml", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def oberrhein_twin() -> Any:
+    """pandapower's real ``mv_oberrhein`` network as a twin, built from its manifest
+    (``layers/oberrhein.yaml``) the way a user builds one (do not modify: copy it)."""
+    from twin.build import build_twin
+
+    twin, _ = build_twin(ROOT / "layers" / "oberrhein.yaml")
+    assert twin.layer("energy").data.model is not None  # the build keeps the pandapower net
+    return twin
+
+
+@pytest.fixture(scope="session")
+def oberrhein_dir(oberrhein_twin: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``mv_oberrhein`` twin saved to disk (for runs through the runner)."""
+    out = tmp_path_factory.mktemp("oberrhein") / "twin"
+    oberrhein_twin.save(out)
     return out

@@ -402,3 +402,26 @@ def test_a_script_without_main_guard_fails_at_once(demo_dir: Path, tmp_path: Pat
     assert 'if __name__ == "__main__":' in done.stderr and "sweep.py, line 2" in done.stderr
     assert "Nanny" not in done.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_guarded_script_of_the_docs_runs(demo_dir: Path, tmp_path: Path) -> None:
+    """The form docs/batch.md shows (the call at module level, under the __main__ guard)
+    starts its workers and runs: the guard check reads the script, it does not refuse every
+    module-level call."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "sweep.py"
+    script.write_text(
+        "import twin\n"
+        'if __name__ == "__main__":\n'
+        f"    t = twin.batch({str(ROOT / 'scenarios/sweeps/closure_sweep.yaml')!r}, "
+        f"{str(demo_dir)!r}, out={str(tmp_path / 'runs')!r}, workers=2, progress=False)\n"
+        "    print('ok', t.attrs['batch']['ok'], t.attrs['batch']['errors'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=900, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    ok, errors = done.stdout.split()[-2:]
+    assert int(ok) > 0 and int(errors) == 0

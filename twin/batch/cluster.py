@@ -113,6 +113,30 @@ def run_sample(
     }
 
 
+def _guarded_lines(script: str) -> list[tuple[int, int]]:
+    """Line ranges of the ``if __name__ == "__main__":`` blocks of a script (empty when it
+    cannot be read or parsed)."""
+    import ast
+
+    try:
+        tree = ast.parse(Path(script).read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return []
+    out = []
+    for node in tree.body:
+        if (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Compare)
+            and isinstance(node.test.left, ast.Name)
+            and node.test.left.id == "__name__"
+            and any(
+                isinstance(c, ast.Constant) and c.value == "__main__" for c in node.test.comparators
+            )
+        ):
+            out.append((node.body[0].lineno, node.end_lineno or node.body[-1].lineno))
+    return out
+
+
 def check_main_guard() -> None:
     """Refuse, at once and clearly, to start worker processes from the top level of a script.
 
@@ -120,8 +144,9 @@ def check_main_guard() -> None:
     cluster as ``__mp_main__``. A script calling ``twin.batch`` at its top level (not under
     ``if __name__ == "__main__":``) would start clusters again in every worker, and Dask
     reports only that the nanny failed to start. This check finds that case by the calling
-    frames: a module-level frame of ``__main__`` (the script), or any frame of
-    ``__mp_main__`` (the script re-imported by a worker).
+    frames: a module-level frame of ``__main__`` (the script) whose line is outside the
+    script's ``__main__`` guard, or any frame of ``__mp_main__`` (the script re-imported by a
+    worker).
 
     Raises
     ------
@@ -135,9 +160,12 @@ def check_main_guard() -> None:
     frames = inspect.stack(context=0)
     for f in frames[1:]:
         name = f.frame.f_globals.get("__name__")
-        top = f.function == "<module>" and f.frame.f_globals.get("__file__") is not None
+        script = f.frame.f_globals.get("__file__")
+        top = f.function == "<module>" and script is not None
+        if name == "__main__" and top and method != "fork":
+            guarded = any(a <= f.lineno <= b for a, b in _guarded_lines(str(script)))
+            top = not guarded
         if name == "__mp_main__" or (name == "__main__" and top and method != "fork"):
-            script = f.frame.f_globals.get("__file__")
             msg = message(
                 "twin.batch starts worker processes, which import the calling script again: "
                 "called at the top level of a script, every worker would start a new batch",
