@@ -22,9 +22,11 @@ def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.lighting import Lighting
     from twin.sims.shop_access import ShopAccess
     from twin.sims.traffic.sim import Traffic
+    from twin.sims.water.sim import Water
 
     return {
-        c.name: c for c in (Accessibility, Commerce, Heat, LandCover, Lighting, ShopAccess, Traffic)
+        c.name: c
+        for c in (Accessibility, Commerce, Heat, LandCover, Lighting, ShopAccess, Traffic, Water)
     }
 
 
