@@ -10,7 +10,8 @@ Links (pipes, pumps, valves)
     ``water_start_h`` / ``water_end_h`` — window [h from the simulation start];
     ``water_break_mode`` — ``"leak"`` or ``"closure"`` (breaks);
     ``water_leak_diameter_m`` — equivalent orifice diameter of a leak [m];
-    ``water_isolate`` — whether the break's valve segment is shut for the repair.
+    ``water_isolate`` — whether the break's valve segment is shut for the repair;
+    ``water_isolate_h`` — when the segment is shut [h from the simulation start].
 Nodes (junctions, tanks, reservoirs)
     ``water_event`` — ``"source_outage"``, ``"demand_change"`` or ``""``;
     ``water_start_h`` / ``water_end_h`` — window [h];
@@ -34,6 +35,7 @@ END = "water_end_h"
 BREAK_MODE = "water_break_mode"
 LEAK_D = "water_leak_diameter_m"
 ISOLATE = "water_isolate"
+ISOLATE_AT = "water_isolate_h"
 FACTOR = "water_demand_factor"
 
 #: Default value of each event column (an element without an event).
@@ -44,6 +46,7 @@ LINK_COLUMNS: dict[str, Any] = {
     BREAK_MODE: "",
     LEAK_D: np.nan,
     ISOLATE: False,
+    ISOLATE_AT: np.nan,
 }
 NODE_COLUMNS: dict[str, Any] = {EVENT: "", START: np.nan, END: np.nan, FACTOR: np.nan}
 

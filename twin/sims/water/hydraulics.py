@@ -222,7 +222,7 @@ def _time_control(wn: WaterNetworkModel, link: Any, t: float, status: Any, name:
     from wntr.network.controls import Control, ControlAction
 
     act = ControlAction(link, "status", status)
-    wn.add_control(name, Control._time_control(wn, int(round(t)), "SIM_TIME", False, act))
+    wn.add_control(name, Control._time_control(wn, round(t), "SIM_TIME", False, act))
 
 
 def _gate(wn: WaterNetworkModel, link_name: str) -> Any:
@@ -230,11 +230,13 @@ def _gate(wn: WaterNetworkModel, link_name: str) -> Any:
     when it is an open pipe no control acts on, else a short wide pipe inserted between the
     link and its end node (so that the file's controls cannot reopen it)."""
     link = wn.get_link(link_name)
-    if link.link_type == "Pipe" and str(link.initial_status) == "Open" and not link.check_valve:
+    status = getattr(link.initial_status, "name", str(link.initial_status))
+    if link.link_type == "Pipe" and status == "Open" and not link.check_valve:
         if link_name not in controlled_links(wn):
             return link
     end = link.end_node
-    elev = float(getattr(end, "elevation", None) or getattr(end, "base_head", 0.0))
+    elev = getattr(end, "elevation", None)
+    elev = float(end.base_head if elev is None else elev)
     wn.add_junction(f"{link_name}{GATE}", 0.0, None, elev, coordinates=end.coordinates)
     link.end_node = wn.get_node(f"{link_name}{GATE}")
     wn.add_pipe(

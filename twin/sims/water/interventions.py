@@ -51,6 +51,12 @@ class PipeBreak(_Timed):
     isolate: bool = Field(
         True, description="Shut the valve segment around the pipe for the repair."
     )
+    isolate_after_h: float = Field(
+        1.0,
+        ge=0,
+        le=MAX_HOURS,
+        description="Time from the break to the segment's shutting [h] (ASSUMED 1 h).",
+    )
 
 
 class ValveClosure(_Timed):
@@ -173,6 +179,7 @@ def pipe_break(twin: Twin, iv: PipeBreak, where: str) -> Done:
         ev.BREAK_MODE: iv.mode,
         ev.LEAK_D: iv.leak_diameter_m if iv.mode == "leak" else np.nan,
         ev.ISOLATE: iv.isolate,
+        ev.ISOLATE_AT: min(iv.start_h + iv.isolate_after_h, iv.start_h + iv.duration_h),
     }
     ev.mark(net.links, ids, values, where)
     seg = " (valve segment isolated for the repair)" if iv.isolate else ""

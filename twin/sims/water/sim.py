@@ -29,7 +29,7 @@ from twin.model.layer import Layer
 from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
-from twin.sims.base import Display, KPISpec, NoticeText, Params, SimResult, Simulation
+from twin.sims.base import Params, SimResult, Simulation
 from twin.sims.water import events as ev
 from twin.sims.water import hydraulics as hy
 from twin.sims.water.interventions import MAX_HOURS, WATER_INTERVENTIONS
@@ -115,7 +115,7 @@ def build_model(net: Network, params: WaterParams, where: str) -> Model:
     hours, note = period_h(params, hy.file_duration_h(wn))
     step = params.hydraulic_timestep_s
     s = hy.Settings(
-        int(round(hours * 3600 / step)) * step,
+        round(hours * 3600 / step) * step,
         step,
         params.required_pressure_m,
         params.minimum_pressure_m,
@@ -170,7 +170,7 @@ def event_plan(
         if row[ev.EVENT] == "break" and row[ev.BREAK_MODE] == "leak":
             leaks.append((str(lid), float(row[ev.LEAK_D]), (row["a"], row["b"])))
         for other in isolated.get(str(lid), []):
-            closures.setdefault(other, []).append((row["a"], row["b"]))
+            closures.setdefault(other, []).append((row[ev.ISOLATE_AT] * 3600, row["b"]))
     for nid, row in nodes[nodes[ev.EVENT] == "source_outage"].iterrows():
         for lid in wn.get_links_for_node(str(nid)):
             closures.setdefault(lid, []).append((row["a"], row["b"]))
