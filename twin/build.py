@@ -159,7 +159,7 @@ def to_crs(layer: Layer, crs: CRS) -> Layer:
     if layer.kind == "vector":
         data: Any = d.to_crs(crs)
     elif layer.kind == "network":
-        data = Network(nodes=d.nodes.to_crs(crs), links=d.links.to_crs(crs))
+        data = Network(nodes=d.nodes.to_crs(crs), links=d.links.to_crs(crs), model=d.model)
     elif layer.kind == "series":
         data = SensorSeries(points=d.points.to_crs(crs), data=d.data)
     else:
