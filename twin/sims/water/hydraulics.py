@@ -78,7 +78,7 @@ class Hydraulics(NamedTuple):
     flow : DataFrame
         Flow rate [m³/s] of the original links.
     closed : DataFrame of bool
-        Whether each original link is closed (by the network or an event).
+        Whether each original link is closed (by the network, its controls or an event).
     leak : Series
         Flow [m³/s] lost through leaks, by time.
     """
@@ -179,14 +179,17 @@ def simulate(wn: WaterNetworkModel, junctions: list[str], links: list[str]) -> H
             )
             raise InputError(msg) from None
     expected = wntr.metrics.expected_demand(wn).reindex(res.node["pressure"].index)
-    status = res.link["status"][links]
+    closed = res.link["status"][links] == 0
+    for name in links:  # a link shut through its gate pipe (see _gate) counts as closed
+        if f"{name}{GATE}" in res.link["status"].columns:
+            closed[name] |= res.link["status"][f"{name}{GATE}"] == 0
     leaks = [n for n in wn.junction_name_list if n.endswith(ORIFICE)]
     return Hydraulics(
         pressure=res.node["pressure"][junctions].astype(np.float64),
         demand=res.node["demand"][junctions].astype(np.float64),
         expected=expected[junctions].astype(np.float64),
         flow=res.link["flowrate"][links].astype(np.float64),
-        closed=status == 0,
+        closed=closed,
         leak=res.node["demand"][leaks].astype(np.float64).sum(axis=1),
     )
 

@@ -115,7 +115,7 @@ def build_model(net: Network, params: WaterParams, where: str) -> Model:
     hours, note = period_h(params, hy.file_duration_h(wn))
     step = params.hydraulic_timestep_s
     s = hy.Settings(
-        round(hours * 3600 / step) * step,
+        max(1, round(hours * 3600 / step)) * step,
         step,
         params.required_pressure_m,
         params.minimum_pressure_m,
@@ -228,11 +228,14 @@ class Water(Simulation):
             build_model(net, p, where)
         except TwinError as exc:
             return [f"water: {exc}"]
-        if p.valves_layer is not None and p.valves_layer not in twin:
-            problems.append(
-                f"water: valves layer '{p.valves_layer}' is not in the twin; set "
-                "parameters.water.valves_layer to a layer with link and node columns, or null"
-            )
+        if p.valves_layer is not None:
+            lay = twin.layer(p.valves_layer) if p.valves_layer in twin else None
+            if lay is None or lay.kind != "vector" or not {"link", "node"} <= set(lay.data):
+                problems.append(
+                    f"water: valves layer '{p.valves_layer}' is not a vector layer of the twin "
+                    "with link and node columns (valve on link, next to node); set "
+                    "parameters.water.valves_layer to such a layer, or null"
+                )
         return problems
 
     def run(
