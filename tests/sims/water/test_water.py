@@ -184,3 +184,16 @@ def test_parameters_are_bounded() -> None:
         if f.annotation in (int, float):
             m = {type(x).__name__ for x in f.metadata}
             assert m & {"Ge", "Gt"} and m & {"Le", "Lt"}, name
+
+
+def test_isolating_a_leak_stops_it(branched: Twin) -> None:
+    valves = gpd.GeoDataFrame({"link": ["P2"], "node": ["J1"]}, geometry=[None], crs=branched.crs)
+    branched.add(Layer("valves", "vector", valves, Provenance(source="test")))
+    leak = {"mode": "leak", "leak_diameter_m": 0.01, "start_h": 2, "duration_h": 3}
+    free = kpis(run(branched, [brk("P3", isolate=False, **leak)], valves_layer="valves"))
+    shut = kpis(
+        run(branched, [brk("P3", isolate=True, isolate_after_h=1, **leak)], valves_layer="valves")
+    )
+    # steady demands: the leak is the same each hour until its segment is shut, after 1 h of 3
+    assert shut["leak_volume_m3"] == pytest.approx(free["leak_volume_m3"] / 3, rel=1e-3)
+    assert shut["volume_not_delivered_m3"] == pytest.approx((0.002 + 0.003) * 2 * 3600, rel=1e-4)

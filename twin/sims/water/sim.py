@@ -194,6 +194,16 @@ def apply_plan(wn: Any, plan: EventPlan) -> None:
         hy.scale_demands(wn, junctions, window, factor)
 
 
+class Outcome(NamedTuple):
+    """What a run produced, before its output layers and KPIs are made."""
+
+    net: Network
+    params: WaterParams
+    hyd: hy.Hydraulics
+    prov: Provenance
+    plan: EventPlan
+
+
 class Water(Simulation):
     """Pressure-dependent hydraulics of a water network before and after events."""
 
@@ -250,7 +260,7 @@ class Water(Simulation):
         junctions = net.nodes.index[net.nodes["node_type"] == "junction"].astype(str)
         h = hy.simulate(m.wn, list(junctions), list(net.links.index.astype(str)))
         prov = self._provenance(twin, params, m, plan)
-        return self._result(twin, net, params, h, prov, plan)
+        return self._result(twin, Outcome(net, params, h, prov, plan))
 
     @staticmethod
     def _valves(twin: Twin, wn: Any, params: WaterParams) -> pd.DataFrame:
@@ -289,15 +299,9 @@ class Water(Simulation):
         prov.counts["leaks"] = len(plan.leaks)
         return prov
 
-    def _result(
-        self,
-        twin: Twin,
-        net: Network,
-        p: WaterParams,
-        h: hy.Hydraulics,
-        prov: Provenance,
-        plan: EventPlan,
-    ) -> SimResult:
+    def _result(self, twin: Twin, o: Outcome) -> SimResult:
+        """Output layers and KPIs of a run."""
+        net, p, h, prov, plan = o
         step = float(p.hydraulic_timestep_s)
         jt = junction_table(h, Thresholds(p.service_pressure_m, p.minimum_pressure_m, step))
         nodes = net.nodes.loc[jt.index]
@@ -309,7 +313,7 @@ class Water(Simulation):
                                  crs=net.links.crs)  # fmt: skip
         demand = junc[junc["base_demand_m3s"] > 0]
         bld = self._buildings(twin, p, demand)
-        kpis = self._kpis(p, demand, bld, h, step)
+        kpis = self._kpis(o, demand, bld)
         outs = {
             "water_junctions": Layer("water_junctions", "vector", junc, prov),
             "water_pipes": Layer("water_pipes", "vector", pipes, prov),
@@ -338,14 +342,11 @@ class Water(Simulation):
         return out
 
     def _kpis(
-        self,
-        p: WaterParams,
-        demand: gpd.GeoDataFrame,
-        bld: gpd.GeoDataFrame | None,
-        h: hy.Hydraulics,
-        step: float,
+        self, o: Outcome, demand: gpd.GeoDataFrame, bld: gpd.GeoDataFrame | None
     ) -> list[Any]:
-        fmt = p.model_dump()
+        """The KPIs, over the demand junctions ``demand`` and the buildings ``bld``."""
+        fmt = o.params.model_dump()
+        step = float(o.params.hydraulic_timestep_s)
         expected = float(demand["expected_m3"].sum())
         lost = float(demand["not_delivered_m3"].sum())
         b_n = float(bld["without_water"].sum()) if bld is not None else float("nan")
@@ -362,5 +363,5 @@ class Water(Simulation):
             self.kpi("buildings_without_water", b_n, **fmt),
             self.kpi("building_hours_without_water", b_h),
             self.kpi("worst_deficit_h", float(demand["longest_outage_h"].max())),
-            self.kpi("leak_volume_m3", float(h.leak.to_numpy()[:-1].sum() * step)),
+            self.kpi("leak_volume_m3", float(o.hyd.leak.to_numpy()[:-1].sum() * step)),
         ]
