@@ -11,7 +11,7 @@ import wntr
 from wntr.network import LinkStatus
 from wntr.network.controls import Control, ControlAction
 
-from tests.sims.water.conftest import KY10, ky10  # noqa: F401  (fixture)
+from tests.sims.water.conftest import KY10
 from twin.build import build
 from twin.model.twin import Twin
 from twin.scenario.runner import run as twin_run
@@ -58,7 +58,7 @@ def direct_wntr() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[str]]:
     return res.node["pressure"][junctions], res.node["demand"][junctions], expected, sorted(shut)
 
 
-def test_ky10_matches_a_direct_wntr_run(ky10: Twin) -> None:  # noqa: F811
+def test_ky10_matches_a_direct_wntr_run(ky10: Twin) -> None:
     reg = intervention_registry()
     work = ky10.copy()
     apply_interventions(work, [reg["pipe_break"].model.model_validate(BREAK)])
@@ -132,7 +132,7 @@ def _flows(t: Twin, ivs: list[dict[str, object]]) -> pd.DataFrame:
     return hy.simulate(m.wn, junctions, list(net.links.index)).flow
 
 
-def test_a_pump_outage_holds_against_the_tank_controls(ky10: Twin) -> None:  # noqa: F811
+def test_a_pump_outage_holds_against_the_tank_controls(ky10: Twin) -> None:
     # ~@Pump-8 is switched by the level of tank T-13; during the outage the tank empties and
     # its control asks for the pump: the outage must win
     pump = "~@Pump-8"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -197,3 +198,13 @@ def test_isolating_a_leak_stops_it(branched: Twin) -> None:
     # steady demands: the leak is the same each hour until its segment is shut, after 1 h of 3
     assert shut["leak_volume_m3"] == pytest.approx(free["leak_volume_m3"] / 3, rel=1e-3)
     assert shut["volume_not_delivered_m3"] == pytest.approx((0.002 + 0.003) * 2 * 3600, rel=1e-4)
+
+
+def test_a_three_day_period_without_warnings(branched: Twin) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. pandas' fragmented-frame warning
+        r = run(branched, [brk("P2", isolate=False, start_h=30, duration_h=2)], duration_h=72)
+    j = r.outputs["water_junctions"].data
+    assert "pressure_m@71h" in j and "pressure_m@72h" not in j
+    assert j.loc["J2", "served_fraction@30h"] < 1e-9 and j.loc["J2", "served_fraction@32h"] == 1
+    assert j.loc["J3", "expected_m3"] == pytest.approx(DEMANDS["J3"] * 72 * 3600)

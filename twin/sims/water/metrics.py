@@ -69,12 +69,19 @@ def junction_table(h: Hydraulics, t: Thresholds) -> pd.DataFrame:
         out["served_fraction"] = np.where(
             out["expected_m3"] > 0, out["delivered_m3"] / out["expected_m3"], np.nan
         )
+    return pd.concat([out, hourly(h, p, exp, served)], axis=1)
+
+
+def hourly(h: Hydraulics, p: np.ndarray, exp: np.ndarray, served: np.ndarray) -> pd.DataFrame:
+    """Pressure [m] and served share of the demand [-] of each junction at every whole hour
+    (columns ``pressure_m@<h>h``, ``served_fraction@<h>h``)."""
+    cols: dict[str, np.ndarray] = {}
     for k in np.flatnonzero(h.pressure.index.to_numpy()[:-1] % 3600 == 0):
         label = f"{h.pressure.index[k] / 3600:g}h"
-        out[f"pressure_m@{label}"] = p[k]
+        cols[f"pressure_m@{label}"] = p[k]
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[f"served_fraction@{label}"] = np.where(exp[k] > 0, served[k] / exp[k], np.nan)
-    return out
+            cols[f"served_fraction@{label}"] = np.where(exp[k] > 0, served[k] / exp[k], np.nan)
+    return pd.DataFrame(cols, index=h.pressure.columns)
 
 
 def link_table(h: Hydraulics, step_s: float, event_closed: pd.Index) -> pd.DataFrame:

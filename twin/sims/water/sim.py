@@ -305,7 +305,7 @@ class Water(Simulation):
         step = float(p.hydraulic_timestep_s)
         jt = junction_table(h, Thresholds(p.service_pressure_m, p.minimum_pressure_m, step))
         nodes = net.nodes.loc[jt.index]
-        jt.insert(0, "base_demand_m3s", nodes["base_demand_m3s"].to_numpy(float))
+        jt = pd.concat([nodes[["base_demand_m3s"]].astype(float), jt], axis=1)
         junc = gpd.GeoDataFrame(jt, geometry=nodes.geometry.to_numpy(), crs=nodes.crs)
         lt = link_table(h, step, pd.Index(list(plan.closures)))
         lt.insert(0, "link_type", net.links.loc[lt.index, "link_type"].to_numpy())
