@@ -127,9 +127,9 @@ def _flows(t: Twin, ivs: list[dict[str, object]]) -> pd.DataFrame:
     net = work["water"]
     m = build_model(net, WaterParams(), "test")
     plan = event_plan(net, m.wn, lambda: pd.DataFrame(columns=["link", "node"]), m.settings)
-    apply_plan(m.wn, plan)
+    added = apply_plan(m.wn, plan)
     junctions = list(net.nodes.index[net.nodes["node_type"] == "junction"])
-    return hy.simulate(m.wn, junctions, list(net.links.index)).flow
+    return hy.simulate(m.wn, junctions, list(net.links.index), added).flow
 
 
 def test_a_pump_outage_holds_against_the_tank_controls(ky10: Twin) -> None:

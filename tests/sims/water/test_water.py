@@ -210,3 +210,12 @@ def test_a_three_day_period_without_warnings(branched: Twin) -> None:
         "J2", "served_fraction@32h"
     ] == pytest.approx(1, rel=1e-4)
     assert j.loc["J3", "expected_m3"] == pytest.approx(DEMANDS["J3"] * 72 * 3600)
+
+
+def test_elements_added_for_events_fit_epanet_ids(tmp_path: Path) -> None:
+    # EPANET ids have at most 31 characters; a leak splits the pipe and adds three elements
+    long = "P2_" + "x" * 28
+    t = branched_twin(tmp_path, BRANCHED.replace("P2 J1 J2", f"{long} J1 J2"))
+    r = run(t, [brk(long, mode="leak", isolate=False, start_h=1, duration_h=2)])
+    assert kpis(r)["leak_volume_m3"] > 0
+    assert r.outputs["water_pipes"].data.index.tolist() == ["P1", long, "P3", "P4"]

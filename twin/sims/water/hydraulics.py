@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import tempfile
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -157,8 +158,11 @@ def source_problems(wn: WaterNetworkModel) -> list[str]:
     return []
 
 
-def simulate(wn: WaterNetworkModel, junctions: list[str], links: list[str]) -> Hydraulics:
-    """Run EPANET 2.2 (PDD) on a configured model; results of ``junctions`` and ``links``.
+def simulate(
+    wn: WaterNetworkModel, junctions: list[str], links: list[str], added: Added | None = None
+) -> Hydraulics:
+    """Run EPANET 2.2 (PDD) on a configured model; results of ``junctions`` and ``links``
+    (``added``: what events added to the model).
 
     Raises
     ------
@@ -179,30 +183,56 @@ def simulate(wn: WaterNetworkModel, junctions: list[str], links: list[str]) -> H
             )
             raise InputError(msg) from None
     expected = wntr.metrics.expected_demand(wn).reindex(res.node["pressure"].index)
-    closed = res.link["status"][links] == 0
-    for name in links:  # a link shut through its gate pipe (see _gate) counts as closed
-        if f"{name}{GATE}" in res.link["status"].columns:
-            closed[name] |= res.link["status"][f"{name}{GATE}"] == 0
-    leaks = [n for n in wn.junction_name_list if n.endswith(ORIFICE)]
+    added = added or Added()
+    status = res.link["status"]
+    closed = status[links] == 0
+    for name, gate in added.gates.items():  # a link shut through its gate counts as closed
+        closed[name] |= status[gate] == 0
     return Hydraulics(
         pressure=res.node["pressure"][junctions].astype(np.float64),
         demand=res.node["demand"][junctions].astype(np.float64),
         expected=expected[junctions].astype(np.float64),
         flow=res.link["flowrate"][links].astype(np.float64),
         closed=closed,
-        leak=res.node["demand"][leaks].astype(np.float64).sum(axis=1),
+        leak=res.node["demand"][added.orifices].astype(np.float64).sum(axis=1),
     )
 
 
 # -- events as EPANET controls ---------------------------------------------------------------
-#: Suffixes of the elements added to model events.
-GATE, ORIFICE, SPLIT = "__twin_gate", "__twin_orifice", "__twin_b"
+@dataclass
+class Added:
+    """Elements twin adds to a model to give events effect.
+
+    Attributes
+    ----------
+    gates : dict
+        Link → the pipe in series that shuts it (absent when the link is shut itself).
+    halves : dict
+        Leaking pipe → its second half (the pipe is split at the leak).
+    orifices : list of str
+        Junctions whose emitters are the leaks.
+    """
+
+    gates: dict[str, str] = field(default_factory=dict)
+    halves: dict[str, str] = field(default_factory=dict)
+    orifices: list[str] = field(default_factory=list)
+    count: int = 0
+
+    def name(self, wn: WaterNetworkModel, stem: str) -> str:
+        """A new id ``~tw<stem><n>``, unused in ``wn`` and short enough for EPANET (31
+        characters at most)."""
+        while True:
+            self.count += 1
+            out = f"~tw{stem}{self.count}"
+            # (a PatternRegistry answers every name: its list is asked instead)
+            if out not in wn.nodes and out not in wn.links and out not in wn.pattern_name_list:
+                return out
 
 
 def merge(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Union of time windows [s], as sorted disjoint windows."""
+    """Union of time windows [s], as sorted disjoint windows (empty ones dropped)."""
     out: list[tuple[float, float]] = []
-    for a, b in sorted(windows):
+    for a, b in sorted(w for w in windows if w[1] > w[0]):
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
@@ -228,48 +258,57 @@ def _time_control(wn: WaterNetworkModel, link: Any, t: float, status: Any, name:
     wn.add_control(name, Control._time_control(wn, round(t), "SIM_TIME", False, act))
 
 
-def _gate(wn: WaterNetworkModel, link_name: str) -> Any:
-    """A pipe in series with ``link_name`` that events may open and close: the link itself
-    when it is an open pipe no control acts on, else a short wide pipe inserted between the
-    link and its end node (so that the file's controls cannot reopen it)."""
-    link = wn.get_link(link_name)
-    status = getattr(link.initial_status, "name", str(link.initial_status))
-    if link.link_type == "Pipe" and status == "Open" and not link.check_valve:
-        if link_name not in controlled_links(wn):
-            return link
-    end = link.end_node
-    elev = getattr(end, "elevation", None)
-    elev = float(end.base_head if elev is None else elev)
-    wn.add_junction(f"{link_name}{GATE}", 0.0, None, elev, coordinates=end.coordinates)
-    link.end_node = wn.get_node(f"{link_name}{GATE}")
-    wn.add_pipe(
-        f"{link_name}{GATE}", f"{link_name}{GATE}", end.name, length=0.01, diameter=2.0,
-        roughness=_smooth(wn), minor_loss=0.0,
-    )  # fmt: skip
-    return wn.get_link(f"{link_name}{GATE}")
-
-
 def _smooth(wn: WaterNetworkModel) -> float:
     """A smooth-pipe roughness in the file's head-loss formula."""
     return {"H-W": 150.0, "D-W": 1e-6, "C-M": 0.009}.get(str(wn.options.hydraulic.headloss), 150.0)
 
 
-def close_during(wn: WaterNetworkModel, link_name: str, windows: list[tuple[float, float]]) -> None:
-    """Shut link ``link_name`` during each window [s] (EPANET time controls)."""
+def _short_pipe(wn: WaterNetworkModel, name: str, ends: tuple[str, str], status: str) -> Any:
+    """A 1 cm, 2 m wide smooth pipe (no head loss to speak of) between ``ends``."""
+    wn.add_pipe(name, ends[0], ends[1], length=0.01, diameter=2.0, roughness=_smooth(wn),
+                minor_loss=0.0, initial_status=status)  # fmt: skip
+    return wn.get_link(name)
+
+
+def _gate(wn: WaterNetworkModel, link_name: str, added: Added, free: bool) -> Any:
+    """What to open and close to shut ``link_name``: the link itself when ``free`` (an open
+    pipe no control acts on), else a short pipe inserted between the link and its end node,
+    that the file's controls cannot reopen."""
+    link = wn.get_link(link_name)
+    if free:
+        return link
+    end = link.end_node
+    elev = getattr(end, "elevation", None)
+    elev = float(end.base_head if elev is None else elev)
+    node = added.name(wn, "g")
+    wn.add_junction(node, 0.0, None, elev, coordinates=end.coordinates)
+    link.end_node = wn.get_node(node)
+    added.gates[link_name] = node
+    return _short_pipe(wn, node, (node, end.name), "OPEN")
+
+
+def close_during(wn: WaterNetworkModel, closures: dict[str, list[tuple[float, float]]],
+                 added: Added) -> None:  # fmt: skip
+    """Shut each link of ``closures`` during its windows [s] (EPANET time controls)."""
     from wntr.network import LinkStatus
 
-    gate = _gate(wn, link_name)
-    for k, (a, b) in enumerate(merge(windows)):
-        _time_control(wn, gate, a, LinkStatus.Closed, f"twin_close_{link_name}_{k}")
-        if b < wn.options.time.duration:
-            _time_control(wn, gate, b, LinkStatus.Open, f"twin_open_{link_name}_{k}")
+    controlled = controlled_links(wn)
+    for name, windows in closures.items():
+        link = wn.get_link(name)
+        status = getattr(link.initial_status, "name", str(link.initial_status))
+        free = link.link_type == "Pipe" and status == "Open" and not link.check_valve
+        gate = _gate(wn, name, added, free and name not in controlled)
+        for k, (a, b) in enumerate(merge(windows)):
+            _time_control(wn, gate, a, LinkStatus.Closed, f"twin_close_{name}_{k}")
+            if b < wn.options.time.duration:
+                _time_control(wn, gate, b, LinkStatus.Open, f"twin_open_{name}_{k}")
 
 
 def add_leak(
-    wn: WaterNetworkModel, pipe: str, diameter_m: float, window: tuple[float, float]
-) -> str:
+    wn: WaterNetworkModel, pipe: str, diameter_m: float, window: tuple[float, float], added: Added
+) -> None:
     """Split ``pipe`` at mid-length and leak through an orifice of ``diameter_m`` [m] at the
-    split during ``window`` [s]; returns the name of the pipe's second half.
+    split during ``window`` [s] (the second half is recorded in ``added.halves``).
 
     The orifice is an EPANET emitter, ``q = C · p**0.5`` with ``C = Cd · A · √(2 g)``
     (``Cd`` = :data:`LEAK_DISCHARGE_COEFF`), behind a pipe opened at the start of the window
@@ -278,28 +317,30 @@ def add_leak(
     import wntr
     from wntr.network import LinkStatus
 
-    node, half = f"{pipe}__twin_leak", f"{pipe}{SPLIT}"
+    node, half, orifice = (added.name(wn, k) for k in ("s", "h", "o"))
     wntr.morph.split_pipe(wn, pipe, half, node, return_copy=False)
     split = wn.get_node(node)
-    orifice = f"{pipe}{ORIFICE}"
     wn.add_junction(orifice, 0.0, None, split.elevation, coordinates=split.coordinates)
     area = math.pi * diameter_m**2 / 4.0
     wn.get_node(orifice).emitter_coefficient = LEAK_DISCHARGE_COEFF * area * math.sqrt(2 * G)
-    gate = f"{pipe}__twin_leakpipe"
-    wn.add_pipe(gate, node, orifice, length=0.01, diameter=2.0, roughness=_smooth(wn),
-                minor_loss=0.0, initial_status="CLOSED")  # fmt: skip
-    link = wn.get_link(gate)
+    link = _short_pipe(wn, added.name(wn, "l"), (node, orifice), "CLOSED")
     _time_control(wn, link, window[0], LinkStatus.Open, f"twin_leak_{pipe}_on")
     if window[1] < wn.options.time.duration:
         _time_control(wn, link, window[1], LinkStatus.Closed, f"twin_leak_{pipe}_off")
-    return half
+    added.halves[pipe] = half
+    added.orifices.append(orifice)
 
 
 def scale_demands(
-    wn: WaterNetworkModel, junctions: list[str], window: tuple[float, float], factor: float
+    wn: WaterNetworkModel,
+    junctions: list[str],
+    change: tuple[tuple[float, float], float],
+    added: Added,
 ) -> None:
     """Multiply the demands of ``junctions`` by ``factor`` on the pattern steps that start
-    within ``window`` [s] (each demand gets a copy of its pattern, scaled on those steps)."""
+    within ``window`` [s], ``change = (window, factor)`` (each demand gets a copy of its
+    pattern, scaled on those steps)."""
+    window, factor = change
     o = wn.options.time
     ps, p0 = int(o.pattern_timestep), int(o.pattern_start)
     n = math.ceil((o.duration + p0) / ps) + 1
@@ -315,7 +356,7 @@ def scale_demands(
                     if base is not None
                     else np.ones(n)
                 )
-                made[base] = f"twin_dc_{window[0]:g}_{window[1]:g}_{factor:g}_{base}"
+                made[base] = added.name(wn, "d")
                 wn.add_pattern(made[base], list(np.where(inside, mult * factor, mult)))
             d.pattern_name = made[base]
 

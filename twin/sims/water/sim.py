@@ -182,16 +182,17 @@ def event_plan(
     return EventPlan(closures, leaks, demands, isolated)
 
 
-def apply_plan(wn: Any, plan: EventPlan) -> None:
-    """Give the events of ``plan`` effect on ``wn`` (leaks first: a leaking pipe that is
-    also shut has both halves shut)."""
-    halves = {pipe: hy.add_leak(wn, pipe, d, w) for pipe, d, w in plan.leaks}
-    for lid, windows in plan.closures.items():
-        for name in (lid, halves.get(lid)):
-            if name is not None:
-                hy.close_during(wn, name, windows)
+def apply_plan(wn: Any, plan: EventPlan) -> hy.Added:
+    """Give the events of ``plan`` effect on ``wn``; returns what was added to it (leaks
+    first: a leaking pipe that is also shut has both halves shut)."""
+    added = hy.Added()
+    for pipe, d, w in plan.leaks:
+        hy.add_leak(wn, pipe, d, w, added)
+    halves = {added.halves[p]: w for p, w in plan.closures.items() if p in added.halves}
+    hy.close_during(wn, {**plan.closures, **halves}, added)
     for junctions, window, factor in plan.demands:
-        hy.scale_demands(wn, junctions, window, factor)
+        hy.scale_demands(wn, junctions, (window, factor), added)
+    return added
 
 
 class Outcome(NamedTuple):
@@ -256,9 +257,9 @@ class Water(Simulation):
         net = ev.water_network(twin, params.network_layer, "parameters.water.network_layer")
         m = build_model(net, params, where)
         plan = event_plan(net, m.wn, lambda: self._valves(twin, m.wn, params), m.settings)
-        apply_plan(m.wn, plan)
+        added = apply_plan(m.wn, plan)
         junctions = net.nodes.index[net.nodes["node_type"] == "junction"].astype(str)
-        h = hy.simulate(m.wn, list(junctions), list(net.links.index.astype(str)))
+        h = hy.simulate(m.wn, list(junctions), list(net.links.index.astype(str)), added)
         prov = self._provenance(twin, params, m, plan)
         return self._result(twin, Outcome(net, params, h, prov, plan))
 
