@@ -219,3 +219,11 @@ def test_elements_added_for_events_fit_epanet_ids(tmp_path: Path) -> None:
     r = run(t, [brk(long, mode="leak", isolate=False, start_h=1, duration_h=2)])
     assert kpis(r)["leak_volume_m3"] > 0
     assert r.outputs["water_pipes"].data.index.tolist() == ["P1", long, "P3", "P4"]
+
+
+def test_a_link_closed_in_the_twin_table_is_shut(branched: Twin) -> None:
+    work = branched.copy()
+    work["water"].links.loc["P2", "status"] = "Closed"  # an edit of the twin, not of the file
+    j = run(work).outputs["water_junctions"].data
+    assert j.loc[["J2", "J3"], "hours_without_water_h"].tolist() == [8.0, 8.0]
+    assert j.loc[["J1", "J4"], "hours_without_water_h"].tolist() == [0.0, 0.0]

@@ -152,6 +152,20 @@ def _windows(frame: pd.DataFrame, duration_s: float, where: str) -> pd.DataFrame
     return rows.assign(a=rows[ev.START].astype(float) * 3600, b=rows[ev.END].astype(float) * 3600)
 
 
+def closed_in_table(net: Network, wn: Any) -> list[str]:
+    """Links the twin's ``status`` column says are ``Closed`` while the EPANET model has them
+    open (an edit of the twin's table): they are shut for the whole period."""
+    if "status" not in net.links.columns:
+        return []
+    status = net.links["status"].astype(str)
+    out = []
+    for lid in status.index[status == "Closed"].astype(str):
+        initial = wn.get_link(lid).initial_status
+        if getattr(initial, "name", str(initial)) != "Closed":
+            out.append(lid)
+    return out
+
+
 def event_plan(
     net: Network, wn: Any, valves: Callable[[], pd.DataFrame], s: hy.Settings
 ) -> EventPlan:
@@ -171,6 +185,8 @@ def event_plan(
             leaks.append((str(lid), float(row[ev.LEAK_D]), (row["a"], row["b"])))
         for other in isolated.get(str(lid), []):
             closures.setdefault(other, []).append((row[ev.ISOLATE_AT] * 3600, row["b"]))
+    for lid in closed_in_table(net, wn):
+        closures.setdefault(lid, []).append((0.0, float(s.duration_s)))
     for nid, row in nodes[nodes[ev.EVENT] == "source_outage"].iterrows():
         for lid in wn.get_links_for_node(str(nid)):
             closures.setdefault(lid, []).append((row["a"], row["b"]))
