@@ -644,7 +644,15 @@
     if (!d) return null;
     spare = null;
     const c = d._twinCanvas;
-    el.appendChild(c);
+    /* the canvas and what deck.gl put beside it (its widgets, the tooltip among them) move
+     * together, and deck.gl's widgets are told their new parent */
+    const host = c.parentElement;
+    while (host.firstChild) el.appendChild(host.firstChild);
+    const wm = d.widgetManager;
+    if (wm) {
+      wm.parentElement = el;
+      el.classList.add("deck-widget-container");
+    }
     d._twinGhost.remove();
     const dpr = window.devicePixelRatio || 1;
     const w = c.clientWidth, h = c.clientHeight;

@@ -174,3 +174,33 @@ def test_bad_inputs(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="file not found"):
         read_energy_network(tmp_path / "missing.gpkg")
+
+
+def test_substation_attributes_and_switches(tmp_path: Path) -> None:
+    """Substations keep their attributes on their node; a line field maps to 'closed'."""
+    lines = _lines(
+        [[(0, 0), (100, 0)], [(100, 0), (200, 0)], [(200, 0), (300, 0)]],
+        etat=["fermé", "ouvert", ""],
+    )
+    subs = gpd.GeoDataFrame(
+        {"nom": ["Poste Nord"], "tension_kv": [63.0], "puissance_mva": [36.0]},
+        geometry=[shapely.Point(X0, Y0 + 2)],
+        crs=2154,
+    )
+    lines.to_file(tmp_path / "l.gpkg")
+    subs.to_file(tmp_path / "s.gpkg")
+    net, _ = read_energy_network(
+        tmp_path / "l.gpkg",
+        substations="s.gpkg",
+        mapping={"closed": "etat"},
+        substations_mapping={"voltage_kv": "tension_kv", "rated_mva": "puissance_mva"},
+        substations_id="nom",
+    )
+    node = net.nodes.loc[net.nodes["node_type"] == "substation"].iloc[0]
+    assert node["substation"] == "Poste Nord"
+    assert node["substation_voltage_kv"] == 63.0 and node["substation_rated_mva"] == 36.0
+    assert net.links["closed"].tolist() == [True, False, True]
+    assert net.nodes["in_service"].all() and net.links["in_service"].all()
+    lines.assign(etat=["fermé", "peut-être", ""]).to_file(tmp_path / "bad.gpkg")
+    with pytest.raises(InputError, match="'peut-être'"):
+        read_energy_network(tmp_path / "bad.gpkg", mapping={"closed": "etat"})

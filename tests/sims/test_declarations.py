@@ -2,8 +2,8 @@
 
 The notice names the parameters actually used (each simulation with non-default values, in
 both languages); every KPI and output has its unit and labels in both languages; every
-intervention is read by some simulation (substation outages wait for the power simulation,
-issue J) and an unread one is refused at planning.
+intervention is read by some simulation (pipe breaks by the water one, substation outages by
+the power one) and one that no planned simulation reads is refused at planning.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ NON_DEFAULT = {
         {"required_pressure_m": 25, "service_pressure_m": 18, "valve_n": 1},
         ("above 25 m", "Service pressure: 18 m", "n = 1"),
         ("au-dessus de 25 m", "Pression de service : 18 m", "n = 1"),
+    ),
+    "power": (
+        {"max_join_m": 150, "max_loading_pct": 80, "power_flow": "off"},
+        ("within 150 m", "above 80 %", "power flow: not run"),
+        ("moins de 150 m", "plus de 80 %", "calcul : non effectué"),
     ),
     "commerce": (
         {"huff_beta": 1.5, "mode": "walk"},
@@ -89,12 +94,29 @@ def test_declarations_are_complete(name: str) -> None:
         cls().notice_text(default, lang)  # formats with the defaults
 
 
-def test_every_intervention_has_a_reader_but_the_networks_awaiting_theirs() -> None:
+def test_every_intervention_has_a_reader() -> None:
     read = {t for c in registry().values() for t in c.consumes}
-    assert set(intervention_registry()) - read == {"substation_outage"}
+    assert set(intervention_registry()) <= read
 
 
-def test_an_unread_intervention_is_refused_at_planning() -> None:
+def test_a_substation_outage_needs_the_power_simulation() -> None:
+    """Read when ``power`` is planned; refused when it is not."""
+    from tests.sims.power.oberrhein import oberrhein_layer
+    from twin.sims.power.interventions import POWER_INTERVENTIONS
+
+    assert "substation_outage" in POWER_INTERVENTIONS
+    layer = oberrhein_layer()
+    t = Twin("o", layer.crs)
+    t.add(layer)
+    ivs = [{"type": "substation_outage", "target": {"layer": "energy", "ids": ["39"]}}]
+    ok = Scenario.from_dict({"name": "s", "interventions": ivs, "simulations": ["power"]})
+    assert [s.name for s, _ in plan(t, ok, {"s": ok}).sims] == ["power"]
+    no = Scenario.from_dict({"name": "s", "interventions": ivs, "simulations": ["landcover"]})
+    with pytest.raises(SchemaError, match="substation_outage"):
+        plan(t, no, {"s": no})
+
+
+def test_an_unread_intervention_is_refused_at_planning(monkeypatch: pytest.MonkeyPatch) -> None:
     sc = Scenario.from_dict(
         {
             "name": "outage",
@@ -108,7 +130,15 @@ def test_an_unread_intervention_is_refused_at_planning() -> None:
         plan(Twin("t", CRS.from_epsg(2154)), sc, {"outage": sc})
     text = str(err.value)
     assert "interventions[0] (substation_outage): no planned simulation reads its effect" in text
-    assert "no installed simulation reads it yet" in text
+    assert "add one of ['power'] to simulations" in text
+    # without an installed reader, the fix says to remove the intervention
+    from importlib import import_module
+
+    sims = import_module("twin.sims.registry")  # the module (the package exports the function)
+    every = sims.registry()
+    monkeypatch.setattr(sims, "registry", lambda: {k: v for k, v in every.items() if k != "power"})
+    with pytest.raises(SchemaError, match="no installed simulation reads it yet"):
+        plan(Twin("t", CRS.from_epsg(2154)), sc, {"outage": sc})
 
 
 def test_a_pipe_break_is_read_by_the_water_simulation_only() -> None:

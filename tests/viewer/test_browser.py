@@ -177,6 +177,34 @@ def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
     ), tips
 
 
+def test_hover_shows_the_tooltip_on_the_main_map(page: object) -> None:
+    """A person moves the mouse over a building of the first map shown: deck.gl's tooltip
+    appears over the map, in view, naming the building (the first map is drawn before Dash
+    builds the page; its tooltip used to stay behind in the hidden placeholder)."""
+    at = page.evaluate(FIND_BUILDING)  # type: ignore[attr-defined]
+    box = page.locator("#map-left canvas").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0] - 30, box["y"] + at[1] - 30)  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0], box["y"] + at[1], steps=5)  # type: ignore[attr-defined]
+    tip = page.locator("#map-left .deck-tooltip")  # type: ignore[attr-defined]
+    tip.wait_for(state="visible", timeout=10_000)
+    assert tip.inner_text().startswith("Building\n"), tip.inner_text()
+    tb = tip.bounding_box()
+    assert box["x"] <= tb["x"] <= box["x"] + box["width"], (tb, box)  # on the map, not off-page
+    assert box["y"] <= tb["y"] <= box["y"] + box["height"], (tb, box)
+    assert page.locator(".twin-ghost").count() == 0  # type: ignore[attr-defined]
+    page.mouse.move(2, 2)  # type: ignore[attr-defined]
+
+
+def test_page_fits_the_window_and_says_its_language(page: object) -> None:
+    """The page is exactly the window's height (the header never scrolls away) and its
+    ``<html lang>`` is the interface language (it follows the FR/EN switch: see
+    :func:`test_tooltips_follow_the_interface_language`)."""
+    fits = "document.documentElement.scrollHeight <= window.innerHeight"
+    assert page.evaluate("document.documentElement.lang") == "en"  # type: ignore[attr-defined]
+    assert page.evaluate(fits), page.evaluate("document.documentElement.scrollHeight")  # type: ignore[attr-defined]
+    assert page.evaluate("window.scrollY") == 0  # type: ignore[attr-defined]
+
+
 #: Tooltips of the first wall and the first roof found on a grid of points over the map.
 BUILDING_TIPS = """() => {
   const d = window.twinDecks['map-left'], out = {};
@@ -236,7 +264,10 @@ def test_tooltips_follow_the_interface_language(page: object) -> None:
         f"Tronçon de voirie\nspeed_kph : {value_r}\nÉchelle de couleurs : {scale_r}",
     ]
     assert page.inner_text("#layers-label") == "Couches"  # type: ignore[attr-defined]
+    assert page.evaluate("document.documentElement.lang") == "fr"  # type: ignore[attr-defined]
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")  # type: ignore[attr-defined]
     assert switched("EN", "Building") == en
+    assert page.evaluate("document.documentElement.lang") == "en"  # type: ignore[attr-defined]
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -447,6 +478,14 @@ def test_whatif_flow_from_clicks(page: object, tmp_path: Path) -> None:
     # the closed link shortens the open network: that KPI moved against the parent
     net = next(t for t in after_kpis if t.startswith("Open network"))
     assert "-" in net.splitlines()[-1] and not net.splitlines()[-1].startswith("+0")
+    # the next what-if starts empty from the new run: the closure is not carried over
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-parent').textContent.startsWith('whatif_e2e-')"
+    )
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.getElementById('wi-overlay-done').textContent === '0:0'"
+    )
+    assert ":" not in page.inner_text("#wi-links")  # type: ignore[attr-defined]
     assert page.errors == []  # type: ignore[attr-defined]
 
 
@@ -471,6 +510,31 @@ def test_time_slider_steps_time_varying_layers(page: object, tmp_path: Path) -> 
     # other runs have no time axis: the slider hides
     select(page, "closure", "Scenario")
     assert not page.locator("#time-box").is_visible()  # type: ignore[attr-defined]
+
+
+def test_whole_street_closure_from_the_search(page: object, demo_dir: Path) -> None:
+    """A planner types a street's name in the editor's search and picks "Whole street": every
+    directed link of the street is selected and highlighted (the search lists 50 links and
+    says how many more there are; it used to close 50 of them silently)."""
+    from twin.store.twinstore import open_twin
+
+    links = open_twin(demo_dir)["roads"].links
+    n = int((links["name"] == "Mannerheimintie").sum())
+    if not page.locator("#wi-links").is_visible():  # type: ignore[attr-defined]
+        page.click("#whatif summary")  # type: ignore[attr-defined]
+    page.click("#wi-links")  # type: ignore[attr-defined]
+    page.get_by_placeholder("Search").click()  # type: ignore[attr-defined]
+    page.keyboard.type("Mannerheim", delay=120)  # type: ignore[attr-defined]
+    whole = page.get_by_text(f"Whole street: Mannerheimintie ({n} links)")  # type: ignore[attr-defined]
+    whole.wait_for(timeout=30_000)
+    assert page.get_by_text(f"… {n - 50} more links").count() == 1  # type: ignore[attr-defined]
+    whole.click()
+    page.wait_for_function(  # type: ignore[attr-defined]
+        f"document.getElementById('wi-overlay-done').textContent.startsWith('{n}:')",
+        timeout=30_000,
+    )
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

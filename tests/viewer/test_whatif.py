@@ -268,3 +268,27 @@ def test_jobs_run_in_background(store: Catalogue) -> None:
     parent_canopy = store.run(parent).kpis.loc["canopy_area_m2", "value"]
     assert r.kpis.loc["canopy_area_m2", "value"] > parent_canopy  # more trees were planted
     jobs.shutdown()
+
+
+def test_whole_street_by_name(store: Catalogue) -> None:
+    """A search offers the whole street first (all its directed links, beyond the 50 listed)
+    and says how many links are not listed; picking it selects every link of the street."""
+    t = store.twin
+    links = t["roads"].links
+    n = int((links["name"] == "Mannerheimintie").sum())
+    assert n > 50  # the demo's Mannerheimintie: more links than a search lists
+    opts = wi.link_options(t, "mannerheim", lang="fr")
+    assert opts[0] == {
+        "label": f"▸ Toute la rue : Mannerheimintie ({n} tronçons)",
+        "value": "street:Mannerheimintie",
+    }
+    singles = [o for o in opts if not o["value"].startswith(("street:", "more:"))]
+    assert len(singles) == 50
+    assert opts[1]["disabled"] and opts[1]["label"].startswith(f"… {n - 50} tronçons de plus")
+    ids = wi.expand_streets(t, ["street:Mannerheimintie", singles[0]["value"]])
+    assert sorted(ids) == sorted(links.index[links["name"] == "Mannerheimintie"].astype(str))
+    parent = _trees(store)
+    chain = wi.parent_chain({r: store.manifest(r) for r in store.runs}, parent)
+    form = wi.Form(parent, name="no_mannerheim", links=ids)
+    sc, _ = wi.build_scenario(t, chain["trees"], chain, form)
+    assert len(sc.interventions[0].target.ids) == n

@@ -7,6 +7,7 @@ from twin.io import (  # noqa: F401  (importing registers the loaders)
     lighting,
     linenet,
     osm,
+    pandapower,
     raster,
     retail,
     retail_units,

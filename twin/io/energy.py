@@ -13,7 +13,14 @@ Shapefile…) and, optionally, a layer of substations (points). What is **read**
   node) and ``length_m`` (geometric length in the projected CRS); ``voltage_kv`` from a
   ``voltage_v`` field [V] when only that is given; each substation is attached to the
   **nearest node** (``substation`` and ``substation_distance_m`` on the nodes,
-  ``node_type = "substation"``); ``degree`` (number of line ends at a node).
+  ``node_type = "substation"``), with the substation's own attributes copied as
+  ``substation_<field>`` (e.g. ``substation_voltage_kv``, ``substation_rated_mva``: map the
+  source fields with ``substations_mapping``), so that interventions can target substations
+  by name or attribute (``where: {substation_nom: "Poste Nord"}``); ``degree`` (number of
+  line ends at a node); ``in_service = True`` on nodes and links;
+* switches: a line field ``closed`` (map it, e.g. ``{closed: etat}``) says whether the switch
+  of a line section is closed — true/false, 1/0, yes/no, closed/open, fermé/ouvert; a line
+  without that field, or with an empty value, is closed. An open line conducts nothing.
 
 Lines must be split where they meet (noded): a line ending on the interior of another is not
 connected to it. Lines whose two ends merge into one node (loops shorter than the tolerance,
@@ -163,6 +170,7 @@ def energy_network(
             "degree": degree.astype(np.int64),
             "substation": pd.Series([None] * len(used), dtype=object).to_numpy(),
             "substation_distance_m": np.full(len(used), np.nan),
+            "in_service": np.ones(len(used), dtype=bool),
         },
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
         index=pd.Index(node_ids, name="id"),
@@ -173,6 +181,8 @@ def energy_network(
     links["b_node"] = node_ids[b2]
     links["length_m"] = links.geometry.length.to_numpy()
     links["bidirectional"] = True
+    links["in_service"] = True
+    links["closed"] = _closed(links, where) if "closed" in links else True
     if "voltage_kv" not in links.columns:
         links["voltage_kv"] = np.nan
     links.index = pd.Index(links.index.astype(str), name="id")
@@ -180,36 +190,7 @@ def energy_network(
     if missing_v:
         prov.counts["links_without_voltage"] = missing_v
     if substations is not None and len(substations):
-        if substations.crs is not None and not substations.crs.equals(lines.crs):
-            substations = substations.to_crs(lines.crs)
-        not_pt = substations.geom_type != "Point"
-        if not_pt.any():
-            substations = substations.set_geometry(substations.geometry.representative_point())
-            prov.counts["substations_reduced_to_points"] = int(not_pt.sum())
-        sxy = shapely.get_coordinates(substations.geometry.to_numpy())
-        dist, near = cKDTree(xy).query(sxy)
-        order = np.argsort(dist, kind="stable")
-        shared = 0
-        for k in order:
-            nid = node_ids[near[k]]
-            if pd.notna(nodes.at[nid, "substation"]):
-                shared += 1
-                nodes.at[nid, "substation"] = (
-                    f"{nodes.at[nid, 'substation']};{substations.index[k]}"
-                )
-                continue
-            nodes.at[nid, "substation"] = str(substations.index[k])
-            nodes.at[nid, "substation_distance_m"] = float(dist[k])
-            nodes.at[nid, "node_type"] = "substation"
-        prov.counts["substations"] = len(substations)
-        if shared:
-            prov.counts["substations_sharing_a_node"] = shared
-        prov.counts["substation_max_distance_m"] = int(np.ceil(dist.max()))
-        prov.derived["substation"] = "each substation attached to the nearest line end node"
-        prov.step(
-            f"attached {len(substations)} substations to their nearest node "
-            f"(max {dist.max():.1f} m)"
-        )
+        _attach_substations(nodes, substations, xy, prov)
     prov.derived.update(
         {
             "nodes": f"line end points merged within {snap_tolerance_m} m (KD-tree clusters)",
@@ -229,6 +210,65 @@ def energy_network(
     )
     prov.step(f"built an energy network of {len(nodes)} nodes and {len(links)} links")
     return Network(nodes=nodes, links=links)
+
+
+def _attach_substations(
+    nodes: gpd.GeoDataFrame, substations: gpd.GeoDataFrame, xy: np.ndarray, prov: Provenance
+) -> None:
+    """Attach each substation to its nearest node (in place): ``substation`` (its id, or
+    ``;``-joined ids when several share a node), ``substation_distance_m`` [m],
+    ``node_type = "substation"`` and its attributes as ``substation_<field>``."""
+    node_ids = nodes.index.to_numpy()
+    not_pt = substations.geom_type != "Point"
+    if not_pt.any():
+        substations = substations.set_geometry(substations.geometry.representative_point())
+        prov.counts["substations_reduced_to_points"] = int(not_pt.sum())
+    attrs = [c for c in substations.columns if c != substations.geometry.name]
+    for col in attrs:
+        nodes[f"substation_{col}"] = pd.Series(None, index=nodes.index, dtype=object)
+    sxy = shapely.get_coordinates(substations.geometry.to_numpy())
+    dist, near = cKDTree(xy).query(sxy)
+    shared = 0
+    for k in np.argsort(dist, kind="stable"):
+        nid = node_ids[near[k]]
+        if pd.notna(nodes.at[nid, "substation"]):
+            shared += 1
+            nodes.at[nid, "substation"] = f"{nodes.at[nid, 'substation']};{substations.index[k]}"
+            continue
+        nodes.at[nid, "substation"] = str(substations.index[k])
+        nodes.at[nid, "substation_distance_m"] = float(dist[k])
+        nodes.at[nid, "node_type"] = "substation"
+        for col in attrs:
+            nodes.at[nid, f"substation_{col}"] = substations.iloc[k][col]
+    prov.counts["substations"] = len(substations)
+    if shared:
+        prov.counts["substations_sharing_a_node"] = shared
+    prov.counts["substation_max_distance_m"] = int(np.ceil(dist.max()))
+    prov.derived["substation"] = "each substation attached to the nearest line end node"
+    prov.step(
+        f"attached {len(substations)} substations to their nearest node (max {dist.max():.1f} m)"
+    )
+
+
+_CLOSED = {"true": True, "1": True, "yes": True, "closed": True, "ferme": True, "fermé": True,
+           "false": False, "0": False, "no": False, "open": False, "ouvert": False}  # fmt: skip
+
+
+def _closed(links: gpd.GeoDataFrame, where: str | Path) -> np.ndarray:
+    """The ``closed`` field as booleans (empty → closed); unknown words are an error."""
+    text = links["closed"].astype("string").str.strip().str.lower()
+    text = text.str.replace(r"\.0$", "", regex=True)
+    out = text.map(_CLOSED)
+    bad = out.isna() & text.notna() & (text != "")
+    if bad.any():
+        msg = message(
+            f"{int(bad.sum())} values of field 'closed' are not a switch state (features "
+            f"{links.index[bad][:10].tolist()}, e.g. {text[bad].iloc[0]!r})",
+            where=where,
+            fix=f"use one of {sorted(_CLOSED)}",
+        )
+        raise InputError(msg)
+    return np.asarray([True if pd.isna(v) else bool(v) for v in out.astype(object)])
 
 
 def _components(n: int, a: np.ndarray, b: np.ndarray) -> int:

@@ -1,20 +1,34 @@
-"""Status changes of water and energy network elements, shared by their interventions."""
+"""Status changes of water and energy network elements, shared by their interventions.
+
+Targets select **links** or **nodes** of a network layer with the same rules as any target
+(:func:`twin.sims.targets.select`): ids, an attribute filter (``where: {substation: "HV/MV
+Transformer 0"}``, ``where: {name: ...}``) or an inline GeoJSON area.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+import pandas as pd
 
 from twin.errors import SchemaError, message
+from twin.model.layer import Layer
+from twin.model.network import Network
+from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.interventions import Target
 from twin.sims.targets import select
 
+Table = Literal["links", "nodes"]
 
-def set_status(twin: Twin, target: Target, where: str, table: str, col: str, value: Any) -> int:
-    """Set ``col`` to ``value`` on the targeted ``table`` (links or nodes) of a network layer.
 
-    Nodes are targeted by id (``target.ids``); links by any target. Returns how many elements
-    changed.
+def network_of(twin: Twin, target: Target, where: str) -> Network:
+    """The network a target points to.
+
+    Raises
+    ------
+    SchemaError
+        When ``target.layer`` is not a network layer of the twin.
     """
     lay = twin.layer(target.layer) if target.layer in twin else None
     if lay is None or lay.kind != "network":
@@ -24,19 +38,35 @@ def set_status(twin: Twin, target: Target, where: str, table: str, col: str, val
             fix="target a water or energy network layer",
         )
         raise SchemaError(msg)
-    frame = getattr(lay.data, table)
-    if table == "nodes":
-        wanted = [str(i) for i in (target.ids or [])]
-        ids = frame.index[frame.index.astype(str).isin(wanted)]
-        if not wanted or len(ids) != len(wanted):
-            msg = message(
-                "give existing node ids under target.ids",
-                where=f"{where}.target",
-                fix=f"use ids such as {frame.index[:3].astype(str).tolist()}",
-            )
-            raise SchemaError(msg)
-    else:
-        ids = select(twin, target, f"{where}.target")
-    frame[col] = frame[col] if col in frame else (True if value is False else "Open")
+    net: Network = lay.data
+    return net
+
+
+def select_elements(twin: Twin, target: Target, where: str, table: Table) -> pd.Index:
+    """Ids of the links or nodes of a network layer that ``target`` selects.
+
+    Nodes are selected with :func:`twin.sims.targets.select` on a view of the node table as
+    a vector layer of the same name, so ids, filters and areas mean the same as elsewhere.
+    """
+    net = network_of(twin, target, where)
+    if table == "links":
+        return select(twin, target, f"{where}.target")
+    view = Twin(twin.name, net.nodes.crs)
+    view.add(Layer(target.layer, "vector", net.nodes, Provenance(source="nodes")))
+    return select(view, target, f"{where}.target")
+
+
+def set_status(twin: Twin, target: Target, where: str, table: Table, col: str, value: Any) -> int:
+    """Set ``col`` to ``value`` on the targeted links or nodes of a network layer.
+
+    Returns
+    -------
+    int
+        How many elements were targeted.
+    """
+    frame = getattr(network_of(twin, target, where), table)
+    ids = select_elements(twin, target, where, table)
+    if col not in frame:
+        frame[col] = True if isinstance(value, bool) else "Open"
     frame.loc[ids, col] = value
     return len(ids)

@@ -20,13 +20,24 @@ def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.heat.sim import Heat
     from twin.sims.landcover import LandCover
     from twin.sims.lighting import Lighting
+    from twin.sims.power import Power
     from twin.sims.shop_access import ShopAccess
     from twin.sims.traffic.sim import Traffic
     from twin.sims.water.sim import Water
 
     return {
         c.name: c
-        for c in (Accessibility, Commerce, Heat, LandCover, Lighting, ShopAccess, Traffic, Water)
+        for c in (
+            Accessibility,
+            Commerce,
+            Heat,
+            LandCover,
+            Lighting,
+            Power,
+            ShopAccess,
+            Traffic,
+            Water,
+        )
     }
 
 

@@ -64,5 +64,6 @@ def create_app(
     app.layout = page(ctx, init, editor.panel(ctx.cat))
     callbacks.register(app, ctx)
     routes.register(app, ctx.cat)
-    app.index_string = index(app, {"base": ctx.base(None, None), "scenario": init["scenario"]})
+    first = {"base": ctx.base(None, None), "scenario": init["scenario"]}
+    app.index_string = index(app, first, ctx.lang)
     return app

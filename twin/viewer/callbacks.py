@@ -193,6 +193,12 @@ def register_clientside(app: dash.Dash) -> None:
             *inputs,
             prevent_initial_call=True,
         )
+    # the page's language follows the switch (screen readers, hyphenation, spell checkers)
+    app.clientside_callback(
+        "function (lg) { document.documentElement.lang = lg || 'fr'; return ''; }",
+        Output("lang-done", "children"),
+        Input("lang", "value"),
+    )
     app.clientside_callback(
         dash.ClientsideFunction(namespace="twin", function_name="render"),
         Output("rendered", "children"),

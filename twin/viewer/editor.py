@@ -178,11 +178,12 @@ def register_map_tools(app: dash.Dash, cat: Catalogue) -> None:
         Output("wi-links", "value"),
         Input("wi-links", "search_value"),
         Input("wi-click", "data"),
-        State("wi-links", "value"),
+        Input("wi-links", "value"),
+        State("lang", "value"),
         prevent_initial_call=True,
     )
-    def links(search: str | None, click: dict | None, value: list[str] | None) -> tuple:
-        value = list(value or [])
+    def links(search: str | None, click: dict | None, value: list[str] | None, lg: str) -> tuple:
+        value = wi.expand_streets(cat.twin, [str(v) for v in value or []])
         if dash.ctx.triggered_id == "wi-click" and click:
             idx = click.get("index")
             picked = [idx] if isinstance(idx, int) else []
@@ -192,14 +193,31 @@ def register_map_tools(app: dash.Dash, cat: Catalogue) -> None:
                 else:
                     value.append(lid)
         chosen = wi.link_options_for(cat.twin, value)
-        found = wi.link_options(cat.twin, search or "") if search else []
+        found = wi.link_options(cat.twin, search or "", lang=lg) if search else []
         seen = {o["value"] for o in chosen}
-        return chosen + [o for o in found if o["value"] not in seen], value
+        options = chosen + [o for o in found if o["value"] not in seen]
+        # typing in the search leaves the selection alone (re-sending it would redraw the box)
+        typing = dash.ctx.triggered_id == "wi-links" and not any(
+            str(t["prop_id"]).endswith(".value") for t in dash.ctx.triggered
+        )
+        return options, dash.no_update if typing else value
 
     @app.callback(Output("wi-parent", "value"), Input("run", "value"), prevent_initial_call=True)
     def parent_follows_picker(run_id: str | None) -> str | None:
         """The editor starts from the run on screen (another can be picked)."""
         return run_id
+
+    @app.callback(
+        Output("wi-links", "value", allow_duplicate=True),
+        Output("wi-poly", "data", allow_duplicate=True),
+        Output("wi-lamps", "value"),
+        Input("wi-parent", "value"),
+        prevent_initial_call=True,
+    )
+    def reset_on_new_base(_parent: str | None) -> tuple[list, list, None]:
+        """A new base run starts an empty what-if: closures, area and dimming chosen for
+        another run are not carried over (they were launched with the next what-if)."""
+        return [], [], None
 
     @app.callback(
         Output("wi-highlight", "data"), Input("wi-links", "value"), prevent_initial_call=True
@@ -249,7 +267,7 @@ def read_form(cat: Catalogue, values: list[Any]) -> wi.Form:
     return wi.Form(
         parent=str(parent),
         name=str(name or ""),
-        links=[str(x) for x in (links or [])],
+        links=wi.expand_streets(cat.twin, [str(x) for x in (links or [])]),
         polygon=[[float(p[0]), float(p[1])] for p in (poly or []) if len(p) == 2],
         area_type=str(kind or first_area()),
         area_value=_num(amount, float("nan")),  # an emptied value is reported

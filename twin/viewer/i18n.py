@@ -52,6 +52,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "wi.tool.close": {"fr": "Fermer une rue (clic)", "en": "Close a street (click)"},
     "wi.tool.draw": {"fr": "Dessiner une zone", "en": "Draw an area"},
     "wi.links": {"fr": "Rues fermées", "en": "Closed streets"},
+    "wi.street": {
+        "fr": "▸ Toute la rue : {name} ({n} tronçons)",
+        "en": "▸ Whole street: {name} ({n} links)",
+    },
+    "wi.more": {
+        "fr": "… {n} tronçons de plus pour « {search} » : précisez, ou prenez toute la rue",
+        "en": "… {n} more links for “{search}”: refine the search, or take the whole street",
+    },
     "wi.area": {"fr": "Zone dessinée", "en": "Drawn area"},
     "wi.points": {"fr": "{n} point(s) sur la carte", "en": "{n} point(s) on the map"},
     "wi.clear": {"fr": "Effacer la zone", "en": "Clear the area"},

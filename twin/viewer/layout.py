@@ -26,7 +26,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
 HEAD_ASSETS = r"(twin_viewer|deck\.gl\.min)\.js$"
 
 INDEX = """<!DOCTYPE html>
-<html>
+<html lang="@LANG@">
     <head>
         {%metas%}
         <title>{%title%}</title>
@@ -38,16 +38,16 @@ INDEX = """<!DOCTYPE html>
     </head>
     <body>
         {%app_entry%}
-        <footer>
+        <div class="dash-scripts">
             {%config%}
             {%scripts%}
             {%renderer%}
-        </footer>
+        </div>
     </body>
 </html>"""
 
 
-def index(app: dash.Dash, first: dict[str, Any]) -> str:
+def index(app: dash.Dash, first: dict[str, Any], lang: str) -> str:
     """The page: Dash's own, plus the first view's layers (static layers, first run) and the
     deck.gl bundle and renderer in the head. The renderer starts drawing the first view (in a
     hidden copy of the map's place) while Dash loads and builds the page, instead of waiting
@@ -62,6 +62,7 @@ def index(app: dash.Dash, first: dict[str, Any]) -> str:
         INDEX.replace("@DECK@", url("vendor/deck.gl.min.js"))
         .replace("@VIEWER@", url("twin_viewer.js"))
         .replace("@FIRST@", data)
+        .replace("@LANG@", lang if lang in ("fr", "en") else "fr")
     )
 
 
@@ -182,6 +183,7 @@ def _main(init: dict[str, Any]) -> html.Main:
             html.Div(id="painted", style={"display": "none"}),
             html.Div(id="png-done", style={"display": "none"}),
             html.Div(id="present-done", style={"display": "none"}),
+            html.Div(id="lang-done", style={"display": "none"}),
         ]
     )
 

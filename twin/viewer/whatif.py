@@ -21,6 +21,7 @@ import numpy as np
 from twin.errors import SchemaError, message
 from twin.model.twin import Twin
 from twin.scenario.schema import Scenario
+from twin.viewer.i18n import tr
 
 
 def area_interventions() -> dict[str, Any]:
@@ -90,8 +91,20 @@ def lamp_groups(t: Twin) -> list[tuple[str, str, str]]:
     return out
 
 
-def link_options(t: Twin, search: str = "", limit: int = 50) -> list[dict[str, str]]:
-    """Road links matching a search on name or id, as dropdown options."""
+#: Value prefix of a whole-street option (every directed link of the street by that name).
+STREET = "street:"
+#: Value of the (disabled) line saying how many matching links are not listed.
+MORE = "more:"
+#: Whole streets offered first for a search.
+MAX_STREETS = 5
+
+
+def link_options(
+    t: Twin, search: str = "", limit: int = 50, lang: str = "en"
+) -> list[dict[str, Any]]:
+    """Dropdown options for a search on name or id: the whole streets whose name matches
+    (all their directed links, however many); when more than ``limit`` links match, a
+    disabled line saying how many are not listed; then single links up to ``limit``."""
     name = roads_layer(t)
     if name is None:
         return []
@@ -100,7 +113,31 @@ def link_options(t: Twin, search: str = "", limit: int = 50) -> list[dict[str, s
     if search:
         hit = label.str.contains(re.escape(search), case=False, regex=True)
         label = label[hit.to_numpy()]
-    return [{"label": lab, "value": str(i)} for i, lab in label.head(limit).items()]
+    out: list[dict[str, Any]] = []
+    if search and "name" in links:
+        names = links.loc[label.index, "name"].dropna().astype(str)
+        for street, n in names.value_counts().head(MAX_STREETS).items():
+            text = tr(lang, "wi.street").format(name=street, n=n)
+            out.append({"label": text, "value": f"{STREET}{street}"})
+    if len(label) > limit:  # said before the list, where it is seen
+        # the dropdown filters its options by the search text too: the line repeats it
+        more = tr(lang, "wi.more").format(n=len(label) - limit, search=search)
+        out.append({"label": more, "value": MORE, "disabled": True})
+    return out + [{"label": lab, "value": str(i)} for i, lab in label.head(limit).items()]
+
+
+def expand_streets(t: Twin, values: list[str]) -> list[str]:
+    """The link ids of a selection, whole streets (``street:<name>``) replaced by all their
+    directed links; order kept, duplicates and empty values dropped."""
+    name = roads_layer(t)
+    links = t[name].links if name is not None else None
+    out: list[str] = []
+    for v in values:
+        if v.startswith(STREET) and links is not None and "name" in links:
+            out += links.index[links["name"].astype(str) == v[len(STREET) :]].astype(str).tolist()
+        elif v and v != MORE:
+            out.append(v)
+    return list(dict.fromkeys(out))
 
 
 def link_options_for(t: Twin, ids: list[str]) -> list[dict[str, str]]:

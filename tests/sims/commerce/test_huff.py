@@ -319,7 +319,7 @@ def test_bad_inputs_name_the_problem(small: tuple) -> None:
 
 def test_bad_shares_list_the_offending_rows() -> None:
     s, attr, cost, _ = _synthetic(1, 0.0)
-    frame = pd.DataFrame(s, index=[f"zone{i}" for i in range(60)], columns=attr.index)
+    frame = pd.DataFrame(s.copy(), index=[f"zone{i}" for i in range(60)], columns=attr.index)
     frame.iloc[[4, 9]] *= 1.1
     with pytest.raises(InputError, match=r"2 origin row\(s\) \('zone4': 1\.1, 'zone9': 1\.1\)"):
         fit_huff(frame, attractiveness=attr, cost=cost)

@@ -1,1 +1,6 @@
-"""Energy networks: the interventions on energy networks (the simulation comes with issue J)."""
+"""Electricity networks: supply connectivity and power flow (issue J), and the interventions
+on energy networks."""
+
+from twin.sims.power.sim import Power, PowerParams
+
+__all__ = ["Power", "PowerParams"]
