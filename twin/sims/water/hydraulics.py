@@ -151,9 +151,14 @@ def source_problems(wn: WaterNetworkModel) -> list[str]:
         if j not in fed and any(d.base_value > 0 for d in wn.get_node(j).demand_timeseries_list)
     ]
     if orphans:
+        some = (
+            f"{len(orphans)} junctions with demand are"
+            if len(orphans) > 1
+            else ("1 junction with demand is")
+        )
         return [
-            f"{len(orphans)} junctions with demand are connected to no reservoir or tank "
-            f"(e.g. {orphans[:10]}): connect them or remove their demand"
+            f"{some} connected to no reservoir or tank (e.g. {orphans[:10]}): connect them or "
+            "remove their demand"
         ]
     return []
 

@@ -164,9 +164,10 @@ def _of_type(net: Network, ids: pd.Index, kinds: set[str], where: str) -> pd.Ind
 
 def _done(what_en: str, what_fr: str, n: int, iv: _Timed) -> Done:
     end = iv.start_h + iv.duration_h
+    en, fr = ("element", "élément") if n == 1 else ("elements", "éléments")
     return Done(
-        f"{what_en}: {n} elements, from {iv.start_h:g} h to {end:g} h",
-        f"{what_fr} : {n} éléments, de {iv.start_h:g} h à {end:g} h",
+        f"{what_en}: {n} {en}, from {iv.start_h:g} h to {end:g} h",
+        f"{what_fr} : {n} {fr}, de {iv.start_h:g} h à {end:g} h",
     )
 
 
