@@ -70,3 +70,55 @@ def test_a_chain_cut_in_the_middle() -> None:
         False,
         False,
     ]
+
+
+@settings(max_examples=120, deadline=None)
+@given(graphs(), st.integers(0, 2**32 - 1))
+def test_single_failures_match_networkx(
+    case: tuple[np.ndarray, np.ndarray, SupplyState], seed: int
+) -> None:
+    """Each failure (random groups of links and nodes) cuts off what networkx finds: the
+    nodes energised before and not after, and their weights."""
+    from twin.kernels.connectivity import Failures, single_failures
+
+    a, b, state = case
+    n, m = len(state.node_ok), len(a)
+    rng = np.random.default_rng(seed)
+    k = 6
+    groups = [
+        (
+            rng.choice(m, rng.integers(0, min(m, 3) + 1), replace=False) if m else np.zeros(0, int),
+            rng.choice(n, rng.integers(0, min(n, 2) + 1), replace=False),
+        )
+        for _ in range(k)
+    ]
+    lptr = np.cumsum([0] + [len(g[0]) for g in groups]).astype(np.int64)
+    nptr = np.cumsum([0] + [len(g[1]) for g in groups]).astype(np.int64)
+    fails = Failures(
+        lptr,
+        np.concatenate([g[0] for g in groups]).astype(np.int64),
+        nptr,
+        np.concatenate([g[1] for g in groups]).astype(np.int64),
+    )
+    weight = rng.random(n)
+    got = single_failures(symmetric_adjacency(a, b, n), state, fails, weight)
+    before = energised_ref(a, b, state)
+    for f, (gl, gn) in enumerate(groups):
+        lk, nk = state.link_ok.copy(), state.node_ok.copy()
+        lk[gl] = False
+        nk[gn] = False
+        after = energised_ref(a, b, SupplyState(lk, nk, state.source))
+        lost = before & ~after
+        assert got.nodes_lost[f] == lost.sum()
+        assert np.isclose(got.weight_lost[f], weight[lost].sum())
+
+
+def test_link_failures_on_a_loop_and_a_spur() -> None:
+    """A loop 0-1-2-0 fed at 0 with a spur 2-3: only the spur's link cuts a node off."""
+    from twin.kernels.connectivity import link_failures, single_failures
+
+    a, b = np.array([0, 1, 2, 2]), np.array([1, 2, 0, 3])
+    state = SupplyState(np.ones(4, bool), np.ones(4, bool), np.array([1, 0, 0, 0], bool))
+    got = single_failures(symmetric_adjacency(a, b, 4), state, link_failures(4), np.ones(4))
+    assert got.nodes_lost.tolist() == [0, 0, 0, 1]
+    assert got.weight_lost.tolist() == [0, 0, 0, 1]

@@ -238,3 +238,30 @@ def test_twin_run_from_the_command_line(oberrhein_dir: Path, tmp_path: Path) -> 
     ref.line.loc[40, "in_service"] = False
     assert kpis.loc["buses_deenergised", "value"] == len(top.unsupplied_buses(ref)) > 0
     assert (run_dir / "notice.fr.md").is_file() and (run_dir / "notice.en.md").is_file()
+
+
+def test_n1_sweep_equals_pandapower_topology_for_every_branch(
+    oberrhein_twin: Twin, pp_net: Any
+) -> None:
+    """The N-1 connectivity sweep (one numba call) gives, for every line and transformer,
+    the number and the load of the buses ``unsupplied_buses`` finds when it is out."""
+    from twin.sims.power.criticality import link_criticality
+
+    net = oberrhein_twin.layer("energy").data
+    crit = link_criticality(net)
+    links = net.links
+    assert len(crit) == int((links["in_service"] & links["closed"]).sum())
+    ld = pp_net.load[pp_net.load["in_service"].astype(bool)]
+    load = (ld["p_mw"] * ld["scaling"]).groupby(ld["bus"]).sum()
+    for link, row in crit.iterrows():
+        ref = copy.deepcopy(pp_net)
+        i = links.at[link, "pp_index"]
+        ref["line" if links.at[link, "link_type"] == "line" else "trafo"].loc[i, "in_service"] = (
+            False
+        )
+        cut = top.unsupplied_buses(ref)
+        assert row["nodes_cut"] == len(cut), link
+        assert row["load_cut_mw"] == pytest.approx(float(load.reindex(list(cut)).sum()), abs=1e-9)
+    assert crit["critical"].sum() > 10 and crit["rank"].min() == 1
+    worst = crit.sort_values("rank").iloc[0]
+    assert worst["load_cut_mw"] == crit["load_cut_mw"].max()

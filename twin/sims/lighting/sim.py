@@ -288,6 +288,26 @@ def adaptive_schedules(
     return out, int(changed.sum()), steps
 
 
+def _powered(
+    lamps: gpd.GeoDataFrame, supply: Layer | None, lamps_layer: str, prov: Provenance
+) -> np.ndarray:
+    """Whether each lamp has power: all, unless a power simulation of the same run says
+    which lamps of ``lamps_layer`` lost it (its ``power_customers`` output: ``layer``,
+    ``feature`` and ``powered`` columns). A lamp it could not join keeps its power."""
+    if supply is None:
+        return np.ones(len(lamps), dtype=bool)
+    frame = supply.data
+    mine = frame[frame["layer"].astype(str) == lamps_layer]
+    off = set(mine.loc[mine["powered"] == 0, "feature"].astype(str))
+    powered = ~lamps.index.astype(str).isin(off)
+    prov.counts["lamps_without_power"] = int((~powered).sum())
+    prov.step(
+        f"{int((~powered).sum())} lamps without power at the check time (power simulation "
+        "of the same run); the annual energy assumes the supply restored"
+    )
+    return np.asarray(powered, dtype=bool)
+
+
 def _in_window(t: str, window: tuple[str, str]) -> bool:
     m = int(t[:2]) * 60 + int(t[3:5])
     a = int(window[0][:2]) * 60 + int(window[0][3:5])
@@ -321,7 +341,7 @@ class Lighting(Simulation):
     name = "lighting"
     title = {"en": "Street lighting", "fr": "Éclairage public"}
     requires = {"lamps": "vector"}
-    optional_inputs = ("link_flows",)
+    optional_inputs = ("link_flows", "power_customers")
     outputs = ("lamp_energy", "street_lighting", "cabinet_energy")
     consumes = LIGHTING_INTERVENTIONS
     kpis = (
@@ -377,6 +397,23 @@ class Lighting(Simulation):
                 "fr": (
                     "part de la longueur de voies éclairées conforme à sa classe EN 13201 à "
                     "{check_time}"
+                ),
+            },
+        ),
+        KPISpec(
+            "dark_street_m",
+            "m",
+            "lower",
+            {"en": "Streets left dark", "fr": "Rues plongées dans le noir"},
+            {
+                "en": (
+                    "length of streets lit when every lamp is on that get no light at "
+                    "{check_time} (lamps switched off, or without power in an outage)"
+                ),
+                "fr": (
+                    "longueur de voies éclairées lampes allumées qui ne reçoivent aucune "
+                    "lumière à {check_time} (lampes éteintes, ou privées de courant par une "
+                    "panne)"
                 ),
             },
         ),
@@ -552,6 +589,8 @@ class Lighting(Simulation):
         profiles, which = lamp_profiles(lamps)
         hh, mm = (int(v) for v in params.check_time.split(":"))
         level_check = profiles[which, hh * 60 + mm]
+        powered = _powered(lamps, inputs.get("power_customers"), params.lamps_layer, prov)
+        level_check = np.where(powered, level_check, 0.0)
         mean_level = per["full_load_hours_h"].to_numpy() / max(clock.night_hours, 1e-9)
 
         out_lamps = gpd.GeoDataFrame(
@@ -559,6 +598,7 @@ class Lighting(Simulation):
                 "power_w": check_power(lamps),
                 "cabinet": cab.to_numpy(),
                 "level_at_check": level_check,
+                "powered": powered,
                 **{c: per[c].to_numpy() for c in per.columns},
             },
             geometry=lamps.geometry.to_numpy(),
@@ -627,6 +667,7 @@ class Lighting(Simulation):
                 index=streets.index.astype(str),
             )
             lit_len = float(length[lit].sum())
+            dark = float(length[lit & (st["em_lx"].fillna(0).to_numpy() <= 0)].sum())
             share = float(length[st["compliant"].to_numpy()].sum() / lit_len) if lit_len else np.nan
             prov.counts["calculation_points"] = len(pts)
             prov.counts["lit_streets"] = int(lit.sum())
@@ -642,7 +683,7 @@ class Lighting(Simulation):
                 geometry=[],
                 crs=lamps.crs,
             )
-            share = float("nan")
+            share = dark = float("nan")
             prov.step("no street layer: compliance not assessed")
 
         # trame noire
@@ -695,6 +736,7 @@ class Lighting(Simulation):
             self.kpi("co2_kg_year", float(per["co2_kg"].sum()), **fmt),
             self.kpi("peak_kw", total_peak),
             self.kpi("compliance_share", share, **fmt),
+            self.kpi("dark_street_m", dark, **fmt),
             self.kpi("spill_index", spill),
             self.kpi("retrofit_payback_years", payback),
         ]

@@ -25,6 +25,7 @@ from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.base import KPI, Display, KPISpec, NoticeText, Params, SimResult, Simulation
+from twin.sims.power.criticality import link_criticality, source_criticality
 from twin.sims.power.flow import FlowResult, electrical_problems, power_flow, source_nodes, supply
 from twin.sims.power.interventions import POWER_INTERVENTIONS
 from twin.sims.power.join import cabinet_points, feature_points, nearest_nodes
@@ -103,6 +104,15 @@ KPIS = (
     _spec("features_not_joined", "features", "neutral",
           ("Features not joined", "features farther than {max_join_m:g} m from any node"),
           ("Objets non rattachés", "objets à plus de {max_join_m:g} m de tout nœud"), False),
+    _spec("critical_elements", "elements", "lower",
+          ("Elements without back-up", "lines, transformers, switches and sources whose "
+           "failure alone cuts nodes off (N-1 connectivity)"),
+          ("Éléments sans secours", "lignes, transformateurs, organes de coupure et sources "
+           "dont la seule défaillance coupe des nœuds (N-1, connexité)")),
+    _spec("worst_single_failure_mw", "MW", "lower",
+          ("Worst single failure", "load cut off by the single failure that cuts the most"),
+          ("Pire défaillance simple", "charge coupée par la défaillance simple la plus "
+           "pénalisante")),
     _spec("power_flow_converged", "1", "higher",
           ("Power flow converged", "1 when the power flow converged, 0 when it did not"),
           ("Calcul de répartition convergé", "1 si le calcul de répartition a convergé, "
@@ -153,13 +163,34 @@ _FLOW_TEXT = {
 }
 
 
+#: How the N-1 criticality layers are drawn.
+_CRITICALITY = (
+    Display(
+        "load_cut_mw",
+        "MW",
+        {"en": "Load cut off by its failure", "fr": "Charge coupée par sa défaillance"},
+    ),
+    Display(
+        "nodes_cut",
+        "buses",
+        {"en": "Nodes cut off by its failure", "fr": "Nœuds coupés par sa défaillance"},
+    ),
+)
+
+
 class Power(Simulation):
     """Electricity supply after outages and switching, and the power flow."""
 
     name = "power"
     title = {"en": "Electricity supply", "fr": "Alimentation électrique"}
     requires = {"network": "network"}
-    outputs = ("power_nodes", "power_links", "power_customers")
+    outputs = (
+        "power_nodes",
+        "power_links",
+        "power_customers",
+        "power_criticality",
+        "power_source_criticality",
+    )
     consumes = POWER_INTERVENTIONS
     kpis = KPIS
     displays = {
@@ -174,6 +205,8 @@ class Power(Simulation):
         "power_customers": (
             Display("powered", "1", {"en": "Powered", "fr": "Alimenté"}, "categorical"),
         ),
+        "power_criticality": _CRITICALITY,
+        "power_source_criticality": _CRITICALITY,
     }
     params_model = PowerParams
     notice = NOTICE
@@ -239,7 +272,27 @@ class Power(Simulation):
         prov.derived["supply node"] = (
             f"nearest network node within {params.max_join_m:g} m (ASSUMED)"
         )
+        crit = link_criticality(net)
+        src_crit = source_criticality(net)
+        both = pd.concat(
+            [crit[["nodes_cut", "load_cut_mw"]], src_crit[["nodes_cut", "load_cut_mw"]]]
+        )
+        kpis += [
+            self.kpi("critical_elements", int((both["nodes_cut"] > 0).sum())),
+            self.kpi(
+                "worst_single_failure_mw", float(both["load_cut_mw"].max()) if len(both) else 0.0
+            ),
+        ]
+        cprov = Provenance(source=f"N-1 connectivity sweep of '{params.network_layer}'")
+        cprov.step(
+            f"{len(crit)} conducting links and {len(src_crit)} sources failed one at a time "
+            "from the scenario's state"
+        )
         outs = {
+            "power_criticality": Layer("power_criticality", "vector", crit, cprov),
+            "power_source_criticality": Layer(
+                "power_source_criticality", "vector", src_crit, cprov
+            ),
             "power_nodes": Layer("power_nodes", "vector", nodes, prov),
             "power_links": Layer("power_links", "vector", links, prov),
             "power_customers": Layer("power_customers", "vector", customers, prov),
