@@ -202,8 +202,8 @@ def test_pipe_break_and_substation_outage() -> None:
     t.add(Layer("water", "network", net, prov))
     pipe = net.links.index[net.links["link_type"] == "pipe"][0]
     work, _ = apply(t, {"type": "pipe_break", "target": {"layer": "water", "ids": [pipe]}})
-    assert work["water"].links.loc[pipe, "status"] == "Closed"
-    assert t["water"].links.loc[pipe, "status"] == "Open"
+    assert work["water"].links.loc[pipe, "water_event"] == "break"  # read by the water sim
+    assert "water_event" not in t["water"].links
     node = str(net.nodes.index[0])
     work, _ = apply(t, {"type": "substation_outage", "target": {"layer": "water", "ids": [node]}})
     assert not work["water"].nodes.loc[node, "in_service"]

@@ -2,8 +2,8 @@
 
 The notice names the parameters actually used (each simulation with non-default values, in
 both languages); every KPI and output has its unit and labels in both languages; every
-intervention is read by some simulation (pipe breaks wait for the water simulation) and an
-unread one is refused at planning.
+intervention is read by some simulation (pipe breaks by the water one, substation outages by
+the power one) and one that no planned simulation reads is refused at planning.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ NON_DEFAULT = {
         ("8 directions", "35 °C / 22 °C"),
     ),
     "lighting": ({"cutoff_m": 80, "maintenance_factor": 0.7}, ("80 m", "0.7"), ("80 m", "0.7")),
+    "water": (
+        {"required_pressure_m": 25, "service_pressure_m": 18, "valve_n": 1},
+        ("above 25 m", "Service pressure: 18 m", "n = 1"),
+        ("au-dessus de 25 m", "Pression de service : 18 m", "n = 1"),
+    ),
     "power": (
         {"max_join_m": 150, "max_loading_pct": 80, "power_flow": "off"},
         ("within 150 m", "above 80 %", "power flow: not run"),
@@ -89,9 +94,9 @@ def test_declarations_are_complete(name: str) -> None:
         cls().notice_text(default, lang)  # formats with the defaults
 
 
-def test_every_intervention_has_a_reader_but_the_water_awaiting_its_own() -> None:
+def test_every_intervention_has_a_reader() -> None:
     read = {t for c in registry().values() for t in c.consumes}
-    assert set(intervention_registry()) - read == {"pipe_break"}
+    assert set(intervention_registry()) <= read
 
 
 def test_a_substation_outage_needs_the_power_simulation() -> None:
@@ -111,19 +116,49 @@ def test_a_substation_outage_needs_the_power_simulation() -> None:
         plan(t, no, {"s": no})
 
 
-def test_an_unread_intervention_is_refused_at_planning() -> None:
+def test_an_unread_intervention_is_refused_at_planning(monkeypatch: pytest.MonkeyPatch) -> None:
     sc = Scenario.from_dict(
         {
-            "name": "break",
-            "interventions": [{"type": "pipe_break", "target": {"layer": "water", "ids": ["P1"]}}],
+            "name": "outage",
+            "interventions": [
+                {"type": "substation_outage", "target": {"layer": "grid", "ids": ["S1"]}}
+            ],
             "simulations": ["landcover"],
         }
     )
     with pytest.raises(SchemaError) as err:
-        plan(Twin("t", CRS.from_epsg(2154)), sc, {"break": sc})
+        plan(Twin("t", CRS.from_epsg(2154)), sc, {"outage": sc})
     text = str(err.value)
-    assert "interventions[0] (pipe_break): no planned simulation reads its effect" in text
-    assert "no installed simulation reads it yet" in text
+    assert "interventions[0] (substation_outage): no planned simulation reads its effect" in text
+    assert "add one of ['power'] to simulations" in text
+    # without an installed reader, the fix says to remove the intervention
+    from importlib import import_module
+
+    sims = import_module("twin.sims.registry")  # the module (the package exports the function)
+    every = sims.registry()
+    monkeypatch.setattr(sims, "registry", lambda: {k: v for k, v in every.items() if k != "power"})
+    with pytest.raises(SchemaError, match="no installed simulation reads it yet"):
+        plan(Twin("t", CRS.from_epsg(2154)), sc, {"outage": sc})
+
+
+def test_a_pipe_break_is_read_by_the_water_simulation_only() -> None:
+    import wntr
+
+    from twin.io.epanet import read_epanet
+    from twin.model.layer import Layer
+
+    ky10 = Path(wntr.__file__).parent / "library" / "networks" / "ky10.inp"
+    net, prov = read_epanet(ky10, crs="EPSG:3089")
+    t = Twin("ky10", net.links.crs)
+    t.add(Layer("water", "network", net, prov))
+    brk = {"type": "pipe_break", "target": {"layer": "water", "ids": ["P-621"]}}
+    for sims, refused in ((["landcover"], True), (["water"], False)):
+        sc = Scenario.from_dict({"name": "break", "interventions": [brk], "simulations": sims})
+        if refused:
+            with pytest.raises(SchemaError, match=r"add one of \['water'\] to simulations"):
+                plan(t, sc, {"break": sc})
+        else:
+            assert [s.name for s, _ in plan(t, sc, {"break": sc}).sims] == ["water"]
 
 
 def test_a_run_writes_the_notice_of_its_parameters(demo_dir: Path, tmp_path: Path) -> None:

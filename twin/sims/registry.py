@@ -23,10 +23,21 @@ def _builtin() -> dict[str, type[Simulation]]:
     from twin.sims.power import Power
     from twin.sims.shop_access import ShopAccess
     from twin.sims.traffic.sim import Traffic
+    from twin.sims.water.sim import Water
 
     return {
         c.name: c
-        for c in (Accessibility, Commerce, Heat, LandCover, Lighting, Power, ShopAccess, Traffic)
+        for c in (
+            Accessibility,
+            Commerce,
+            Heat,
+            LandCover,
+            Lighting,
+            Power,
+            ShopAccess,
+            Traffic,
+            Water,
+        )
     }
 
 

@@ -1,1 +1,2 @@
-"""Water networks: the interventions on EPANET networks (the simulation comes with issue J)."""
+"""Water networks: pressure-dependent hydraulics of EPANET networks under pipe breaks,
+valve closures, pump and source outages and demand changes (:class:`Water`)."""
