@@ -252,3 +252,50 @@ def test_leak_matches_wntr_own_leak_model(branched: Twin, tmp_path: Path) -> Non
     assert kpis(r)["leak_volume_m3"] == pytest.approx(direct, rel=1e-4)  # 21.82 m³
     j = r.outputs["water_junctions"].data
     assert np.allclose(j["pressure_m@3h"], res.node["pressure"].loc[3 * 3600, j.index], atol=1e-4)
+
+
+def test_n1_criticality_of_the_branched_network(branched: Twin) -> None:
+    """Every pipe's break with one valve (on P2 next to J1): P2 or P3 shuts the segment
+    {P2, J2, P3, J3} (J2 and J3 cut off: 5 L/s, building b3); P1 or P4 shuts the segment
+    {P1, J1, P4, J4} and the valve on P2, which cuts every junction off (10 L/s)."""
+    valves = gpd.GeoDataFrame({"link": ["P2"], "node": ["J1"]}, geometry=[None], crs=branched.crs)
+    branched.add(Layer("valves", "vector", valves, Provenance(source="test")))
+    r = run(branched, valves_layer="valves")
+    c = r.outputs["water_criticality"].data
+    assert c.loc[["P2", "P3"], "junctions_cut"].tolist() == [2, 2]
+    assert c.loc[["P2", "P3"], "demand_cut_l_s"].tolist() == pytest.approx([5.0, 5.0])
+    assert c.loc[["P2", "P3"], "buildings_cut"].tolist() == [1, 1]  # b3 by J3
+    assert c.loc[["P1", "P4"], "junctions_cut"].tolist() == [4, 4]
+    assert c.loc[["P1", "P4"], "demand_cut_l_s"].tolist() == pytest.approx([10.0, 10.0])
+    assert c.loc["P1", "rank"] == 1 and c["critical"].all()
+    k = kpis(r)
+    assert k["pipes_cutting_supply"] == 4 and k["worst_break_demand_l_s"] == pytest.approx(10.0)
+
+
+def test_n1_criticality_of_ky10_matches_networkx(ky10: Twin) -> None:
+    """On ky10 (1,043 pipes, WNTR's strategic valves), each pipe's isolation set taken out:
+    the junctions cut off are those networkx finds cut from every reservoir and tank."""
+    import networkx as nx
+
+    from twin.sims.water.criticality import pipe_criticality
+    from twin.sims.water.hydraulics import open_model
+    from twin.sims.water.segments import ValvePolicy, isolation_sets, valve_layer
+
+    net = ky10.layer("water").data
+    wn = open_model(net.model.text)
+    valves = valve_layer(wn, None, ValvePolicy("strategic", 2, 0))
+    crit = pipe_criticality(net, wn, valves)
+    assert len(crit) == 1043
+    g = nx.MultiGraph()
+    g.add_nodes_from(net.nodes.index)
+    open_ = net.links[net.links["status"] != "Closed"]
+    g.add_edges_from(zip(open_["a_node"], open_["b_node"], open_.index, strict=True))
+    sources = net.nodes.index[net.nodes["node_type"].isin(["tank", "reservoir"])]
+    junctions = set(net.nodes.index[net.nodes["node_type"] == "junction"])
+    sets = isolation_sets(wn, valves, list(crit.index))
+    rng = np.random.default_rng(0)
+    for pipe in rng.choice(crit.index, 60, replace=False):
+        h = g.copy()
+        h.remove_edges_from([(u, v, k) for u, v, k in h.edges(keys=True) if k in sets[pipe]])
+        fed = set().union(*(nx.node_connected_component(h, s) for s in sources))
+        assert crit.loc[pipe, "junctions_cut"] == len(junctions - fed), pipe

@@ -18,7 +18,7 @@ Reliability Engineering & System Safety 42(1), 21–27.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import pandas as pd
 
@@ -90,13 +90,18 @@ def isolation_sets(
     graph = wn.to_graph()
     node_seg, link_seg, _ = wntr.metrics.valve_segments(graph, valves)
     valved = valves.groupby("node")["link"].apply(set)
+    links_of = link_seg.groupby(link_seg.to_numpy()).groups  # segment → its links
+    nodes_of = node_seg.groupby(node_seg.to_numpy()).groups
+    shut: dict[Any, list[str]] = {}  # per segment, computed once for all its pipes
     out = {}
     for pipe in pipes:
         seg = link_seg[pipe]
-        links = set(link_seg.index[link_seg == seg])
-        for node in node_seg.index[node_seg == seg]:
-            links |= {name for _, _, name in graph.edges(node, keys=True)}
-            links |= {name for _, _, name in graph.in_edges(node, keys=True)}
-            links |= valved.get(node, set())
-        out[pipe] = sorted(links)
+        if seg not in shut:
+            links = set(links_of.get(seg, []))
+            for node in nodes_of.get(seg, []):
+                links |= {name for _, _, name in graph.edges(node, keys=True)}
+                links |= {name for _, _, name in graph.in_edges(node, keys=True)}
+                links |= valved.get(node, set())
+            shut[seg] = sorted(links)
+        out[pipe] = shut[seg]
     return out

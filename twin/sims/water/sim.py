@@ -16,6 +16,7 @@ A parent run without events goes through the same steps, so its KPIs compare.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
@@ -32,10 +33,11 @@ from twin.model.twin import Twin
 from twin.sims.base import Params, SimResult, Simulation
 from twin.sims.water import events as ev
 from twin.sims.water import hydraulics as hy
+from twin.sims.water.criticality import pipe_criticality
 from twin.sims.water.interventions import MAX_HOURS, WATER_INTERVENTIONS
 from twin.sims.water.metrics import Thresholds, join_buildings, junction_table, link_table
 from twin.sims.water.segments import ValvePolicy, isolation_sets, valve_layer
-from twin.sims.water.texts import DISPLAYS, KPIS, NOTICE
+from twin.sims.water.texts import CRITICALITY_KPIS, DISPLAYS, KPIS, NOTICE
 
 #: Period simulated when the file is a single snapshot and no duration is given [h] (ASSUMED).
 DEFAULT_DURATION_H = 24.0
@@ -227,9 +229,9 @@ class Water(Simulation):
     name = "water"
     title = {"en": "Water network", "fr": "Réseau d'eau potable"}
     requires = {"network": "network"}
-    outputs = ("water_junctions", "water_pipes", "water_buildings")
+    outputs = ("water_junctions", "water_pipes", "water_buildings", "water_criticality")
     consumes = WATER_INTERVENTIONS
-    kpis = KPIS
+    kpis = KPIS + CRITICALITY_KPIS
     displays = DISPLAYS
     params_model = WaterParams
     notice = NOTICE
@@ -272,12 +274,40 @@ class Water(Simulation):
         where = f"layer '{params.network_layer}'"
         net = ev.water_network(twin, params.network_layer, "parameters.water.network_layer")
         m = build_model(net, params, where)
-        plan = event_plan(net, m.wn, lambda: self._valves(twin, m.wn, params), m.settings)
+        valves = self._valves(twin, m.wn, params)
+        crit = pipe_criticality(net, m.wn, valves, self._served(twin, params, net))
+        plan = event_plan(net, m.wn, lambda: valves, m.settings)
         added = apply_plan(m.wn, plan)
         junctions = net.nodes.index[net.nodes["node_type"] == "junction"].astype(str)
         h = hy.simulate(m.wn, list(junctions), list(net.links.index.astype(str)), added)
         prov = self._provenance(twin, params, m, plan)
-        return self._result(twin, Outcome(net, params, h, prov, plan))
+        res = self._result(twin, Outcome(net, params, h, prov, plan))
+        cprov = copy.deepcopy(prov)
+        cprov.step(f"N-1 connectivity sweep: each of {len(crit)} pipes broken alone, its valve "
+                   "segment shut")  # fmt: skip
+        res.outputs["water_criticality"] = Layer("water_criticality", "vector", crit, cprov)
+        res.kpis += [
+            self.kpi("pipes_cutting_supply", float(crit["critical"].sum())),
+            self.kpi(
+                "worst_break_demand_l_s", float(crit["demand_cut_l_s"].max()) if len(crit) else 0.0
+            ),
+        ]
+        return res
+
+    @staticmethod
+    def _served(twin: Twin, p: WaterParams, net: Network) -> pd.Series | None:
+        """Buildings served by each demand junction (None without a buildings layer)."""
+        if not p.buildings_layer or p.buildings_layer not in twin:
+            return None
+        if twin.layer(p.buildings_layer).kind != "vector":
+            return None
+        nodes = net.nodes
+        demand = nodes[(nodes["node_type"] == "junction") & (nodes["base_demand_m3s"] > 0)]
+        if not len(demand):
+            return None
+        demand = demand.set_axis(demand.index.astype(str))
+        j = join_buildings(twin[p.buildings_layer], demand, p.max_join_m)
+        return j["junction"].dropna().value_counts()
 
     @staticmethod
     def _valves(twin: Twin, wn: Any, params: WaterParams) -> pd.DataFrame:

@@ -92,6 +92,33 @@ KPIS = (
     ),
 )
 
+#: KPIs of the N-1 connectivity sweep (every pipe's break, its valve segment shut).
+CRITICALITY_KPIS = (
+    KPISpec(
+        "pipes_cutting_supply",
+        "pipes",
+        "lower",
+        {"en": "Breaks that cut junctions off", "fr": "Casses qui coupent des nœuds"},
+        {
+            "en": "pipes whose break (valve segment shut) leaves demand junctions with no path "
+            "to a reservoir or tank",
+            "fr": "canalisations dont la casse (segment de vannes fermé) laisse des nœuds de "
+            "consommation sans chemin vers un réservoir",
+        },
+        headline=False,
+    ),
+    KPISpec(
+        "worst_break_demand_l_s",
+        "L/s",
+        "lower",
+        {"en": "Worst single break", "fr": "Pire casse simple"},
+        {
+            "en": "base demand cut off by the single pipe break that cuts off the most",
+            "fr": "demande de base coupée par la casse simple la plus pénalisante",
+        },
+    ),
+)
+
 DISPLAYS = {
     "water_junctions": (
         Display("min_pressure_m", "m", {"en": "Lowest pressure", "fr": "Pression minimale"}),
@@ -119,6 +146,18 @@ DISPLAYS = {
             "-",
             {"en": "Shut by an event", "fr": "Fermée par un événement"},
             "categorical",
+        ),
+    ),
+    "water_criticality": (
+        Display(
+            "demand_cut_l_s",
+            "L/s",
+            {"en": "Demand cut off by its break", "fr": "Demande coupée par sa casse"},
+        ),
+        Display(
+            "junctions_cut",
+            "junctions",
+            {"en": "Junctions cut off by its break", "fr": "Nœuds coupés par sa casse"},
         ),
     ),
     "water_buildings": (
