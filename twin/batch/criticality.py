@@ -1,7 +1,8 @@
 """Single-failure sweeps on the Dask batch engine: each element of a network fails alone.
 
 A domain gives the function that evaluates a list of failures on one network (the power
-simulation's :func:`twin.sims.power.sweep.outage_flows`); this module splits the elements
+simulation's :func:`twin.sims.power.sweep.outage_flows`, the water simulation's
+:func:`twin.sims.water.sweep.break_sweep`); this module splits the elements
 into chunks, one task per chunk on the workers (each parses the network's engine model once
 per chunk, not once per failure), and gathers one table in the elements' order.
 
@@ -25,6 +26,8 @@ from twin.model.network import Network
 from twin.model.twin import Twin
 from twin.scenario.runner import load_twin
 from twin.sims.power.sweep import FlowLimits, outage_flows
+from twin.sims.water.sim import WaterParams
+from twin.sims.water.sweep import break_sweep
 
 #: Chunks per worker: enough to balance uneven chunks, few enough to parse the model rarely.
 CHUNKS_PER_WORKER = 3
@@ -67,16 +70,18 @@ def map_failures(
     return pd.concat(parts).reindex(list(elements))
 
 
-def _network(twin: Twin, layer: str) -> Network:
+def _network(twin: Twin, layer: str, engine: str) -> Network:
+    """The network layer ``layer`` of ``twin``, with an ``engine`` model."""
     if layer not in twin or twin.layer(layer).kind != "network":
         msg = message(f"no network layer '{layer}'", where="criticality", fix="name the layer")
         raise InputError(msg)
     net: Network = twin.layer(layer).data
-    if net.model is None or net.model.engine != "pandapower":
+    if net.model is None or net.model.engine != engine:
+        loader = {"pandapower": "pandapower", "epanet": "epanet"}[engine]
         msg = message(
-            f"layer '{layer}' has no pandapower net, so no power flow can run",
+            f"layer '{layer}' has no {engine} model, so no {engine} computation can run",
             where="criticality",
-            fix="load the network with the 'pandapower' loader",
+            fix=f"load the network with the '{loader}' loader",
         )
         raise InputError(msg)
     return net
@@ -98,7 +103,7 @@ def power_flow_sweep(
         One row per branch (link id): ``element``, ``converged``, ``min_vm_pu`` [p.u.],
         ``max_loading_pct`` [%], ``overloaded_lines``, on the branch's geometry.
     """
-    net = _network(load_twin(twin), layer)
+    net = _network(load_twin(twin), layer, "pandapower")
     links = net.links
     ok = links["link_type"].isin(["line", "trafo"]) & links["in_service"].astype(bool)
     ids = links.index[ok].astype(str).tolist()
@@ -106,4 +111,48 @@ def power_flow_sweep(
         outage_flows, (net, limits or FlowLimits()), ids, workers=workers, scheduler=scheduler
     )
     table.insert(0, "element", links.loc[ids, "link_type"].to_numpy())
+    return gpd.GeoDataFrame(table, geometry=links.loc[ids].geometry.to_numpy(), crs=links.crs)
+
+
+def hydraulic_sweep(
+    twin: Twin | str | Path,
+    layer: str = "water",
+    *,
+    params: WaterParams | None = None,
+    pipes: list[str] | None = None,
+    workers: int = 2,
+    scheduler: str | None = None,
+) -> gpd.GeoDataFrame:
+    """N-1 hydraulics: each pipe's valve segment shut for the period, on Dask workers.
+
+    Parameters
+    ----------
+    twin : Twin or path
+        A twin with an EPANET water network.
+    layer : str
+        The network layer.
+    params : WaterParams, optional
+        Pressures, period, step and valve placement (the water simulation's defaults).
+    pipes : list of str, optional
+        Pipes to break (all pipes by default).
+    workers, scheduler
+        As :func:`map_failures`.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per pipe: ``segment_links``, ``not_delivered_m3`` [m³],
+        ``junctions_below_service``, on the pipe's geometry.
+    """
+    t = load_twin(twin)
+    net = _network(t, layer, "epanet")
+    p = params or WaterParams.model_validate({"network_layer": layer})
+    valves = t[p.valves_layer] if p.valves_layer and p.valves_layer in t else None
+    links = net.links.set_axis(net.links.index.astype(str))
+    ids = pipes or links.index[links["link_type"] == "pipe"].tolist()
+    unknown = [i for i in ids if i not in links.index]
+    if unknown:
+        msg = message(f"unknown pipes {unknown[:5]}", where="criticality", fix="give pipe ids")
+        raise InputError(msg)
+    table = map_failures(break_sweep, (net, p, valves), ids, workers=workers, scheduler=scheduler)
     return gpd.GeoDataFrame(table, geometry=links.loc[ids].geometry.to_numpy(), crs=links.crs)
