@@ -10,10 +10,17 @@ Each line times the public call a user makes against a named peer run in the sam
   transformer out alone, pandapower's Newton–Raphson flow, on a 2-worker Dask LocalCluster,
   cluster start included) against pandapower called serially (the plain loop: out,
   ``runpp``, read, back in);
-* **water** (when the water simulation is installed): see :func:`water_benchmarks`.
+* **water, connectivity**: ``twin.sims.water.criticality.pipe_criticality`` (each of the
+  1,043 pipes of WNTR's ``ky10`` broken alone, its valve segment shut, WNTR's strategic
+  valves) against networkx (the same segments removed, components holding a tank or
+  reservoir); both include the valve segments (WNTR's ``valve_segments``);
+* **water, hydraulics**: ``twin.batch.criticality.hydraulic_sweep`` (each pipe's segment shut
+  for 24 h, EPANET 2.2 PDD, 2-worker Dask LocalCluster, cluster start included) against WNTR
+  called serially on the same segments. Target: ≥ 1.8×.
 
-Run with ``python benchmarks/bench_networks.py [--repeat R]``; the twins are built from
-``layers/oberrhein.yaml`` (and ``layers/ky10.yaml``) in a temporary folder first.
+Run with ``python benchmarks/bench_networks.py [--repeat R] [--pipes N]``; the power twin is
+built from ``layers/oberrhein.yaml`` in a temporary folder first, ky10 read with the EPANET
+loader.
 """
 
 from __future__ import annotations
@@ -129,9 +136,99 @@ def power_flow(twin_dir: Path, twin: Any, repeat: int) -> None:
     )
 
 
+def ky10() -> tuple[Any, Path]:
+    """WNTR's ky10 through twin's EPANET loader (EPSG:3089, Kentucky feet), and its file."""
+    import wntr
+
+    from twin.io.epanet import read_epanet
+    from twin.model.layer import Layer
+    from twin.model.twin import Twin
+
+    inp = Path(wntr.__file__).parent / "library" / "networks" / "ky10.inp"
+    net, prov = read_epanet(inp, crs="EPSG:3089")
+    t = Twin("ky10", net.links.crs)
+    t.add(Layer("water", "network", net, prov))
+    return t, inp
+
+
+def networkx_segments(net: Any, wn: Any, valves: Any) -> np.ndarray:
+    """Peer: junctions cut off by each pipe's segment, with networkx (segments by WNTR)."""
+    from twin.sims.water.segments import isolation_sets
+
+    pipes = net.links.index[net.links["link_type"] == "pipe"].tolist()
+    sets = isolation_sets(wn, valves, pipes)
+    g = nx.MultiGraph()
+    g.add_nodes_from(net.nodes.index)
+    open_ = net.links[net.links["status"] != "Closed"]
+    g.add_edges_from(zip(open_["a_node"], open_["b_node"], open_.index, strict=True))
+    ends = {
+        k: (a, b) for k, a, b in zip(open_.index, open_["a_node"], open_["b_node"], strict=True)
+    }
+    sources = net.nodes.index[net.nodes["node_type"].isin(["tank", "reservoir"])]
+    junctions = set(net.nodes.index[net.nodes["node_type"] == "junction"])
+    out = []
+    for pipe in pipes:
+        gone = [(*ends[k], k) for k in sets[pipe] if k in ends]
+        g.remove_edges_from(gone)
+        fed = set().union(*(nx.node_connected_component(g, s) for s in sources))
+        out.append(len(junctions - fed))
+        g.add_edges_from(gone)
+    return np.asarray(out)
+
+
+def water_connectivity(t: Any, repeat: int) -> None:
+    from twin.sims.water.criticality import pipe_criticality
+    from twin.sims.water.hydraulics import open_model
+    from twin.sims.water.segments import ValvePolicy, valve_layer
+
+    net = t.layer("water").data
+    wn = open_model(net.model.text)
+    valves = valve_layer(wn, None, ValvePolicy("strategic", 2, 0))
+    t_twin, crit = best_of(lambda: pipe_criticality(net, wn, valves), repeat)
+    t_nx, lost = best_of(lambda: networkx_segments(net, wn, valves), repeat)
+    assert np.array_equal(lost, crit["junctions_cut"].to_numpy()), "twin and networkx disagree"
+    print(
+        f"water N-1 connectivity, ky10 ({len(crit)} pipes, valve segments): twin "
+        f"{t_twin:.2f} s, networkx {t_nx:.2f} s → {t_nx / t_twin:.1f}× faster "
+        "(same junctions cut off; both include WNTR's valve_segments)"
+    )
+
+
+def water_hydraulics(t: Any, inp: Path, n_pipes: int | None) -> None:
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from tests.batch.test_criticality import serial_wntr
+    from twin.batch.criticality import hydraulic_sweep
+    from twin.sims.water.hydraulics import open_model
+    from twin.sims.water.segments import ValvePolicy, isolation_sets, valve_layer
+
+    net = t.layer("water").data
+    pipes = net.links.index[net.links["link_type"] == "pipe"].tolist()[:n_pipes]
+    t0 = time.perf_counter()
+    table = hydraulic_sweep(t, "water", pipes=pipes, workers=2)
+    t_dask = time.perf_counter() - t0
+    wn = open_model(net.model.text)
+    with tempfile.TemporaryDirectory() as work:
+        t0 = time.perf_counter()
+        sets = isolation_sets(wn, valve_layer(wn, None, ValvePolicy("strategic", 2, 0)), pipes)
+        ref = serial_wntr(inp, sets, 14.0, Path(work))
+        t_serial = time.perf_counter() - t0
+    lost = np.array([ref[p][0] for p in pipes])
+    assert np.allclose(table["not_delivered_m3"].to_numpy(), lost, rtol=1e-9), "disagree"
+    ratio = t_serial / t_dask
+    verdict = "meets" if ratio >= 1.8 else "MISSES"
+    print(
+        f"water N-1 hydraulics, ky10 ({len(pipes)} pipes, 24 h PDD): twin on 2 Dask workers "
+        f"{t_dask:.1f} s (cluster start included), WNTR serially {t_serial:.1f} s → "
+        f"{ratio:.2f}× ({verdict} the 1.8× target; same volumes)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--pipes", type=int, default=None, help="pipes of the hydraulic sweep")
     args = ap.parse_args()
     from twin.build import build
 
@@ -141,6 +238,9 @@ def main() -> None:
         twin = build(ROOT / "layers" / "oberrhein.yaml", power_dir)
         power_connectivity(twin, args.repeat)
         power_flow(power_dir, twin, args.repeat)
+    water, inp = ky10()
+    water_connectivity(water, args.repeat)
+    water_hydraulics(water, inp, args.pipes)
 
 
 if __name__ == "__main__":
