@@ -231,3 +231,19 @@ def test_montpellier_traffic_counts_on_the_map(montpellier: Path) -> None:
     assert str(np.datetime64(int(first), "m")) == "2011-03-21T00:00"
     assert str(np.datetime64(int(last), "m")) == "2013-03-18T00:00"
     assert int(dec(p["nobs"], np.uint32).sum()) == 2975  # every kept count
+
+
+def test_first_view_fits_the_territory() -> None:
+    """A city centre keeps the close 3D view; a 30 km network is seen whole (at zoom z a
+    pixel spans 156,543 · cos(lat) / 2**z metres: the extent must fit 1,200 × 500 px)."""
+    import math
+
+    import pytest
+
+    from twin.viewer.layers import MAX_ZOOM, fit_zoom
+
+    assert fit_zoom((0, 0, 2000, 1500), 60.17) == MAX_ZOOM  # Helsinki's centre
+    z = fit_zoom((1051026, 6813748, 1065284, 6830525), 48.5)  # mv_oberrhein, Lambert-93
+    m_per_px = 156_543.03 * math.cos(math.radians(48.5)) / 2**z
+    assert max(14258 / 1200, 16777 / 500) == pytest.approx(m_per_px)
+    assert fit_zoom((0, 0, 4e7, 4e7), 45.0) == 3.0  # never farther than a continent

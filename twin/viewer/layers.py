@@ -10,6 +10,7 @@ printable report use the same functions.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -123,12 +124,29 @@ def base_payload(
     out["view"] = {
         "longitude": (w + e) / 2,
         "latitude": (s + n) / 2,
-        "zoom": 14.6,
+        "zoom": fit_zoom(t.extent, (s + n) / 2),
         "pitch": 50,
         "bearing": -20,
     }
     out["name"] = t.name
     return out
+
+
+#: Closest first view (a city centre seen in 3D) and the map's size it fits [CSS px].
+MAX_ZOOM = 14.6
+MAP_PX = (1200, 500)
+
+
+def fit_zoom(extent: tuple[float, float, float, float], lat: float) -> float:
+    """The Web-Mercator zoom at which a territory of ``extent`` [m, working CRS] fits the map
+    (at latitude ``lat`` [°]), never closer than :data:`MAX_ZOOM` nor farther than 3.
+
+    At zoom ``z`` a pixel spans ``156 543.03 · cos(lat) / 2**z`` metres.
+    """
+    x0, y0, x1, y1 = extent
+    span = max((x1 - x0) / MAP_PX[0], (y1 - y0) / MAP_PX[1], 1e-9)  # metres per pixel
+    z = math.log2(156_543.03 * math.cos(math.radians(lat)) / span)
+    return float(min(MAX_ZOOM, max(3.0, z)))
 
 
 def sensor_payloads(t: Twin) -> list[dict[str, Any]]:

@@ -288,14 +288,15 @@ class Power(Simulation):
             f"{len(crit)} conducting links and {len(src_crit)} sources failed one at a time "
             "from the scenario's state"
         )
+        # the viewer draws the first point and line layers: the state of the network first
         outs = {
+            "power_nodes": Layer("power_nodes", "vector", nodes, prov),
+            "power_links": Layer("power_links", "vector", links, prov),
+            "power_customers": Layer("power_customers", "vector", customers, prov),
             "power_criticality": Layer("power_criticality", "vector", crit, cprov),
             "power_source_criticality": Layer(
                 "power_source_criticality", "vector", src_crit, cprov
             ),
-            "power_nodes": Layer("power_nodes", "vector", nodes, prov),
-            "power_links": Layer("power_links", "vector", links, prov),
-            "power_customers": Layer("power_customers", "vector", customers, prov),
         }
         return SimResult(outputs=outs, kpis=kpis)
 
