@@ -63,3 +63,20 @@ def test_demo_builds_helsinki_offline(tmp_path: Path) -> None:
     # rasterised roofs cover the building footprints (±1 %)
     roof_m2 = float(lc["roof"].sum()) * 100.0
     assert abs(roof_m2 / t["buildings"].union_all().area - 1) < 0.01
+
+    # the network demos, built beside it from networks shipped with WNTR and pandapower
+    from twin.scenario.runner import Run
+
+    def runs_of(name: str) -> dict[str, Run]:
+        found = [Run.open(d) for d in sorted((tmp_path / f"runs-{name}").iterdir())]
+        return {r.scenario.name: r for r in found}
+
+    ky10 = runs_of("ky10")
+    brk = ky10["ky10_break"]
+    assert brk.kpis.loc["volume_not_delivered_m3", "value"] > 0
+    assert (brk.path / "notice.fr.md").is_file() and (brk.path / "notice.en.md").is_file()
+    grid = runs_of("oberrhein")
+    assert grid["transformer_outage"].kpis.loc["buses_deenergised", "value"] > 0
+    assert grid["backfeed"].kpis.loc["buses_deenergised", "value"] == 0
+    assert grid["backfeed"].kpis.loc["overloaded_lines", "value"] > 0
+    assert twin.Twin.open(tmp_path / "oberrhein").layer("energy").data.model is not None

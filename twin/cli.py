@@ -89,6 +89,25 @@ def _cmd_html(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The network demos built beside the Helsinki one: (twin folder, layer manifest, scenario
+#: folder); real networks shipped with WNTR and pandapower.
+NETWORK_DEMOS = (("ky10", "ky10.yaml", "ky10"), ("oberrhein", "oberrhein.yaml", "oberrhein"))
+
+
+def _network_demos(root: Path) -> None:
+    """Build each network demo twin in ``root`` and run its scenarios (``runs-<name>``)."""
+    from twin.build import build
+    from twin.scenario.runner import run
+
+    for name, manifest, folder in NETWORK_DEMOS:
+        tdir, rdir = root / name, root / f"runs-{name}"
+        build(REPO_ROOT / "layers" / manifest, tdir)
+        for path in sorted((DEMO_SCENARIOS / folder).glob("*.yaml")):
+            r = run(tdir, path, out=rdir)
+            print(f"scenario {r.scenario.name} ({name}): {r.path}")
+        print(f"network demo '{name}': twin serve {tdir} --runs {rdir}")
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from twin.build import build
 
@@ -109,6 +128,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for path in sorted(DEMO_SCENARIOS.glob("*.yaml")):
         r = run(args.out, path, out=runs)
         print(f"scenario {r.scenario.name}: {r.path}")
+    if not args.manifest:
+        _network_demos(Path(args.out).resolve().parent)
     if not args.no_serve:
         from twin.viewer.server import serve
 

@@ -18,7 +18,7 @@ from twin.scenario.runner import run as twin_run
 from twin.sims.interventions import apply_interventions, intervention_registry
 from twin.sims.water.sim import Water, WaterParams
 
-SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "water" / "ky10_break.yaml"
+SCENARIO = Path(__file__).resolve().parents[3] / "scenarios" / "ky10" / "pipe_break.yaml"
 PIPE = "P-621"  # its N-2 valve segment holds 24 links
 BREAK = {
     "type": "pipe_break",
