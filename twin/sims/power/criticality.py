@@ -24,13 +24,14 @@ from twin.kernels.connectivity import (
     symmetric_adjacency,
 )
 from twin.model.network import Network
-from twin.sims.power.flow import _flag, source_nodes
+from twin.sims.power.flow import ADDED_LOADS, _flag, source_nodes
 
 
 def node_load_mw(nodes: pd.DataFrame) -> np.ndarray:
-    """Active load of each node [MW]: ``load_mw`` plus ``ev_load_mw`` (0 where absent)."""
+    """Active load of each node [MW]: ``load_mw`` plus the loads a scenario adds
+    (:data:`~twin.sims.power.flow.ADDED_LOADS`; 0 where absent)."""
     out = np.zeros(len(nodes))
-    for col in ("load_mw", "ev_load_mw"):
+    for col in ("load_mw", *ADDED_LOADS):
         if col in nodes:
             out += pd.to_numeric(nodes[col], errors="coerce").fillna(0.0).to_numpy(float)
     return out

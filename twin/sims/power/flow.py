@@ -26,6 +26,10 @@ import pandas as pd
 from twin.kernels.connectivity import SupplyState, energised, symmetric_adjacency
 from twin.model.network import Network
 
+#: Node columns of loads a scenario adds [MW], and the name of their pandapower load (at
+#: unity power factor, ASSUMED): electric-vehicle charging, heat-wave cooling.
+ADDED_LOADS = {"ev_load_mw": "EV charging", "cooling_load_mw": "cooling (heat wave)"}
+
 #: pandapower table and switch element code of each branch link type.
 BRANCHES = {"line": ("line", "l"), "trafo": ("trafo", "t")}
 
@@ -104,7 +108,8 @@ def apply_state(pp_net: Any, net: Network) -> Any:
     Bus ``in_service`` from the nodes; line, transformer ``in_service`` and switch
     positions from the links (a branch whose ``closed`` differs from its switches' state
     gets all its switches set to it; an unchanged branch keeps them as they are); an
-    ``ev_load_mw`` > 0 becomes a load of that active power at unity power factor (ASSUMED).
+    each added load (:data:`ADDED_LOADS`: ``ev_load_mw``, ``cooling_load_mw``) > 0 becomes a
+    load of that active power at unity power factor (ASSUMED).
     """
     nodes, links = net.nodes, net.links
     pp_net.bus.loc[nodes["pp_index"].to_numpy(), "in_service"] = _flag(nodes, "in_service")
@@ -117,12 +122,13 @@ def apply_state(pp_net: Any, net: Network) -> Any:
         sel = kind == k
         pp_net[table].loc[idx[sel], "in_service"] = in_service[sel]
         _set_branch_switches(pp_net, et, idx[sel], closed[sel])
-    if "ev_load_mw" in nodes:
-        import pandapower as pp
+    import pandapower as pp
 
-        ev = nodes.loc[nodes["ev_load_mw"].fillna(0) > 0]
-        for bus, p in zip(ev["pp_index"], ev["ev_load_mw"], strict=True):
-            pp.create_load(pp_net, int(bus), p_mw=float(p), q_mvar=0.0, name="EV charging")
+    for col, name in ADDED_LOADS.items():
+        if col in nodes:
+            extra = nodes.loc[nodes[col].fillna(0) > 0]
+            for bus, p in zip(extra["pp_index"], extra[col], strict=True):
+                pp.create_load(pp_net, int(bus), p_mw=float(p), q_mvar=0.0, name=name)
     return pp_net
 
 

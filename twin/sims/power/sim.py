@@ -25,8 +25,16 @@ from twin.model.network import Network
 from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.sims.base import KPI, Display, KPISpec, NoticeText, Params, SimResult, Simulation
-from twin.sims.power.criticality import link_criticality, source_criticality
-from twin.sims.power.flow import FlowResult, electrical_problems, power_flow, source_nodes, supply
+from twin.sims.power.cooling import CoolingRule, node_cooling_mw
+from twin.sims.power.criticality import link_criticality, node_load_mw, source_criticality
+from twin.sims.power.flow import (
+    ADDED_LOADS,
+    FlowResult,
+    electrical_problems,
+    power_flow,
+    source_nodes,
+    supply,
+)
 from twin.sims.power.interventions import POWER_INTERVENTIONS
 from twin.sims.power.join import cabinet_points, feature_points, nearest_nodes
 
@@ -61,6 +69,23 @@ class PowerParams(Params):
     shops_layer: str | None = Field(None, description="Shops supplied (optional).")
     lamps_layer: str | None = Field(
         None, description="Street lamps supplied, through their 'cabinet' when given."
+    )
+    cooling_base_c: float = Field(
+        24.0,
+        ge=10,
+        le=40,
+        description="Air temperature above which buildings are cooled "
+        "[°C] (ASSUMED; heat-wave load, with the heat simulation).",
+    )
+    cooling_w_per_m2_k: float = Field(
+        3.0,
+        ge=0,
+        le=50,
+        description="Cooling power per m² of cooled floor and per K above "
+        "the base [W/(m²·K)] (ASSUMED).",
+    )
+    cooling_share: float = Field(
+        0.25, ge=0, le=1, description="Air-conditioned share of the floor area (ASSUMED)."
     )
 
 
@@ -104,6 +129,12 @@ KPIS = (
     _spec("features_not_joined", "features", "neutral",
           ("Features not joined", "features farther than {max_join_m:g} m from any node"),
           ("Objets non rattachés", "objets à plus de {max_join_m:g} m de tout nœud"), False),
+    _spec("cooling_load_mw", "MW", "lower",
+          ("Heat-wave cooling load", "air-conditioning load of the buildings under the heat "
+           "simulation's daily maximum air temperature (above {cooling_base_c:g} °C)"),
+          ("Charge de climatisation (canicule)", "charge de climatisation des bâtiments sous "
+           "la température maximale de l'air de la simulation de chaleur (au-delà de "
+           "{cooling_base_c:g} °C)")),
     _spec("critical_elements", "elements", "lower",
           ("Elements without back-up", "lines, transformers, switches and sources whose "
            "failure alone cuts nodes off (N-1 connectivity)"),
@@ -184,6 +215,7 @@ class Power(Simulation):
     name = "power"
     title = {"en": "Electricity supply", "fr": "Alimentation électrique"}
     requires = {"network": "network"}
+    optional_inputs = ("heat",)
     outputs = (
         "power_nodes",
         "power_links",
@@ -240,9 +272,9 @@ class Power(Simulation):
         if p.power_flow != "off" and net.model is None and "pp_index" in net.nodes:
             problems.append(
                 f"power: network '{p.network_layer}' was read from a pandapower net but no "
-                "longer holds it (the twin build kept only its node and link tables) — add "
-                "the loaded layer to the twin with Twin.add (docs/simulations/power.md), or "
-                "set parameters.power.power_flow: off for connectivity only"
+                "longer holds it (a twin built before twin kept engine models, or tables "
+                "edited outside twin) — rebuild the twin from its manifest, or set "
+                "parameters.power.power_flow: off for connectivity only"
             )
         elif _wants_flow(p, net):
             problems += [
@@ -257,7 +289,7 @@ class Power(Simulation):
     ) -> SimResult:
         """Connectivity, joins and (when possible) the power flow; see the module docstring."""
         lay = twin.layer(params.network_layer)
-        net: Network = lay.data
+        net, far = self._with_cooling(twin, params, lay.data, inputs.get("heat"))
         on, link_ok = supply(net)
         flow = None
         if _wants_flow(params, net):
@@ -272,6 +304,15 @@ class Power(Simulation):
         prov.derived["supply node"] = (
             f"nearest network node within {params.max_join_m:g} m (ASSUMED)"
         )
+        if far is not None:
+            p = params
+            kpis.append(self.kpi("cooling_load_mw", float(nodes["cooling_load_mw"].sum()),
+                                 cooling_base_c=p.cooling_base_c))  # fmt: skip
+            prov.derived["cooling_load_mw"] = (
+                f"ASSUMED {p.cooling_share:g} × {p.cooling_w_per_m2_k:g} W/(m²·K) × floor area "
+                f"× (daily max air temperature of the heat simulation − {p.cooling_base_c:g} °C)"
+            )
+            prov.counts["cooled_buildings_not_joined"] = far
         crit = link_criticality(net)
         src_crit = source_criticality(net)
         both = pd.concat(
@@ -300,6 +341,22 @@ class Power(Simulation):
         }
         return SimResult(outputs=outs, kpis=kpis)
 
+    def _with_cooling(
+        self, twin: Twin, params: PowerParams, net: Network, heat: Layer | None
+    ) -> tuple[Network, int | None]:
+        """The network with the heat-wave cooling load of the buildings on its nodes
+        (``cooling_load_mw``) when the heat simulation ran and buildings are joined, and how
+        many cooled buildings no node takes (None without cooling)."""
+        if heat is None or heat.kind != "grid" or not params.buildings_layer:
+            return net, None
+        rule = CoolingRule(params.cooling_base_c, params.cooling_w_per_m2_k, params.cooling_share)
+        xy = np.column_stack([net.nodes.geometry.x, net.nodes.geometry.y])
+        b = twin[params.buildings_layer]
+        per_node, far = node_cooling_mw(b, heat.data, rule, xy, params.max_join_m)
+        nodes = net.nodes.copy()
+        nodes["cooling_load_mw"] = per_node
+        return Network(nodes=nodes, links=net.links, model=net.model), far
+
     def _network_kpis(
         self,
         params: PowerParams,
@@ -308,7 +365,7 @@ class Power(Simulation):
         flow: FlowResult | None,
     ) -> list[KPI]:
         off = nodes["energised"] == 0
-        load = nodes["load_mw"].fillna(0) + nodes["ev_load_mw"].fillna(0)
+        load = pd.Series(node_load_mw(nodes), index=nodes.index)
         out = [
             self.kpi("buses_deenergised", int(off.sum())),
             self.kpi("load_not_supplied_mw", float(load[off].sum())),
@@ -406,7 +463,8 @@ def _frame(
 
 
 def _node_output(net: Network, on: np.ndarray, flow: FlowResult | None) -> gpd.GeoDataFrame:
-    """Nodes with ``energised`` (1/0), ``vm_pu`` [p.u.], ``load_mw`` and ``ev_load_mw`` [MW]."""
+    """Nodes with ``energised`` (1/0), ``vm_pu`` [p.u.], ``load_mw`` and the added loads
+    ``ev_load_mw`` and ``cooling_load_mw`` [MW]."""
     n = net.nodes
     out = gpd.GeoDataFrame(
         {
@@ -416,7 +474,7 @@ def _node_output(net: Network, on: np.ndarray, flow: FlowResult | None) -> gpd.G
             else np.ones(len(n), dtype=bool),
             "vm_pu": flow.vm_pu.to_numpy() if flow is not None else np.nan,
             "load_mw": n["load_mw"].to_numpy() if "load_mw" in n else 0.0,
-            "ev_load_mw": n["ev_load_mw"].to_numpy() if "ev_load_mw" in n else 0.0,
+            **{c: n[c].to_numpy() if c in n else 0.0 for c in ADDED_LOADS},
         },
         geometry=n.geometry.to_numpy(),
         index=n.index,
