@@ -308,6 +308,24 @@
     });
   }
 
+  /* Result areas (an outage area, buildings coloured by a result): flat polygons just above
+   * the ground, translucent so that the streets show through. */
+  function areas(p, id) {
+    const data = cached(p, function () {
+      const xy = decode(p.positions, Float32Array), h = decode(p.elevation, Float32Array);
+      const rgba = decode(p.colors, Uint8Array), nv = xy.length / 2;
+      const pos = new Float32Array(3 * nv), col = new Uint8Array(rgba);
+      for (let j = 0; j < nv; j++) {
+        pos[3 * j] = xy[2 * j]; pos[3 * j + 1] = xy[2 * j + 1]; pos[3 * j + 2] = h[j];
+        col[4 * j + 3] = 170;
+      }
+      return {length: p.length, startIndices: decode(p.startIndices, Uint32Array),
+              attributes: {getPolygon: {value: pos, size: 3},
+                           getFillColor: {value: col, size: 4, normalized: true}}};
+    });
+    return new deck.SolidPolygonLayer({id: id, data: data, _normalize: false, pickable: true});
+  }
+
   function paths(p, id) {
     return new deck.LineLayer({
       id: id,
@@ -460,6 +478,7 @@
     const out = [];
     const on = base.visible || {};
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
+    if (side && side.areas && on.results) out.push(areas(side.areas, "resultareas-" + key));
     if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key));
     if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
     if (base.buildings && on.buildings) out.push.apply(out, buildings(base.buildings, key));
@@ -493,6 +512,7 @@
         return p ? {text: sensorTip(p, index, w)} : null;
       }
       else if (id.startsWith("resultpaths")) { p = side && side.paths; what = "results"; }
+      else if (id.startsWith("resultareas")) { p = side && side.areas; what = "results"; }
       else if (id.startsWith("results")) { p = side && side.points; what = "results"; }
       if (!p) return null;
       if (!p._value) p._value = decode(p.value, Float32Array);

@@ -132,6 +132,9 @@ def base_payload(
     return out
 
 
+#: Height of result areas (outage areas, buildings coloured by a result) above the ground [m].
+AREA_HEIGHT_M = 0.5
+
 #: Closest first view (a city centre seen in 3D) and the map's size it fits [CSS px].
 MAX_ZOOM = 14.6
 MAP_PX = (1200, 500)
@@ -230,7 +233,9 @@ def _vector_slot(lay: Any, diff: bool, when: str | None) -> tuple[str, Slot] | N
     lines = bool(d.geom_type.isin(["LineString", "MultiLineString"]).all())
     if lines and (d.geom_type == "MultiLineString").any():
         d = d.explode(index_parts=False)
-    return ("paths" if lines else "points"), (d, col, d[col].to_numpy(float), found[1])
+    areas = bool(d.geom_type.isin(["Polygon", "MultiPolygon"]).all())
+    slot = "paths" if lines else "areas" if areas else "points"
+    return slot, (d, col, d[col].to_numpy(float), found[1])
 
 
 def result_slots(r: Run, diff: Any = None, when: str | None = None) -> dict[str, Slot]:
@@ -313,8 +318,9 @@ def run_layers(
     Returns
     -------
     dict
-        At most one point layer, one line layer and one grid, coloured by their declared
-        variable; each legend carries the hint's label (``legend["title"]``, by language).
+        At most one point layer, one line layer, one area (polygon) layer and one grid,
+        coloured by their declared variable; each legend carries the hint's label
+        (``legend["title"]``, by language).
     """
     side: dict[str, Any] = {}
     for slot, (d, col, v, hint) in result_slots(r, diff, when).items():
@@ -325,6 +331,9 @@ def run_layers(
             p = pl.grid_image(d, label=col, unit=unit, diverging=div, vrange=rng)
         elif slot == "paths":
             p = pl.paths(d, v, label=col, unit=unit, diverging=div, width=6, vrange=rng)
+        elif slot == "areas":  # flat, just above the ground, under the 3D buildings
+            flat = np.full(len(d), AREA_HEIGHT_M)
+            p = pl.polygons(d, flat, v, label=col, unit=unit, diverging=div, vrange=rng)
         else:
             p = pl.points(d, v, label=col, unit=unit, diverging=div, radius=6, vrange=rng)
         p["legend"]["title"] = dict(hint["label"])

@@ -46,6 +46,7 @@ def _blocks(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[tuple[s
     blocks += [
         (tr(lg, "layer.results"), left.get("points"), ""),
         (tr(lg, "layer.results"), left.get("paths"), ""),
+        (tr(lg, "layer.results"), left.get("areas"), ""),
         (tr(lg, "layer.grid"), left.get("grid"), ""),
     ]
     return blocks

@@ -79,6 +79,7 @@ def polygons(
     label: str,
     unit: str,
     diverging: bool = False,
+    vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Extruded polygons (outer rings of every part) as binary deck.gl data."""
     g = _lonlat(gdf)
@@ -90,7 +91,8 @@ def polygons(
     counts = np.bincount(ring_idx, minlength=len(rings))
     starts = np.zeros(len(rings), dtype=np.uint32)
     starts[1:] = np.cumsum(counts)[:-1]
-    rgba, legend = colours(np.asarray(values, float)[owner], diverging=diverging)
+    lo, hi = vrange if vrange is not None else (None, None)
+    rgba, legend = colours(np.asarray(values, float)[owner], diverging=diverging, vmin=lo, vmax=hi)
     # binary attributes of polygon layers are per vertex
     return {
         "length": len(rings),

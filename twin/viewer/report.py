@@ -112,8 +112,28 @@ def _draw(ax: Any, slot: str, data: Any, values: np.ndarray, vrange: tuple, cmap
         ax.update_datalim(shapely.get_coordinates(data.geometry.to_numpy()))
         ax.autoscale_view()
         return lc
+    if slot == "areas":
+        return _areas(ax, data, values, vrange, cmap)
     pts = data.geometry.representative_point()
     return ax.scatter(pts.x, pts.y, c=values, s=7, cmap=cmap, vmin=lo, vmax=hi, linewidths=0)
+
+
+def _areas(ax: Any, data: Any, values: np.ndarray, vrange: tuple, cmap: str) -> Any:
+    """Polygons (outer rings of every part) coloured by ``values``."""
+    import shapely
+    from matplotlib.collections import PolyCollection
+
+    rings, vals = [], []
+    for g, v in zip(data.geometry, np.asarray(values, float), strict=True):
+        for part in shapely.get_parts(g) if g is not None else []:
+            rings.append(shapely.get_coordinates(part.exterior))
+            vals.append(v)
+    pc = PolyCollection(rings, array=np.asarray(vals), cmap=cmap, alpha=0.75, linewidths=0)
+    pc.set_clim(*vrange)
+    ax.add_collection(pc)
+    ax.update_datalim(shapely.get_coordinates(data.geometry.to_numpy()))
+    ax.autoscale_view()
+    return pc
 
 
 def map_figures(

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from twin.model.twin import Twin
-from twin.scenario.runner import run
+from twin.scenario.runner import Run, run
 from twin.scenario.schema import Scenario
 from twin.sims.interventions import apply_interventions, intervention_registry
 from twin.sims.power import Power, PowerParams
@@ -265,3 +265,31 @@ def test_n1_sweep_equals_pandapower_topology_for_every_branch(
     assert crit["critical"].sum() > 10 and crit["rank"].min() == 1
     worst = crit.sort_values("rank").iloc[0]
     assert worst["load_cut_mw"] == crit["load_cut_mw"].max()
+
+
+def test_outage_area_and_its_drawing(oberrhein_dir: Path, tmp_path: Path) -> None:
+    """Transformer 0 out: the outage area holds exactly the de-energised buses and their
+    load; the viewer draws it as its area layer (flat polygons, legend with the unit)."""
+    from twin.sims.power.sim import OUTAGE_BUFFER_M
+    from twin.viewer.layers import result_slots, run_layers
+
+    root = Path(__file__).resolve().parents[3]
+    r = run(oberrhein_dir, root / "scenarios" / "oberrhein" / "transformer_outage.yaml",
+            out=tmp_path)  # fmt: skip
+    k = r.kpis["value"]
+    area = r.outputs["power_outage_area"].data
+    assert len(area) >= 1 and area.geom_type.isin(["Polygon"]).all()
+    assert area["buses_off"].sum() == k["buses_deenergised"] > 0
+    assert area["load_off_mw"].sum() == pytest.approx(k["load_not_supplied_mw"])
+    nodes = r.outputs["power_nodes"].data
+    off = nodes[nodes["energised"] == 0]
+    assert area.union_all().buffer(1e-6).contains(off.geometry).all()
+    assert area.area.sum() >= np.pi * OUTAGE_BUFFER_M**2
+    slots = result_slots(r)
+    assert set(slots) == {"points", "paths", "areas"}
+    assert slots["areas"][1] == "load_off_mw"
+    side = run_layers(r)
+    assert side["areas"]["legend"]["unit"] == "MW"
+    assert side["areas"]["legend"]["title"]["fr"].startswith("Zone privée d'électricité")
+    parent = Run.open(next(d for d in tmp_path.iterdir() if d.name.startswith("baseline-")))
+    assert len(parent.outputs["power_outage_area"].data) == 0

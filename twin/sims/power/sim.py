@@ -13,11 +13,13 @@ See ``docs/simulations/power.md`` for the model, its validation and its limits.
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pydantic import Field
 
 from twin.model.layer import Layer
@@ -220,6 +222,7 @@ class Power(Simulation):
         "power_nodes",
         "power_links",
         "power_customers",
+        "power_outage_area",
         "power_criticality",
         "power_source_criticality",
     )
@@ -236,6 +239,16 @@ class Power(Simulation):
         ),
         "power_customers": (
             Display("powered", "1", {"en": "Powered", "fr": "Alimenté"}, "categorical"),
+        ),
+        "power_outage_area": (
+            Display(
+                "load_off_mw",
+                "MW",
+                {
+                    "en": "Area without power (load cut)",
+                    "fr": "Zone privée d'électricité (charge coupée)",
+                },
+            ),
         ),
         "power_criticality": _CRITICALITY,
         "power_source_criticality": _CRITICALITY,
@@ -334,12 +347,23 @@ class Power(Simulation):
             "power_nodes": Layer("power_nodes", "vector", nodes, prov),
             "power_links": Layer("power_links", "vector", links, prov),
             "power_customers": Layer("power_customers", "vector", customers, prov),
+            "power_outage_area": Layer(
+                "power_outage_area", "vector", outage_area(net, nodes), self._area_prov(prov)
+            ),
             "power_criticality": Layer("power_criticality", "vector", crit, cprov),
             "power_source_criticality": Layer(
                 "power_source_criticality", "vector", src_crit, cprov
             ),
         }
         return SimResult(outputs=outs, kpis=kpis)
+
+    @staticmethod
+    def _area_prov(prov: Provenance) -> Provenance:
+        out = copy.deepcopy(prov)
+        out.derived["power_outage_area"] = (
+            f"ASSUMED drawing aid: de-energised lines and nodes buffered by {OUTAGE_BUFFER_M:g} m"
+        )
+        return out
 
     def _with_cooling(
         self, twin: Twin, params: PowerParams, net: Network, heat: Layer | None
@@ -429,6 +453,34 @@ class Power(Simulation):
         frame["cabinet"] = lamps["cabinet"].to_numpy()
         cab_off = int(((cab.node >= 0) & ~on.to_numpy()[np.maximum(cab.node, 0)]).sum())
         return frame, self.kpi("cabinets_without_power", cab_off)
+
+
+#: Buffer drawn around the de-energised lines and nodes to show the outage area [m].
+OUTAGE_BUFFER_M = 150.0
+
+
+def outage_area(net: Network, nodes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The areas without power: the de-energised in-service nodes and the lines between them,
+    buffered by :data:`OUTAGE_BUFFER_M` and merged, one row per separate area with
+    ``buses_off`` and ``load_off_mw`` [MW] (empty when everything is supplied)."""
+    off = (nodes["energised"] == 0) & nodes["in_service"]
+    crs = nodes.crs
+    empty = gpd.GeoDataFrame({"buses_off": [], "load_off_mw": []}, geometry=[], crs=crs)
+    if not off.any():
+        return empty
+    ids = set(nodes.index[off])
+    links = net.links[net.links["a_node"].isin(ids) & net.links["b_node"].isin(ids)]
+    shapes = [*nodes.geometry[off].to_numpy(), *links.geometry.to_numpy()]
+    merged = shapely.union_all(shapely.buffer(np.asarray(shapes), OUTAGE_BUFFER_M))
+    parts = gpd.GeoDataFrame(geometry=list(shapely.get_parts(merged)), crs=crs)
+    load = pd.Series(node_load_mw(nodes), index=nodes.index)[off]
+    pts = gpd.GeoDataFrame({"load": load}, geometry=nodes.geometry[off], crs=crs)
+    joined = gpd.sjoin(pts, parts, predicate="within", how="left")
+    g = joined.groupby("index_right")
+    parts["buses_off"] = g.size().reindex(parts.index).fillna(0).astype(np.int64)
+    parts["load_off_mw"] = g["load"].sum().reindex(parts.index).fillna(0.0)
+    parts.index = pd.Index([f"area{i}" for i in range(len(parts))], name="id")
+    return parts[["buses_off", "load_off_mw", "geometry"]]
 
 
 def _wants_flow(params: PowerParams, net: Network) -> bool:
