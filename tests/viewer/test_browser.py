@@ -512,6 +512,25 @@ def test_time_slider_steps_time_varying_layers(page: object, tmp_path: Path) -> 
     assert not page.locator("#time-box").is_visible()  # type: ignore[attr-defined]
 
 
+def test_pick_the_result_drawn(page: object) -> None:
+    """A planner picks another result of the run (the volume/capacity ratio of the links
+    instead of their flow): the map and its legend follow, in the interface language."""
+    select(page, "closure", "Scenario")
+    legend = page.inner_text("#legend")  # type: ignore[attr-defined]
+    assert "Traffic flow" in legend and "[veh/h]" in legend, legend
+    before = canvas_pixels(page)
+    page.click("#result")  # type: ignore[attr-defined]
+    page.get_by_text("Volume / capacity (link_flows)").click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "document.body.dataset.rendered.endsWith(':link_flows/v_c')"
+    )
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    legend = page.inner_text("#legend")  # type: ignore[attr-defined]
+    assert "Volume / capacity" in legend and "Traffic flow" not in legend, legend
+    assert (np.abs(canvas_pixels(page) - before).sum(axis=2) > 40).mean() > 0.002
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
 def test_whole_street_closure_from_the_search(page: object, demo_dir: Path) -> None:
     """A planner types a street's name in the editor's search and picks "Whole street": every
     directed link of the street is selected and highlighted (the search lists 50 links and

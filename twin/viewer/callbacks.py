@@ -27,6 +27,8 @@ LABELLED = [
     ("attribution", "children"),
     ("bmetric-label", "children"),
     ("rmetric-label", "children"),
+    ("result-label", "children"),
+    ("result", "placeholder"),
     ("present", "children"),
 ]
 
@@ -46,6 +48,7 @@ SELECTED = [
     ("time", "marks"),
     ("time", "value"),
     ("time-box", "style"),
+    ("result", "options"),
 ]
 
 
@@ -75,6 +78,8 @@ def register_labels(app: dash.Dash, ctx: Viewer) -> None:
             attribution(cat.twin),
             tr(lg, "colour.buildings"),
             tr(lg, "colour.roads"),
+            tr(lg, "result.pick"),
+            tr(lg, "result.auto"),
             tr(lg, "present"),
         )
 
@@ -93,6 +98,7 @@ def register_select(app: dash.Dash, ctx: Viewer) -> None:
         Input("time", "value"),
         Input("bmetric", "value"),
         Input("rmetric", "value"),
+        Input("result", "value"),
         prevent_initial_call=True,  # the first view is in the layout
     )
     def select(
@@ -103,10 +109,11 @@ def register_select(app: dash.Dash, ctx: Viewer) -> None:
         step: int | None,
         bmetric: str | None,
         rmetric: str | None,
+        result: str | None,
     ) -> tuple[Any, ...]:
         """The view, and the time slider fitted to the run (one slider for every layer
         varying in time, hidden when none does)."""
-        v = ctx.view(run_id, mode, layers, lg, step, bmetric, rmetric)
+        v = ctx.view(run_id, mode, layers, lg, step, bmetric, rmetric, result)
         t_max, t_marks, k, t_style = v["time"]
         return (
             v["scenario"],
@@ -121,6 +128,7 @@ def register_select(app: dash.Dash, ctx: Viewer) -> None:
             # the slider's value is an input: set it only when it must change
             dash.no_update if k == (step or 0) else k,
             t_style,
+            v["results"],
         )
 
 

@@ -43,7 +43,7 @@ class Catalogue:
     _cache: dict[str, Run] = field(default_factory=dict, repr=False)
     _manifests: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _comparisons: dict[str, Any] = field(default_factory=dict, repr=False)
-    _views: OrderedDict[tuple[str, str, str], dict[str, Any]] = field(
+    _views: OrderedDict[tuple[str, str, str, str], dict[str, Any]] = field(
         default_factory=OrderedDict, repr=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -113,7 +113,9 @@ class Catalogue:
                     self._cache[run_id] = Run.open(path)
         return self._cache[run_id]
 
-    def layers(self, run_id: str, mode: str, when: str | None) -> dict[str, Any]:
+    def layers(
+        self, run_id: str, mode: str, when: str | None, prefer: str | None = None
+    ) -> dict[str, Any]:
         """The result layers of a run drawn in ``mode`` at time label ``when``, computed once.
 
         Parameters
@@ -125,13 +127,15 @@ class Catalogue:
             (``single`` when the run has no parent in the store).
         when : str, optional
             A label of the shared time axis.
+        prefer : str, optional
+            The result picked (``<layer>/<variable>``), drawn first.
 
         Returns
         -------
         dict
             The payload sent to the browser: ``left``, and ``right`` side by side.
         """
-        key = (run_id, mode, when or "")
+        key = (run_id, mode, when or "", prefer or "")
         with self._vlock:  # callbacks run in several threads
             hit = self._views.get(key)
             if hit is not None:
@@ -141,14 +145,15 @@ class Catalogue:
         parent = parent_of(self, r)
         out: dict[str, Any] = {}
         if mode == "diff" and parent is not None:
-            out["left"] = run_layers(r, diff=self.comparison(r, parent), when=when)
+            diff = self.comparison(r, parent)
+            out["left"] = run_layers(r, diff=diff, when=when, prefer=prefer)
         elif mode == "side" and parent is not None:
-            ranges = shared_ranges(parent, r)
-            out["left"] = run_layers(parent, ranges=ranges, when=when)
-            out["right"] = run_layers(r, ranges=ranges, when=when)
+            both = shared_ranges(parent, r, prefer=prefer)
+            out["left"] = run_layers(parent, ranges=both, when=when, prefer=prefer)
+            out["right"] = run_layers(r, ranges=both, when=when, prefer=prefer)
         else:
-            labels = time_labels(r, parent)
-            out["left"] = run_layers(r, ranges=shared_ranges(r) if labels else None, when=when)
+            timed = shared_ranges(r, prefer=prefer) if time_labels(r, parent) else None
+            out["left"] = run_layers(r, ranges=timed, when=when, prefer=prefer)
         with self._vlock:
             self._views[key] = out
             while len(self._views) > self.VIEWS:

@@ -12,7 +12,7 @@ from twin.viewer.catalogue import Catalogue, parent_of
 from twin.viewer.i18n import tooltip_labels, tr
 from twin.viewer.jobs import JobTable
 from twin.viewer.kpis import kpi_cards
-from twin.viewer.layers import base_payload, metric_options, time_labels
+from twin.viewer.layers import base_payload, metric_options, result_choices, time_labels
 from twin.viewer.legend import legend_items
 
 
@@ -103,6 +103,7 @@ class Viewer:
             0,
             self.bmetric.value,
             self.rmetric.value,
+            None,
         )
 
     def _no_run(self, visible: dict[str, bool], lg: str, base: dict[str, Any]) -> dict[str, Any]:
@@ -116,6 +117,7 @@ class Viewer:
             "export": (None, ""),
             "report": (None, ""),
             "time": (0, {}, 0, {"display": "none"}),
+            "results": [],
         }
 
     def view(
@@ -127,6 +129,7 @@ class Viewer:
         step: int | None,
         bmetric: str | None,
         rmetric: str | None,
+        result: str | None = None,
     ) -> dict[str, Any]:
         """Everything the page shows for a run.
 
@@ -144,14 +147,17 @@ class Viewer:
             The time slider's position.
         bmetric, rmetric : str, optional
             The columns colouring the buildings and the roads.
+        result : str, optional
+            The result picked to draw first (``<layer>/<variable>``).
 
         Returns
         -------
         dict
             ``scenario`` (the payload drawn by the map, with its tooltips' words in ``lg``),
             ``kpis`` (cards), ``legend``, ``notice``, ``export`` and ``report`` (link and
-            text), ``right`` (the right map's style) and ``time`` (slider maximum, marks,
-            value and style). The KPI chart follows the map's first frame.
+            text), ``right`` (the right map's style), ``time`` (slider maximum, marks,
+            value and style) and ``results`` (the results that can be picked). The KPI
+            chart follows the map's first frame.
         """
         visible = {k: k in (layers or []) for k in self.layer_keys}
         base = self.base(bmetric, rmetric)
@@ -165,9 +171,9 @@ class Viewer:
         mode = mode if mode in ("side", "diff") and parent is not None else "single"
         data: dict[str, Any] = {
             "visible": visible,
-            "key": f"{run_id}:{mode}:{when or ''}",
+            "key": f"{run_id}:{mode}:{when or ''}" + (f":{result}" if result else ""),
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
-            **self.cat.layers(run_id, mode, when),
+            **self.cat.layers(run_id, mode, when, result),
         }
         return {
             "scenario": data,
@@ -183,4 +189,5 @@ class Viewer:
                 k,
                 {} if labels else {"display": "none"},
             ),
+            "results": result_choices(r, lg),
         }

@@ -27,6 +27,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "colour.buildings": {"fr": "Couleur des bâtiments", "en": "Colour buildings by"},
     "colour.roads": {"fr": "Couleur de la voirie", "en": "Colour roads by"},
     "export.report": {"fr": "Rapport imprimable (A4)", "en": "Printable report (A4)"},
+    "result.pick": {"fr": "Résultat affiché", "en": "Result shown"},
+    "result.auto": {"fr": "Le premier de chaque type", "en": "The first of each kind"},
     "chart.title": {
         "fr": "Variation par rapport au parent (%)",
         "en": "Change against the parent (%)",

@@ -194,21 +194,25 @@ def _columns_by_metric(d: Any, when: str | None) -> dict[str, str]:
     return names
 
 
-def _declared(lay: Any, present: Any, diff: bool) -> tuple[str, dict[str, Any]] | None:
+def _declared(
+    lay: Any, present: Any, diff: bool, only: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """The first variable the layer's display hints declare that is present (its
-    ``<variable>_diff`` in a vector comparison), with its hint."""
+    ``<variable>_diff`` in a vector comparison), with its hint (``only``: that variable)."""
     for hint in lay.display:
         var = str(hint["variable"])
+        if only is not None and var != only:
+            continue
         key = f"{var}_diff" if diff and lay.kind != "grid" else var
         if key in present:
             return key, hint
     return None
 
 
-def _grid_slot(lay: Any, diff: bool, when: str | None) -> Slot | None:
+def _grid_slot(lay: Any, diff: bool, when: str | None, only: str | None = None) -> Slot | None:
     """The declared variable of a grid layer, at the frame picked for ``when``."""
     d = lay.data
-    found = _declared(lay, d.data_vars, diff)
+    found = _declared(lay, d.data_vars, diff, only)
     if found is None:
         return None
     var, hint = found
@@ -220,13 +224,16 @@ def _grid_slot(lay: Any, diff: bool, when: str | None) -> Slot | None:
     return da, label, da.to_numpy().astype(float), hint
 
 
-def _vector_slot(lay: Any, diff: bool, when: str | None) -> tuple[str, Slot] | None:
-    """The declared variable of a vector layer (``paths`` or ``points``), at ``when``."""
+def _vector_slot(
+    lay: Any, diff: bool, when: str | None, only: str | None = None
+) -> tuple[str, Slot] | None:
+    """The declared variable of a vector layer (``paths``, ``areas`` or ``points``), at
+    ``when``."""
     d = lay.data
     if len(d) == 0:
         return None
     names = _columns_by_metric(d, when)
-    found = _declared(lay, names, diff)
+    found = _declared(lay, names, diff, only)
     if found is None:
         return None
     col = names[found[0]]
@@ -238,7 +245,20 @@ def _vector_slot(lay: Any, diff: bool, when: str | None) -> tuple[str, Slot] | N
     return slot, (d, col, d[col].to_numpy(float), found[1])
 
 
-def result_slots(r: Run, diff: Any = None, when: str | None = None) -> dict[str, Slot]:
+def result_choices(r: Run, lang: str) -> list[dict[str, str]]:
+    """The results a person can pick to draw: every declared variable of every output layer,
+    as dropdown options (label in ``lang``, value ``<layer>/<variable>``)."""
+    out = []
+    for name, lay in r.outputs.items():
+        for hint in lay.display:
+            label = hint["label"].get(lang) or hint["label"].get("en") or hint["variable"]
+            out.append({"label": f"{label} ({name})", "value": f"{name}/{hint['variable']}"})
+    return out
+
+
+def result_slots(
+    r: Run, diff: Any = None, when: str | None = None, prefer: str | None = None
+) -> dict[str, Slot]:
     """Result layers to draw: slot (``points``, ``paths``, ``grid``) → (data, column, values,
     hint).
 
@@ -251,6 +271,9 @@ def result_slots(r: Run, diff: Any = None, when: str | None = None) -> dict[str,
         instead of the run's outputs.
     when : str, optional
         A label of the shared time axis: layers varying in time show that frame.
+    prefer : str, optional
+        ``<layer>/<variable>`` picked by a person (:func:`result_choices`): drawn in its slot
+        before any other layer.
 
     Returns
     -------
@@ -260,13 +283,16 @@ def result_slots(r: Run, diff: Any = None, when: str | None = None) -> dict[str,
     """
     out: dict[str, Slot] = {}
     src = diff.layers if diff is not None else r.outputs
-    for lay in src.values():
+    first, _, only = (prefer or "").partition("/")
+    ordered = sorted(src.items(), key=lambda kv: kv[0] != first)  # stable: the rest in order
+    for name, lay in ordered:
+        var = only if name == first and only else None
         if lay.kind == "grid" and "grid" not in out:
-            slot = _grid_slot(lay, diff is not None, when)
+            slot = _grid_slot(lay, diff is not None, when, var)
             if slot is not None:
                 out["grid"] = slot
         elif lay.kind == "vector":
-            found = _vector_slot(lay, diff is not None, when)
+            found = _vector_slot(lay, diff is not None, when, var)
             if found is not None:
                 out.setdefault(*found)
     return out
@@ -282,14 +308,14 @@ def time_labels(*runs: Run | None) -> list[str]:
     return sorted(out)
 
 
-def shared_ranges(*runs: Run) -> dict[str, tuple[float, float]]:
+def shared_ranges(*runs: Run, prefer: str | None = None) -> dict[str, tuple[float, float]]:
     """Common colour ranges of each result slot over several runs (side-by-side views) and
     over every time frame (so a colour means the same value at every step of the slider)."""
     acc: dict[str, list[float]] = {}
     frames: list[str | None] = list(time_labels(*runs)) or [None]
     for r in runs:
         for when in frames:
-            for slot, (_, _, v, _) in result_slots(r, when=when).items():
+            for slot, (_, _, v, _) in result_slots(r, when=when, prefer=prefer).items():
                 ok = v[np.isfinite(v)]
                 if len(ok):
                     acc.setdefault(slot, []).extend([float(ok.min()), float(ok.max())])
@@ -301,6 +327,7 @@ def run_layers(
     diff: Any = None,
     ranges: dict[str, tuple[float, float]] | None = None,
     when: str | None = None,
+    prefer: str | None = None,
 ) -> dict[str, Any]:
     """The result layers of a run (or of a comparison when ``diff`` is given) as payloads.
 
@@ -314,6 +341,8 @@ def run_layers(
         Colour range by slot (see :func:`shared_ranges`), so that two views share one scale.
     when : str, optional
         A label of the shared time axis.
+    prefer : str, optional
+        The result picked (see :func:`result_slots`).
 
     Returns
     -------
@@ -323,7 +352,7 @@ def run_layers(
         (``legend["title"]``, by language).
     """
     side: dict[str, Any] = {}
-    for slot, (d, col, v, hint) in result_slots(r, diff, when).items():
+    for slot, (d, col, v, hint) in result_slots(r, diff, when, prefer).items():
         rng = (ranges or {}).get(slot)
         unit = str(hint["unit"])
         div = diff is not None or hint.get("palette") == "diverging"

@@ -144,6 +144,8 @@ def _aside(ctx: Viewer, init: dict[str, Any], panel: Any) -> html.Aside:
             dcc.Dropdown(id="bmetric", options=b.options, value=b.value, clearable=False),
             html.Label(id="rmetric-label", htmlFor="rmetric"),
             dcc.Dropdown(id="rmetric", options=r.options, value=r.value, clearable=False),
+            html.Label(id="result-label", htmlFor="result"),
+            dcc.Dropdown(id="result", options=init["results"], value=None),
             html.Div(init["legend"], id="legend", className="legend"),
             # the notice and the report open in a tab, the export downloads
             *(

@@ -293,3 +293,22 @@ def test_outage_area_and_its_drawing(oberrhein_dir: Path, tmp_path: Path) -> Non
     assert side["areas"]["legend"]["title"]["fr"].startswith("Zone privée d'électricité")
     parent = Run.open(next(d for d in tmp_path.iterdir() if d.name.startswith("baseline-")))
     assert len(parent.outputs["power_outage_area"].data) == 0
+
+
+def test_the_criticality_layer_can_be_picked_in_the_viewer(
+    oberrhein_dir: Path, tmp_path: Path
+) -> None:
+    """Every declared result of a power run is offered to the viewer's picker; picking the
+    N-1 criticality draws it in the line slot instead of the loadings."""
+    from twin.viewer.layers import result_choices, result_slots
+
+    root = Path(__file__).resolve().parents[3]
+    r = run(oberrhein_dir, root / "scenarios" / "oberrhein" / "transformer_outage.yaml",
+            out=tmp_path)  # fmt: skip
+    values = [c["value"] for c in result_choices(r, "fr")]
+    assert "power_criticality/load_cut_mw" in values and "power_links/loading_percent" in values
+    label = next(c["label"] for c in result_choices(r, "fr") if c["value"].startswith("power_cri"))
+    assert label == "Charge coupée par sa défaillance (power_criticality)"
+    assert result_slots(r)["paths"][1] == "loading_percent"
+    picked = result_slots(r, prefer="power_criticality/load_cut_mw")
+    assert picked["paths"][1] == "load_cut_mw" and picked["points"][1] == "energised"
