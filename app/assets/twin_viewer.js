@@ -168,12 +168,6 @@
     return new Type(bytes.buffer);
   }
 
-  function fmt(v) {
-    if (!isFinite(v)) return "–";
-    const a = Math.abs(v);
-    return a >= 100 ? v.toFixed(0) : a >= 1 ? v.toFixed(1) : v.toFixed(3);
-  }
-
   /* Extruded buildings, drawn as roofs and walls: two plain (not instanced) triangle layers.
    * Software WebGL (SwiftShader) pays a large fixed cost per instance of an instanced draw, and
    * deck.gl draws the walls of extruded polygons with one instance per footprint vertex: 50,000
@@ -437,7 +431,7 @@
         (s.last[i] !== s.first[i] ? " → " + timeText(s.last[i]) : "");
       return [
         w.word("sensor") + " " + p.ids[i] + " (" + p.layer + ")",
-        p.variable + ", " + w.word("mean") + w.word("colon") + fmt(s.value[i]) + (n ? unit : ""),
+        p.variable + ", " + w.word("mean") + w.word("colon") + w.num(s.value[i]) + (n ? unit : ""),
         w.count("obs", n) + span,
       ].join("\n");
     });
@@ -457,8 +451,16 @@
       rules = null;
     }
     function word(k) { return l[k] !== undefined ? l[k] : k; }
+    /* numbers as the language writes them (the browser's CLDR data): every digit of the
+     * integer part, three significant digits below 100 */
+    const big = new Intl.NumberFormat(l.lang || "en", {maximumFractionDigits: 0});
+    const small = new Intl.NumberFormat(l.lang || "en", {maximumSignificantDigits: 3});
     return {
       word: word,
+      num: function (v) {
+        if (!isFinite(v)) return "–";
+        return Math.abs(v) >= 100 ? big.format(v) : small.format(v);
+      },
       count: function (k, n) {
         const one = rules ? rules.select(n) === "one" : n === 1;
         return n + " " + word(k + (one ? ".one" : ".other"));
@@ -519,10 +521,10 @@
       const line = p === base.roads || (side && p === side.paths);
       const v = p._value[line ? segments(p).owner[index] : index];
       const lg = p.legend, at = lg.label.split("@"), colon = w.word("colon");
-      const lines = [w.word(what), at[0] + colon + fmt(v) + (lg.unit ? " " + lg.unit : "")];
+      const lines = [w.word(what), at[0] + colon + w.num(v) + (lg.unit ? " " + lg.unit : "")];
       if (at.length > 1) lines.push(w.word("time") + colon + at[1]);
-      if (isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
-        lines.push(w.word("scale") + colon + fmt(lg.min) + " … " + fmt(lg.max));
+      if (!lg.flat && isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
+        lines.push(w.word("scale") + colon + w.num(lg.min) + " … " + w.num(lg.max));
       }
       return {text: lines.join("\n")};
     };

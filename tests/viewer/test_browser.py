@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import socket
 import subprocess
@@ -257,14 +258,27 @@ def test_tooltips_follow_the_interface_language(page: object) -> None:
         return page.evaluate(TIPS_AT, at)  # type: ignore[attr-defined]
 
     fr = switched("FR", "Bâtiment")
-    value_b, scale_b = building[1].split(": ")[1], building[2].split(": ")[1]
-    value_r, scale_r = road[1].split(": ")[1], road[2].split(": ")[1]
+
+    def french(text: str) -> str:  # the same numbers, as French writes them
+        return text.replace(",", "\u202f").replace(".", ",")
+
+    value_b, scale_b = (french(x.split(": ")[1]) for x in building[1:3])
+    value_r, scale_r = (french(x.split(": ")[1]) for x in road[1:3])
     assert fr == [
         f"Bâtiment\nheight_m : {value_b}\nÉchelle de couleurs : {scale_b}",
         f"Tronçon de voirie\nspeed_kph : {value_r}\nÉchelle de couleurs : {scale_r}",
     ]
     assert page.inner_text("#layers-label") == "Couches"  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.lang") == "fr"  # type: ignore[attr-defined]
+    # French numbers in the KPI cards and the legend: groups by narrow no-break spaces,
+    # decimal commas, never "22,011" (which a French reader reads as 22)
+    page.wait_for_function(
+        "document.getElementById('kpis').innerText.includes('mieux') || "
+        "document.getElementById('kpis').innerText.includes('moins bien')"
+    )
+    shown = page.inner_text("#kpis") + page.inner_text("#legend")  # type: ignore[attr-defined]
+    assert not re.search(r"\d,\d{3}\b", shown), shown
+    assert re.search(r"\d\u202f\d{3}", shown) and re.search(r"\d,\d", shown), shown
     assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")  # type: ignore[attr-defined]
     assert switched("EN", "Building") == en
     assert page.evaluate("document.documentElement.lang") == "en"  # type: ignore[attr-defined]

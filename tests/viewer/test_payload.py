@@ -247,3 +247,17 @@ def test_first_view_fits_the_territory() -> None:
     m_per_px = 156_543.03 * math.cos(math.radians(48.5)) / 2**z
     assert max(14258 / 1200, 16777 / 500) == pytest.approx(m_per_px)
     assert fit_zoom((0, 0, 4e7, 4e7), 45.0) == 3.0  # never farther than a continent
+
+
+def test_a_flat_range_is_one_value_not_a_made_up_range() -> None:
+    """Every lamp at 100 W: the legend says "100 W everywhere", not "100–101 W"."""
+    from twin.viewer.legend import legend_items
+    from twin.viewer.payload import colours
+
+    rgba, leg = colours(np.full(5, 100.0))
+    assert leg["flat"] and leg["min"] == leg["max"] == 100.0
+    assert len({tuple(c) for c in rgba}) == 1
+    pts = {"legend": {**leg, "label": "power_w", "unit": "W"}}
+    (item,) = legend_items({"lamps": pts}, {}, "fr")
+    shown = str(item.children[-1].children)
+    assert "100 (partout)" in shown and "101" not in shown

@@ -28,6 +28,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "colour.roads": {"fr": "Couleur de la voirie", "en": "Colour roads by"},
     "export.report": {"fr": "Rapport imprimable (A4)", "en": "Printable report (A4)"},
     "result.pick": {"fr": "Résultat affiché", "en": "Result shown"},
+    "unit.points": {"fr": "pts", "en": "pts"},
+    "legend.flat": {"fr": "partout", "en": "everywhere"},
+    "kpi.good": {"fr": "mieux", "en": "better"},
+    "kpi.bad": {"fr": "moins bien", "en": "worse"},
+    "kpi.neutral": {"fr": "", "en": ""},
+    "kpi.diagnostics": {
+        "fr": "Diagnostics des calculs (convergence, ajustements)",
+        "en": "Diagnostics of the methods (convergence, fits)",
+    },
     "result.auto": {"fr": "Le premier de chaque type", "en": "The first of each kind"},
     "chart.title": {
         "fr": "Variation par rapport au parent (%)",

@@ -17,6 +17,7 @@ from dash import html
 
 from twin.scenario.runner import Run
 from twin.viewer.i18n import is_headline, kpi_label, tr, unit_label
+from twin.viewer.numbers import number, percent, signed
 
 #: Chart labels are wrapped at this many characters; each bar takes this many pixels.
 LABEL_WIDTH = 48
@@ -34,28 +35,27 @@ def judge(delta: float, better: str) -> str:
 
 
 def show(value: float, unit: str, lang: str = "en") -> str:
-    """A KPI value for people: shares (unit ``"1"``) as percentages, large numbers with
-    separators, the unit in ``lang``."""
+    """A KPI value for people, in ``lang`` (:mod:`twin.viewer.numbers`): shares (unit ``"1"``)
+    as percentages, other values with three significant digits, the unit in ``lang``."""
     v = float(value)
     if not np.isfinite(v):
         return "–"
     if unit == "1":
-        return f"{100 * v:.1f} %"
-    text = f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
-    return f"{text} {unit_label(lang, unit)}".rstrip()
+        return percent(v, lang)
+    return f"{number(v, lang)} {unit_label(lang, unit)}".rstrip()
 
 
 def change(before: float, after: float, unit: str, lang: str = "en") -> str:
-    """The change from ``before`` to ``after``: percentage points for shares, else the
-    difference in the KPI's unit and the relative change; ``"–"`` when either is missing."""
+    """The change from ``before`` to ``after`` in ``lang``: percentage points for shares,
+    else the difference in the KPI's unit and the relative change; ``"–"`` when either is
+    missing."""
     delta = float(after) - float(before)
     if not np.isfinite(delta):
         return "–"
     if unit == "1":
-        return f"{100 * delta:+.1f} pts"
-    pct = f" ({100 * delta / abs(before):+.1f} %)" if before else ""
-    text = f"{delta:+,.0f}" if abs(delta) >= 100 else f"{delta:+.3g}"  # no 1e+04 for people
-    return f"{text} {unit_label(lang, unit)}".rstrip() + pct
+        return f"{signed(100 * delta, lang, 2)} {tr(lang, 'unit.points')}"
+    pct = f" ({percent(delta / abs(before), lang, sign=True)})" if before else ""
+    return f"{signed(delta, lang)} {unit_label(lang, unit)}".rstrip() + pct
 
 
 def parent_value(parent: Run | None, name: Any) -> float:
@@ -65,23 +65,69 @@ def parent_value(parent: Run | None, name: Any) -> float:
     return float(parent.kpis.loc[name, "value"])
 
 
-def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
-    """One card per KPI: value, unit, change against the parent (coloured by `better`)."""
-    cards = []
-    for k, row in r.kpis.iterrows():
-        a, b, unit = parent_value(parent, k), float(row["value"]), str(row["unit"])
-        moved = parent is not None and np.isfinite(b - a)
-        cards.append(
+def headline_change(before: float, after: float, unit: str, lang: str) -> str:
+    """The change a card shows large: relative to the parent (the chart's measure), else
+    (from zero) the difference in the KPI's unit or in points."""
+    delta = float(after) - float(before)
+    if not np.isfinite(delta):
+        return "–"
+    if before:
+        return percent(delta / abs(float(before)), lang, sign=True)
+    return change(before, after, unit, lang)
+
+
+def absolute_change(before: float, after: float, unit: str, lang: str) -> str:
+    """The difference a card shows under its relative change (points for shares)."""
+    delta = float(after) - float(before)
+    if not np.isfinite(delta) or not before:
+        return ""
+    if unit == "1":
+        return f"{signed(100 * delta, lang, 2)} {tr(lang, 'unit.points')}"
+    return f"{signed(delta, lang)} {unit_label(lang, unit)}".rstrip()
+
+
+def arrow(delta: float) -> str:
+    """The direction of a change (its verdict is said in words: colour is never the only
+    cue)."""
+    return "▲" if delta > 0 else "▼" if delta < 0 else "="
+
+
+def _card(k: Any, row: Any, parent: Run | None, lang: str) -> html.Div:
+    """One KPI card: label, value, the change large with its verdict, the difference."""
+    a, b, unit = parent_value(parent, k), float(row["value"]), str(row["unit"])
+    verdict = judge(b - a, str(row.get("better", "neutral")))
+    moved = parent is not None and np.isfinite(b - a)
+    children: list[Any] = [
+        html.Div(kpi_label(lang, str(k), row), className="kpi-label"),
+        html.Div(show(b, unit, lang), className="kpi-value"),
+    ]
+    if moved:
+        words = tr(lang, f"kpi.{verdict}")
+        children += [
             html.Div(
-                className=f"kpi {judge(b - a, str(row.get('better', 'neutral')))}",
-                children=[
-                    html.Div(kpi_label(lang, str(k), row), className="kpi-label"),
-                    html.Div(show(b, unit, lang), className="kpi-value"),
-                    html.Div(change(a, b, unit, lang) if moved else "", className="kpi-delta"),
+                [
+                    html.Span(arrow(b - a), className="kpi-icon"),
+                    f" {headline_change(a, b, unit, lang)}",
+                    html.Span(f" · {words}" if words else "", className="kpi-verdict"),
                 ],
-            )
-        )
-    return cards
+                className="kpi-change",
+            ),
+            html.Div(absolute_change(a, b, unit, lang), className="kpi-delta"),
+        ]
+    return html.Div(children, className=f"kpi {verdict}")
+
+
+def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
+    """The KPI cards: headline results first, each with its value, its change against the
+    parent large and signed, coloured and worded by better/worse; the diagnostics of the
+    methods (solver gaps, fit statistics) folded away under their own heading."""
+    head = [_card(k, row, parent, lang) for k, row in r.kpis.iterrows() if is_headline(row)]
+    diag = [_card(k, row, parent, lang) for k, row in r.kpis.iterrows() if not is_headline(row)]
+    if diag:
+        summary = html.Summary(tr(lang, "kpi.diagnostics"))
+        folded = html.Details([summary, html.Div(diag, className="kpis")], className="kpi-diag")
+        return [*head, folded]
+    return head
 
 
 def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from dash import html
 
 from twin.viewer.i18n import tr, unit_label
+from twin.viewer.numbers import number
 
 
-def format_bound(v: float) -> str:
-    """Short format of a legend bound (``–`` when not finite)."""
-    v = float(v)
-    if not np.isfinite(v):
-        return "–"
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+def format_bound(v: float, lg: str = "en") -> str:
+    """A legend bound in ``lg`` (three significant digits, the language's marks; ``–`` when
+    not finite)."""
+    return number(v, lg)
 
 
 def legend_title(legend: dict[str, Any], lg: str) -> str:
@@ -87,10 +85,14 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
                     ),
                     html.Div(
                         className="range",
-                        children=[
-                            html.Span(format_bound(leg["min"])),
-                            html.Span(format_bound(leg["max"])),
-                        ],
+                        children=(
+                            [html.Span(f"{format_bound(leg['min'], lg)} ({tr(lg, 'legend.flat')})")]
+                            if leg.get("flat")
+                            else [
+                                html.Span(format_bound(leg["min"], lg)),
+                                html.Span(format_bound(leg["max"], lg)),
+                            ]
+                        ),
                     ),
                 ],
             )

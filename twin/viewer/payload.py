@@ -43,7 +43,8 @@ def colours(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """RGBA uint8 colours for values, and the legend (range and ramp stops).
 
-    NaN values are grey. A diverging ramp is centred on 0.
+    NaN values are grey. A diverging ramp is centred on 0. When every value is the same
+    (``flat`` in the legend), ``min`` and ``max`` are that value.
     """
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
@@ -54,8 +55,9 @@ def colours(
     else:
         lo = vmin if vmin is not None else (float(np.nanmin(v[ok])) if ok.any() else 0.0)
         hi = vmax if vmax is not None else (float(np.nanmax(v[ok])) if ok.any() else 1.0)
-        if hi <= lo:
-            hi = lo + 1.0
+    flat = not hi > lo  # one value everywhere: a legend of that value, not a made-up range
+    if flat:
+        hi = lo + 1.0
     t = np.clip((np.where(ok, v, lo) - lo) / (hi - lo), 0, 1) * (len(ramp) - 1)
     i = np.minimum(t.astype(int), len(ramp) - 2)
     f = (t - i)[:, None]
@@ -63,7 +65,9 @@ def colours(
     rgba = np.empty((len(v), 4), dtype=np.uint8)
     rgba[:, :3] = np.where(ok[:, None], rgb, 160).astype(np.uint8)
     rgba[:, 3] = alpha
-    legend = {"min": lo, "max": hi, "stops": ramp.astype(int).tolist()}
+    legend = {"min": lo, "max": lo if flat else hi, "stops": ramp.astype(int).tolist()}
+    if flat:
+        legend["flat"] = True
     return rgba, legend
 
 
