@@ -164,10 +164,15 @@ def source_problems(wn: WaterNetworkModel) -> list[str]:
 
 
 def simulate(
-    wn: WaterNetworkModel, junctions: list[str], links: list[str], added: Added | None = None
+    wn: WaterNetworkModel,
+    junctions: list[str],
+    links: list[str],
+    added: Added | None = None,
+    expected: pd.DataFrame | None = None,
 ) -> Hydraulics:
     """Run EPANET 2.2 (PDD) on a configured model; results of ``junctions`` and ``links``
-    (``added``: what events added to the model).
+    (``added``: what events added to the model; ``expected``: the expected demands when
+    already known, e.g. in a sweep of closures, which leave them unchanged).
 
     Raises
     ------
@@ -187,7 +192,9 @@ def simulate(
                 fix="check the network in EPANET; shorten the time step or the events",
             )
             raise InputError(msg) from None
-    expected = wntr.metrics.expected_demand(wn).reindex(res.node["pressure"].index)
+    if expected is None:
+        expected = wntr.metrics.expected_demand(wn)
+    expected = expected.reindex(res.node["pressure"].index)
     added = added or Added()
     status = res.link["status"]
     closed = status[links] == 0
