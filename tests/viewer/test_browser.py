@@ -661,7 +661,7 @@ def test_sensors_tooltip_and_toggle(page: object, sensor_twin: Path, tmp_path: P
         "3 observations: 2026-07-15 08:00 → 2026-07-15 11:00"
     )
     s2 = (
-        "Sensor S2 (counts)\nflow_veh_h, time mean: 60.0 veh/h\n"
+        "Sensor S2 (counts)\nflow_veh_h, time mean: 60 veh/h\n"
         "2 observations: 2026-07-15 09:00 → 2026-07-15 10:00"
     )
     s3 = "Sensor S3 (counts)\nflow_veh_h, time mean: 400 veh/h\n1 observation: 2026-07-15 08:00"
