@@ -18,7 +18,8 @@ from twin.errors import SchemaError, message
 from twin.model.network import Network
 from twin.model.twin import Twin
 from twin.sims.interventions import Done, Intervention, InterventionSpec, Target
-from twin.sims.targets import select, target_geometry
+from twin.sims.networks_status import select_elements
+from twin.sims.targets import select
 from twin.sims.water import events as ev
 
 #: Longest simulated period [h] (one week); event times are bounded by it.
@@ -118,35 +119,10 @@ def _links(twin: Twin, target: Target, where: str, kinds: set[str]) -> tuple[Net
 
 
 def _nodes(twin: Twin, target: Target, where: str) -> tuple[Network, pd.Index]:
-    """The target nodes: by ids, attribute filter or area (all nodes without selector)."""
+    """The target nodes: by ids, attribute filter or area (all nodes without selector), with
+    the rules of every network target (:func:`twin.sims.networks_status.select_elements`)."""
     net = ev.water_network(twin, target.layer, where)
-    nodes = net.nodes
-    mask = np.ones(len(nodes), dtype=bool)
-    if target.ids is not None:
-        unknown = sorted(set(map(str, target.ids)) - set(nodes.index.astype(str)))
-        if unknown:
-            msg = message(
-                f"{len(unknown)} node ids are not in '{target.layer}' (e.g. {unknown[:5]})",
-                where=f"{where}.target.ids",
-                fix=f"use node ids such as {nodes.index[:3].tolist()}",
-            )
-            raise SchemaError(msg)
-        mask = nodes.index.astype(str).isin([str(i) for i in target.ids])
-    elif target.where is not None:
-        for field, value in target.where.items():
-            if field not in nodes.columns:
-                msg = message(
-                    f"nodes of '{target.layer}' have no field '{field}'",
-                    where=f"{where}.target.where",
-                    fix=f"filter on one of {[c for c in nodes.columns if c != 'geometry']}",
-                )
-                raise SchemaError(msg)
-            values = [str(v) for v in (value if isinstance(value, list) else [value])]
-            mask &= nodes[field].astype(str).isin(values).to_numpy()
-    elif target.geometry is not None:
-        area = target_geometry(target, nodes.crs, f"{where}.target")
-        mask = nodes.geometry.intersects(area).to_numpy()
-    return net, nodes.index[mask]
+    return net, select_elements(twin, target, where, "nodes")
 
 
 def _of_type(net: Network, ids: pd.Index, kinds: set[str], where: str) -> pd.Index:
