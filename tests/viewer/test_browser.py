@@ -270,6 +270,10 @@ def test_tooltips_follow_the_interface_language(page: object) -> None:
     ]
     assert page.inner_text("#layers-label") == "Couches"  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.lang") == "fr"  # type: ignore[attr-defined]
+    # the dropdowns' own words too (Dash's default to English)
+    page.click("#run")  # type: ignore[attr-defined]
+    page.get_by_placeholder("Rechercher").wait_for(timeout=10_000)  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
     # French numbers in the KPI cards and the legend: groups by narrow no-break spaces,
     # decimal commas, never "22,011" (which a French reader reads as 22)
     page.wait_for_function(

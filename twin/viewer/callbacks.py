@@ -11,10 +11,13 @@ from dash import Input, Output, State, dcc
 from twin.viewer import editor
 from twin.viewer.catalogue import parent_of
 from twin.viewer.context import Viewer
-from twin.viewer.i18n import tr
+from twin.viewer.i18n import dropdown_labels, tr
 from twin.viewer.kpis import kpi_chart
 from twin.viewer.layers import attribution
 from twin.viewer.layout import on_language
+
+#: Every dropdown of the page (their search boxes and buttons speak the interface language).
+DROPDOWNS = ("run", "bmetric", "rmetric", "result", "wi-parent", "wi-links", "wi-kind", "wi-lamps")
 
 #: What the language picker fills: (component id, property).
 LABELLED = [
@@ -30,6 +33,7 @@ LABELLED = [
     ("result-label", "children"),
     ("result", "placeholder"),
     ("present", "children"),
+    *((d, "labels") for d in DROPDOWNS),
 ]
 
 #: What a change of run, view, layers, language, time or colours updates.
@@ -81,6 +85,7 @@ def register_labels(app: dash.Dash, ctx: Viewer) -> None:
             tr(lg, "result.pick"),
             tr(lg, "result.auto"),
             tr(lg, "present"),
+            *(dropdown_labels(lg) for _ in DROPDOWNS),
         )
 
     on_language(app, ctx.lang, labels, LABELLED)

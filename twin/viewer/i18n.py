@@ -97,6 +97,23 @@ def tr(lang: str, key: str, default: str | None = None) -> str:
     return t.get(lang, t["en"])
 
 
+#: The words of Dash's dropdowns (their ``labels`` property), which default to English.
+DROPDOWN_WORDS = {
+    "select_all": {"fr": "Tout sélectionner", "en": "Select all"},
+    "deselect_all": {"fr": "Tout désélectionner", "en": "Deselect all"},
+    "selected_count": {"fr": "{num_selected} sélectionné(s)", "en": "{num_selected} selected"},
+    "search": {"fr": "Rechercher", "en": "Search"},
+    "clear_search": {"fr": "Effacer la recherche", "en": "Clear search"},
+    "clear_selection": {"fr": "Effacer la sélection", "en": "Clear selection"},
+    "no_options_found": {"fr": "Aucun résultat", "en": "No options found"},
+}
+
+
+def dropdown_labels(lang: str) -> dict[str, str]:
+    """The ``labels`` of a Dash dropdown in ``lang`` (search box, select all, no result)."""
+    return {k: v.get(lang, v["en"]) for k, v in DROPDOWN_WORDS.items()}
+
+
 def tooltip_labels(lang: str) -> dict[str, str]:
     """The words of the map's tooltips in ``lang``, for the renderer (sent with each scenario
     payload): ``lang`` (for the browser's plural rules), the ``tip.*`` texts by their name
