@@ -457,6 +457,7 @@
     const small = new Intl.NumberFormat(l.lang || "en", {maximumSignificantDigits: 3});
     return {
       word: word,
+      lang: l.lang || "en",
       num: function (v) {
         if (!isFinite(v)) return "–";
         return Math.abs(v) >= 100 ? big.format(v) : small.format(v);
@@ -521,7 +522,9 @@
       const line = p === base.roads || (side && p === side.paths);
       const v = p._value[line ? segments(p).owner[index] : index];
       const lg = p.legend, at = lg.label.split("@"), colon = w.word("colon");
-      const lines = [w.word(what), at[0] + colon + w.num(v) + (lg.unit ? " " + lg.unit : "")];
+      /* what the value is: its declared name in the interface language, else its column */
+      const name = (lg.title && (lg.title[w.lang] || lg.title.en)) || at[0];
+      const lines = [w.word(what), name + colon + w.num(v) + (lg.unit ? " " + lg.unit : "")];
       if (at.length > 1) lines.push(w.word("time") + colon + at[1]);
       if (!lg.flat && isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
         lines.push(w.word("scale") + colon + w.num(lg.min) + " … " + w.num(lg.max));

@@ -174,7 +174,7 @@ def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
     tips = page.evaluate(BUILDING_TIPS)  # type: ignore[attr-defined]
     assert {"walls-left", "buildings-left"} <= set(tips), tips
     assert all(
-        t.startswith("Building\nheight_m: ") and " m\nColour scale: " in t for t in tips.values()
+        t.startswith("Building\nHeight: ") and " m\nColour scale: " in t for t in tips.values()
     ), tips
 
 
@@ -239,14 +239,15 @@ TIPS_AT = """(at) => {
 
 def test_tooltips_follow_the_interface_language(page: object) -> None:
     """The same building's and road's tooltips, in French once *FR* is clicked and in English
-    again after *EN* (no reload): the words change, the column names, values and units stay."""
+    again after *EN* (no reload): the words and the names of the values change (declared
+    names, not column names), the numbers are written the language's way, units stay."""
     at = [page.evaluate(FIND_BUILDING), page.evaluate(FIND_ROAD)[:2]]  # type: ignore[attr-defined]
     en = page.evaluate(TIPS_AT, at)  # type: ignore[attr-defined]
     # English (served so): what it is, value with unit, colour scale
     building, road = (t.split("\n") for t in en)
     assert building[0] == "Building" and road[0] == "Road section", en
-    assert building[1].startswith("height_m: ") and building[1].endswith(" m"), en
-    assert road[1].startswith("speed_kph: ") and road[1].endswith(" km/h"), en
+    assert building[1].startswith("Height: ") and building[1].endswith(" m"), en
+    assert road[1].startswith("Free-flow speed: ") and road[1].endswith(" km/h"), en
     assert building[2].startswith("Colour scale: ") and road[2].startswith("Colour scale: "), en
     assert len(building) == len(road) == 3, en
 
@@ -265,8 +266,8 @@ def test_tooltips_follow_the_interface_language(page: object) -> None:
     value_b, scale_b = (french(x.split(": ")[1]) for x in building[1:3])
     value_r, scale_r = (french(x.split(": ")[1]) for x in road[1:3])
     assert fr == [
-        f"Bâtiment\nheight_m : {value_b}\nÉchelle de couleurs : {scale_b}",
-        f"Tronçon de voirie\nspeed_kph : {value_r}\nÉchelle de couleurs : {scale_r}",
+        f"Bâtiment\nHauteur : {value_b}\nÉchelle de couleurs : {scale_b}",
+        f"Tronçon de voirie\nVitesse à vide : {value_r}\nÉchelle de couleurs : {scale_r}",
     ]
     assert page.inner_text("#layers-label") == "Couches"  # type: ignore[attr-defined]
     assert page.evaluate("document.documentElement.lang") == "fr"  # type: ignore[attr-defined]
@@ -374,7 +375,7 @@ def test_offline_html_comparison_from_file(
         pg.close()
     assert requests == []
     assert tips and all(
-        t.startswith("Bâtiment\nheight_m : ") and " m\nÉchelle de couleurs : " in t
+        t.startswith("Bâtiment\nHauteur : ") and " m\nÉchelle de couleurs : " in t
         for t in tips.values()
     ), tips
     drawn = np.abs(right - np.array([240, 242, 245])).sum(axis=2) > 30

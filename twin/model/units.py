@@ -47,3 +47,25 @@ def unit_of_column(name: str) -> str:
     ('m', 'veh/h', '')
     """
     return next((u for suf, u in SUFFIX_UNITS if name.endswith(suf)), "")
+
+
+#: Names of the twin's own columns for people (French, English), for legends and tooltips of
+#: its layers; a simulation's outputs carry their own labels (their display hints).
+COLUMN_LABELS: dict[str, dict[str, str]] = {
+    "height_m": {"fr": "Hauteur", "en": "Height"},
+    "levels": {"fr": "Niveaux", "en": "Storeys"},
+    "floor_area_m2": {"fr": "Surface de plancher", "en": "Floor area"},
+    "speed_kph": {"fr": "Vitesse à vide", "en": "Free-flow speed"},
+    "free_flow_time_s": {"fr": "Temps de parcours à vide", "en": "Free-flow travel time"},
+    "capacity_veh_h": {"fr": "Capacité", "en": "Capacity"},
+    "lanes": {"fr": "Voies", "en": "Lanes"},
+    "length_m": {"fr": "Longueur", "en": "Length"},
+    "power_w": {"fr": "Puissance", "en": "Power"},
+    "flux_lm": {"fr": "Flux lumineux", "en": "Luminous flux"},
+    "mounting_height_m": {"fr": "Hauteur de feu", "en": "Mounting height"},
+}
+
+
+def column_labels(name: str) -> dict[str, str] | None:
+    """The French and English names of a twin column (None for a column without one)."""
+    return COLUMN_LABELS.get(name)

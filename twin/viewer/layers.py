@@ -18,7 +18,7 @@ import pandas as pd
 
 from twin.model.layer import SensorSeries
 from twin.model.twin import Twin
-from twin.model.units import unit_of_column
+from twin.model.units import column_labels, unit_of_column
 from twin.scenario.runner import Run
 from twin.viewer import payload as pl
 from twin.viewer import timeaxis as tx
@@ -77,6 +77,14 @@ def unit_of(col: str) -> str:
     return unit_of_column(tx.split_column(col)[0].removesuffix("_diff"))
 
 
+def _titled(payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload with its column's name for people as legend title, when it has one."""
+    title = column_labels(str(payload["legend"]["label"]))
+    if title is not None:
+        payload["legend"]["title"] = dict(title)
+    return payload
+
+
 def base_payload(
     t: Twin, metric: str = "height_m", road_metric: str = "speed_kph"
 ) -> dict[str, Any]:
@@ -102,20 +110,20 @@ def base_payload(
         if metric not in numeric_columns(b):
             metric = "height_m"
         val = b[metric].to_numpy(float) if metric in b else h
-        out["buildings"] = pl.polygons(b, h, val, label=metric, unit=unit_of(metric))
+        out["buildings"] = _titled(pl.polygons(b, h, val, label=metric, unit=unit_of(metric)))
     for name in ("roads", "streets"):
         if name in t and t.layer(name).kind == "network":
             links = t[name].links
             col = road_metric if road_metric in numeric_columns(links) else "speed_kph"
             v = links[col].to_numpy(float) if col in links else np.zeros(len(links))
             unit = "km/h" if col.endswith("_kph") else unit_of(col)
-            out["roads"] = pl.paths(links, v, label=col, unit=unit, width=2.5)
+            out["roads"] = _titled(pl.paths(links, v, label=col, unit=unit, width=2.5))
             break
     for name in ("street_lamps", "street_lights"):
         if name in t:
             lamps = t[name]
             v = lamps["power_w"].to_numpy(float) if "power_w" in lamps else np.zeros(len(lamps))
-            out["lamps"] = pl.points(lamps, v, label="power_w", unit="W", radius=3)
+            out["lamps"] = _titled(pl.points(lamps, v, label="power_w", unit="W", radius=3))
             break
     sensors = sensor_payloads(t)
     if sensors:
