@@ -7,146 +7,16 @@ the test's temporary directory.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from twin.scenario.runner import run
-
-from ._synthetic import sensor_layer, synthetic_run, write_run
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-assert CHROMIUM is not None, "the viewer tests need Debian's chromium (make test installs it)"
-ARGS = [
-    "--no-sandbox",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 60, proc: subprocess.Popen[bytes] | None = None) -> None:
-    """Wait until ``url`` answers (any HTTP status); fail at once if ``proc`` exits."""
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        assert proc is None or proc.poll() is None, f"the server exited with {proc.returncode}"
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(url)
-
-
-@pytest.fixture(scope="module")
-def runs(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs")
-    for name in ("closure", "trees"):
-        run(demo_dir, ROOT / "scenarios" / f"{name}.yaml", out=out)
-    # an hourly (time, y, x) grid output over the centre, for the time slider
-    write_run(synthetic_run("heatwave", x0=385600, y0=6672600, shape=(40, 32), res=20), out)
-    return out
-
-
-@contextlib.contextmanager
-def serving(twin_dir: Path, runs: Path, log_path: Path) -> Iterator[str]:
-    """``twin serve`` of a twin and its run store (in English), as a subprocess: its URL."""
-    port = free_port()
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "twin.cli",
-            "serve",
-            str(twin_dir),
-            "--runs",
-            str(runs),
-            "--port",
-            str(port),
-            "--lang",
-            "en",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_http(url)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def server(demo_dir: Path, runs: Path) -> Iterator[str]:
-    with serving(demo_dir, runs, runs / "server.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def page(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 900})
-        pg.set_default_timeout(60_000)
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        # fail any request leaving this machine: the viewer must work offline
-        pg.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort())
-        pg.goto(server)
-        pg.wait_for_function(
-            "document.body.dataset.rendered && document.body.dataset.rendered !== 'none'"
-        )
-        pg.wait_for_timeout(2000)
-        pg.errors = errors  # type: ignore[attr-defined]
-        yield pg
-        browser.close()
-
-
-def canvas_pixels(pg: object, index: int = 0) -> np.ndarray:
-    from PIL import Image
-
-    png = pg.locator("canvas").nth(index).screenshot()  # type: ignore[attr-defined]
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
-
-
-def select(pg: object, run_prefix: str, mode: str) -> None:
-    pg.click("#run")  # type: ignore[attr-defined]
-    pg.click(f"text=/^{run_prefix}-/")  # type: ignore[attr-defined]
-    pg.click(f"#mode >> text=/{mode}/")  # type: ignore[attr-defined]
-    pg.wait_for_function(  # type: ignore[attr-defined]
-        f"document.body.dataset.rendered.startsWith('{run_prefix}-')"
-    )
-    pg.wait_for_timeout(2500)  # type: ignore[attr-defined]
+from ._synthetic import sensor_layer
+from .browser import canvas_pixels, select, serving
 
 
 def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:

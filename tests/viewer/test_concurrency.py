@@ -19,7 +19,7 @@ from pathlib import Path
 
 from twin.viewer.loadcheck import drive
 
-from .test_browser import free_port, wait_http
+from .browser import free_port, wait_http
 from .test_report import runs  # noqa: F401  (the fixture: a run and its parent, real twin)
 
 CLIENTS = 20
