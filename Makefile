@@ -20,10 +20,10 @@ demo: $(STAMP)
 	$(BIN)/twin demo --out data/demo
 
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@command -v chromium >/dev/null 2>&1 && command -v tesseract >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "make test needs Debian's chromium for the viewer tests: apt-get install chromium"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium tesseract-ocr >/dev/null; \
+	  else echo "make test needs Debian's chromium (viewer tests) and tesseract-ocr (reads the PNG export): apt-get install chromium tesseract-ocr"; exit 1; fi; }
 
 test: $(STAMP) chromium
 	$(BIN)/ruff check twin tests benchmarks

@@ -739,6 +739,9 @@
     render("map-left", base, s.left, "left", s.labels);
     if (s.right) render("map-right", base, s.right, "right", s.labels);
     else clear("map-right");
+    const caps = s.captions || [];
+    caption("map-left", caps[0]);
+    caption("map-right", s.right ? caps[1] : "");
     window.twinDecks = decks;
     window.twinRoadAt = function (x, y, radius) { return roadAt("map-left", x, y, radius || 0); };
     document.body.dataset.rendered = wantedKey;
@@ -755,18 +758,153 @@
     }
   }
 
-  /* One PNG of what is on screen: every map canvas side by side. */
-  function snapshot() {
-    const canvases = Array.from(document.querySelectorAll(".map canvas"))
-      .filter(function (c) { return c.offsetParent !== null; });
-    if (!canvases.length) return "";
-    const w = canvases.reduce(function (s, c) { return s + c.width; }, 0);
-    const h = Math.max.apply(null, canvases.map(function (c) { return c.height; }));
+  /* What a map shows, written on it (the run's title; empty: none). */
+  function caption(elId, text) {
+    const el = document.getElementById(elId);
+    if (!el) return;
+    let c = el.querySelector(":scope > .map-caption");
+    if (!text) { if (c) c.remove(); return; }
+    if (!c) {
+      c = document.createElement("div");
+      c.className = "map-caption";
+      el.appendChild(c);
+    }
+    c.textContent = text;
+  }
+
+  function shown(el) { return el && el.offsetParent !== null; }
+  function textOf(sel, root) {
+    const el = (root || document).querySelector(sel);
+    return el ? el.textContent.trim() : "";
+  }
+
+  /* What the page shows beside the maps, read off the page as a person reads it: the title,
+   * each map's caption, the legend blocks (title, ramp colours, range), the headline KPI
+   * cards and the attribution line. */
+  function sheetParts() {
+    const maps = Array.from(document.querySelectorAll(".maps .map")).filter(function (m) {
+      const c = m.querySelector("canvas");
+      return shown(m) && c;
+    });
+    return {
+      title: textOf("#title") || "twin",
+      maps: maps.map(function (m) {
+        return {canvas: m.querySelector("canvas"), caption: textOf(":scope > .map-caption", m)};
+      }),
+      legend: Array.from(document.querySelectorAll("#legend .legend-item")).map(function (it) {
+        const ramp = it.querySelector(".ramp");
+        return {
+          head: it.firstChild ? it.firstChild.textContent.trim() : "",
+          stops: ramp ? (ramp.style.background.match(/rgba?\([^)]*\)/g) || []) : [],
+          range: Array.from(it.querySelectorAll(".range span")).map(function (x) { return x.textContent; }),
+        };
+      }),
+      kpis: Array.from(document.querySelectorAll("#kpis > .kpi")).map(function (k) {
+        return {
+          label: textOf(".kpi-label", k), value: textOf(".kpi-value", k),
+          change: textOf(".kpi-change", k),
+          tone: k.classList.contains("good") ? "#17713a" : k.classList.contains("bad") ? "#b0211a" : "#3d4a55",
+        };
+      }),
+      attribution: textOf("#attribution"),
+    };
+  }
+
+  /* Lines of ``text`` no wider than ``width`` in the context's font. */
+  function wrapText(ctx, text, width) {
+    const lines = [];
+    let line = "";
+    text.split(/\s+/).forEach(function (w) {
+      const next = line ? line + " " + w : w;
+      if (line && ctx.measureText(next).width > width) { lines.push(line); line = w; }
+      else line = next;
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  /* The legend column of the sheet, from ``y`` at ``x``: every block's title, ramp, range. */
+  function drawLegend(ctx, blocks, box) {
+    let y = box.y;
+    blocks.forEach(function (b) {
+      ctx.fillStyle = "#1d2731";
+      ctx.font = "600 " + box.font + "px sans-serif";
+      wrapText(ctx, b.head, box.w).forEach(function (ln) { y += box.font * 1.3; ctx.fillText(ln, box.x, y); });
+      y += box.font * 0.5;
+      const g = ctx.createLinearGradient(box.x, 0, box.x + box.w, 0);
+      b.stops.forEach(function (c, i) { g.addColorStop(b.stops.length > 1 ? i / (b.stops.length - 1) : 0, c); });
+      ctx.fillStyle = b.stops.length ? g : "#9aa5ae";
+      ctx.fillRect(box.x, y, box.w, box.font);
+      y += box.font * 2.2;
+      ctx.fillStyle = "#3d4a55";
+      ctx.font = box.font + "px sans-serif";
+      if (b.range[0]) ctx.fillText(b.range[0], box.x, y);
+      if (b.range.length > 1) {
+        ctx.textAlign = "right"; ctx.fillText(b.range[1], box.x + box.w, y); ctx.textAlign = "left";
+      }
+      y += box.font * 1.2;
+    });
+  }
+
+  /* The headline KPI cards in a row under the maps. */
+  function drawKpis(ctx, kpis, box) {
+    const n = Math.max(1, Math.min(kpis.length, 4));
+    const w = box.w / n;
+    kpis.slice(0, 4).forEach(function (k, i) {
+      const x = box.x + i * w + box.font * 0.5;
+      ctx.fillStyle = "#51606c"; ctx.font = box.font + "px sans-serif";
+      ctx.fillText(wrapText(ctx, k.label, w - box.font)[0] || "", x, box.y + box.font * 1.3);
+      ctx.fillStyle = "#1d2731"; ctx.font = "650 " + Math.round(box.font * 1.4) + "px sans-serif";
+      ctx.fillText(k.value, x, box.y + box.font * 3);
+      ctx.fillStyle = k.tone; ctx.font = "600 " + box.font + "px sans-serif";
+      ctx.fillText(wrapText(ctx, k.change, w - box.font)[0] || "", x, box.y + box.font * 4.5);
+    });
+  }
+
+  /* The sheet of a meeting: the title, the maps with their captions, the legend, the headline
+   * KPIs and the attribution (ODbL and other licences require it), as one canvas. */
+  function sheet() {
+    const parts = sheetParts();
+    if (!parts.maps.length) return null;
+    const dpr = window.devicePixelRatio || 1, f = Math.round(15 * dpr), pad = f;
+    const mapW = parts.maps.reduce(function (s, m) { return s + m.canvas.width; }, 0);
+    const mapH = Math.max.apply(null, parts.maps.map(function (m) { return m.canvas.height; }));
+    const legendW = 20 * f, titleH = 3 * f, kpiH = parts.kpis.length ? 5.5 * f : 0;
     const out = document.createElement("canvas");
-    out.width = w; out.height = h;
+    out.width = mapW + legendW + 2 * pad;
+    const probe = out.getContext("2d");
+    probe.font = f + "px sans-serif";
+    const foot = wrapText(probe, parts.attribution, out.width - 2 * pad);
+    const footH = (foot.length * 1.4 + 1) * f;
+    out.height = Math.round(titleH + mapH + kpiH + footH);
     const ctx = out.getContext("2d");
+    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = "#1d2731"; ctx.fillRect(0, 0, out.width, titleH);
+    ctx.fillStyle = "#ffffff"; ctx.font = "600 " + Math.round(f * 1.35) + "px sans-serif";
+    ctx.fillText(parts.title, pad, titleH * 0.66);
     let x = 0;
-    canvases.forEach(function (c) { ctx.drawImage(c, x, 0); x += c.width; });
+    parts.maps.forEach(function (m) {
+      ctx.drawImage(m.canvas, x, titleH);
+      if (m.caption) {
+        ctx.font = "600 " + f + "px sans-serif";
+        const w = Math.min(ctx.measureText(m.caption).width + f, m.canvas.width);
+        ctx.fillStyle = "rgba(255,255,255,0.9)"; ctx.fillRect(x, titleH, w, 1.8 * f);
+        ctx.fillStyle = "#1d2731"; ctx.fillText(m.caption, x + f / 2, titleH + 1.3 * f);
+      }
+      x += m.canvas.width;
+    });
+    drawLegend(ctx, parts.legend, {x: mapW + pad, y: titleH, w: legendW, font: f});
+    drawKpis(ctx, parts.kpis, {x: 0, y: titleH + mapH, w: mapW, font: f});
+    ctx.fillStyle = "#f4f6f8"; ctx.fillRect(0, out.height - footH, out.width, footH);
+    ctx.fillStyle = "#3d4a55"; ctx.font = f + "px sans-serif";
+    foot.forEach(function (ln, i) { ctx.fillText(ln, pad, out.height - footH + (i + 1.2) * 1.4 * f); });
+    return out;
+  }
+
+  /* Download the sheet as a PNG named after the view. */
+  function snapshot() {
+    const out = sheet();
+    if (!out) return "";
     const a = document.createElement("a");
     a.href = out.toDataURL("image/png");
     a.download = "twin-" + (document.body.dataset.rendered || "view").replace(/[^A-Za-z0-9_-]/g, "_") + ".png";

@@ -8,6 +8,7 @@ the test's temporary directory.
 from __future__ import annotations
 
 import re
+import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -254,26 +255,86 @@ def test_offline_html_comparison_from_file(
     assert (np.abs(left[:h, :w] - right[:h, :w]).sum(axis=2) > 40).mean() > 0.001
 
 
-def test_png_snapshot_and_presentation_mode(page: object, tmp_path: Path) -> None:
+def read_image(path: Path) -> str:
+    """The text on an image, read by Tesseract (scaled ×2 first: its text is screen-sized)."""
     from PIL import Image
 
-    select(page, "trees", "Scenario")
+    big = path.with_suffix(".x2.png")
+    im = Image.open(path).convert("RGB")
+    im.resize((im.width * 2, im.height * 2), Image.Resampling.LANCZOS).save(big)
+    out = subprocess.run(
+        ["tesseract", str(big), "stdout", "--psm", "3"], capture_output=True, text=True, check=True
+    )
+    return " ".join(out.stdout.split())
+
+
+def test_png_sheet_has_title_captions_legend_kpis_and_attribution(
+    page: object, tmp_path: Path
+) -> None:
+    """The PNG a person downloads for a meeting shows the maps with what each one is, the
+    legend with its unit and colours, the headline results and the attribution (read off the
+    image by OCR; the colours checked on its pixels)."""
+    from PIL import Image
+
+    select(page, "trees", "Side by side")
     with page.expect_download() as dl:  # type: ignore[attr-defined]
         page.click("#png")  # type: ignore[attr-defined]
     path = tmp_path / "snapshot.png"
     dl.value.save_as(path)
     img = np.asarray(Image.open(path).convert("RGB")).astype(int)
-    assert img.shape[0] > 300 and (np.abs(img - [240, 242, 245]).sum(axis=2) > 30).mean() > 0.15
-    before = page.evaluate("document.body.dataset.rendered")  # type: ignore[attr-defined]
+    maps_w = page.evaluate(  # type: ignore[attr-defined]
+        "Array.from(document.querySelectorAll('.map canvas')).filter(c => c.offsetParent)"
+        ".reduce((s, c) => s + c.width, 0)"
+    )
+    assert img.shape[1] > maps_w + 200  # a legend column beside the two maps
+    text = read_image(path)
+    assert "OpenStreetMap" in text, text
+    assert "Reference:" in text and "Trees on the Esplanadi" in text, text
+    assert "Baseline" in text, text
+    heads = page.locator("#legend .legend-item > div:first-child").all_inner_texts()  # type: ignore[attr-defined]
+    assert any("[m]" in h for h in heads), heads
+    assert "Height [m]" in text, text
+    kpi = page.locator("#kpis > .kpi .kpi-label").first.inner_text()  # type: ignore[attr-defined]
+    assert kpi.split()[0] in text, (kpi, text)
+    # the first legend ramp's end colours are in the legend column
+    ramp = page.locator("#legend .ramp").first.evaluate("e => e.style.background")  # type: ignore[attr-defined]
+    stops = [list(map(int, c)) for c in re.findall(r"rgb\((\d+), (\d+), (\d+)\)", ramp)]
+    column = img[:, maps_w:]
+    for c in (stops[0], stops[-1]):
+        assert (np.abs(column - c).sum(axis=2) < 12).sum() > 50, c
+    # the maps are drawn (not blank) under the title band
+    drawn = np.abs(img[60:, :maps_w] - [240, 242, 245]).sum(axis=2) > 30
+    assert drawn.mean() > 0.15
+
+
+def test_presentation_mode_keeps_legend_and_titles(page: object) -> None:
+    """Presentation mode hides the side panel but keeps the legend (with its unit) and writes
+    what each map shows on it; the next comparison updates them."""
+    select(page, "trees", "Side by side")
     page.click("#present")  # type: ignore[attr-defined]
     page.wait_for_function("document.body.classList.contains('presenting')")  # type: ignore[attr-defined]
-    assert not page.locator("aside").is_visible()  # type: ignore[attr-defined]
-    page.click("#next")  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        f"document.body.dataset.rendered !== {before!r}"
-    )
-    page.click("#present")  # type: ignore[attr-defined]
-    page.wait_for_function("!document.body.classList.contains('presenting')")  # type: ignore[attr-defined]
+    try:
+        assert not page.locator("#run").is_visible()  # type: ignore[attr-defined]
+        assert not page.locator(".whatif").is_visible()  # type: ignore[attr-defined]
+        legend = page.locator("#legend")  # type: ignore[attr-defined]
+        assert legend.is_visible() and "[m]" in legend.inner_text()
+        caps = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+        assert caps[0].startswith("Reference: Baseline"), caps
+        assert caps[1] == "Scenario: Trees on the Esplanadi", caps
+        box = legend.bounding_box()
+        mapbox = page.locator("#map-right").bounding_box()  # type: ignore[attr-defined]
+        assert box["x"] > mapbox["x"] and box["y"] < mapbox["y"] + mapbox["height"]  # over it
+        before = page.evaluate("document.body.dataset.rendered")  # type: ignore[attr-defined]
+        page.click("#next")  # type: ignore[attr-defined]
+        page.wait_for_function(  # type: ignore[attr-defined]
+            f"document.body.dataset.rendered !== {before!r}"
+        )
+        page.wait_for_timeout(500)  # type: ignore[attr-defined]
+        after = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+        assert after and after != caps, after
+    finally:
+        page.click("#present")  # type: ignore[attr-defined]
+        page.wait_for_function("!document.body.classList.contains('presenting')")  # type: ignore[attr-defined]
 
 
 #: Finds a road link whose middle is on screen and picks to itself: [x, y, index].

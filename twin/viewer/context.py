@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import timeaxis as tx
 from twin.viewer.catalogue import Catalogue, parent_of
@@ -22,6 +23,25 @@ class MetricPick(NamedTuple):
 
     options: list[dict[str, str]]
     value: str | None
+
+
+def run_title(r: Run) -> str:
+    """A run's name for people: its scenario's title, else its scenario's name."""
+    return r.scenario.title or r.scenario.name
+
+
+def captions(r: Run, parent: Run | None, mode: str, lg: str) -> list[str]:
+    """What each map shows, in ``lg``: the scenario alone, the reference and the scenario
+    side by side, or the difference (scenario − reference)."""
+    colon = tr(lg, "tip.colon")
+    if mode == "side" and parent is not None:
+        return [
+            f"{tr(lg, 'caption.parent')}{colon}{run_title(parent)}",
+            f"{tr(lg, 'caption.scenario')}{colon}{run_title(r)}",
+        ]
+    if mode == "diff" and parent is not None:
+        return [f"{tr(lg, 'caption.diff')}{colon}{run_title(r)} − {run_title(parent)}"]
+    return [f"{tr(lg, 'caption.scenario')}{colon}{run_title(r)}"]
 
 
 def _pick(options: list[dict[str, str]], default: str) -> MetricPick:
@@ -174,6 +194,7 @@ class Viewer:
             "key": f"{run_id}:{mode}:{when or ''}" + (f":{result}" if result else ""),
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
             **self.cat.layers(run_id, mode, when, result),
+            "captions": captions(r, parent, mode, lg),
         }
         return {
             "scenario": data,

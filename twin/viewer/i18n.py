@@ -23,6 +23,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "layer.grid": {"fr": "Grille", "en": "Grid"},
     "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
     "present": {"fr": "Présentation", "en": "Present"},
+    # what each map shows, written on it (and on its PNG)
+    "caption.parent": {"fr": "Référence", "en": "Reference"},
+    "caption.scenario": {"fr": "Scénario", "en": "Scenario"},
+    "caption.diff": {"fr": "Écart", "en": "Difference"},
     "export.html": {"fr": "Comparaison hors ligne (HTML)", "en": "Offline comparison (HTML)"},
     "colour.buildings": {"fr": "Couleur des bâtiments", "en": "Colour buildings by"},
     "colour.roads": {"fr": "Couleur de la voirie", "en": "Colour roads by"},
