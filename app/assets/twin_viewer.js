@@ -482,8 +482,9 @@
     const on = base.visible || {};
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
     if (side && side.areas && on.results) out.push(areas(side.areas, "resultareas-" + key));
-    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key));
+    /* results above the context: a result line is drawn after the road under it */
     if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
+    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key));
     if (base.buildings && on.buildings) out.push.apply(out, buildings(base.buildings, key));
     if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key));
     if (base.sensors && on.sensors) {

@@ -54,10 +54,39 @@ def test_polygons_per_vertex_attributes() -> None:
 
 
 def test_colours_diverging_centred() -> None:
-    rgba, legend = pl.colours(np.array([-2.0, 0.0, 1.0, np.nan]), diverging=True)
+    rgba, legend = pl.colours(np.array([-2.0, 0.0, 1.0, np.nan]), palette="diverging")
     assert legend["min"] == -2 and legend["max"] == 2
     assert tuple(rgba[1, :3]) == (230, 230, 230)  # zero is neutral grey
     assert tuple(rgba[3, :3]) == (160, 160, 160)  # NaN is grey
+
+
+def test_results_are_drawn_in_colours_the_context_never_uses() -> None:
+    """No colour of a result ramp (or a category) is near a colour of the twin's own layers'
+    ramp: a result never reads as a building height or a road speed."""
+    v = np.linspace(-1, 1, 201)
+    context = pl.colours(v, palette="context")[0][:, :3].astype(int)
+    for pal in ("result", "diverging"):
+        rgb = pl.colours(v, palette=pal)[0][:, :3].astype(int)
+        if pal == "diverging":  # its neutral middle (no change) may be grey; the rest not
+            rgb = rgb[np.abs(v) > 0.5]
+        gap = np.abs(rgb[:, None, :] - context[None, :, :]).sum(axis=2).min()
+        assert gap > 60, (pal, gap)
+    cats = pl.colours(np.array([0.0, 1.0]), palette="categorical")[0][:, :3].astype(int)
+    assert np.abs(cats[:, None, :] - context[None, :, :]).sum(axis=2).min() > 60
+
+
+def test_categories_get_one_colour_each_and_a_listed_legend() -> None:
+    rgba, legend = pl.colours(np.array([1.0, 0.0, 1.0, np.nan]), palette="categorical")
+    assert legend["categories"] == [0.0, 1.0] and len(legend["stops"]) == 2
+    assert tuple(rgba[0, :3]) == tuple(rgba[2, :3]) == tuple(legend["stops"][1])
+    assert tuple(rgba[1, :3]) == tuple(legend["stops"][0]) != tuple(rgba[0, :3])
+    assert tuple(rgba[3, :3]) == (160, 160, 160)
+    # a yes/no value that is "yes" everywhere keeps yes's colour (not the first category's)
+    only_yes = pl.colours(np.array([1.0, 1.0]), palette="categorical")[0]
+    assert tuple(only_yes[0, :3]) == tuple(legend["stops"][1])
+    # more values than colours: a sequential ramp, not a recycled palette
+    many = pl.colours(np.arange(40.0), palette="categorical")[1]
+    assert "categories" not in many and many["min"] == 0 and many["max"] == 39
 
 
 def test_metric_picker_columns_and_recolour() -> None:
@@ -132,7 +161,7 @@ def test_sensors_payload_positions_colours_and_tooltips() -> None:
     rgba = dec(p["colors"], np.uint8).reshape(-1, 4)
     assert tuple(rgba[1, :3]) == (68, 1, 84) and tuple(rgba[2, :3]) == (253, 231, 37)
     assert tuple(rgba[3, :3]) == (160, 160, 160)  # no observation: grey
-    mid, _ = pl.colours(np.array([200.0]), vmin=60.0, vmax=400.0)
+    mid, _ = pl.colours(np.array([200.0]), palette="sensor", vmin=60.0, vmax=400.0)
     assert (rgba[0] == mid[0]).all() and tuple(rgba[0, :3]) not in {(68, 1, 84), (253, 231, 37)}
     # tooltip arrays: observations, first and last times [minutes since 1970]
     assert dec(p["nobs"], np.uint32).tolist() == [3, 2, 1, 0]

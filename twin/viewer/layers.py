@@ -110,20 +110,26 @@ def base_payload(
         if metric not in numeric_columns(b):
             metric = "height_m"
         val = b[metric].to_numpy(float) if metric in b else h
-        out["buildings"] = _titled(pl.polygons(b, h, val, label=metric, unit=unit_of(metric)))
+        out["buildings"] = _titled(
+            pl.polygons(b, h, val, label=metric, unit=unit_of(metric), palette="context")
+        )
     for name in ("roads", "streets"):
         if name in t and t.layer(name).kind == "network":
             links = t[name].links
             col = road_metric if road_metric in numeric_columns(links) else "speed_kph"
             v = links[col].to_numpy(float) if col in links else np.zeros(len(links))
             unit = "km/h" if col.endswith("_kph") else unit_of(col)
-            out["roads"] = _titled(pl.paths(links, v, label=col, unit=unit, width=2.5))
+            out["roads"] = _titled(
+                pl.paths(links, v, label=col, unit=unit, width=2.5, palette="context")
+            )
             break
     for name in ("street_lamps", "street_lights"):
         if name in t:
             lamps = t[name]
             v = lamps["power_w"].to_numpy(float) if "power_w" in lamps else np.zeros(len(lamps))
-            out["lamps"] = _titled(pl.points(lamps, v, label="power_w", unit="W", radius=3))
+            out["lamps"] = _titled(
+                pl.points(lamps, v, label="power_w", unit="W", radius=3, palette="context")
+            )
             break
     sensors = sensor_payloads(t)
     if sensors:
@@ -330,6 +336,15 @@ def shared_ranges(*runs: Run, prefer: str | None = None) -> dict[str, tuple[floa
     return {k: (min(v), max(v)) for k, v in acc.items()}
 
 
+def result_palette(hint: dict[str, Any], difference: bool) -> pl.Palette:
+    """The ramp of a result: diverging for a difference or a declared diverging variable,
+    categories for a declared categorical one, else the results' sequential ramp."""
+    declared = hint.get("palette")
+    if difference or declared == "diverging":
+        return "diverging"
+    return "categorical" if declared == "categorical" else "result"
+
+
 def run_layers(
     r: Run,
     diff: Any = None,
@@ -363,16 +378,16 @@ def run_layers(
     for slot, (d, col, v, hint) in result_slots(r, diff, when, prefer).items():
         rng = (ranges or {}).get(slot)
         unit = str(hint["unit"])
-        div = diff is not None or hint.get("palette") == "diverging"
+        pal = result_palette(hint, diff is not None)
         if slot == "grid":
-            p = pl.grid_image(d, label=col, unit=unit, diverging=div, vrange=rng)
+            p = pl.grid_image(d, label=col, unit=unit, palette=pal, vrange=rng)
         elif slot == "paths":
-            p = pl.paths(d, v, label=col, unit=unit, diverging=div, width=6, vrange=rng)
+            p = pl.paths(d, v, label=col, unit=unit, palette=pal, width=6, vrange=rng)
         elif slot == "areas":  # flat, just above the ground, under the 3D buildings
             flat = np.full(len(d), AREA_HEIGHT_M)
-            p = pl.polygons(d, flat, v, label=col, unit=unit, diverging=div, vrange=rng)
+            p = pl.polygons(d, flat, v, label=col, unit=unit, palette=pal, vrange=rng)
         else:
-            p = pl.points(d, v, label=col, unit=unit, diverging=div, radius=6, vrange=rng)
+            p = pl.points(d, v, label=col, unit=unit, palette=pal, radius=6, vrange=rng)
         p["legend"]["title"] = dict(hint["label"])
         side[slot] = p
     return side

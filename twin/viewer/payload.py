@@ -10,7 +10,7 @@ keeps them to about 0.1 m.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -18,13 +18,41 @@ import pandas as pd
 import shapely
 import xarray as xr
 
-#: A perceptually ordered ramp (viridis stops), RGB 0–255.
-RAMP = np.array(
-    [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=float
-)
-#: A diverging ramp for differences: blue (less) – light grey – red (more).
-DIVERGING = np.array(
-    [[33, 102, 172], [146, 197, 222], [230, 230, 230], [244, 165, 130], [178, 24, 43]], dtype=float
+#: What a layer's colours say, which picks its ramp: the twin's own layers (context), a
+#: simulation's results, sensor observations, differences (centred on 0), categories.
+Palette = Literal["context", "result", "sensor", "diverging", "categorical"]
+
+#: Colour ramps by role, RGB 0–255. The twin's own layers are quiet blue-greys (light: low),
+#: so that results, in a distinct perceptually ordered ramp (plasma), stand out above them;
+#: sensor observations use viridis; differences run blue (less) – light grey – red (more).
+RAMPS: dict[str, np.ndarray] = {
+    "context": np.array(
+        [[206, 212, 218], [160, 170, 181], [115, 128, 142], [72, 86, 101], [36, 46, 58]], float
+    ),
+    "result": np.array(
+        [[13, 8, 135], [126, 3, 168], [204, 71, 120], [248, 149, 64], [240, 249, 33]], float
+    ),
+    "sensor": np.array(
+        [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float
+    ),
+    "diverging": np.array(
+        [[33, 102, 172], [146, 197, 222], [230, 230, 230], [244, 165, 130], [178, 24, 43]], float
+    ),
+}
+#: Colours of categories (Okabe & Ito's colour-blind-safe set); a yes/no value is drawn
+#: vermillion (0, no) and blue (1, yes).
+CATEGORY_COLOURS = np.array(
+    [
+        [213, 94, 0],
+        [0, 114, 178],
+        [0, 158, 115],
+        [230, 159, 0],
+        [204, 121, 167],
+        [86, 180, 233],
+        [240, 228, 66],
+        [0, 0, 0],
+    ],
+    float,
 )
 
 
@@ -36,7 +64,7 @@ def b64(a: np.ndarray) -> str:
 def colours(
     values: np.ndarray,
     *,
-    diverging: bool = False,
+    palette: Palette = "result",
     alpha: int = 230,
     vmin: float | None = None,
     vmax: float | None = None,
@@ -44,12 +72,19 @@ def colours(
     """RGBA uint8 colours for values, and the legend (range and ramp stops).
 
     NaN values are grey. A diverging ramp is centred on 0. When every value is the same
-    (``flat`` in the legend), ``min`` and ``max`` are that value.
+    (``flat`` in the legend), ``min`` and ``max`` are that value. Categorical values (at
+    most as many as :data:`CATEGORY_COLOURS`) get one colour each, listed in the legend's
+    ``categories``; more distinct values than that are drawn as a result ramp.
     """
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
-    ramp = DIVERGING if diverging else RAMP
-    if diverging:
+    if palette == "categorical":
+        cats = np.unique(v[ok])
+        if len(cats) <= len(CATEGORY_COLOURS):
+            return _categories(v, ok, cats, alpha)
+        palette = "result"
+    ramp = RAMPS[palette]
+    if palette == "diverging":
         m = float(np.nanmax(np.abs(v[ok]))) if ok.any() else 1.0
         lo, hi = -(m or 1.0), (m or 1.0)
     else:
@@ -62,12 +97,37 @@ def colours(
     i = np.minimum(t.astype(int), len(ramp) - 2)
     f = (t - i)[:, None]
     rgb = ramp[i] * (1 - f) + ramp[i + 1] * f
-    rgba = np.empty((len(v), 4), dtype=np.uint8)
-    rgba[:, :3] = np.where(ok[:, None], rgb, 160).astype(np.uint8)
-    rgba[:, 3] = alpha
+    rgba = _rgba(rgb, ok, alpha)
     legend = {"min": lo, "max": lo if flat else hi, "stops": ramp.astype(int).tolist()}
     if flat:
         legend["flat"] = True
+    return rgba, legend
+
+
+def _rgba(rgb: np.ndarray, ok: np.ndarray, alpha: int) -> np.ndarray:
+    """RGBA uint8 of RGB colours, grey where a value is missing."""
+    rgba = np.empty((len(ok), 4), dtype=np.uint8)
+    rgba[:, :3] = np.where(ok[:, None], rgb, 160).astype(np.uint8)
+    rgba[:, 3] = alpha
+    return rgba
+
+
+def _categories(
+    v: np.ndarray, ok: np.ndarray, cats: np.ndarray, alpha: int
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """One colour per category; the legend lists the categories and their colours."""
+    yes_no = set(cats.tolist()) <= {0.0, 1.0}
+    table = CATEGORY_COLOURS[[0, 1]] if yes_no else CATEGORY_COLOURS[: len(cats)]
+    values = np.array([0.0, 1.0]) if yes_no else cats
+    k = np.searchsorted(values, np.where(ok, v, values[0]))
+    rgba = _rgba(table[np.minimum(k, len(table) - 1)], ok, alpha)
+    lo, hi = (float(values[0]), float(values[-1])) if len(values) else (0.0, 0.0)
+    legend = {
+        "min": lo,
+        "max": hi,
+        "stops": table.astype(int).tolist(),
+        "categories": values.tolist(),
+    }
     return rgba, legend
 
 
@@ -82,7 +142,7 @@ def polygons(
     *,
     label: str,
     unit: str,
-    diverging: bool = False,
+    palette: Palette = "result",
     vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Extruded polygons (outer rings of every part) as binary deck.gl data."""
@@ -96,7 +156,7 @@ def polygons(
     starts = np.zeros(len(rings), dtype=np.uint32)
     starts[1:] = np.cumsum(counts)[:-1]
     lo, hi = vrange if vrange is not None else (None, None)
-    rgba, legend = colours(np.asarray(values, float)[owner], diverging=diverging, vmin=lo, vmax=hi)
+    rgba, legend = colours(np.asarray(values, float)[owner], palette=palette, vmin=lo, vmax=hi)
     # binary attributes of polygon layers are per vertex
     return {
         "length": len(rings),
@@ -117,7 +177,7 @@ def paths(
     *,
     label: str,
     unit: str,
-    diverging: bool = False,
+    palette: Palette = "result",
     width: float = 3.0,
     vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
@@ -129,7 +189,7 @@ def paths(
     starts = np.zeros(len(lines), dtype=np.uint32)
     starts[1:] = np.cumsum(counts)[:-1]
     lo, hi = vrange if vrange is not None else (None, None)
-    rgba, legend = colours(values, diverging=diverging, vmin=lo, vmax=hi)
+    rgba, legend = colours(values, palette=palette, vmin=lo, vmax=hi)
     return {
         "length": len(lines),
         "startIndices": b64(starts),
@@ -148,7 +208,7 @@ def points(
     *,
     label: str,
     unit: str,
-    diverging: bool = False,
+    palette: Palette = "result",
     radius: float = 4.0,
     vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
@@ -157,7 +217,7 @@ def points(
     pts = g.geometry.representative_point() if not (g.geom_type == "Point").all() else g.geometry
     xy = shapely.get_coordinates(pts.to_numpy()).astype(np.float32)
     lo, hi = vrange if vrange is not None else (None, None)
-    rgba, legend = colours(values, diverging=diverging, vmin=lo, vmax=hi)
+    rgba, legend = colours(values, palette=palette, vmin=lo, vmax=hi)
     return {
         "length": len(xy),
         "positions": b64(xy),
@@ -266,7 +326,7 @@ def sensor_points(
     placed = (geom.notna() & ~geom.is_empty).to_numpy()
     s = {k: v[placed] for k, v in series_summary(data, var).items()}
     return {
-        **points(pos.loc[placed], s["mean"], label=var, unit=unit, radius=radius),
+        **points(pos.loc[placed], s["mean"], label=var, unit=unit, radius=radius, palette="sensor"),
         "layer": layer,
         "variable": var,
         "stat": "mean",
@@ -282,15 +342,15 @@ def grid_image(
     *,
     label: str,
     unit: str,
-    diverging: bool = False,
+    palette: Palette = "result",
     vrange: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """A grid variable as an RGBA image with its WGS 84 bounds (deck.gl BitmapLayer)."""
     v = da.to_numpy().astype(float)
     lo, hi = vrange if vrange is not None else (None, None)
-    rgba, legend = colours(v.ravel(), diverging=diverging, alpha=170, vmin=lo, vmax=hi)
+    rgba, legend = colours(v.ravel(), palette=palette, alpha=170, vmin=lo, vmax=hi)
     rgba = rgba.reshape(v.shape[0], v.shape[1], 4)
-    if diverging:
+    if palette == "diverging":
         rgba[..., 3] = np.where(np.abs(v) > 1e-6, 200, 0).astype(np.uint8)
     else:  # empty cells stay transparent, so the ground and roads show through
         rgba[..., 3] = np.where(np.isfinite(v) & (v > 1e-3), 170, 0).astype(np.uint8)
