@@ -473,7 +473,7 @@
     const img = cached(p, function () {
       return new ImageData(decode(p.rgba, Uint8ClampedArray), p.width, p.height);
     });
-    return new deck.BitmapLayer({id: id, image: img, bounds: p.bounds, pickable: false,
+    return new deck.BitmapLayer({id: id, image: img, bounds: p.bounds, pickable: true,
                                  textureParameters: NEAREST});
   }
 
@@ -518,6 +518,13 @@
       else if (id.startsWith("resultpaths")) { p = side && side.paths; what = "results"; }
       else if (id.startsWith("resultareas")) { p = side && side.areas; what = "results"; }
       else if (id.startsWith("results")) { p = side && side.points; what = "results"; }
+      else if (id.startsWith("grid")) {
+        /* the cell under the pointer: deck.gl gives the image pixel (row 0 is north) */
+        p = side && side.grid; what = "grid";
+        const px = info.bitmap && info.bitmap.pixel;
+        if (!p || !px) return null;
+        index = Math.floor(px[1]) * p.width + Math.floor(px[0]);
+      }
       if (!p) return null;
       if (!p._value) p._value = decode(p.value, Float32Array);
       const line = p === base.roads || (side && p === side.paths);

@@ -67,6 +67,53 @@ def test_hover_shows_the_tooltip_on_the_main_map(page: object) -> None:
     page.mouse.move(2, 2)  # type: ignore[attr-defined]
 
 
+#: A point of the left map where the pointer would pick the result grid (nothing above it):
+#: [x, y, lon, lat].
+FIND_GRID_CELL = """() => {
+  const d = window.twinDecks['map-left']; const vp = d.getViewports()[0];
+  for (let y = 80; y < vp.height - 40; y += 23) {
+    for (let x = 60; x < vp.width - 60; x += 23) {
+      const hit = d.pickObject({x: x, y: y, radius: 0});
+      if (hit && hit.layer.id.startsWith('grid') && hit.bitmap) {
+        const ll = vp.unproject([x, y]);
+        return [x, y, ll[0], ll[1]];
+      }
+    }
+  }
+  return null;
+}"""
+
+
+def test_hover_on_the_result_grid_gives_the_cell_value(page: object, runs: Path) -> None:
+    """A person hovers over the heat grid of a run: the tooltip says it is a grid cell and
+    gives the value of the cell under the pointer (checked against the run's own grid, at the
+    point the pointer is over, reprojected independently)."""
+    from pyproj import Transformer
+
+    from twin.scenario.runner import Run
+    from twin.viewer.layers import result_slots
+
+    select(page, "trees", "Scenario")
+    at = page.evaluate(FIND_GRID_CELL)  # type: ignore[attr-defined]
+    assert at is not None, "no grid cell free of buildings and roads on the map"
+    box = page.locator("#map-left canvas").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0] - 20, box["y"] + at[1] - 20)  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0], box["y"] + at[1], steps=4)  # type: ignore[attr-defined]
+    tip = page.locator("#map-left .deck-tooltip")  # type: ignore[attr-defined]
+    tip.wait_for(state="visible", timeout=10_000)
+    lines = tip.inner_text().split("\n")
+    page.mouse.move(2, 2)  # type: ignore[attr-defined]
+    assert lines[0] == "Grid cell", lines
+    name, value = lines[1].split(": ")
+    run_id = page.evaluate("document.body.dataset.rendered").split(":")[0]  # type: ignore[attr-defined]
+    grid, _, _, hint = result_slots(Run.open(runs / run_id))["grid"]
+    assert name == hint["label"]["en"], lines
+    x, y = Transformer.from_crs(4326, grid.rio.crs, always_xy=True).transform(at[2], at[3])
+    expected = float(grid.sel(x=x, y=y, method="nearest"))
+    shown = float(value.split()[0].replace(",", ""))
+    assert shown == pytest.approx(expected, rel=6e-3, abs=1e-3), (lines, expected)
+
+
 def test_page_fits_the_window_and_says_its_language(page: object) -> None:
     """The page is exactly the window's height (the header never scrolls away) and its
     ``<html lang>`` is the interface language (it follows the FR/EN switch: see

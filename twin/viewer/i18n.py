@@ -52,6 +52,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "tip.lamps": {"fr": "Lampadaire", "en": "Street lamp"},
     "tip.sensor": {"fr": "Capteur", "en": "Sensor"},
     "tip.results": {"fr": "Résultat", "en": "Result"},
+    "tip.grid": {"fr": "Maille de la grille", "en": "Grid cell"},
     "tip.time": {"fr": "Pas de temps", "en": "Time step"},
     "tip.scale": {"fr": "Échelle de couleurs", "en": "Colour scale"},
     "tip.obs.one": {"fr": "observation", "en": "observation"},

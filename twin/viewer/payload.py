@@ -359,6 +359,7 @@ def grid_image(
         "width": int(v.shape[1]),
         "height": int(v.shape[0]),
         "rgba": b64(rgba),
+        "value": b64(v.astype(np.float32)),  # row-major, north first as the image: hover
         "bounds": [w, s, e, n],
         "legend": {**legend, "label": label, "unit": unit},
         "count": int(v.size),
