@@ -145,6 +145,7 @@
       /* a spare's frame counts for the render that adopted it as it was */
       d._twinDrawnSeq = seq === FIRST && d._twinShows !== undefined ? d._twinShows : seq;
       checkPainted();
+      updateTools();  /* the scale needs the map's size, known once drawn */
     });
   }
 
@@ -625,6 +626,7 @@
           if (k !== elId && decks[k]) decks[k].setProps({viewState: viewState});
         });
         d.setProps({viewState: viewState});
+        updateTools();
       },
       ...props,
     }));
@@ -747,6 +749,9 @@
     render("map-left", base, s.left, "left", s.labels);
     if (s.right) render("map-right", base, s.right, "right", s.labels);
     else clear("map-right");
+    focus = s.focus || null;
+    toolWords = wordsOf(s.labels);
+    tools(document.getElementById("map-left"));
     const caps = s.captions || [];
     caption("map-left", caps[0]);
     caption("map-right", s.right ? caps[1] : "");
@@ -764,6 +769,118 @@
       delete decks[elId];
       delete built[elId];
     }
+  }
+
+  /* The camera tools of the left map (the maps move together): the whole territory, the
+   * run's intervention (its targets' extent, sent as `focus`), north up; and a scale bar.
+   * Their names are in the interface language (the scenario payload's `labels`). */
+  let focus = null, toolWords = wordsOf(null);
+  const TOOLS = [["home", "\u2302"], ["focus", "\u2316"], ["north", ""]];
+
+  function currentView() { return viewState || (lastBase && lastBase.view) || null; }
+
+  function goTo(change) {
+    const cur = currentView();
+    if (!cur) return;
+    viewState = Object.assign({}, cur, change);
+    Object.keys(decks).forEach(function (k) { if (decks[k]) decks[k].setProps({viewState: viewState}); });
+    updateTools();
+  }
+
+  /* The camera that shows `focus` whole and large: deck.gl's fitBounds on a flat view of the
+   * map's size, then the zoom corrected (twice) for the tilted camera, from where the box's
+   * corners land on screen with the camera's own pitch and bearing. */
+  function fitFocus() {
+    const d = decks["map-left"], cur = currentView();
+    const vp = d && d.isInitialized && d.getViewports()[0];
+    if (!vp || !focus || !cur) return;
+    const size = {width: vp.width, height: vp.height};
+    const pad = Math.round(Math.min(vp.width, vp.height) / 10);
+    const flat = new deck.WebMercatorViewport(Object.assign({}, size,
+      {longitude: cur.longitude, latitude: cur.latitude, zoom: cur.zoom}));
+    const f = flat.fitBounds([[focus[0], focus[1]], [focus[2], focus[3]]], {padding: pad});
+    const corners = [[focus[0], focus[1]], [focus[2], focus[1]], [focus[0], focus[3]], [focus[2], focus[3]]];
+    let cam = {longitude: f.longitude, latitude: f.latitude, zoom: f.zoom};
+    for (let k = 0; k < 2; k++) {
+      const tilted = new deck.WebMercatorViewport(Object.assign({}, size, cur, cam));
+      const xy = corners.map(function (c) { return tilted.project(c); });
+      const xs = xy.map(function (p) { return p[0]; }), ys = xy.map(function (p) { return p[1]; });
+      const fill = Math.max(
+        Math.max(Math.abs(Math.max.apply(null, xs) - size.width / 2), Math.abs(Math.min.apply(null, xs) - size.width / 2)) / (size.width / 2 - pad),
+        Math.max(Math.abs(Math.max.apply(null, ys) - size.height / 2), Math.abs(Math.min.apply(null, ys) - size.height / 2)) / (size.height / 2 - pad));
+      if (!(fill > 0) || !isFinite(fill)) break;
+      cam.zoom = cam.zoom - Math.log2(fill);
+    }
+    cam.zoom = Math.min(cam.zoom, 18);
+    goTo(cam);
+  }
+
+  const ACTIONS = {
+    home: function () { if (lastBase) goTo(lastBase.view); },
+    focus: fitFocus,
+    north: function () { goTo({bearing: 0}); },
+  };
+
+  function tools(el) {
+    if (!el) return;
+    let box = el.querySelector(":scope > .map-tools");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "map-tools";
+      TOOLS.forEach(function (t) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "tool-" + t[0];
+        b.id = "camera-" + t[0];
+        b.innerHTML = t[0] === "north" ? '<svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">' +
+          '<path d="M10 1 L15 15 L10 12 L5 15 Z" fill="#b0211a"/><text x="10" y="20" font-size="6" ' +
+          'text-anchor="middle" fill="#1d2731">N</text></svg>' : t[1];
+        b.addEventListener("click", function (e) { e.stopPropagation(); ACTIONS[t[0]](); });
+        box.appendChild(b);
+      });
+      el.appendChild(box);
+      const bar = document.createElement("div");
+      bar.className = "scale-bar";
+      bar.innerHTML = '<div class="scale-line"></div><span class="scale-text"></span>';
+      el.appendChild(bar);
+    }
+    TOOLS.forEach(function (t) {
+      const b = box.querySelector(".tool-" + t[0]);
+      const name = toolWords.word("camera." + t[0]);
+      b.title = name;
+      b.setAttribute("aria-label", name);
+      if (t[0] === "focus") b.disabled = !focus;
+    });
+    updateTools();
+  }
+
+  /* Distance [m] between two lon/lat points on the sphere (haversine, mean Earth radius). */
+  function metres(a, b) {
+    const r = Math.PI / 180, dlat = (b[1] - a[1]) * r, dlon = (b[0] - a[0]) * r;
+    const h = Math.sin(dlat / 2) ** 2 + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.sin(dlon / 2) ** 2;
+    return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
+  }
+
+  /* The north arrow turned with the map, and the scale bar: the longest round length
+   * (1, 2 or 5 × 10^k m) not over 120 px, measured across the map's centre. */
+  function updateTools() {
+    const el = document.getElementById("map-left"), d = decks["map-left"], cur = currentView();
+    if (!el || !d || !cur) return;
+    const arrow = el.querySelector(".tool-north svg");
+    if (arrow) arrow.style.transform = "rotate(" + (-(cur.bearing || 0)) + "deg)";
+    if (!d.isInitialized) return;  /* a new deck: its first frame calls this again */
+    const vp = d.getViewports()[0];
+    const bar = el.querySelector(":scope > .scale-bar");
+    if (!vp || !bar) return;
+    const cx = vp.width / 2, cy = vp.height / 2;
+    const perPx = metres(vp.unproject([cx - 50, cy]), vp.unproject([cx + 50, cy])) / 100;
+    if (!(perPx > 0) || !isFinite(perPx)) return;
+    const most = 120 * perPx, p10 = Math.pow(10, Math.floor(Math.log10(most)));
+    const len = [5, 2, 1].map(function (k) { return k * p10; }).find(function (v) { return v <= most; });
+    bar.querySelector(".scale-line").style.width = (len / perPx).toFixed(1) + "px";
+    bar.querySelector(".scale-text").textContent =
+      len >= 1000 ? toolWords.num(len / 1000) + " km" : toolWords.num(len) + " m";
+    bar.dataset.metres = String(len);
   }
 
   /* What a map shows, written on it (the run's title; empty: none). */
@@ -797,8 +914,11 @@
     return {
       title: textOf("#title") || "twin",
       maps: maps.map(function (m) {
-        return {canvas: m.querySelector("canvas"), caption: textOf(":scope > .map-caption", m)};
+        const line = m.querySelector(":scope > .scale-bar .scale-line");
+        return {canvas: m.querySelector("canvas"), caption: textOf(":scope > .map-caption", m),
+                scale: line ? {px: line.offsetWidth, text: textOf(".scale-text", m)} : null};
       }),
+      bearing: (currentView() || {}).bearing || 0,
       legend: Array.from(document.querySelectorAll("#legend .legend-item")).map(function (it) {
         const ramp = it.querySelector(".ramp");
         return {
@@ -854,6 +974,34 @@
     });
   }
 
+  /* The scale bar of a map on the sheet, as on screen (its length in CSS pixels). */
+  function drawScale(ctx, scale, at) {
+    const w = scale.px * at.dpr;
+    ctx.fillStyle = "rgba(255,255,255,0.88)";
+    ctx.fillRect(at.x - at.font / 3, at.y - 1.9 * at.font, w + at.font * 4, 2.3 * at.font);
+    ctx.strokeStyle = "#1d2731"; ctx.lineWidth = Math.max(2, at.dpr * 2);
+    ctx.beginPath();
+    ctx.moveTo(at.x, at.y - 0.6 * at.font); ctx.lineTo(at.x, at.y); ctx.lineTo(at.x + w, at.y);
+    ctx.lineTo(at.x + w, at.y - 0.6 * at.font); ctx.stroke();
+    ctx.fillStyle = "#1d2731"; ctx.font = at.font + "px sans-serif";
+    ctx.fillText(scale.text, at.x + w + at.font / 3, at.y);
+  }
+
+  /* A north arrow turned by the map's bearing [degrees]. */
+  function drawNorth(ctx, bearing, at) {
+    const r = at.font;
+    ctx.save();
+    ctx.fillStyle = "rgba(255,255,255,0.88)";
+    ctx.beginPath(); ctx.arc(at.x, at.y, 1.6 * r, 0, 2 * Math.PI); ctx.fill();
+    ctx.translate(at.x, at.y); ctx.rotate(-bearing * Math.PI / 180);
+    ctx.fillStyle = "#b0211a";
+    ctx.beginPath(); ctx.moveTo(0, -1.3 * r); ctx.lineTo(0.6 * r, 0.7 * r); ctx.lineTo(0, 0.3 * r);
+    ctx.lineTo(-0.6 * r, 0.7 * r); ctx.closePath(); ctx.fill();
+    ctx.restore();
+    ctx.fillStyle = "#1d2731"; ctx.font = "600 " + Math.round(0.8 * r) + "px sans-serif";
+    ctx.textAlign = "center"; ctx.fillText("N", at.x, at.y + 1.45 * r); ctx.textAlign = "left";
+  }
+
   /* The headline KPI cards in a row under the maps. */
   function drawKpis(ctx, kpis, box) {
     const n = Math.max(1, Math.min(kpis.length, 4));
@@ -899,8 +1047,10 @@
         ctx.fillStyle = "rgba(255,255,255,0.9)"; ctx.fillRect(x, titleH, w, 1.8 * f);
         ctx.fillStyle = "#1d2731"; ctx.fillText(m.caption, x + f / 2, titleH + 1.3 * f);
       }
+      if (m.scale) drawScale(ctx, m.scale, {x: x + f, y: titleH + mapH - f, dpr: dpr, font: f});
       x += m.canvas.width;
     });
+    drawNorth(ctx, parts.bearing, {x: parts.maps[0].canvas.width - 2 * f, y: titleH + 2.8 * f, font: f});
     drawLegend(ctx, parts.legend, {x: mapW + pad, y: titleH, w: legendW, font: f});
     drawKpis(ctx, parts.kpis, {x: 0, y: titleH + mapH, w: mapW, font: f});
     ctx.fillStyle = "#f4f6f8"; ctx.fillRect(0, out.height - footH, out.width, footH);

@@ -671,3 +671,87 @@ def test_sensors_tooltip_and_toggle(page: object, sensor_twin: Path, tmp_path: P
         assert here.sum() > 30, (x, y)  # each place is drawn
         near |= here
     assert near.mean() > 0.95
+
+
+#: The projected box [x0, y0, x1, y1] (CSS px in the left map) of lon/lat bounds.
+PROJECT_BOX = """(b) => {
+  const vp = window.twinDecks['map-left'].getViewports()[0];
+  const pts = [[b[0], b[1]], [b[2], b[1]], [b[0], b[3]], [b[2], b[3]]].map(p => vp.project(p));
+  const xs = pts.map(p => p[0]), ys = pts.map(p => p[1]);
+  return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys), vp.width, vp.height];
+}"""
+
+#: The two lon/lat ends of a horizontal segment of ``px`` CSS pixels at the map's centre.
+CENTRE_SEGMENT = """(px) => {
+  const vp = window.twinDecks['map-left'].getViewports()[0];
+  const cx = vp.width / 2, cy = vp.height / 2;
+  return [vp.unproject([cx - px / 2, cy]), vp.unproject([cx + px / 2, cy])];
+}"""
+
+
+def scale_is_true(page: object) -> float:
+    """The scale bar's length [m], checked against the geodesic length of as many pixels
+    across the map's centre (pyproj, not the page's arithmetic)."""
+    from pyproj import Geod
+
+    bar = page.locator("#map-left .scale-bar")  # type: ignore[attr-defined]
+    metres = float(bar.get_attribute("data-metres"))
+    px = page.locator("#map-left .scale-line").evaluate("e => e.getBoundingClientRect().width")  # type: ignore[attr-defined]
+    a, b = page.evaluate(CENTRE_SEGMENT, px)  # type: ignore[attr-defined]
+    true = Geod(ellps="WGS84").inv(a[0], a[1], b[0], b[1])[2]
+    assert true == pytest.approx(metres, rel=0.03), (true, metres, px)
+    text = bar.inner_text()
+    assert text in (f"{metres:g} m", f"{metres / 1000:g} km"), (text, metres)
+    return metres
+
+
+def test_camera_tools_scale_bar_and_north_arrow(page: object, demo_dir: Path) -> None:
+    """With the mouse and the keyboard: *fit to the intervention* frames the closed street
+    whole and large, north up turns a rotated map back, *whole territory* returns to the
+    first view; the scale bar tells the true length of its pixels at every step."""
+    from twin.store.twinstore import open_twin
+
+    select(page, "closure", "Scenario")
+    links = open_twin(demo_dir)["roads"].links
+    street = links[links["name"] == "Mannerheimintie"].to_crs(4326).total_bounds.tolist()
+    home = page.evaluate("window.twinBase.view")  # type: ignore[attr-defined]
+    wide = scale_is_true(page)
+    page.locator("#camera-focus").click()  # type: ignore[attr-defined]
+    page.wait_for_timeout(800)  # type: ignore[attr-defined]
+    x0, y0, x1, y1, w, h = page.evaluate(PROJECT_BOX, street)  # type: ignore[attr-defined]
+    assert 0 <= x0 and 0 <= y0 and x1 <= w and y1 <= h, (x0, y0, x1, y1, w, h)  # all of it
+    assert max((x1 - x0) / w, (y1 - y0) / h) > 0.5  # and large
+    scale_is_true(page)  # true at the new zoom too
+    # a person turns the map (shift + drag), then puts north up again from the keyboard
+    box = page.locator("#map-left canvas").bounding_box()  # type: ignore[attr-defined]
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.keyboard.down("Shift")  # type: ignore[attr-defined]
+    page.mouse.move(cx, cy)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    page.mouse.move(cx + 150, cy, steps=8)  # type: ignore[attr-defined]
+    page.mouse.up()  # type: ignore[attr-defined]
+    page.keyboard.up("Shift")  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    turned = page.evaluate("window.twinDecks['map-left'].getViewports()[0].bearing")  # type: ignore[attr-defined]
+    assert abs(turned - home.get("bearing", 0)) > 5, turned
+    arrow = page.locator("#camera-north svg").evaluate("e => e.style.transform")  # type: ignore[attr-defined]
+    angle = float(re.fullmatch(r"rotate\((-?[\d.e-]+)deg\)", arrow).group(1))  # type: ignore[union-attr]
+    assert angle == pytest.approx(-turned, abs=1e-4), (arrow, turned)  # the arrow turned too
+    page.focus("#camera-north")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    assert page.evaluate("window.twinDecks['map-left'].getViewports()[0].bearing") == 0  # type: ignore[attr-defined]
+    assert page.get_attribute("#camera-north", "aria-label") == "North up"  # type: ignore[attr-defined]
+    page.locator("#camera-home").click()  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    vp = page.evaluate(  # type: ignore[attr-defined]
+        "(() => { const v = window.twinDecks['map-left'].getViewports()[0];"
+        " return [v.longitude, v.latitude, v.zoom, v.pitch]; })()"
+    )
+    assert vp == pytest.approx(
+        [home["longitude"], home["latitude"], home["zoom"], home.get("pitch", 0)], abs=1e-6
+    )
+    assert scale_is_true(page) == wide
+    # a run without intervention has nothing to frame: the tool says so by being disabled
+    select(page, "baseline", "Scenario")
+    assert page.locator("#camera-focus").is_disabled()  # type: ignore[attr-defined]

@@ -105,7 +105,11 @@ def select(twin: Twin, target: Target, where: str) -> pd.Index:
         On an unknown layer, unknown ids (listed), a missing filter field, or an empty
         selection.
     """
-    frame = layer_frame(twin, target.layer, where)
+    return select_in(layer_frame(twin, target.layer, where), target, where)
+
+
+def select_in(frame: gpd.GeoDataFrame, target: Target, where: str) -> pd.Index:
+    """Ids of the features of ``frame`` a target selects (see :func:`select`)."""
     if target.ids is not None:
         ids = pd.Index([str(i) for i in target.ids])
         have = pd.Index(frame.index.astype(str))
@@ -181,3 +185,39 @@ def area_of(twin: Twin, target: Target, where: str) -> shapely.Geometry:
         )
         raise SchemaError(msg)
     return geoms.union_all()
+
+
+Bounds = tuple[float, float, float, float]
+
+
+def target_bounds(twin: Twin, target: Target, where: str) -> Bounds | None:
+    """``(xmin, ymin, xmax, ymax)`` [twin CRS] of what a target selects: its inline area, the
+    features it selects (a network's links, else its nodes), or a grid layer's extent; None
+    when it selects nothing that can be placed.
+
+    Raises
+    ------
+    SchemaError
+        On an invalid inline geometry (see :func:`target_geometry`).
+    """
+    if target.geometry is not None:
+        return tuple(target_geometry(target, twin.crs, where).bounds)  # type: ignore[return-value]
+    if target.layer not in twin:
+        return None
+    lay = twin.layer(target.layer)
+    if lay.kind == "grid":
+        return lay.bounds
+    frames = (
+        [lay.data.links, lay.data.nodes]
+        if lay.kind == "network"
+        else [layer_frame(twin, target.layer, where)]
+    )
+    for frame in frames:
+        try:
+            ids = select_in(frame, target, where)
+        except SchemaError:
+            continue  # e.g. node ids of a network: looked for in its nodes next
+        b = frame.loc[ids].geometry.total_bounds
+        if np.isfinite(b).all():
+            return tuple(float(v) for v in b)  # type: ignore[return-value]
+    return None

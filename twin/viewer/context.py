@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from twin.scenario.extent import intervention_bounds
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import timeaxis as tx
@@ -76,6 +77,16 @@ class Viewer:
     bmetric: MetricPick
     rmetric: MetricPick
     _bases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
+    # one entry per run of the store (run ids come from the store, not from the browser)
+    _focus: dict[str, list[float] | None] = field(default_factory=dict, repr=False)
+
+    def focus(self, r: Run) -> list[float] | None:
+        """``[west, south, east, north]`` [degrees] of what the run's own interventions
+        target, for the *fit to the intervention* camera (None: nothing to frame)."""
+        if r.run_id not in self._focus:
+            b = intervention_bounds(self.cat.twin, r.scenario)
+            self._focus[r.run_id] = list(b) if b is not None else None
+        return self._focus[r.run_id]
 
     @classmethod
     def open(cls, twin_dir: Path, runs_dir: Path, *, lang: str, workers: int) -> Viewer:
@@ -195,6 +206,7 @@ class Viewer:
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
             **self.cat.layers(run_id, mode, when, result),
             "captions": captions(r, parent, mode, lg),
+            "focus": self.focus(r),
         }
         return {
             "scenario": data,

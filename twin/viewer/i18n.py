@@ -27,6 +27,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "caption.parent": {"fr": "Référence", "en": "Reference"},
     "caption.scenario": {"fr": "Scénario", "en": "Scenario"},
     "caption.diff": {"fr": "Écart", "en": "Difference"},
+    # the camera tools on the map
+    "camera.home": {"fr": "Tout le territoire", "en": "Whole territory"},
+    "camera.focus": {"fr": "Cadrer l'intervention", "en": "Zoom to the intervention"},
+    "camera.north": {"fr": "Nord en haut", "en": "North up"},
     "export.html": {"fr": "Comparaison hors ligne (HTML)", "en": "Offline comparison (HTML)"},
     "colour.buildings": {"fr": "Couleur des bâtiments", "en": "Colour buildings by"},
     "colour.roads": {"fr": "Couleur de la voirie", "en": "Colour roads by"},
@@ -126,6 +130,7 @@ def tooltip_labels(lang: str) -> dict[str, str]:
     sensor's time mean). Data values, ids and units are not translated."""
     out = {"lang": lang if lang in ("fr", "en") else "en", "mean": tr(lang, "sensors.mean")}
     out.update({k.removeprefix("tip."): tr(lang, k) for k in TEXTS if k.startswith("tip.")})
+    out.update({k: tr(lang, k) for k in TEXTS if k.startswith("camera.")})  # the map's tools
     return out
 
 
