@@ -415,7 +415,7 @@ def test_whatif_flow_from_clicks(page: object, tmp_path: Path) -> None:
     page.click("#whatif summary")  # type: ignore[attr-defined]
     # the editor starts from the run on screen
     page.wait_for_function(  # type: ignore[attr-defined]
-        "document.getElementById('wi-parent').textContent.startsWith('closure-')"
+        "document.getElementById('wi-parent').textContent.includes('closure-')"
     )
     page.fill("#wi-name", "whatif_e2e")  # type: ignore[attr-defined]
     page.press("#wi-name", "Enter")  # type: ignore[attr-defined]
@@ -478,7 +478,7 @@ def test_whatif_flow_from_clicks(page: object, tmp_path: Path) -> None:
     assert "-" in net.splitlines()[-1] and not net.splitlines()[-1].startswith("+0")
     # the next what-if starts empty from the new run: the closure is not carried over
     page.wait_for_function(  # type: ignore[attr-defined]
-        "document.getElementById('wi-parent').textContent.startsWith('whatif_e2e-')"
+        "document.getElementById('wi-parent').textContent.includes('whatif_e2e-')"
     )
     page.wait_for_function(  # type: ignore[attr-defined]
         "document.getElementById('wi-overlay-done').textContent === '0:0'"
@@ -755,3 +755,31 @@ def test_camera_tools_scale_bar_and_north_arrow(page: object, demo_dir: Path) ->
     # a run without intervention has nothing to frame: the tool says so by being disabled
     select(page, "baseline", "Scenario")
     assert page.locator("#camera-focus").is_disabled()  # type: ignore[attr-defined]
+
+
+def test_scenario_picker_is_a_tree_of_titles(page: object) -> None:
+    """The picker a person opens lists the runs by their titles, each what-if under the run it
+    was compared with, indented, with what it computed (so two baselines differ) and its run
+    id in small type; typing part of a title finds it."""
+    page.click("#run")  # type: ignore[attr-defined]
+    rows = page.locator("[role=option] .run-option")  # type: ignore[attr-defined]
+    rows.first.wait_for(timeout=10_000)
+    texts = [t.strip() for t in rows.all_inner_texts()]
+    pads = [
+        float(x) for x in rows.evaluate_all("rs => rs.map(r => parseFloat(r.style.paddingLeft))")
+    ]
+    titles = [rows.nth(i).locator(".run-title").inner_text() for i in range(rows.count())]
+    assert titles[0].startswith("Baseline"), (titles, pads)
+    k = titles.index("Trees on the Esplanadi")
+    assert pads[k] > 0 and titles[k - 1].startswith(("Baseline", "Roadworks", "Trees")), titles
+    parent = max(i for i in range(k) if pads[i] < pads[k])
+    assert titles[parent].startswith("Baseline"), (titles, pads)  # under its parent
+    baselines = [texts[i] for i, t in enumerate(titles) if t.startswith("Baseline")]
+    assert len(baselines) >= 2 and len(set(baselines)) == len(baselines), baselines
+    sims = rows.nth(k).locator(".run-sims").inner_text()
+    assert "heat" in sims.lower() or "chaleur" in sims.lower(), sims
+    page.get_by_placeholder("Search").fill("Esplanadi")  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    found = page.locator("[role=option] .run-option .run-title").all_inner_texts()  # type: ignore[attr-defined]
+    assert [t.strip() for t in found] == ["Trees on the Esplanadi"], found
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from dash import html
 
 from twin.errors import StoreError, message
 from twin.model.twin import Twin
 from twin.scenario.runner import Run, stale_run
+from twin.sims.registry import registry
 from twin.viewer.layers import run_layers, shared_ranges, time_labels
 
 
@@ -193,11 +195,62 @@ def runs_table(cat: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_options(cat: Catalogue) -> list[dict[str, str]]:
-    """Runs of the store as dropdown options (the scenario's title after the id)."""
+def run_tree(cat: Catalogue) -> list[tuple[str, int]]:
+    """The runs of the store in tree order: each run after its parent run, children by title;
+    with their depth (0 for a run whose parent is not in the store)."""
+    parent = {rid: cat.manifest(rid).get("parent_run") for rid in cat.runs}
+    kids: dict[str | None, list[str]] = {}
+    for rid, pid in parent.items():
+        kids.setdefault(pid if pid in cat.runs and pid != rid else None, []).append(rid)
+
+    def order(ids: list[str]) -> list[str]:
+        return sorted(ids, key=lambda r: (run_title(cat, r).casefold(), r), reverse=True)
+
+    out: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    stack = [(rid, 0) for rid in order(kids.get(None, []))]
+    while stack:  # depth first, without recursion (a store's chains can be long)
+        rid, depth = stack.pop()
+        if rid in seen:
+            continue
+        seen.add(rid)
+        out.append((rid, depth))
+        stack.extend((k, depth + 1) for k in order(kids.get(rid, [])))
+    out += [(rid, 0) for rid in cat.runs if rid not in seen]  # in a loop of parents
+    return out
+
+
+def run_title(cat: Catalogue, run_id: str) -> str:
+    """A run's name for people: its scenario's title, else its scenario's name."""
+    sc = cat.manifest(run_id)["scenario"]
+    return str(sc.get("title") or sc["name"])
+
+
+def _simulations(cat: Catalogue, run_id: str, lang: str) -> str:
+    """What a run computed, in ``lang``: its simulations' titles (tells apart baselines)."""
+    reg = registry()
+    names = cat.manifest(run_id)["scenario"].get("simulations") or []
+    return ", ".join(
+        reg[n].title.get(lang, n) if n in reg and getattr(reg[n], "title", None) else n
+        for n in names
+    )
+
+
+def run_options(cat: Catalogue, lang: str = "fr") -> list[dict[str, Any]]:
+    """Runs of the store as dropdown options, as a tree under their parents: the scenario's
+    title first, then what it computed and its run id (small); searchable by all three."""
     out = []
-    for rid in cat.runs:
-        m = cat.manifest(rid)
-        title = m["scenario"].get("title") or ""
-        out.append({"label": f"{rid} — {title}" if title else rid, "value": rid})
+    for rid, depth in run_tree(cat):
+        title, sims = run_title(cat, rid), _simulations(cat, rid, lang)
+        label = html.Div(
+            [
+                html.Span("└ " if depth else "", className="run-branch"),
+                html.Span(title, className="run-title"),
+                html.Span(sims, className="run-sims"),
+                html.Span(rid, className="run-id"),
+            ],
+            className="run-option",
+            style={"paddingLeft": f"{1.1 * min(depth, 6)}rem"},
+        )
+        out.append({"label": label, "value": rid, "search": f"{title} {sims} {rid}"})
     return out

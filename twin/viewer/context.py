@@ -10,7 +10,7 @@ from twin.scenario.extent import intervention_bounds
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import timeaxis as tx
-from twin.viewer.catalogue import Catalogue, parent_of
+from twin.viewer.catalogue import Catalogue, parent_of, run_title
 from twin.viewer.i18n import tooltip_labels, tr
 from twin.viewer.jobs import JobTable
 from twin.viewer.kpis import kpi_cards
@@ -26,23 +26,20 @@ class MetricPick(NamedTuple):
     value: str | None
 
 
-def run_title(r: Run) -> str:
-    """A run's name for people: its scenario's title, else its scenario's name."""
-    return r.scenario.title or r.scenario.name
-
-
-def captions(r: Run, parent: Run | None, mode: str, lg: str) -> list[str]:
+def captions(cat: Catalogue, r: Run, parent: Run | None, mode: str, lg: str) -> list[str]:
     """What each map shows, in ``lg``: the scenario alone, the reference and the scenario
     side by side, or the difference (scenario − reference)."""
     colon = tr(lg, "tip.colon")
-    if mode == "side" and parent is not None:
+    this = run_title(cat, r.run_id)
+    if parent is not None and mode in ("side", "diff"):
+        ref = run_title(cat, parent.run_id)
+        if mode == "diff":
+            return [f"{tr(lg, 'caption.diff')}{colon}{this} − {ref}"]
         return [
-            f"{tr(lg, 'caption.parent')}{colon}{run_title(parent)}",
-            f"{tr(lg, 'caption.scenario')}{colon}{run_title(r)}",
+            f"{tr(lg, 'caption.parent')}{colon}{ref}",
+            f"{tr(lg, 'caption.scenario')}{colon}{this}",
         ]
-    if mode == "diff" and parent is not None:
-        return [f"{tr(lg, 'caption.diff')}{colon}{run_title(r)} − {run_title(parent)}"]
-    return [f"{tr(lg, 'caption.scenario')}{colon}{run_title(r)}"]
+    return [f"{tr(lg, 'caption.scenario')}{colon}{this}"]
 
 
 def _pick(options: list[dict[str, str]], default: str) -> MetricPick:
@@ -205,7 +202,7 @@ class Viewer:
             "key": f"{run_id}:{mode}:{when or ''}" + (f":{result}" if result else ""),
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
             **self.cat.layers(run_id, mode, when, result),
-            "captions": captions(r, parent, mode, lg),
+            "captions": captions(self.cat, r, parent, mode, lg),
             "focus": self.focus(r),
         }
         return {

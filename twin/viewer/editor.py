@@ -361,7 +361,7 @@ def register_poll(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
             rows.append(job_row(j, lg))
         if newly is not None:
             cat.refresh()
-        opts = run_options(cat)
+        opts = run_options(cat, lg)
         return (
             rows,
             not active,
