@@ -783,3 +783,39 @@ def test_scenario_picker_is_a_tree_of_titles(page: object) -> None:
     found = page.locator("[role=option] .run-option .run-title").all_inner_texts()  # type: ignore[attr-defined]
     assert [t.strip() for t in found] == ["Trees on the Esplanadi"], found
     page.keyboard.press("Escape")  # type: ignore[attr-defined]
+
+
+def pick_against(pg: object, run_prefix: str | None) -> None:
+    """Choose the run to compare with in the *Compare with* picker (None: clear it)."""
+    if run_prefix is None:
+        pg.locator("#against .dash-dropdown-clear, #against [aria-label*=lear]").first.click()  # type: ignore[attr-defined]
+    else:
+        pg.click("#against")  # type: ignore[attr-defined]
+        pg.locator(f"[role=option] .run-id:text-matches('^{run_prefix}-')").first.click()  # type: ignore[attr-defined]
+        pg.keyboard.press("Escape")  # type: ignore[attr-defined]
+    pg.wait_for_timeout(2500)  # type: ignore[attr-defined]
+
+
+def test_compare_any_two_runs(page: object) -> None:
+    """A person compares a what-if with another what-if (not its parent): both maps, their
+    captions and the difference follow; clearing the choice goes back to the parent."""
+    select(page, "closure", "Side by side")
+    default = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+    assert default[0].startswith("Reference: Baseline"), default
+    before = canvas_pixels(page, 0)
+    pick_against(page, "trees")
+    caps = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+    assert caps == [
+        "Reference: Trees on the Esplanadi",
+        "Scenario: Roadworks closing Mannerheimintie",
+    ]
+    after = canvas_pixels(page, 0)
+    assert (np.abs(before - after).sum(axis=2) > 40).mean() > 0.01  # the left map changed
+    page.click("#mode >> text=/Difference/")  # type: ignore[attr-defined]
+    page.wait_for_timeout(2500)  # type: ignore[attr-defined]
+    caps = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+    assert caps == ["Difference: Roadworks closing Mannerheimintie − Trees on the Esplanadi"], caps
+    pick_against(page, None)
+    caps = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+    assert caps[0].startswith("Difference: Roadworks closing Mannerheimintie − Baseline"), caps
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -9,7 +9,6 @@ import dash
 from dash import Input, Output, State, dcc
 
 from twin.viewer import editor
-from twin.viewer.catalogue import parent_of
 from twin.viewer.context import Viewer
 from twin.viewer.i18n import dropdown_labels, tr
 from twin.viewer.kpis import kpi_chart
@@ -17,12 +16,24 @@ from twin.viewer.layers import attribution
 from twin.viewer.layout import on_language
 
 #: Every dropdown of the page (their search boxes and buttons speak the interface language).
-DROPDOWNS = ("run", "bmetric", "rmetric", "result", "wi-parent", "wi-links", "wi-kind", "wi-lamps")
+DROPDOWNS = (
+    "run",
+    "against",
+    "bmetric",
+    "rmetric",
+    "result",
+    "wi-parent",
+    "wi-links",
+    "wi-kind",
+    "wi-lamps",
+)
 
 #: What the language picker fills: (component id, property).
 LABELLED = [
     ("title", "children"),
     ("run-label", "children"),
+    ("against-label", "children"),
+    ("against", "placeholder"),
     ("mode-label", "children"),
     ("mode", "options"),
     ("layers-label", "children"),
@@ -64,6 +75,7 @@ def register(app: dash.Dash, ctx: Viewer) -> None:
     register_step(app, ctx)
     editor.register(app, ctx.cat, ctx.jobs, ctx.lang, ctx.first)
     register_recolour(app, ctx)
+    register_against(app)
     register_clientside(app)
 
 
@@ -75,6 +87,8 @@ def register_labels(app: dash.Dash, ctx: Viewer) -> None:
         return (
             f"twin — {cat.twin.name}",
             tr(lg, "scenario"),
+            tr(lg, "against"),
+            tr(lg, "against.parent"),
             tr(lg, "view"),
             [{"label": tr(lg, f"mode.{m}"), "value": m} for m in ("single", "side", "diff")],
             tr(lg, "layers"),
@@ -104,6 +118,7 @@ def register_select(app: dash.Dash, ctx: Viewer) -> None:
         Input("bmetric", "value"),
         Input("rmetric", "value"),
         Input("result", "value"),
+        Input("against", "value"),
         prevent_initial_call=True,  # the first view is in the layout
     )
     def select(
@@ -115,10 +130,11 @@ def register_select(app: dash.Dash, ctx: Viewer) -> None:
         bmetric: str | None,
         rmetric: str | None,
         result: str | None,
+        against: str | None,
     ) -> tuple[Any, ...]:
         """The view, and the time slider fitted to the run (one slider for every layer
         varying in time, hidden when none does)."""
-        v = ctx.view(run_id, mode, layers, lg, step, bmetric, rmetric, result)
+        v = ctx.view(run_id, mode, layers, lg, step, bmetric, rmetric, result, against)
         t_max, t_marks, k, t_style = v["time"]
         return (
             v["scenario"],
@@ -146,13 +162,14 @@ def register_chart(app: dash.Dash, ctx: Viewer) -> None:
         Input("painted", "children"),
         Input("lang", "value"),
         State("run", "value"),
+        State("against", "value"),
         prevent_initial_call=True,
     )
-    def chart(_key: str | None, lg: str, run_id: str | None) -> Any:
+    def chart(_key: str | None, lg: str, run_id: str | None, against: str | None) -> Any:
         if not run_id or run_id not in cat.runs:
             return []
         r = cat.run(run_id)
-        parent = parent_of(cat, r)
+        parent = cat.reference(r, against)
         if parent is None:
             return []
         return dcc.Graph(
@@ -178,6 +195,16 @@ def register_step(app: dash.Dash, ctx: Viewer) -> None:
         k = ids.index(current) if current in ids else -1
         delta = -1 if dash.ctx.triggered_id == "prev" else 1
         return ids[(k + delta) % len(ids)]
+
+
+def register_against(app: dash.Dash) -> None:
+    """The runs one can compare with are the runs of the picker (new what-ifs included)."""
+    app.clientside_callback(
+        "function (opts) { return opts; }",
+        Output("against", "options"),
+        Input("run", "options"),
+        prevent_initial_call=True,
+    )
 
 
 def register_recolour(app: dash.Dash, ctx: Viewer) -> None:

@@ -44,8 +44,8 @@ class Catalogue:
     runs: dict[str, Path] = field(default_factory=dict)
     _cache: dict[str, Run] = field(default_factory=dict, repr=False)
     _manifests: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
-    _comparisons: dict[str, Any] = field(default_factory=dict, repr=False)
-    _views: OrderedDict[tuple[str, str, str, str], dict[str, Any]] = field(
+    _comparisons: OrderedDict[str, Any] = field(default_factory=OrderedDict, repr=False)
+    _views: OrderedDict[tuple[str, str, str, str, str], dict[str, Any]] = field(
         default_factory=OrderedDict, repr=False
     )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -76,9 +76,15 @@ class Catalogue:
     def comparison(self, r: Run, parent: Run) -> Any:
         """``r − parent`` (layers and KPIs), computed once per pair."""
         key = f"{r.run_id}|{parent.run_id}"
-        if key not in self._comparisons:
-            self._comparisons[key] = r.compare(parent)
-        return self._comparisons[key]
+        with self._vlock:
+            hit = self._comparisons.get(key)
+        if hit is None:
+            hit = r.compare(parent)
+            with self._vlock:  # any two runs can be compared: the most recent pairs are kept
+                self._comparisons[key] = hit
+                while len(self._comparisons) > self.VIEWS:
+                    self._comparisons.popitem(last=False)
+        return hit
 
     def manifest(self, run_id: str) -> dict[str, Any]:
         """The ``run.json`` of a run (by id, from the store), read once."""
@@ -115,8 +121,20 @@ class Catalogue:
                     self._cache[run_id] = Run.open(path)
         return self._cache[run_id]
 
+    def reference(self, r: Run, against: str | None = None) -> Run | None:
+        """The run ``r`` is compared with: ``against`` when it is another run of the store
+        (a person picked it), else its parent run (None without one)."""
+        if against and against != r.run_id and against in self.runs:
+            return self.run(against)
+        return parent_of(self, r)
+
     def layers(
-        self, run_id: str, mode: str, when: str | None, prefer: str | None = None
+        self,
+        run_id: str,
+        mode: str,
+        when: str | None,
+        prefer: str | None = None,
+        against: str | None = None,
     ) -> dict[str, Any]:
         """The result layers of a run drawn in ``mode`` at time label ``when``, computed once.
 
@@ -131,20 +149,22 @@ class Catalogue:
             A label of the shared time axis.
         prefer : str, optional
             The result picked (``<layer>/<variable>``), drawn first.
+        against : str, optional
+            The run to compare with instead of the parent (see :meth:`reference`).
 
         Returns
         -------
         dict
             The payload sent to the browser: ``left``, and ``right`` side by side.
         """
-        key = (run_id, mode, when or "", prefer or "")
+        r = self.run(run_id)
+        parent = self.reference(r, against)
+        key = (run_id, mode, when or "", prefer or "", parent.run_id if parent else "")
         with self._vlock:  # callbacks run in several threads
             hit = self._views.get(key)
             if hit is not None:
                 self._views.move_to_end(key)
                 return hit
-        r = self.run(run_id)
-        parent = parent_of(self, r)
         out: dict[str, Any] = {}
         if mode == "diff" and parent is not None:
             diff = self.comparison(r, parent)

@@ -10,7 +10,7 @@ from twin.scenario.extent import intervention_bounds
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import timeaxis as tx
-from twin.viewer.catalogue import Catalogue, parent_of, run_title
+from twin.viewer.catalogue import Catalogue, run_title
 from twin.viewer.i18n import tooltip_labels, tr
 from twin.viewer.jobs import JobTable
 from twin.viewer.kpis import kpi_cards
@@ -158,6 +158,7 @@ class Viewer:
         bmetric: str | None,
         rmetric: str | None,
         result: str | None = None,
+        against: str | None = None,
     ) -> dict[str, Any]:
         """Everything the page shows for a run.
 
@@ -177,6 +178,8 @@ class Viewer:
             The columns colouring the buildings and the roads.
         result : str, optional
             The result picked to draw first (``<layer>/<variable>``).
+        against : str, optional
+            The run to compare with, when a person picked one (else the run's parent).
 
         Returns
         -------
@@ -192,16 +195,18 @@ class Viewer:
         if not run_id or run_id not in self.cat.runs:
             return self._no_run(visible, lg, base)
         r = self.cat.run(run_id)
-        parent = parent_of(self.cat, r)
+        parent = self.cat.reference(r, against)
         labels = time_labels(r, parent)
         k = min(max(int(step or 0), 0), len(labels) - 1) if labels else 0
         when = labels[k] if labels else None
         mode = mode if mode in ("side", "diff") and parent is not None else "single"
         data: dict[str, Any] = {
             "visible": visible,
-            "key": f"{run_id}:{mode}:{when or ''}" + (f":{result}" if result else ""),
+            "key": f"{run_id}:{mode}:{when or ''}"
+            + (f":{result}" if result else "")
+            + (f":vs:{parent.run_id}" if parent is not None else ""),
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
-            **self.cat.layers(run_id, mode, when, result),
+            **self.cat.layers(run_id, mode, when, result, against),
             "captions": captions(self.cat, r, parent, mode, lg),
             "focus": self.focus(r),
         }

@@ -23,6 +23,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "layer.grid": {"fr": "Grille", "en": "Grid"},
     "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
     "present": {"fr": "Présentation", "en": "Present"},
+    "against": {"fr": "Comparer avec", "en": "Compare with"},
+    "against.parent": {"fr": "Son parent", "en": "Its parent"},
     # what each map shows, written on it (and on its PNG)
     "caption.parent": {"fr": "Référence", "en": "Reference"},
     "caption.scenario": {"fr": "Scénario", "en": "Scenario"},

@@ -138,6 +138,9 @@ def _aside(ctx: Viewer, init: dict[str, Any], panel: Any) -> html.Aside:
             dcc.Dropdown(
                 id="run", options=run_options(ctx.cat, ctx.lang), value=ctx.first, clearable=False
             ),
+            # any other run to compare with (empty: the run's parent)
+            html.Label(id="against-label", htmlFor="against"),
+            dcc.Dropdown(id="against", options=run_options(ctx.cat, ctx.lang), value=None),
             html.Label(id="mode-label"),
             dcc.RadioItems(id="mode", value="single"),
             html.Label(id="layers-label"),
