@@ -21,7 +21,7 @@ import numpy as np
 from twin.errors import StoreError, message
 from twin.model.twin import Twin
 from twin.scenario.runner import Run
-from twin.viewer.i18n import kpi_label
+from twin.viewer.kpis import kpi_table
 from twin.viewer.layers import result_slots, shared_ranges
 
 TEXT = {
@@ -56,8 +56,9 @@ h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 6mm 0 2mm
 table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
 td, th { border: 1px solid #ccd; padding: 1mm 2mm; text-align: left; }
 td.num { text-align: right; white-space: nowrap; }
-tr.good td.chg { color: #1a7f37; font-weight: 600; } tr.bad td.chg { color: #c62828;
-  font-weight: 600; }
+tr.good td.chg, tr.good td.verdict { color: #1a7f37; font-weight: 600; }
+tr.bad td.chg, tr.bad td.verdict { color: #c62828; font-weight: 600; }
+tr.diag th { background: #eef1f4; font-weight: 500; color: #51606c; }
 figure { margin: 2mm 0 4mm; break-inside: avoid; page-break-inside: avoid; }
 figure img { width: 100%; } figcaption { font-size: 9pt; color: #51606c; }
 .notice h1 { font-size: 13pt; } .notice h2 { font-size: 11pt; border: none; }
@@ -190,26 +191,6 @@ def _caption(hint: dict[str, Any], lang: str) -> str:
     unit = unit_label(lang, str(hint["unit"]))
     label = hint["label"].get(lang) or hint["label"].get("en", "")
     return f"{label} [{unit}]" if unit and unit != "1" else str(label)
-
-
-def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
-    """The KPI table as HTML: parent, scenario, change (coloured by direction)."""
-    from twin.viewer.kpis import change, judge, parent_value, show
-
-    head = "".join(f"<th>{_t(k, lang)}</th>" for k in ("kpi", "parent", "scenario", "change"))
-    rows = []
-    for k, row in r.kpis.iterrows():
-        unit = str(row["unit"])
-        a, b = parent_value(parent, k), float(row["value"])
-        label = kpi_label(lang, str(k), row)
-        rows.append(
-            f"<tr class='{judge(b - a, str(row.get('better', 'neutral')))}'>"
-            f"<td>{html.escape(label)}</td>"
-            f"<td class='num'>{html.escape(show(a, unit, lang))}</td>"
-            f"<td class='num'>{html.escape(show(b, unit, lang))}</td>"
-            f"<td class='num chg'>{html.escape(change(a, b, unit, lang))}</td></tr>"
-        )
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
 def _notice_body(run_dir: Path, lang: str) -> str:
