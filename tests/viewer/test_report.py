@@ -157,7 +157,7 @@ def test_report_words_in_french(
 
 
 def test_declared_french_meanings_of_parameters() -> None:
-    """Each French meaning names a real parameter; the demo's simulations describe every
+    """Each French meaning names a real parameter; the built-in simulations describe every
     parameter in French; a parameter without one reads in English."""
     from twin.sims.registry import registry
     from twin.sims.traffic.sim import TrafficParams
@@ -166,7 +166,8 @@ def test_declared_french_meanings_of_parameters() -> None:
         model = sim.params_model
         assert set(model.meanings_fr) <= set(model.model_fields), name
         assert "meanings_fr" not in model.model_fields  # a declaration, not a parameter
-    for name in ("traffic", "accessibility", "shop_access", "heat", "landcover"):
+    builtin = "traffic accessibility shop_access heat landcover lighting commerce power water"
+    for name in builtin.split():
         model = registry()[name].params_model
         assert set(model.meanings_fr) == set(model.model_fields), name
     assert TrafficParams.meaning("rgap", "fr") == "Écart relatif à l'équilibre visé."
