@@ -766,6 +766,7 @@
   function clear(elId) {
     if (decks[elId]) {
       decks[elId].finalize();
+      decks[elId]._twinCanvas.remove();  /* its canvas too: a later deck gets its own */
       delete decks[elId];
       delete built[elId];
     }

@@ -108,8 +108,9 @@ def test_offline_export_keeps_its_language(env: tuple[Path, Path]) -> None:
             r'<script id="twin-data" type="application/json">(.*?)</script>', page, re.S
         )
         assert raw is not None
-        labels = json.loads(raw.group(1))["scenario"]["labels"]
-        assert labels == tooltip_labels(lang)
+        views = json.loads(raw.group(1))["views"].values()
+        assert all(v["labels"] == tooltip_labels(lang) for v in views)  # in every view
+        labels = next(iter(views))["labels"]
         assert (labels["lang"], labels["buildings"], labels["mean"]) == (lang, building, mean)
     assert (
         tooltip_labels("fr")["colon"] == " : "

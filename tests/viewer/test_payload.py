@@ -221,7 +221,7 @@ def test_sensors_toggle_legend_and_offline_export(tmp_path: Path) -> None:
     raw = re.search(r'<script id="twin-data" type="application/json">(.*?)</script>', page, re.S)
     assert raw is not None
     data = json.loads(raw.group(1))
-    assert data["scenario"]["visible"]["sensors"] is True
+    assert all(v["visible"]["sensors"] for v in data["views"].values())
     assert data["base"]["sensors"][0]["ids"] == ["S1", "S2", "S3", "S4"]
     # a twin without sensors has no such toggle
     t.layers.pop("counts")

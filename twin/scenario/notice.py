@@ -142,9 +142,10 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
         fields = s.params_model.model_fields
         for k, v in m["parameters"][s.name].items():
             f = fields.get(k)
-            prow.append(
-                [s.name, k, str(v), str(f.default) if f else "", (f.description or "") if f else ""]
-            )
+            # the simulation's title and the parameter's meaning in the notice's language;
+            # the parameter's name as scenario files write it
+            meaning = s.params_model.meaning(k, lang)
+            prow.append([s.title[lang], f"`{k}`", str(v), str(f.default) if f else "", meaning])
     b.append(("table", (T["params_head"][lang], prow)))
     b.append(
         (

@@ -15,6 +15,8 @@ Mathematik* 1, 269–271.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -44,6 +46,14 @@ class AccessibilityParams(Params):
         description="Time counted for a pair with no path in the mean travel time [s] "
         "(ASSUMED), so that cutting places off never lowers the mean.",
     )
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "network_layer": "Couche réseau sur laquelle les itinéraires sont calculés.",
+        "n_origins": "Nombre d'origines tirées au sort (graine fixée).",
+        "unreachable_time_s": "Temps compté pour un couple sans itinéraire dans le temps "
+        "moyen de parcours [s] (SUPPOSÉ), pour qu'isoler des lieux ne baisse jamais la "
+        "moyenne.",
+    }
 
 
 def open_links(net: Network) -> pd.Series:

@@ -165,9 +165,25 @@ class SimResult:
 
 
 class Params(BaseModel):
-    """Base of simulation parameter models (unknown parameters are errors)."""
+    """Base of simulation parameter models (unknown parameters are errors).
+
+    Each field's ``description`` says what it means in English; ``meanings_fr`` says it in
+    French, declared once next to the model (the notice and the report read both through
+    :meth:`meaning`).
+    """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    #: What each parameter means in French, by name (a parameter left out reads in English).
+    meanings_fr: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def meaning(cls, name: str, lang: str) -> str:
+        """What parameter ``name`` means in ``lang`` (``fr`` or ``en``): its French meaning
+        when declared, else its field's description; empty for an unknown name."""
+        field = cls.model_fields.get(name)
+        english = (field.description or "") if field is not None else ""
+        return cls.meanings_fr.get(name, english) if lang == "fr" else english
 
 
 @dataclass(frozen=True)

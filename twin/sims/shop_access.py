@@ -8,6 +8,8 @@ simulation).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import geopandas as gpd
 import numpy as np
 from pydantic import Field
@@ -29,6 +31,12 @@ class ShopAccessParams(Params):
     max_snap_m: float = Field(
         200.0, gt=0, le=5000, description="Shops farther from the network are left out."
     )
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "shops_layer": "Couche des commerces (points).",
+        "threshold_s": "Les commerces plus longs à atteindre sont signalés [s].",
+        "max_snap_m": "Les commerces plus éloignés du réseau sont laissés de côté [m].",
+    }
 
 
 class ShopAccess(Simulation):

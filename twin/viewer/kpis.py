@@ -8,7 +8,9 @@ change text and colour.
 
 from __future__ import annotations
 
+import html as _html
 import textwrap
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -117,17 +119,96 @@ def _card(k: Any, row: Any, parent: Run | None, lang: str) -> html.Div:
     return html.Div(children, className=f"kpi {verdict}")
 
 
+def kpi_groups(r: Run) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
+    """The run's KPIs as (name, row) pairs: the headline results, then the diagnostics of
+    the methods (solver gaps, fit statistics), each in the order of the KPI table."""
+    rows = list(r.kpis.iterrows())
+    return [kr for kr in rows if is_headline(kr[1])], [kr for kr in rows if not is_headline(kr[1])]
+
+
 def kpi_cards(r: Run, parent: Run | None, lang: str) -> list[Any]:
     """The KPI cards: headline results first, each with its value, its change against the
     parent large and signed, coloured and worded by better/worse; the diagnostics of the
     methods (solver gaps, fit statistics) folded away under their own heading."""
-    head = [_card(k, row, parent, lang) for k, row in r.kpis.iterrows() if is_headline(row)]
-    diag = [_card(k, row, parent, lang) for k, row in r.kpis.iterrows() if not is_headline(row)]
+    headline, diagnostics = kpi_groups(r)
+    head = [_card(k, row, parent, lang) for k, row in headline]
+    diag = [_card(k, row, parent, lang) for k, row in diagnostics]
     if diag:
         summary = html.Summary(tr(lang, "kpi.diagnostics"))
         folded = html.Details([summary, html.Div(diag, className="kpis")], className="kpi-diag")
         return [*head, folded]
     return head
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """One KPI of a comparison, as texts for people (a row of :func:`kpi_table`).
+
+    Attributes
+    ----------
+    label : str
+        The KPI's label in the language.
+    parent, scenario : str
+        The parent's and the scenario's values with their unit (``–`` when missing).
+    change : str
+        The signed change with its unit and, when meaningful, the relative change
+        (:func:`change`).
+    verdict : {"good", "bad", "neutral"}
+        Whether the change is an improvement (:func:`judge`).
+    words : str
+        The verdict in words (``mieux``, ``moins bien``; empty when neither).
+    """
+
+    label: str
+    parent: str
+    scenario: str
+    change: str
+    verdict: str
+    words: str
+
+
+def kpi_line(name: Any, row: Any, parent: Run | None, lang: str) -> KpiLine:
+    """The texts of KPI ``name`` (its ``row`` of the run's KPI table) against ``parent``."""
+    a, b, unit = parent_value(parent, name), float(row["value"]), str(row["unit"])
+    verdict = judge(b - a, str(row.get("better", "neutral")))
+    return KpiLine(
+        label=kpi_label(lang, str(name), row),
+        parent=show(a, unit, lang),
+        scenario=show(b, unit, lang),
+        change=change(a, b, unit, lang),
+        verdict=verdict,
+        words=tr(lang, f"kpi.{verdict}"),
+    )
+
+
+def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
+    """The KPI table as HTML (the offline comparison and the printable report).
+
+    Columns: indicator, parent, scenario, change (:func:`change`) and the verdict in words;
+    each row's class is its verdict (``good``, ``bad``, ``neutral``), for colour. Headline
+    results first, then the methods' diagnostics under their own heading row (as the
+    cards, :func:`kpi_cards`). Every text is escaped.
+    """
+    cols = ("kpi.indicator", "kpi.parent", "kpi.scenario", "kpi.change", "kpi.verdict")
+    head = "".join(f"<th>{_html.escape(tr(lang, c))}</th>" for c in cols)
+    headline, diagnostics = kpi_groups(r)
+    rows = [_table_row(kpi_line(k, row, parent, lang)) for k, row in headline]
+    if diagnostics:
+        title = _html.escape(tr(lang, "kpi.diagnostics"))
+        rows.append(f"<tr class='diag'><th colspan='{len(cols)}'>{title}</th></tr>")
+        rows += [_table_row(kpi_line(k, row, parent, lang)) for k, row in diagnostics]
+    return f"<table class='kpitable'><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _table_row(line: KpiLine) -> str:
+    e = _html.escape
+    return (
+        f"<tr class='{line.verdict}'><td>{e(line.label)}</td>"
+        f"<td class='num'>{e(line.parent)}</td>"
+        f"<td class='num'>{e(line.scenario)}</td>"
+        f"<td class='num chg'>{e(line.change)}</td>"
+        f"<td class='verdict'>{e(line.words or '–')}</td></tr>"
+    )
 
 
 def kpi_chart(r: Run, parent: Run | None, lang: str) -> go.Figure:

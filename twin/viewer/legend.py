@@ -1,13 +1,64 @@
-"""The legend of the side panel: one block (title, colour ramp, range) per visible layer."""
+"""The legends of the layers drawn: one block (title, colour ramp, range) per layer.
+
+The blocks are built once, as data (:func:`legend_blocks`), and rendered twice: as Dash
+components in the viewer's side panel (:func:`legend_items`) and as an HTML string in the
+offline comparison (:func:`legend_html`), so that both read the same.
+"""
 
 from __future__ import annotations
 
+import html as _html
+from dataclasses import dataclass
 from typing import Any
 
 from dash import html
 
 from twin.viewer.i18n import tr, unit_label
 from twin.viewer.numbers import number
+
+#: What a difference's title starts with (scenario − parent).
+DELTA = "Δ "
+
+
+@dataclass(frozen=True)
+class LegendBlock:
+    """The legend of one layer, in one language.
+
+    Attributes
+    ----------
+    layer : str
+        The layer's name for people (``Bâtiments (3D)``, ``Résultats``).
+    title : str
+        What its colours show: the variable's declared label (``Δ`` first for a
+        difference), with the statistic shown when there is one (``, moyenne dans le temps``).
+    unit : str
+        The unit in the language, as `` [unit]`` (empty for no unit or a share).
+    stops : list of tuple of int
+        The colour ramp, RGB 0–255, from the low to the high end.
+    low, high : str
+        The range's ends, as numbers in the language (``high`` empty when ``flat``).
+    flat : bool
+        One value everywhere: ``low`` then says so (``100 (partout)``).
+    """
+
+    layer: str
+    title: str
+    unit: str
+    stops: tuple[tuple[int, int, int], ...]
+    low: str
+    high: str
+    flat: bool
+
+    @property
+    def head(self) -> str:
+        """The block's title line: ``<layer> — <title> [unit]``."""
+        return f"{self.layer} — {self.title}{self.unit}"
+
+    @property
+    def gradient(self) -> str:
+        """The ramp as a CSS background."""
+        stops = ", ".join(f"rgb({r},{g},{b})" for r, g, b in self.stops)
+        return f"linear-gradient(90deg, {stops})"
 
 
 def format_bound(v: float, lg: str = "en") -> str:
@@ -28,37 +79,83 @@ def unit_suffix(unit: str, lg: str) -> str:
     return f" [{unit_label(lg, unit)}]" if unit and unit != "1" else ""
 
 
-def _blocks(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[tuple[str, Any, str]]:
-    """(layer title, payload or None, statistic) of every layer that may have a legend."""
+def _layers(
+    base: dict[str, Any], data: dict[str, Any], lg: str
+) -> list[tuple[str, Any, str, bool]]:
+    """(layer title, payload or None, statistic, whether a result) of every layer that may
+    have a legend."""
     blocks = [
-        (tr(lg, "layer.buildings"), base.get("buildings"), ""),
-        (tr(lg, "layer.roads"), base.get("roads"), ""),
-        (tr(lg, "layer.lamps"), base.get("lamps"), ""),
+        (tr(lg, "layer.buildings"), base.get("buildings"), "", False),
+        (tr(lg, "layer.roads"), base.get("roads"), "", False),
+        (tr(lg, "layer.lamps"), base.get("lamps"), "", False),
     ]
     # one block per sensor layer: its variable, averaged over time
     blocks += [
-        (f"{tr(lg, 'layer.sensors')} ({p['layer']})", p, f", {tr(lg, 'sensors.mean')}")
+        (f"{tr(lg, 'layer.sensors')} ({p['layer']})", p, f", {tr(lg, 'sensors.mean')}", False)
         for p in base.get("sensors") or []
     ]
     left = data.get("left") or {}
     blocks += [
-        (tr(lg, "layer.results"), left.get("points"), ""),
-        (tr(lg, "layer.results"), left.get("paths"), ""),
-        (tr(lg, "layer.results"), left.get("areas"), ""),
-        (tr(lg, "layer.grid"), left.get("grid"), ""),
+        (tr(lg, "layer.results"), left.get("points"), "", True),
+        (tr(lg, "layer.results"), left.get("paths"), "", True),
+        (tr(lg, "layer.results"), left.get("areas"), "", True),
+        (tr(lg, "layer.grid"), left.get("grid"), "", True),
     ]
     return blocks
 
 
-def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[Any]:
-    """Legend blocks for the layers drawn.
+def legend_blocks(
+    base: dict[str, Any], data: dict[str, Any], lg: str, *, difference: bool = False
+) -> list[LegendBlock]:
+    """The legend of the layers drawn, as data.
 
     Parameters
     ----------
     base : dict
         The twin's static layers (:func:`twin.viewer.layers.base_payload`).
     data : dict
-        The scenario payload (its ``left`` result layers: points, paths, grid).
+        The scenario payload (its ``left`` result layers: points, paths, areas, grid).
+    lg : str
+        ``fr`` or ``en``.
+    difference : bool
+        The result layers are differences (scenario − parent): their titles start with
+        ``Δ``.
+
+    Returns
+    -------
+    list of LegendBlock
+        One block per layer drawn, in the side panel's order.
+    """
+    out = []
+    for layer, p, stat, result in _layers(base, data, lg):
+        if not p:
+            continue
+        leg = p["legend"]
+        delta = DELTA if difference and result else ""
+        flat = bool(leg.get("flat"))
+        out.append(
+            LegendBlock(
+                layer=layer,
+                title=f"{delta}{legend_title(leg, lg)}{stat}",
+                unit=unit_suffix(str(leg["unit"]), lg),
+                stops=tuple((int(r), int(g), int(b)) for r, g, b in leg["stops"]),
+                low=format_bound(leg["min"], lg) + (f" ({tr(lg, 'legend.flat')})" if flat else ""),
+                high="" if flat else format_bound(leg["max"], lg),
+                flat=flat,
+            )
+        )
+    return out
+
+
+def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[Any]:
+    """The side panel's legend: :func:`legend_blocks` as Dash components.
+
+    Parameters
+    ----------
+    base : dict
+        The twin's static layers (:func:`twin.viewer.layers.base_payload`).
+    data : dict
+        The scenario payload (its ``left`` result layers: points, paths, areas, grid).
     lg : str
         ``fr`` or ``en``.
 
@@ -68,33 +165,34 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
         One block per layer: ``<layer> — <label>[, statistic] [unit]``, the colour ramp and
         its range.
     """
-    items = []
-    for title, p, stat in _blocks(base, data, lg):
-        if not p:
-            continue
-        leg = p["legend"]
-        stops = ", ".join(f"rgb({r},{g},{b})" for r, g, b in leg["stops"])
-        head = f"{title} — {legend_title(leg, lg)}{stat}{unit_suffix(str(leg['unit']), lg)}"
-        items.append(
-            html.Div(
-                className="legend-item",
-                children=[
-                    html.Div(head),
-                    html.Div(
-                        className="ramp", style={"background": f"linear-gradient(90deg, {stops})"}
-                    ),
-                    html.Div(
-                        className="range",
-                        children=(
-                            [html.Span(f"{format_bound(leg['min'], lg)} ({tr(lg, 'legend.flat')})")]
-                            if leg.get("flat")
-                            else [
-                                html.Span(format_bound(leg["min"], lg)),
-                                html.Span(format_bound(leg["max"], lg)),
-                            ]
-                        ),
-                    ),
-                ],
-            )
+    return [
+        html.Div(
+            className="legend-item",
+            children=[
+                html.Div(b.head),
+                html.Div(className="ramp", style={"background": b.gradient}),
+                html.Div(
+                    className="range",
+                    children=[html.Span(b.low)]
+                    if b.flat
+                    else [html.Span(b.low), html.Span(b.high)],
+                ),
+            ],
         )
-    return items
+        for b in legend_blocks(base, data, lg)
+    ]
+
+
+def legend_html(blocks: list[LegendBlock]) -> str:
+    """:func:`legend_blocks` as HTML (the side panel's classes; every text escaped)."""
+    out = []
+    for b in blocks:
+        ends = [b.low] if b.flat else [b.low, b.high]
+        spans = "".join(f"<span>{_html.escape(t)}</span>" for t in ends)
+        out.append(
+            "<div class='legend-item'>"
+            f"<div>{_html.escape(b.head)}</div>"
+            f"<div class='ramp' style='background: {_html.escape(b.gradient)}'></div>"
+            f"<div class='range'>{spans}</div></div>"
+        )
+    return "".join(out)

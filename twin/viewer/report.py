@@ -21,30 +21,10 @@ import numpy as np
 from twin.errors import StoreError, message
 from twin.model.twin import Twin
 from twin.scenario.runner import Run
-from twin.viewer.i18n import kpi_label
+from twin.viewer.i18n import tr, unit_label
+from twin.viewer.kpis import kpi_table
 from twin.viewer.layers import result_slots, shared_ranges
-
-TEXT = {
-    "title": {"fr": "Rapport de comparaison", "en": "Comparison report"},
-    "kpis": {"fr": "Indicateurs", "en": "Indicators"},
-    "maps": {"fr": "Cartes", "en": "Maps"},
-    "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
-    "kpi": {"fr": "Indicateur", "en": "Indicator"},
-    "parent": {"fr": "Parent", "en": "Parent"},
-    "scenario": {"fr": "Scénario", "en": "Scenario"},
-    "change": {"fr": "Écart", "en": "Change"},
-    "diff": {"fr": "Différence (scénario − parent)", "en": "Difference (scenario − parent)"},
-    "noparent": {
-        "fr": "Ce calcul n'a pas de parent dans le magasin : pas de comparaison.",
-        "en": "This run has no parent in the store: no comparison.",
-    },
-    "made": {"fr": "Produit le", "en": "Made on"},
-    "print": {"fr": "Imprimer", "en": "Print"},
-    "support": {
-        "fr": "Aide à la décision : aucun résultat ne décide automatiquement.",
-        "en": "Decision support: no result decides anything automatically.",
-    },
-}
+from twin.viewer.numbers import number
 
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -56,8 +36,9 @@ h1 { font-size: 17pt; margin: 0 0 2mm; } h2 { font-size: 13pt; margin: 6mm 0 2mm
 table { border-collapse: collapse; width: 100%; font-size: 9.5pt; }
 td, th { border: 1px solid #ccd; padding: 1mm 2mm; text-align: left; }
 td.num { text-align: right; white-space: nowrap; }
-tr.good td.chg { color: #1a7f37; font-weight: 600; } tr.bad td.chg { color: #c62828;
-  font-weight: 600; }
+tr.good td.chg, tr.good td.verdict { color: #1a7f37; font-weight: 600; }
+tr.bad td.chg, tr.bad td.verdict { color: #c62828; font-weight: 600; }
+tr.diag th { background: #eef1f4; font-weight: 500; color: #51606c; }
 figure { margin: 2mm 0 4mm; break-inside: avoid; page-break-inside: avoid; }
 figure img { width: 100%; } figcaption { font-size: 9pt; color: #51606c; }
 .notice h1 { font-size: 13pt; } .notice h2 { font-size: 11pt; border: none; }
@@ -69,7 +50,9 @@ button.print { float: right; }
 
 
 def _t(key: str, lang: str) -> str:
-    return TEXT[key][lang if lang in ("fr", "en") else "en"]
+    """The report's word ``key`` in ``lang`` (:data:`twin.viewer.i18n.TEXTS`, ``report.*``),
+    escaped for HTML."""
+    return html.escape(tr(lang, f"report.{key}"))
 
 
 def _png(fig: Any) -> str:
@@ -139,13 +122,11 @@ def _areas(ax: Any, data: Any, values: np.ndarray, vrange: tuple, cmap: str) -> 
 def map_figures(
     r: Run, parent: Run | None, buildings: Any = None, lang: str = "fr", diff: Any = None
 ) -> list[tuple[str, str]]:
-    """One PNG (data URI) per result slot: parent | scenario | difference; with captions (the
-    declared legend label and unit of each variable, in ``lang``).
+    """One PNG (data URI) per result slot: parent | scenario | difference, with its caption
+    in ``lang``: the variable's declared label and unit, then the panels drawn.
 
     ``diff`` is ``r − parent`` when already computed (else it is computed here).
     """
-    from matplotlib.figure import Figure
-
     out = []
     mine = result_slots(r)
     theirs = result_slots(parent) if parent is not None else {}
@@ -154,62 +135,63 @@ def map_figures(
     diffs = result_slots(r, diff) if parent is not None else {}
     ranges = shared_ranges(*([parent] if parent is not None else []), r)
     for slot, (data, col, values, hint) in mine.items():
-        caption = _caption(hint, lang)
         panels = []
         if slot in theirs:
             panels.append(("parent",) + theirs[slot])
         panels.append(("scenario", data, col, values, hint))
         if slot in diffs:
             panels.append(("diff",) + diffs[slot])
-        fig = Figure(figsize=(3.2 * len(panels) + 0.4, 3.4))
-        axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
-        for ax, (kind, d, _c, v, _h) in zip(axes, panels, strict=True):
-            ax.set_aspect("equal")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if buildings is not None and len(buildings):
-                buildings.plot(ax=ax, color="#c9d0d6", linewidth=0)
-            if kind == "diff":
-                ok = np.asarray(v, float)[np.isfinite(v)]
-                m = float(np.abs(ok).max()) if len(ok) and np.abs(ok).max() > 0 else 1.0
-                art = _draw(ax, slot, d, v, (-m, m), "RdBu_r")
-            else:
-                art = _draw(ax, slot, d, v, ranges.get(slot, (None, None)), "viridis")
-            fig.colorbar(art, ax=ax, shrink=0.7, pad=0.02)
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            ax.set_title(f"{kind} — {caption}", fontsize=8)
-        out.append((_png(fig), caption))
+        fig = _panels(slot, panels, ranges.get(slot, (None, None)), buildings, lang)
+        words = " | ".join(tr(lang, f"report.{kind}") for kind, *_ in panels)
+        out.append((_png(fig), f"{_caption(hint, lang)} — {words}"))
     return out
 
 
+def _panels(
+    slot: str, panels: list[tuple[Any, ...]], vrange: tuple, buildings: Any, lang: str
+) -> Any:
+    """One figure of a result slot: its panels (parent, scenario, difference) side by side
+    over the buildings, each titled in ``lang`` and with its colour bar labelled by the unit
+    (the difference on a diverging ramp centred on zero, its title starting with Δ)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    fig = Figure(figsize=(3.2 * len(panels) + 0.4, 3.4))
+    axes = fig.subplots(1, len(panels), sharex=True, sharey=True, squeeze=False)[0]
+    for ax, (kind, d, _c, v, hint) in zip(axes, panels, strict=True):
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if buildings is not None and len(buildings):
+            buildings.plot(ax=ax, color="#c9d0d6", linewidth=0)
+        if kind == "diff":
+            ok = np.asarray(v, float)[np.isfinite(v)]
+            m = float(np.abs(ok).max()) if len(ok) and np.abs(ok).max() > 0 else 1.0
+            art = _draw(ax, slot, d, v, (-m, m), "RdBu_r")
+        else:
+            art = _draw(ax, slot, d, v, vrange, "viridis")
+        unit = str(hint["unit"])
+        bar = fig.colorbar(art, ax=ax, shrink=0.7, pad=0.02)
+        # tick numbers as the language writes them (1 000 and 0,5 in French)
+        bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _pos: number(x, lang)))
+        bar.set_label(unit_label(lang, unit) if unit not in ("", "1") else "", fontsize=7)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        delta = "Δ " if kind == "diff" else ""
+        ax.set_title(f"{tr(lang, f'report.{kind}')}\n{delta}{_label(hint, lang)}", fontsize=8)
+    return fig
+
+
+def _label(hint: dict[str, Any], lang: str) -> str:
+    """A variable's declared label (its display hint's) in ``lang``, else in English."""
+    return str(hint["label"].get(lang) or hint["label"].get("en", ""))
+
+
 def _caption(hint: dict[str, Any], lang: str) -> str:
-    """A variable's legend label and unit, from its display hint, in ``lang``."""
-    from twin.viewer.i18n import unit_label
-
-    unit = unit_label(lang, str(hint["unit"]))
-    label = hint["label"].get(lang) or hint["label"].get("en", "")
-    return f"{label} [{unit}]" if unit and unit != "1" else str(label)
-
-
-def kpi_table(r: Run, parent: Run | None, lang: str) -> str:
-    """The KPI table as HTML: parent, scenario, change (coloured by direction)."""
-    from twin.viewer.kpis import change, judge, parent_value, show
-
-    head = "".join(f"<th>{_t(k, lang)}</th>" for k in ("kpi", "parent", "scenario", "change"))
-    rows = []
-    for k, row in r.kpis.iterrows():
-        unit = str(row["unit"])
-        a, b = parent_value(parent, k), float(row["value"])
-        label = kpi_label(lang, str(k), row)
-        rows.append(
-            f"<tr class='{judge(b - a, str(row.get('better', 'neutral')))}'>"
-            f"<td>{html.escape(label)}</td>"
-            f"<td class='num'>{html.escape(show(a, unit, lang))}</td>"
-            f"<td class='num'>{html.escape(show(b, unit, lang))}</td>"
-            f"<td class='num chg'>{html.escape(change(a, b, unit, lang))}</td></tr>"
-        )
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+    """A variable's declared label and unit, from its display hint, in ``lang``."""
+    unit = str(hint["unit"])
+    label = _label(hint, lang)
+    return f"{label} [{unit_label(lang, unit)}]" if unit and unit != "1" else label
 
 
 def _notice_body(run_dir: Path, lang: str) -> str:
@@ -284,9 +266,8 @@ def report_page(
     buildings = twin["buildings"] if twin is not None and "buildings" in twin else None
     maps = map_figures(r, parent, buildings, lang, diff)
     figs = "".join(
-        f"<figure><img alt='{html.escape(cap)}' src='{uri}'><figcaption>"
-        f"{html.escape(cap)} — {_t('parent', lang)} | {_t('scenario', lang)} | "
-        f"{_t('diff', lang)}</figcaption></figure>"
+        f"<figure><img alt='{html.escape(cap)}' src='{uri}'>"
+        f"<figcaption>{html.escape(cap)}</figcaption></figure>"
         for uri, cap in maps
     )
     title = r.scenario.title or r.scenario.name

@@ -24,7 +24,7 @@ Interventions it responds to: ``shopping_centre`` (a new unit), ``pedestrianise`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -173,6 +173,58 @@ class CommerceParams(Params):
     tax_effect: float = Field(
         vac.TAX_EFFECT_PER_RATE, ge=-100, le=0, description="Log-odds per tax rate (ASSUMED)."
     )
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "shops_layer": "Locaux commerciaux (points ou polygones).",
+        "buildings_layer": "Bâtiments (origines résidentielles).",
+        "walk_layer": "Réseau piéton.",
+        "roads_layer": "Réseau routier (modes drive et both).",
+        "amenities_layer": "Équipements, s'il y en a.",
+        "stops_layer": "Arrêts de transport en commun, s'il y en a.",
+        "car_parks_layer": "Parkings (places), s'il y en a.",
+        "counters_layer": "Compteurs piétons (couche de séries).",
+        "counts_variable": "Variable des compteurs (par défaut : la première).",
+        "zones_layer": "Polygones des indicateurs par zone.",
+        "zone_field": "Colonne du nom des zones (par défaut : l'index).",
+        "centre": "Polygone GeoJSON (EPSG:4326) du centre ; par défaut : la grappe de "
+        "commerces la plus dense.",
+        "centre_radius_m": "Rayon de la grappe la plus dense [m].",
+        "mode": "Modes du modèle de Huff.",
+        "drive_times": "Temps en voiture : ceux, congestionnés, de la simulation de trafic "
+        "quand elle est lancée.",
+        "walk_share": "Part de la marche dans les déplacements d'achat (SUPPOSÉ).",
+        "huff_alpha": "Exposant d'attractivité α du modèle de Huff.",
+        "huff_beta": "Exposant du temps de parcours β du modèle de Huff (décroissance en "
+        "puissance).",
+        "min_time_min": "Temps de parcours minimal [min] (temps terminal).",
+        "default_floor_area_m2": "Surface d'un local quand elle est inconnue (SUPPOSÉ).",
+        "m2_per_resident": "Surface de logement par habitant [m²] (SUPPOSÉ).",
+        "mixed_housing_share": "Part de logement des bâtiments sans usage connu (SUPPOSÉ).",
+        "trips_per_resident": "Déplacements à pied par habitant et par jour (SUPPOSÉ).",
+        "footfall_beta_per_min": "Décroissance de la fréquentation avec la distance [1/min].",
+        "footfall_cutoff_min": "Marche la plus longue [min].",
+        "amenity_weight": "Attraction d'un équipement (un commerce de 100 m² = 1).",
+        "stop_weight": "Attraction d'un arrêt de transport en commun (SUPPOSÉ).",
+        "parking_search_min": "Temps de recherche d'une place en voiture [min] (SUPPOSÉ).",
+        "parking_radius_m": "Les parkings à moins de cette distance desservent un local [m].",
+        "parking_saturation_spaces": "Nombre de places qui supprime le temps de recherche "
+        "(SUPPOSÉ).",
+        "pedestrian_uplift": "Facteur de fréquentation des rues piétonnes (SUPPOSÉ).",
+        "roadworks_footfall_factor": "Facteur de fréquentation le long des travaux (SUPPOSÉ).",
+        "street_buffer_m": "Les tronçons piétons à moins de cette distance d'un tronçon "
+        "routier sont dans sa rue [m].",
+        "unit_street_m": "Un local donne sur le tronçon le plus fréquenté à moins de cette "
+        "distance [m].",
+        "max_snap_m": "Plus loin du réseau → laissé de côté [m].",
+        "walk_speed_kph": "Vitesse de marche, quand le réseau piéton n'a pas de "
+        "free_flow_time_s [km/h].",
+        "min_events": "Locaux vacants et occupés nécessaires à l'ajustement.",
+        "coefficients": "Coefficients du modèle de vacance à utiliser au lieu de l'ajuster "
+        "(const, log_footfall, log_share, log_floor_area, log_rent), par exemple ceux "
+        "ajustés sur la situation de référence.",
+        "at_risk_threshold": "Risque à partir duquel un local est signalé à risque.",
+        "tax_effect": "Effet sur le log-odds par point de taux de taxe (SUPPOSÉ).",
+    }
 
 
 def od_times(

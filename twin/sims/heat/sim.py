@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -101,6 +101,40 @@ class HeatParams(Params):
     amenities_layer: str | None = Field("amenities", description="Amenities (sensitive sites).")
     population_layer: str | None = Field(None, description="Aggregate population layer.")
     keep_hourly: bool = Field(False, description="Also output hourly air temperature / UTCI.")
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "landcover_layer": "Grille d'occupation du sol.",
+        "forcing_csv": "Fichier CSV de forçage météorologique (heure + 6 colonnes) ; "
+        "None → journée type SUPPOSÉE.",
+        "date": "Journée type (AAAA-MM-JJ).",
+        "timezone": "Fuseau horaire des heures du forçage.",
+        "tmax_c": "Température maximale de la journée type [°C] SUPPOSÉE.",
+        "tmin_c": "Température minimale de la journée type [°C] SUPPOSÉE.",
+        "dew_point_c": "Point de rosée de la journée type [°C].",
+        "wind_m_s": "Vent de la journée type [m/s].",
+        "spinup_hours": "Mise en route retirée des résultats [h] (au plus 10 jours).",
+        "reference_surface": "Surface du site rural de référence.",
+        "air_threshold_c": "Seuil de température de l'air [°C].",
+        "utci_strong_c": "Seuil UTCI de fort stress thermique [°C].",
+        "utci_very_strong_c": "Seuil UTCI de très fort stress thermique [°C].",
+        "exposure_min_hours": "Heures de très fort stress thermique à partir desquelles un "
+        "lieu est exposé.",
+        "report_hour": "Heure locale de la carte instantanée.",
+        "outdoor_roof_max": "Cartes au niveau de la rue (air, îlot de chaleur, UTCI, heures) "
+        "seulement où la part de toiture est inférieure à cette valeur (au-delà, la maille "
+        "est un toit : pas de rue où se tenir).",
+        "svf": "Facteur de vue du ciel calculé par lancer de rayons (sinon d'après H/L).",
+        "svf_directions": "Nombre d'azimuts du lancer de rayons.",
+        "svf_radius_m": "Portée du lancer de rayons [m].",
+        "tile": "Côté des tuiles [mailles] au-delà duquel le calcul est découpé.",
+        "sensors_layer": "Couche des séries des capteurs de température de l'air.",
+        "sensors_variable": "Sa variable de température de l'air.",
+        "bias_correction": "Retrancher le biais moyen mesuré par les capteurs.",
+        "buildings_layer": "Bâtiments (exposition).",
+        "amenities_layer": "Équipements (sites sensibles).",
+        "population_layer": "Couche de population agrégée.",
+        "keep_hourly": "Produire aussi la température de l'air et l'UTCI heure par heure.",
+    }
 
     @field_validator("date")
     @classmethod

@@ -8,6 +8,8 @@ heat island simulation turns the same grid into temperatures.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import xarray as xr
 from pydantic import Field
@@ -23,6 +25,10 @@ class LandCoverParams(Params):
     """Parameters of :class:`LandCover`."""
 
     landcover_layer: str = Field("landcover", description="Land-cover grid layer.")
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "landcover_layer": "Grille d'occupation du sol.",
+    }
 
 
 class LandCover(Simulation):

@@ -20,7 +20,7 @@ LED retrofits already applied to the lamp layer by the interventions):
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import geopandas as gpd
 import numpy as np
@@ -108,6 +108,34 @@ class LightingParams(Params):
     adaptive_thresholds_veh_h: tuple[FlowVehH, FlowVehH] = Field(
         (600.0, 200.0), description="Night flows below which classes drop 1 and 2 steps."
     )
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "lamps_layer": "Couche de l'inventaire de l'éclairage public.",
+        "roads_layer": "Couche des rues (réseau ou lignes) pour la conformité ; ignorée si "
+        "absente.",
+        "road_width_m": "Largeur éclairée [m] de chaque rue (SUPPOSÉ : deux voies de 3,5 m) "
+        "ou une colonne.",
+        "lighting_class": "Classe EN 13201-2 des rues qui n'en ont pas.",
+        "class_column": "Colonne des rues qui porte la classe.",
+        "maintenance_factor": "Facteur de maintenance (flux maintenu / flux initial).",
+        "cutoff_m": "Rayon au-delà duquel l'éclairement est négligé [m].",
+        "grid_step_m": "Pas de la grille régulière [m], de 0,5 à 100 m ; None → points de "
+        "la norme EN 13201-3.",
+        "attach_m": "Distance maximale de rattachement d'un point lumineux à une rue [m].",
+        "check_time": "Heure locale de la vérification de conformité (HH:MM).",
+        "tariff_eur_kwh": "Prix de l'électricité [€/kWh] SUPPOSÉ.",
+        "emission_kg_kwh": "Facteur d'émission [kgCO2e/kWh] SUPPOSÉ (ADEME).",
+        "year": "Année de l'horloge astronomique.",
+        "timezone": "Fuseau horaire des horaires d'allumage.",
+        "dark_layers": "Couches des parcs et espaces naturels (si présentes).",
+        "spill_sample_m": "Pas d'échantillonnage des espaces à préserver de la lumière [m].",
+        "adaptive": "Abaissement selon le trafic (éclairage adaptatif EN 13201).",
+        "flow_column": "Colonne des rues portant le trafic [véh/h].",
+        "night_flow_share": "Trafic de nuit / valeur de flow_column (SUPPOSÉ).",
+        "adaptive_window": "Plage horaire locale de l'abaissement adaptatif.",
+        "adaptive_thresholds_veh_h": "Trafics de nuit sous lesquels la classe baisse d'un "
+        "puis de deux niveaux [véh/h].",
+    }
 
     @field_validator("check_time")
     @classmethod

@@ -14,7 +14,7 @@ See ``docs/simulations/power.md`` for the model, its validation and its limits.
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -89,6 +89,25 @@ class PowerParams(Params):
     cooling_share: float = Field(
         0.25, ge=0, le=1, description="Air-conditioned share of the floor area (ASSUMED)."
     )
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "network_layer": "Couche du réseau d'énergie.",
+        "power_flow": "Calcul de répartition de charge : 'auto' quand le réseau a un modèle "
+        "pandapower, 'on' (exigé), 'off' (connexité seule).",
+        "max_loading_pct": "Charge au-delà de laquelle une ligne est surchargée [%].",
+        "max_iteration": "Itérations de Newton–Raphson.",
+        "tolerance_mva": "Écart de puissance accepté par le calcul [MVA].",
+        "max_join_m": "Distance maximale de rattachement d'un objet à un nœud [m] SUPPOSÉE.",
+        "buildings_layer": "Bâtiments alimentés (facultatif).",
+        "shops_layer": "Commerces alimentés (facultatif).",
+        "lamps_layer": "Points lumineux alimentés, par leur armoire ('cabinet') quand elle "
+        "est donnée.",
+        "cooling_base_c": "Température de l'air au-delà de laquelle les bâtiments sont "
+        "climatisés [°C] (SUPPOSÉ ; charge de canicule, avec la simulation de chaleur).",
+        "cooling_w_per_m2_k": "Puissance de climatisation par m² de plancher climatisé et "
+        "par K au-dessus de la base [W/(m²·K)] (SUPPOSÉ).",
+        "cooling_share": "Part climatisée de la surface de plancher (SUPPOSÉ).",
+    }
 
 
 def _spec(name: str, unit: str, better: Any, en: tuple[str, str], fr: tuple[str, str],

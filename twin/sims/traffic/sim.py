@@ -28,7 +28,7 @@ Emissions: ``co2_g_per_km`` per vehicle-kilometre (ASSUMED, average French car f
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -92,6 +92,27 @@ class TrafficParams(Params):
     warm_start: bool = Field(
         True, description="Start from the parent run's equilibrium when it is available."
     )
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "network_layer": "Couche du réseau routier praticable.",
+        "buildings_layer": "Couche des bâtiments (height_m).",
+        "shops_layer": "Couche des commerces, ou null.",
+        "residential_rate": "Déplacements à l'heure de pointe pour 100 m² de surface de "
+        "plancher de logement (SUPPOSÉ).",
+        "jobs_rate": "Déplacements à l'heure de pointe pour 100 m² des autres surfaces de "
+        "plancher (SUPPOSÉ).",
+        "mixed_housing_share": "Part de logement dans la surface des bâtiments sans usage "
+        "connu (SUPPOSÉ).",
+        "shop_rate": "Déplacements attirés par commerce à l'heure de pointe (SUPPOSÉ).",
+        "zone_size_m": "Côté des mailles de zonage [m].",
+        "beta_per_min": "Décroissance du modèle gravitaire β [1/min].",
+        "rgap": "Écart relatif à l'équilibre visé.",
+        "max_iter": "Nombre maximal d'itérations de l'affectation (au plus 100 000).",
+        "co2_g_per_km": "CO₂ par véhicule-km [g] (SUPPOSÉ).",
+        "algorithm": "Affectation : projection du gradient sur les chemins (gp) ou "
+        "Frank–Wolfe biconjugué (bfw).",
+        "warm_start": "Partir de l'équilibre du scénario parent quand il est disponible.",
+    }
 
 
 def zone_demand(

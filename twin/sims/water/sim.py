@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -79,6 +79,22 @@ class WaterParams(Params):
         2, ge=0, le=1_000_000, description="Unvalved pipes per node (strategic), or valves."
     )
     valve_seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of the valve placement.")
+
+    meanings_fr: ClassVar[dict[str, str]] = {
+        "network_layer": "Couche du réseau d'eau EPANET.",
+        "buildings_layer": "Bâtiments rattachés aux nœuds ; ignorée si absente.",
+        "valves_layer": "Couche des vannes (colonnes link, node) ; sinon vannes SUPPOSÉES.",
+        "required_pressure_m": "Pression donnant toute la demande (PDD) [m] (SUPPOSÉ).",
+        "minimum_pressure_m": "Pression sous laquelle rien ne coule (PDD) [m] (SUPPOSÉ).",
+        "pressure_exponent": "Exposant de la loi pression-demande (PDD) [-].",
+        "service_pressure_m": "Pression d'un service acceptable [m] (SUPPOSÉ).",
+        "duration_h": "Période [h] ; None : celle du fichier (24 h si 0).",
+        "hydraulic_timestep_s": "Pas de temps hydraulique et des résultats [s].",
+        "max_join_m": "Distance maximale d'un bâtiment à son nœud [m].",
+        "valve_strategy": "Placement des vannes par WNTR sans couche de vannes.",
+        "valve_n": "Conduites sans vanne par nœud (strategic), ou nombre de vannes.",
+        "valve_seed": "Graine du placement des vannes.",
+    }
 
     @model_validator(mode="after")
     def _pressures(self) -> WaterParams:
