@@ -834,7 +834,7 @@
         b.className = "tool-" + t[0];
         b.id = "camera-" + t[0];
         b.innerHTML = t[0] === "north" ? '<svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">' +
-          '<path d="M10 1 L15 15 L10 12 L5 15 Z" fill="#b0211a"/><text x="10" y="20" font-size="6" ' +
+          '<path d="M10 1 L15 15 L10 12 L5 15 Z" fill="#1d2731"/><text x="10" y="20" font-size="6" ' +
           'text-anchor="middle" fill="#1d2731">N</text></svg>' : t[1];
         b.addEventListener("click", function (e) { e.stopPropagation(); ACTIONS[t[0]](); });
         box.appendChild(b);
@@ -995,7 +995,7 @@
     ctx.fillStyle = "rgba(255,255,255,0.88)";
     ctx.beginPath(); ctx.arc(at.x, at.y, 1.6 * r, 0, 2 * Math.PI); ctx.fill();
     ctx.translate(at.x, at.y); ctx.rotate(-bearing * Math.PI / 180);
-    ctx.fillStyle = "#b0211a";
+    ctx.fillStyle = "#1d2731";  /* dark, not red: red is a data colour on these maps */
     ctx.beginPath(); ctx.moveTo(0, -1.3 * r); ctx.lineTo(0.6 * r, 0.7 * r); ctx.lineTo(0, 0.3 * r);
     ctx.lineTo(-0.6 * r, 0.7 * r); ctx.closePath(); ctx.fill();
     ctx.restore();

@@ -202,9 +202,10 @@ class Viewer:
         mode = mode if mode in ("side", "diff") and parent is not None else "single"
         data: dict[str, Any] = {
             "visible": visible,
+            # the reference changes the maps only when they compare
             "key": f"{run_id}:{mode}:{when or ''}"
-            + (f":{result}" if result else "")
-            + (f":vs:{parent.run_id}" if parent is not None else ""),
+            + (f":vs:{parent.run_id}" if parent is not None and mode != "single" else "")
+            + (f":{result}" if result else ""),
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
             **self.cat.layers(run_id, mode, when, result, against),
             "captions": captions(self.cat, r, parent, mode, lg),
