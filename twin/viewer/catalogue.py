@@ -19,6 +19,7 @@ import pandas as pd
 from twin.errors import StoreError, message
 from twin.model.twin import Twin
 from twin.scenario.runner import Run, stale_run
+from twin.viewer.i18n import tr
 from twin.viewer.layers import run_layers, shared_ranges, time_labels
 
 
@@ -193,11 +194,22 @@ def runs_table(cat: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_options(cat: Catalogue) -> list[dict[str, str]]:
-    """Runs of the store as dropdown options (the scenario's title after the id)."""
+def run_options(cat: Catalogue, lang: str = "en") -> list[dict[str, str]]:
+    """Runs of the store as dropdown options (the scenario's title after the id, in ``lang``
+    for a parent run again with more simulations: see :func:`run_title`)."""
     out = []
     for rid in cat.runs:
-        m = cat.manifest(rid)
-        title = m["scenario"].get("title") or ""
+        title = run_title(cat.manifest(rid), lang)
         out.append({"label": f"{rid} — {title}" if title else rid, "value": rid})
     return out
+
+
+def run_title(m: dict[str, Any], lang: str = "en") -> str:
+    """The title of a run's scenario; for a parent run again with simulations it had not
+    run (to compare a what-if with it, see ``rerun`` in the manifest), its own title and the
+    simulations added in ``lang``, e.g. "Night dimming (+ Accessibilité du réseau)"."""
+    again = m.get("rerun")
+    if isinstance(again, dict) and again.get("added"):
+        names = (again.get("added_titles") or {}).get(lang) or again["added"]
+        return tr(lang, "wi.rerun").format(title=again.get("title", ""), added=", ".join(names))
+    return str(m["scenario"].get("title") or "")

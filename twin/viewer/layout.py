@@ -135,7 +135,9 @@ def _aside(ctx: Viewer, init: dict[str, Any], panel: Any) -> html.Aside:
     return html.Aside(
         children=[
             html.Label(id="run-label", htmlFor="run"),
-            dcc.Dropdown(id="run", options=run_options(ctx.cat), value=ctx.first, clearable=False),
+            dcc.Dropdown(
+                id="run", options=run_options(ctx.cat, ctx.lang), value=ctx.first, clearable=False
+            ),
             html.Label(id="mode-label"),
             dcc.RadioItems(id="mode", value="single"),
             html.Label(id="layers-label"),
