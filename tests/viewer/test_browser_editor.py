@@ -68,7 +68,7 @@ def _close_whole_street(pg: Any, street: str, n: int) -> None:
 
 def _dim_all_lamps(pg: Any, end: str = "05:30") -> None:
     pg.click("#wi-lamps")
-    pg.get_by_role("option", name="all", exact=True).click()
+    pg.get_by_role("option", name="Tous les lampadaires", exact=True).click()
     pg.keyboard.press("Escape")
     pg.fill("#wi-dim-end", end)
 

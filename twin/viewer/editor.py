@@ -96,11 +96,7 @@ def panel(cat: Catalogue) -> html.Details:
             ),
             _error("amount"),
             html.Label(id="wi-lamps-label", htmlFor="wi-lamps"),
-            dcc.Dropdown(
-                id="wi-lamps",
-                options=[{"label": g[0], "value": g[0]} for g in groups],
-                value=None,
-            ),
+            dcc.Dropdown(id="wi-lamps", options=lamp_options(groups, "en"), value=None),
             html.Label(id="wi-sched-label"),
             html.Div(
                 className="wi-sched",
@@ -142,7 +138,7 @@ def register(
     app: dash.Dash, cat: Catalogue, jobs: JobTable, lang: str = "fr", run: str | None = None
 ) -> None:
     """The editor's callbacks (``lang`` and ``run``: what the page shows first)."""
-    register_labels(app, lang)
+    register_labels(app, lang, wi.lamp_groups(cat.twin))
     # the editor starts from the run on screen; runs are named in the page's language
     preset(
         app.layout, {("wi-parent", "value"): run, ("wi-parent", "options"): run_options(cat, lang)}
@@ -154,8 +150,18 @@ def register(
     register_poll(app, cat, jobs)
 
 
-def register_labels(app: dash.Dash, lang: str) -> None:
-    """The panel's words in the language picked, and the area intervention's parameter."""
+def lamp_options(groups: list[tuple[str, str, str]], lang: str) -> list[dict[str, str]]:
+    """The lamp groups to dim (:func:`twin.viewer.whatif.lamp_groups`) as dropdown options:
+    every lamp in words of ``lang``, a group as ``<column> = <value>`` (data, not words)."""
+    return [
+        {"label": tr(lang, "wi.lamps.all") if v == "all" else f"{col} = {val}", "value": v}
+        for v, col, val in groups
+    ]
+
+
+def register_labels(app: dash.Dash, lang: str, groups: list[tuple[str, str, str]]) -> None:
+    """The panel's words in the language picked, and the area intervention's parameter
+    (``groups``: the lamp groups offered)."""
 
     def labels(lg: str, poly: list | None, kind: str | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
@@ -163,7 +169,8 @@ def register_labels(app: dash.Dash, lang: str) -> None:
         areas = wi.area_interventions()
         kinds = [{"label": m.title[lg], "value": k} for k, m in areas.items()]
         amount = areas[kind if kind in areas else first_area()].amount.label[lg]
-        return [tr(lg, v) for v in LABELS.values()] + [tools, area, kinds, amount]
+        lamps = lamp_options(groups, lg)
+        return [tr(lg, v) for v in LABELS.values()] + [tools, area, kinds, amount, lamps]
 
     on_language(
         app,
@@ -175,6 +182,7 @@ def register_labels(app: dash.Dash, lang: str) -> None:
             ("wi-area", "children"),
             ("wi-kind", "options"),
             ("wi-amount-label", "children"),
+            ("wi-lamps", "options"),
         ],
         Input("wi-poly", "data"),
         Input("wi-kind", "value"),

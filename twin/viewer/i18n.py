@@ -76,6 +76,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "wi.clear": {"fr": "Effacer la zone", "en": "Clear the area"},
     "wi.kind": {"fr": "Intervention dans la zone", "en": "Intervention in the area"},
     "wi.lamps": {"fr": "Abaissement : lampadaires", "en": "Dimming: street lamps"},
+    "wi.lamps.all": {"fr": "Tous les lampadaires", "en": "All street lamps"},
     "wi.schedule": {
         "fr": "de (HH:MM) · à (HH:MM) · niveau (0–1)",
         "en": "from (HH:MM) · to (HH:MM) · level (0–1)",
