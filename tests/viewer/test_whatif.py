@@ -14,7 +14,7 @@ from twin.scenario.runner import Run, run
 from twin.viewer import whatif as wi
 from twin.viewer.catalogue import Catalogue, run_title
 from twin.viewer.jobs import JobTable
-from twin.viewer.problems import by_field
+from twin.viewer.problems import Problem, by_field
 
 AREA = [[24.9440, 60.1670], [24.9530, 60.1666], [24.9533, 60.1680], [24.9443, 60.1684]]
 
@@ -419,7 +419,7 @@ def test_other_schema_problems_are_kept() -> None:
     p = wi.schema_problem(err, ["links"], "plant_trees")
     assert p.field == "form" and p.key == "wi.err.other"
     assert p.message("fr") == "Problème : interventions[0].target.layer: Field required"
-    stored = [p.to_dict(), wi.Problem("name", "wi.err.name_chars").to_dict()]
+    stored = [p.to_dict(), Problem("name", "wi.err.name_chars").to_dict()]
     shown = by_field(stored, "en")
     assert shown["form"] == ["Problem: interventions[0].target.layer: Field required"]
     assert shown["name"][0].startswith("The name may only hold")

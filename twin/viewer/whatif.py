@@ -370,7 +370,7 @@ def describe(t: Twin, iv: dict[str, Any], lang: str) -> str:
             end=iv["schedule"][1]["start"],
         )
         where = iv["target"].get("where") or {}
-        return text + "".join(f" ({col} {val})" for col, val in where.items())
+        return text + "".join(f" ({col} = {val})" for col, val in where.items())
     model = area_interventions()[kind]
     par = area_parameter(kind)
     title = model.title.get(lang, model.title.get("en", kind))
@@ -385,7 +385,8 @@ MAX_NAMES = 3
 
 
 def _describe_closure(t: Twin, ids: list[str], lang: str) -> str:
-    """ "Close <streets> (<n> links)": the names of the streets, the most links first."""
+    """The closure of the links ``ids`` in words: the names of their streets (those with the
+    most links first) and how many links."""
     name = roads_layer(t)
     links = t[name].links if name is not None else None
     n = len(ids)
