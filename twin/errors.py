@@ -9,7 +9,7 @@ Build the message first, then raise it::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from os import PathLike
 from typing import Any
 
@@ -32,6 +32,19 @@ class SchemaError(InputError):
 
 class LoaderNotFoundError(SchemaError):
     """A manifest names a loader that is not registered."""
+
+
+class FormError(SchemaError):
+    """A form (the viewer's what-if editor) does not make a valid scenario.
+
+    The message lists the problems in English (for scripts and logs); ``problems`` holds
+    them one by one, each with the field of the form it is about, for the interface to show
+    each next to its field in the reader's language.
+    """
+
+    def __init__(self, msg: str, problems: Sequence[Any] = ()) -> None:
+        super().__init__(msg)
+        self.problems = list(problems)
 
 
 class StoreError(TwinError):

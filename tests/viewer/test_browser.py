@@ -435,10 +435,10 @@ def test_whatif_flow_from_clicks(page: object, tmp_path: Path) -> None:
         "document.getElementById('wi-area').textContent.startsWith('0 ')"
     )
 
-    # invalid form: the scenario schema's error is shown in the page, nothing is launched
+    # invalid form: the problem is shown under the list of changes, nothing is launched
     page.click("#wi-launch")  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
-        "document.getElementById('wi-errors').textContent.includes('add at least one')"
+        "document.getElementById('wi-err-changes').textContent.includes('add at least one')"
     )
 
     # close a street by clicking it on the canvas

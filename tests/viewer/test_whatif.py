@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from twin.errors import SchemaError
+from twin.errors import FormError, SchemaError
 from twin.scenario.runner import Run, run
 from twin.viewer import whatif as wi
-from twin.viewer.catalogue import Catalogue
+from twin.viewer.catalogue import Catalogue, manifest_title
 from twin.viewer.jobs import JobTable
+from twin.viewer.problems import Problem, by_field
 
 AREA = [[24.9440, 60.1670], [24.9530, 60.1666], [24.9533, 60.1680], [24.9443, 60.1684]]
 
@@ -292,3 +293,157 @@ def test_whole_street_by_name(store: Catalogue) -> None:
     form = wi.Form(parent, name="no_mannerheim", links=ids)
     sc, _ = wi.build_scenario(t, chain["trees"], chain, form)
     assert len(sc.interventions[0].target.ids) == n
+
+
+def _form_of_three(t: Any, parent: str) -> wi.Form:
+    """A closure of a whole street, a tree area at 30 % and a dimming to 50 % at night."""
+    return wi.Form(
+        parent,
+        name="three",
+        links=wi.expand_streets(t, ["street:Mannerheimintie"]),
+        polygon=AREA,
+        area_type="plant_trees",
+        area_value=0.3,
+        lamp_group="all",
+        dim_start="22:00",
+        dim_end="06:00",
+        dim_level=0.5,
+    )
+
+
+def test_pending_changes_in_plain_words(store: Catalogue) -> None:
+    """The changes the form will launch, one per intervention it builds, in the interface
+    language, each with the part of the form its undo clears."""
+    t = store.twin
+    n = int((t["roads"].links["name"] == "Mannerheimintie").sum())
+    form = _form_of_three(t, _trees(store))
+    fr = wi.pending(t, form, "fr")
+    assert [(c.part, c.text) for c in fr] == [
+        ("links", f"Fermer Mannerheimintie ({n} tronçons)"),
+        ("area", "Zone dessinée : plantation d'arbres, 30\u00a0%"),
+        ("lamps", "Gradation de l'éclairage à 50\u00a0% de 22:00 à 06:00"),
+    ]
+    assert [c.text for c in wi.pending(t, form, "en")] == [
+        f"Close Mannerheimintie ({n} links)",
+        "Drawn area: tree planting, 30%",
+        "Street lamps dimmed to 50% from 22:00 to 06:00",
+    ]
+    # the same interventions as the launch: one change per intervention, in order
+    assert [iv["type"] for iv in wi.interventions(t, form)] == [
+        "close_links",
+        "plant_trees",
+        "dimming_schedule",
+    ]
+    # an albedo is a plain number; one link is one link; several streets are named
+    links = t["roads"].links
+    named = links[links["name"].notna() & (links["name"] != "Mannerheimintie")]
+    one = wi.Form("x", links=[str(named.index[0])], polygon=AREA, area_type="cool_roofs")
+    (close, roofs) = wi.pending(t, one, "fr")
+    assert close.text == f"Fermer {named['name'].iloc[0]} (1 tronçon)"
+    assert roofs.text == "Zone dessinée : toitures claires, 0,7"
+    streets = list(dict.fromkeys(named["name"].astype(str)))[:5]
+    many = [str(named.index[named["name"] == s][0]) for s in streets]
+    (five,) = wi.pending(t, wi.Form("x", links=many), "en")
+    assert five.text.endswith(" and 2 other streets (5 links)"), five.text
+    assert wi.pending(t, wi.Form("x"), "fr") == []
+
+
+def _problems(store: Catalogue, form: wi.Form) -> list[Any]:
+    chain = wi.parent_chain({r: store.manifest(r) for r in store.runs}, _trees(store))
+    with pytest.raises(FormError) as err:
+        wi.build_scenario(store.twin, chain["trees"], chain, form)
+    assert isinstance(err.value, SchemaError)  # scripts still catch a schema error
+    return err.value.problems
+
+
+#: What the page must never show a planner: schema paths, patterns, internal ids.
+INTERNAL = re.compile(r"interventions[.\[]|\^\[|\]\+\$|target\.ids|schedule\[|no-such-link")
+
+
+def test_form_problems_under_their_fields(store: Catalogue) -> None:
+    """Each problem names the field of the form it is shown under, with its message in the
+    interface language (no schema path, pattern or link id); the English text stays."""
+    bad_name = _problems(store, wi.Form(_trees(store), name="fermeture été"))
+    shown = {p.field: p.message("fr") for p in bad_name}
+    assert shown == {
+        "name": "Le nom ne peut contenir que des lettres sans accent, des chiffres, « - », "
+        "« _ » et « . » (pas d'espace)",
+        "changes": "Ajoutez au moins une modification : fermer une rue, dessiner une zone ou "
+        "graduer l'éclairage",
+    }
+    assert {p.field: p.message("en") for p in bad_name}["changes"].startswith("Nothing to")
+    assert "name: String should match pattern" in " ".join(p.text for p in bad_name)
+    bad = wi.Form(
+        _trees(store),
+        name="trees",  # taken by the parent
+        links=["no-such-link"],
+        polygon=AREA,
+        area_type="plant_trees",
+        area_value=1.5,
+        lamp_group="all",
+        dim_start="25:99",
+        dim_level=1.5,
+    )
+    got = {p.field: p.message("fr") for p in _problems(store, bad)}
+    assert got == {
+        "name": "« trees » est déjà le nom du scénario de départ ou d'un de ses parents : "
+        "choisissez-en un autre",
+        "links": "1 tronçon(s) choisi(s) ne sont pas dans le réseau de voirie : retirez-les et "
+        "choisissez dans la liste",
+        "amount": "Entre 0\u00a0% et 100\u00a0%",  # the declared bounds, as a share
+        "dim_start": "Début : une heure au format HH:MM, par exemple 22:00",
+        "dim_level": "Niveau : entre 0 et 1",
+    }
+    assert not any(INTERNAL.search(m) for m in got.values())
+    same = wi.Form(_trees(store), name="x", lamp_group="all", dim_start="22:00", dim_end="22:00")
+    (p,) = _problems(store, same)
+    assert (p.field, p.message("en")) == (
+        "dim_end",
+        "To: the end time must differ from the start time",
+    )
+    roofs = wi.Form(_trees(store), name="x", polygon=AREA[:2], area_type="cool_roofs", area_value=2)
+    assert {p.field: p.message("en") for p in _problems(store, roofs)} == {
+        "area": "The area needs at least 3 points: click on the map with the “Draw an area” tool",
+        "amount": "Between 0 and 1",  # an albedo: a plain number
+    }
+
+
+def test_other_schema_problems_are_kept() -> None:
+    """A schema error no field of the form explains goes to the general area, in the
+    schema's words, rather than being lost."""
+    err = {
+        "loc": ("interventions", 0, "close_links", "target", "layer"),
+        "msg": "Field required",
+        "type": "missing",
+    }
+    p = wi.schema_problem(err, ["links"], "plant_trees")
+    assert p.field == "form" and p.key == "wi.err.other"
+    assert p.message("fr") == "Problème : interventions[0].target.layer: Field required"
+    stored = [p.to_dict(), Problem("name", "wi.err.name_chars").to_dict()]
+    shown = by_field(stored, "en")
+    assert shown["form"] == ["Problem: interventions[0].target.layer: Field required"]
+    assert shown["name"][0].startswith("The name may only hold")
+    assert shown["links"] == []
+
+
+def test_rerun_parent_named_in_the_interface_language() -> None:
+    """A parent run again with more simulations is named by its own title and what was
+    added, in the language of the picker; the editor's chain takes the scenario as written."""
+    rerun = {
+        "title": "Night dimming",
+        "added": ["traffic"],
+        "added_titles": {"en": ["Traffic rerouting"], "fr": ["Report de trafic"]},
+    }
+    scen = {"name": "dim", "title": "Night dimming (+ Traffic rerouting)", "parent": "baseline"}
+    m = {"scenario": {**scen, "simulations": ["lighting", "traffic"]}, "rerun": rerun}
+    assert manifest_title(m, "fr") == "Night dimming (+ Report de trafic)"
+    assert manifest_title(m, "en") == scen["title"]
+    plain = {"scenario": {**scen, "title": "Night dimming", "simulations": ["lighting"]}}
+    assert manifest_title(plain, "fr") == "Night dimming"
+    base = {"scenario": {"name": "baseline", "parent": None, "simulations": ["lighting"]}}
+    child = {"scenario": {"name": "kid", "parent": "dim", "simulations": ["lighting"]}}
+    for order in ([m, plain], [plain, m]):
+        manifests = {f"r{i}": x for i, x in enumerate([*order, base, child])}
+        chain = wi.parent_chain(manifests, "r3")
+        assert list(chain) == ["kid", "dim", "baseline"]
+        assert chain["dim"].title == "Night dimming" and chain["dim"].simulations == ["lighting"]

@@ -163,7 +163,7 @@ def notice_blocks(r: Any, lang: str) -> list[Block]:
     b.append(("ul", done or [T["none"][lang]]))
     b.append(("h3", T["sims"][lang]))
     b.append(("ul", [f"**{s.title[lang]}** (`{s.name}`) — {texts[s.name].method}" for s in sims]))
-    if m.get("parent"):
+    if m.get("parent") and m.get("parent_run"):  # a parent run only to compare with has none
         b.append(("p", T["compare"][lang].format(p=m["parent"])))
     b.append(("h3", T["kpis"][lang]))
     b.append(("ul", [_kpi_line(k, row, lang) for k, row in r.kpis.iterrows()]))

@@ -505,11 +505,27 @@ def run(
     t = load_twin(twin)
     sc = scenario if isinstance(scenario, Scenario) else Scenario.from_yaml(scenario)
     lib = load_library(library, sc)
-    p = plan(t, sc, lib)
     fp = fingerprint if fingerprint is not None else twin_fingerprint(t)
-    key, inputs = run_key(t, p, fp)
-    run_id = f"{sc.name}-{key[:12]}"
     store = Path(out) if out is not None else None
+    return _run(t, sc, lib, store, cache=cache, compare_parent=compare_parent, fingerprint=fp)
+
+
+def _run(
+    t: Twin,
+    sc: Scenario,
+    lib: Mapping[str, Scenario],
+    store: Path | None,
+    *,
+    cache: bool,
+    compare_parent: bool,
+    fingerprint: dict[str, str],
+    rerun: dict[str, Any] | None = None,
+) -> Run:
+    """:func:`run` on an open twin and a resolved library; ``rerun`` is recorded in the
+    manifest of a parent run again with more simulations (see :func:`_parent_scenario`)."""
+    p = plan(t, sc, lib)
+    key, inputs = run_key(t, p, fingerprint)
+    run_id = f"{sc.name}-{key[:12]}"
     if store is not None and cache and (store / run_id / "run.json").is_file():
         if not stale_run(store / run_id):
             return Run.open(store / run_id)
@@ -519,12 +535,21 @@ def run(
 
     parent_run = None
     if compare_parent and p.parent_name is not None:
-        parent_sc = _parent_scenario(sc, p, lib)
-        parent_run = run(
-            t, parent_sc, out=out, library=lib, cache=cache, compare_parent=False, fingerprint=fp
+        parent_sc, record = _parent_scenario(sc, lib)
+        parent_run = _run(
+            t,
+            parent_sc,
+            lib,
+            store,
+            cache=cache,
+            compare_parent=False,
+            fingerprint=fingerprint,
+            rerun=record,
         )
 
     result = _execute(t, p, run_id, key, inputs, parent=parent_run)
+    if rerun is not None:
+        result.manifest["rerun"] = rerun
     if parent_run is not None:
         from twin.scenario.compare import compare_runs
 
@@ -536,22 +561,68 @@ def run(
     return result
 
 
-def _parent_scenario(sc: Scenario, p: Plan, lib: Mapping[str, Scenario]) -> Scenario:
-    """The parent's interventions with this scenario's simulations, parameters and seed."""
+def _parent_scenario(
+    sc: Scenario, lib: Mapping[str, Scenario]
+) -> tuple[Scenario, dict[str, Any] | None]:
+    """The parent of ``sc`` to compare it with, and what its manifest records when it runs
+    simulations the parent did not.
+
+    The parent keeps its own interventions, its own parent (its ancestors are resolved
+    through ``lib`` as for any run, so its manifest names them) and its description; it runs
+    this scenario's simulations, parameters, seed and KPI selection, so the two runs compare
+    like with like. When that adds simulations, its title says which, so the runs of the
+    parent as chosen and as run again are told apart in the viewer's picker; the record
+    (:func:`_rerun_record`) lets the viewer say it in the interface language. Without a
+    parent in ``lib`` (an implicit baseline), the twin as it is.
+    """
     chain = scenario_chain(sc, lib)
-    parent = chain[-2] if len(chain) > 1 else None
-    name = parent.name if parent is not None else "baseline"
-    return Scenario(
-        name=name,
-        title=parent.title if parent else "Baseline",
-        parent=None,
-        description=parent.description if parent else "The twin as it is, no intervention.",
+    if len(chain) < 2:  # an implicit empty baseline
+        base = Scenario(
+            name="baseline",
+            title="Baseline",
+            parent=None,
+            description="The twin as it is, no intervention.",
+            seed=sc.seed,
+        )
+        added: list[str] = []
+    else:
+        base = chain[-2]
+        added = [s for s in sc.simulations if s not in base.simulations]
+    own = base.title or base.name
+    out = Scenario(
+        name=base.name,
+        title=f"{own} (+ {', '.join(_sim_titles(added, 'en'))})" if added else base.title,
+        parent=base.parent,
+        description=base.description,
         seed=sc.seed,
-        interventions=[iv for s in chain[:-1] for iv in s.interventions],
+        interventions=list(base.interventions),
         simulations=list(sc.simulations),
         parameters=dict(sc.parameters),
         kpis=list(sc.kpis),
     )
+    return out, _rerun_record(own, added)
+
+
+def _sim_titles(names: list[str], lang: str) -> list[str]:
+    """The declared titles of simulations in ``lang`` (their names when they declare none)."""
+    from twin.sims.registry import registry
+
+    reg = registry()
+    return [getattr(reg.get(n), "title", {}).get(lang, n) for n in names]
+
+
+def _rerun_record(title: str, added: list[str]) -> dict[str, Any] | None:
+    """The ``rerun`` entry of the manifest of a parent run again with the simulations
+    ``added``: the parent's own title, the simulations added and their titles in English and
+    French (the viewer's picker names the run in the interface language); ``None`` when no
+    simulation was added."""
+    if not added:
+        return None
+    return {
+        "title": title,
+        "added": list(added),
+        "added_titles": {lg: _sim_titles(added, lg) for lg in ("en", "fr")},
+    }
 
 
 #: Columns of a run's KPI table (index ``kpi``), from the simulations' declarations.

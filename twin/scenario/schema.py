@@ -105,7 +105,9 @@ class Scenario(Strict):
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
 
 
-def _loc(loc: tuple[Any, ...]) -> str:
+def field_path(loc: tuple[Any, ...]) -> str:
+    """The path of a field in a scenario from a pydantic location, as error messages write
+    it (``interventions[2].schedule[0].level``: the intervention's type tag left out)."""
     tags = set(intervention_registry())
     out = ""
     for part in loc:
@@ -120,9 +122,8 @@ def _loc(loc: tuple[Any, ...]) -> str:
 
 def format_validation_error(exc: ValidationError, where: str) -> str:
     """One message listing every problem of a scenario with its path."""
-    lines = [
-        f"  - {p}" for p in validation_problems(exc.errors(), loc=_loc, tag="intervention type")
-    ]
+    found = validation_problems(exc.errors(), loc=field_path, tag="intervention type")
+    lines = [f"  - {p}" for p in found]
     return (
         f"{where}: {len(lines)} problem(s) in the scenario:\n"
         + "\n".join(lines)

@@ -21,6 +21,7 @@ from twin.errors import StoreError, message
 from twin.model.twin import Twin
 from twin.scenario.runner import Run, stale_run
 from twin.sims.registry import registry
+from twin.viewer.i18n import tr
 from twin.viewer.layers import run_layers, shared_ranges, time_labels
 
 
@@ -215,7 +216,7 @@ def runs_table(cat: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run_tree(cat: Catalogue) -> list[tuple[str, int]]:
+def run_tree(cat: Catalogue, lang: str = "en") -> list[tuple[str, int]]:
     """The runs of the store in tree order: each run after its parent run, children by title;
     with their depth (0 for a run whose parent is not in the store)."""
     parent = {rid: cat.manifest(rid).get("parent_run") for rid in cat.runs}
@@ -224,7 +225,7 @@ def run_tree(cat: Catalogue) -> list[tuple[str, int]]:
         kids.setdefault(pid if pid in cat.runs and pid != rid else None, []).append(rid)
 
     def order(ids: list[str]) -> list[str]:
-        return sorted(ids, key=lambda r: (run_title(cat, r).casefold(), r), reverse=True)
+        return sorted(ids, key=lambda r: (run_title(cat, r, lang).casefold(), r), reverse=True)
 
     out: list[tuple[str, int]] = []
     seen: set[str] = set()
@@ -240,10 +241,21 @@ def run_tree(cat: Catalogue) -> list[tuple[str, int]]:
     return out
 
 
-def run_title(cat: Catalogue, run_id: str) -> str:
-    """A run's name for people: its scenario's title, else its scenario's name."""
-    sc = cat.manifest(run_id)["scenario"]
-    return str(sc.get("title") or sc["name"])
+def run_title(cat: Catalogue, run_id: str, lang: str = "en") -> str:
+    """A run's name for people, in ``lang`` (see :func:`manifest_title`)."""
+    return manifest_title(cat.manifest(run_id), lang)
+
+
+def manifest_title(m: dict[str, Any], lang: str = "en") -> str:
+    """The name for people of the run whose ``run.json`` is ``m``: its scenario's title (else
+    its name); for a parent run again with simulations it had not run (to compare a what-if
+    with it, see ``rerun`` in the manifest), its own title and the simulations added in
+    ``lang``, e.g. "Night dimming (+ Accessibilité du réseau)"."""
+    again = m.get("rerun")
+    if isinstance(again, dict) and again.get("added"):
+        names = (again.get("added_titles") or {}).get(lang) or again["added"]
+        return tr(lang, "wi.rerun").format(title=again.get("title", ""), added=", ".join(names))
+    return str(m["scenario"].get("title") or m["scenario"]["name"])
 
 
 def _simulations(cat: Catalogue, run_id: str, lang: str) -> str:
@@ -260,8 +272,8 @@ def run_options(cat: Catalogue, lang: str = "fr") -> list[dict[str, Any]]:
     """Runs of the store as dropdown options, as a tree under their parents: the scenario's
     title first, then what it computed and its run id (small); searchable by all three."""
     out = []
-    for rid, depth in run_tree(cat):
-        title, sims = run_title(cat, rid), _simulations(cat, rid, lang)
+    for rid, depth in run_tree(cat, lang):
+        title, sims = run_title(cat, rid, lang), _simulations(cat, rid, lang)
         label = html.Div(
             [
                 html.Span("└ " if depth else "", className="run-branch"),

@@ -30,9 +30,9 @@ def captions(cat: Catalogue, r: Run, parent: Run | None, mode: str, lg: str) -> 
     """What each map shows, in ``lg``: the scenario alone, the reference and the scenario
     side by side, or the difference (scenario − reference)."""
     colon = tr(lg, "tip.colon")
-    this = run_title(cat, r.run_id)
+    this = run_title(cat, r.run_id, lg)
     if parent is not None and mode in ("side", "diff"):
-        ref = run_title(cat, parent.run_id)
+        ref = run_title(cat, parent.run_id, lg)
         if mode == "diff":
             return [f"{tr(lg, 'caption.diff')}{colon}{this} − {ref}"]
         return [

@@ -5,8 +5,10 @@ its index in the drawn road layer (mapped to a link id here); with *draw an area
 click adds a vertex of a polygon, which carries the intervention picked under it (trees, cool
 roofs, green roofs, water, de-sealing) with its main parameter. The launch callback validates
 the form into a scenario (:mod:`twin.viewer.whatif`) and queues it in the
-:class:`~twin.viewer.jobs.JobTable`; a ``dcc.Interval`` polls the job table and shows one
-progress bar per job of this browser tab.
+:class:`~twin.viewer.jobs.JobTable`, or shows each of its problems under its field in the
+interface language (:mod:`twin.viewer.problems`); before the launch, the changes the form will
+launch are listed in plain words, each with an undo. A ``dcc.Interval`` polls the job table
+and shows one progress bar per job of this browser tab.
 When a job finishes, its run is added to the scenario picker and selected.
 """
 
@@ -16,14 +18,15 @@ import json
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html
 
-from twin.errors import InputError
+from twin.errors import FormError, InputError
 from twin.viewer import whatif as wi
 from twin.viewer.catalogue import Catalogue, run_options
 from twin.viewer.i18n import tr
 from twin.viewer.jobs import STARTUP_S, JobTable
 from twin.viewer.layout import on_language, preset
+from twin.viewer.problems import FIELDS, Problem, by_field
 
 #: Texts of the panel, set by language: element id → text key.
 LABELS = {
@@ -37,8 +40,14 @@ LABELS = {
     "wi-lamps-label": "wi.lamps",
     "wi-sched-label": "wi.schedule",
     "wi-clear": "wi.clear",
+    "wi-pending-label": "wi.pending",
     "wi-launch": "wi.launch",
 }
+
+
+def _error(name: str) -> html.Div:
+    """The place of a field's problems, under it (filled by :func:`register_problems`)."""
+    return html.Div(id=f"wi-err-{name}", className="wi-field-error")
 
 
 def first_area() -> str:
@@ -59,15 +68,19 @@ def panel(cat: Catalogue) -> html.Details:
             dcc.Dropdown(id="wi-parent", options=run_options(cat), clearable=False),
             html.Label(id="wi-name-label", htmlFor="wi-name"),
             dcc.Input(id="wi-name", type="text", value="whatif", debounce=True),
+            _error("name"),
             html.Label(id="wi-tool-label"),
             dcc.RadioItems(id="wi-tool", value="none"),
             html.Label(id="wi-links-label", htmlFor="wi-links"),
             dcc.Dropdown(id="wi-links", multi=True, options=[], value=[]),
+            _error("links"),
             html.Label(id="wi-area-label"),
             html.Div(id="wi-area", className="wi-note"),
+            _error("area"),
             html.Button(id="wi-clear", n_clicks=0),
             html.Label(id="wi-kind-label", htmlFor="wi-kind"),
             dcc.Dropdown(id="wi-kind", value=first_area(), clearable=False),
+            _error("kind"),
             html.Label(id="wi-amount-label", htmlFor="wi-amount"),
             html.Div(  # room under the slider for its value
                 dcc.Slider(
@@ -81,12 +94,9 @@ def panel(cat: Catalogue) -> html.Details:
                 ),
                 style={"paddingBottom": "1.6rem"},
             ),
+            _error("amount"),
             html.Label(id="wi-lamps-label", htmlFor="wi-lamps"),
-            dcc.Dropdown(
-                id="wi-lamps",
-                options=[{"label": g[0], "value": g[0]} for g in groups],
-                value=None,
-            ),
+            dcc.Dropdown(id="wi-lamps", options=lamp_options(groups, "en"), value=None),
             html.Label(id="wi-sched-label"),
             html.Div(
                 className="wi-sched",
@@ -96,8 +106,14 @@ def panel(cat: Catalogue) -> html.Details:
                     dcc.Input(id="wi-dim-level", type="number", value=0.5, min=0, max=1, step=0.05),
                 ],
             ),
+            *(_error(f) for f in ("dim_start", "dim_end", "dim_level")),
+            # the changes the form will launch, each with its undo
+            html.Label(id="wi-pending-label"),
+            html.Ul(id="wi-pending", className="wi-pending"),
+            _error("changes"),
             html.Button(id="wi-launch", n_clicks=0, className="launch"),
-            html.Pre(id="wi-errors", className="wi-errors"),
+            html.Div(id="wi-errors", className="wi-errors"),
+            dcc.Store(id="wi-problems", data=[]),
             html.Div(id="jobs-list"),
             dcc.Store(id="wi-click"),
             dcc.Store(id="wi-poly", data=[]),
@@ -122,16 +138,30 @@ def register(
     app: dash.Dash, cat: Catalogue, jobs: JobTable, lang: str = "fr", run: str | None = None
 ) -> None:
     """The editor's callbacks (``lang`` and ``run``: what the page shows first)."""
-    register_labels(app, lang)
-    # the editor starts from the run on screen
-    preset(app.layout, {("wi-parent", "value"): run})
+    register_labels(app, lang, wi.lamp_groups(cat.twin))
+    # the editor starts from the run on screen; runs are named in the page's language
+    preset(
+        app.layout, {("wi-parent", "value"): run, ("wi-parent", "options"): run_options(cat, lang)}
+    )
     register_map_tools(app, cat)
+    register_pending(app, cat)
     register_launch(app, cat, jobs)
+    register_problems(app)
     register_poll(app, cat, jobs)
 
 
-def register_labels(app: dash.Dash, lang: str) -> None:
-    """The panel's words in the language picked, and the area intervention's parameter."""
+def lamp_options(groups: list[tuple[str, str, str]], lang: str) -> list[dict[str, str]]:
+    """The lamp groups to dim (:func:`twin.viewer.whatif.lamp_groups`) as dropdown options:
+    every lamp in words of ``lang``, a group as ``<column> = <value>`` (data, not words)."""
+    return [
+        {"label": tr(lang, "wi.lamps.all") if v == "all" else f"{col} = {val}", "value": v}
+        for v, col, val in groups
+    ]
+
+
+def register_labels(app: dash.Dash, lang: str, groups: list[tuple[str, str, str]]) -> None:
+    """The panel's words in the language picked, and the area intervention's parameter
+    (``groups``: the lamp groups offered)."""
 
     def labels(lg: str, poly: list | None, kind: str | None) -> list[Any]:
         tools = [{"label": tr(lg, f"wi.tool.{k}"), "value": k} for k in ("none", "close", "draw")]
@@ -139,7 +169,8 @@ def register_labels(app: dash.Dash, lang: str) -> None:
         areas = wi.area_interventions()
         kinds = [{"label": m.title[lg], "value": k} for k, m in areas.items()]
         amount = areas[kind if kind in areas else first_area()].amount.label[lg]
-        return [tr(lg, v) for v in LABELS.values()] + [tools, area, kinds, amount]
+        lamps = lamp_options(groups, lg)
+        return [tr(lg, v) for v in LABELS.values()] + [tools, area, kinds, amount, lamps]
 
     on_language(
         app,
@@ -151,6 +182,7 @@ def register_labels(app: dash.Dash, lang: str) -> None:
             ("wi-area", "children"),
             ("wi-kind", "options"),
             ("wi-amount-label", "children"),
+            ("wi-lamps", "options"),
         ],
         Input("wi-poly", "data"),
         Input("wi-kind", "value"),
@@ -284,8 +316,10 @@ def submit(cat: Catalogue, jobs: JobTable, parent: str, form: wi.Form) -> str:
 
     Raises
     ------
+    FormError
+        When the form is not a valid scenario (its problems by field of the form).
     SchemaError
-        When the form is not a valid scenario.
+        When the parent run is unknown.
     """
     chain = wi.parent_chain({r: cat.manifest(r) for r in cat.runs}, parent)
     sc, lib = wi.build_scenario(cat.twin, chain[_scenario_name(cat, parent)], chain, form)
@@ -306,30 +340,104 @@ def _client() -> str:
 
 
 def register_launch(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
-    """The launch button: the form validated into a scenario and queued (or its errors)."""
+    """The launch button: the form validated into a scenario and queued, or its problems
+    (stored for :func:`register_problems` to show under their fields)."""
 
     @app.callback(
-        Output("wi-errors", "children"),
+        Output("wi-problems", "data"),
         Output("jobs", "data"),
         Output("jobs-poll", "disabled"),
         Input("wi-launch", "n_clicks"),
         *(State(i, p) for i, p in FORM),
         State("jobs", "data"),
-        State("lang", "value"),
         prevent_initial_call=True,
     )
     def launch(_n: int, *args: Any) -> tuple:
-        *values, store, lg = args
+        *values, store = args
         store = store or {"ids": [], "shown": []}
         cat.refresh()
         parent = values[0]
         if not parent or parent not in cat.runs:
-            return tr(lg, "wi.noparent"), store, not store["ids"]
+            return [Problem("form", "wi.noparent").to_dict()], store, not store["ids"]
         try:
             job = submit(cat, jobs, parent, read_form(cat, values))
-        except InputError as exc:  # a schema error, or too many runs waiting
-            return str(exc), store, not store["ids"]
-        return "", {"ids": [*store["ids"], job], "shown": store["shown"]}, False
+        except FormError as exc:  # the form's problems, each under its field
+            return [p.to_dict() for p in exc.problems], store, not store["ids"]
+        except InputError as exc:  # too many runs waiting, or launched a moment ago
+            text = str(exc)
+            return [Problem("form", "wi.err.other", {"text": text}, text).to_dict()], store, False
+        return [], {"ids": [*store["ids"], job], "shown": store["shown"]}, False
+
+
+#: Where the problems of each field of the form are shown (the general ones under the
+#: launch button).
+ERROR_IDS = {f: ("wi-errors" if f == "form" else f"wi-err-{f}") for f in FIELDS}
+
+
+def register_problems(app: dash.Dash) -> None:
+    """The problems of the last launch, each under its field, in the language picked."""
+
+    @app.callback(
+        *(Output(i, "children") for i in ERROR_IDS.values()),
+        Input("wi-problems", "data"),
+        Input("lang", "value"),
+        prevent_initial_call=True,
+    )
+    def show(stored: list[dict[str, Any]] | None, lg: str) -> list[list[html.Div]]:
+        found = by_field(list(stored or []), lg)
+        return [[html.Div(text) for text in found[f]] for f in ERROR_IDS]
+
+
+def register_pending(app: dash.Dash, cat: Catalogue) -> None:
+    """The changes the form will launch, listed as the user edits it (from the same
+    interventions the launch sends, :func:`twin.viewer.whatif.pending`); each one's undo
+    (×) clears its part of the form."""
+
+    @app.callback(
+        Output("wi-pending", "children"),
+        *(Input(i, p) for i, p in FORM),
+        Input("lang", "value"),
+    )
+    def pending(*args: Any) -> list[html.Li]:
+        *values, lg = args
+        changes = wi.pending(cat.twin, read_form(cat, values), lg)
+        items = [
+            html.Li(
+                [
+                    html.Span(c.text),
+                    html.Button(
+                        "×",
+                        id={"type": "wi-undo", "part": c.part},
+                        n_clicks=0,
+                        title=tr(lg, "wi.undo"),
+                        className="wi-undo",
+                    ),
+                ],
+                className="wi-change",
+            )
+            for c in changes
+        ]
+        return items or [html.Li(tr(lg, "wi.pending.none"), className="wi-note")]
+
+    @app.callback(
+        Output("wi-links", "value", allow_duplicate=True),
+        Output("wi-poly", "data", allow_duplicate=True),
+        Output("wi-lamps", "value", allow_duplicate=True),
+        Input({"type": "wi-undo", "part": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def undo(_clicks: list[int | None]) -> tuple:
+        """Clear the part of the form of the change whose × was clicked (a list drawn
+        again gives new buttons, not clicked: nothing is cleared then)."""
+        hit = dash.ctx.triggered_id
+        if not isinstance(hit, dict) or not any(t.get("value") for t in dash.ctx.triggered):
+            return dash.no_update, dash.no_update, dash.no_update
+        part = hit.get("part")
+        return (
+            [] if part == "links" else dash.no_update,
+            [] if part == "area" else dash.no_update,
+            None if part == "lamps" else dash.no_update,
+        )
 
 
 def register_poll(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
@@ -343,11 +451,11 @@ def register_poll(app: dash.Dash, cat: Catalogue, jobs: JobTable) -> None:
         Output("run", "value", allow_duplicate=True),
         Output("jobs", "data", allow_duplicate=True),
         Input("jobs-poll", "n_intervals"),
+        Input("lang", "value"),  # the pickers name runs in the language picked
         State("jobs", "data"),
-        State("lang", "value"),
         prevent_initial_call=True,
     )
-    def poll(_n: int, store: dict | None, lg: str) -> tuple:
+    def poll(_n: int, lg: str, store: dict | None) -> tuple:
         store = store or {"ids": [], "shown": []}
         rows, active, newly = [], False, None
         for jid in store["ids"]:

@@ -92,6 +92,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "wi.clear": {"fr": "Effacer la zone", "en": "Clear the area"},
     "wi.kind": {"fr": "Intervention dans la zone", "en": "Intervention in the area"},
     "wi.lamps": {"fr": "Abaissement : lampadaires", "en": "Dimming: street lamps"},
+    "wi.lamps.all": {"fr": "Tous les lampadaires", "en": "All street lamps"},
     "wi.schedule": {
         "fr": "de (HH:MM) · à (HH:MM) · niveau (0–1)",
         "en": "from (HH:MM) · to (HH:MM) · level (0–1)",
@@ -115,6 +116,76 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Aide à la décision : aucun résultat ne décide automatiquement.",
         "en": "Decision support: no result decides anything automatically.",
     },
+    # the changes the form will launch, listed before the launch
+    "wi.pending": {"fr": "Modifications à lancer", "en": "Changes to launch"},
+    "wi.pending.none": {"fr": "Aucune modification pour l'instant", "en": "No change yet"},
+    "wi.undo": {"fr": "Retirer cette modification", "en": "Remove this change"},
+    "wi.chg.close": {"fr": "Fermer {streets} ({links})", "en": "Close {streets} ({links})"},
+    "wi.chg.close_unnamed": {"fr": "Fermer {links}", "en": "Close {links}"},
+    "wi.chg.more_streets.one": {"fr": " et {k} autre rue", "en": " and {k} other street"},
+    "wi.chg.more_streets.other": {"fr": " et {k} autres rues", "en": " and {k} other streets"},
+    "wi.n_links.one": {"fr": "{n} tronçon", "en": "{n} link"},
+    "wi.n_links.other": {"fr": "{n} tronçons", "en": "{n} links"},
+    "wi.chg.area": {"fr": "Zone dessinée : {what}, {amount}", "en": "Drawn area: {what}, {amount}"},
+    "wi.chg.dim": {
+        "fr": "Gradation de l'éclairage à {level} de {start} à {end}",
+        "en": "Street lamps dimmed to {level} from {start} to {end}",
+    },
+    # problems of the form, each shown under its field
+    "wi.f.dim_start": {"fr": "Début", "en": "From"},
+    "wi.f.dim_end": {"fr": "Fin", "en": "To"},
+    "wi.f.dim_level": {"fr": "Niveau", "en": "Level"},
+    "wi.err.empty": {
+        "fr": "Ajoutez au moins une modification : fermer une rue, dessiner une zone ou "
+        "graduer l'éclairage",
+        "en": "Nothing to launch yet: add at least one change (close a street, draw an area "
+        "or dim the street lamps)",
+    },
+    "wi.err.name_chars": {
+        "fr": "Le nom ne peut contenir que des lettres sans accent, des chiffres, « - », « _ » "
+        "et « . » (pas d'espace)",
+        "en": "The name may only hold letters without accents, digits, “-”, “_” and “.” "
+        "(no spaces)",
+    },
+    "wi.err.name_taken": {
+        "fr": "« {name} » est déjà le nom du scénario de départ ou d'un de ses parents : "
+        "choisissez-en un autre",
+        "en": "“{name}” is already the name of the run started from or of one of its "
+        "parents: choose another",
+    },
+    "wi.err.unknown_links": {
+        "fr": "{n} tronçon(s) choisi(s) ne sont pas dans le réseau de voirie : retirez-les et "
+        "choisissez dans la liste",
+        "en": "{n} link(s) picked are not in the road network: remove them and pick from the list",
+    },
+    "wi.err.too_many_links": {
+        "fr": "Au plus {n} tronçons fermés par scénario",
+        "en": "At most {n} closed links per scenario",
+    },
+    "wi.err.too_many_points": {
+        "fr": "Au plus {n} points par zone",
+        "en": "At most {n} points per area",
+    },
+    "wi.err.unknown_kind": {
+        "fr": "Intervention inconnue : choisissez-en une dans la liste",
+        "en": "Unknown intervention: pick one from the list",
+    },
+    "wi.err.few_points": {
+        "fr": "La zone a besoin d'au moins {n} points : cliquez sur la carte avec l'outil "
+        "« Dessiner une zone »",
+        "en": "The area needs at least {n} points: click on the map with the “Draw an area” tool",
+    },
+    "wi.err.between": {"fr": "Entre {low} et {high}", "en": "Between {low} and {high}"},
+    "wi.err.time": {
+        "fr": "Une heure au format HH:MM, par exemple 22:00",
+        "en": "A time as HH:MM, e.g. 22:00",
+    },
+    "wi.err.same_times": {
+        "fr": "L'heure de fin doit différer de l'heure de début",
+        "en": "The end time must differ from the start time",
+    },
+    "wi.err.other": {"fr": "Problème : {text}", "en": "Problem: {text}"},
+    "wi.rerun": {"fr": "{title} (+ {added})", "en": "{title} (+ {added})"},
     "job.queued": {"fr": "en attente", "en": "queued"},
     "job.running": {"fr": "en cours", "en": "running"},
     "job.done": {"fr": "terminé", "en": "done"},
