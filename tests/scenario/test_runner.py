@@ -102,9 +102,12 @@ def test_notice_lists_every_licence_and_parameter(demo_dir: Path, tmp_path: Path
         assert "<table>" in html and "http" not in html.split("<body>")[0]
         for name, d in r.manifest["data"].items():
             assert f"| {name} |" in md and d["provenance"]["licence"] in md
+        from twin.sims.registry import get_simulation
+
         for sim, params in r.manifest["parameters"].items():
+            title = get_simulation(sim).title[lang]  # the simulation by its title
             for k in params:
-                assert f"| {sim} | {k} |" in md
+                assert f"| {title} | `{k}` |" in md, (sim, k)
         assert "Mannerheimintie" in md
     assert "aide à la décision" in (r.path / "notice.fr.md").read_text()
     assert "temps moyen de parcours" in (r.path / "notice.fr.md").read_text()
