@@ -533,9 +533,13 @@
       const lg = p.legend, at = lg.label.split("@"), colon = w.word("colon");
       /* what the value is: its declared name in the interface language, else its column */
       const name = (lg.title && (lg.title[w.lang] || lg.title.en)) || at[0];
-      const lines = [w.word(what), name + colon + w.num(v) + (lg.unit ? " " + lg.unit : "")];
+      /* a category is said by its name (yes / no), a value with its unit */
+      const yesNo = lg.categories && lg.categories.length === 2 && lg.categories[0] === 0 && lg.categories[1] === 1;
+      const said = yesNo && (v === 0 || v === 1) ? w.word(v ? "yes" : "no")
+        : w.num(v) + (lg.unit && !lg.categories ? " " + lg.unit : "");
+      const lines = [w.word(what), name + colon + said];
       if (at.length > 1) lines.push(w.word("time") + colon + at[1]);
-      if (!lg.flat && isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
+      if (!lg.categories && !lg.flat && isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {
         lines.push(w.word("scale") + colon + w.num(lg.min) + " … " + w.num(lg.max));
       }
       return {text: lines.join("\n")};
@@ -923,6 +927,10 @@
       legend: Array.from(document.querySelectorAll("#legend .legend-item")).map(function (it) {
         const ramp = it.querySelector(".ramp");
         return {
+          cats: Array.from(it.querySelectorAll(".cat")).map(function (c) {
+            const sw = c.querySelector(".swatch");
+            return {name: c.textContent.trim(), colour: sw ? sw.style.background : "#9aa5ae"};
+          }),
           head: it.firstChild ? it.firstChild.textContent.trim() : "",
           stops: ramp ? (ramp.style.background.match(/rgba?\([^)]*\)/g) || []) : [],
           range: Array.from(it.querySelectorAll(".range span")).map(function (x) { return x.textContent; }),
@@ -960,6 +968,16 @@
       ctx.font = "600 " + box.font + "px sans-serif";
       wrapText(ctx, b.head, box.w).forEach(function (ln) { y += box.font * 1.3; ctx.fillText(ln, box.x, y); });
       y += box.font * 0.5;
+      if (b.cats.length) {  /* categories: a swatch and a name each */
+        ctx.font = box.font + "px sans-serif";
+        b.cats.forEach(function (c) {
+          ctx.fillStyle = c.colour; ctx.fillRect(box.x, y, box.font, box.font);
+          ctx.fillStyle = "#1d2731"; ctx.fillText(c.name, box.x + box.font * 1.5, y + box.font * 0.9);
+          y += box.font * 1.5;
+        });
+        y += box.font * 0.7;
+        return;
+      }
       const g = ctx.createLinearGradient(box.x, 0, box.x + box.w, 0);
       b.stops.forEach(function (c, i) { g.addColorStop(b.stops.length > 1 ? i / (b.stops.length - 1) : 0, c); });
       ctx.fillStyle = b.stops.length ? g : "#9aa5ae";

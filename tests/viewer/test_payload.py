@@ -290,3 +290,22 @@ def test_a_flat_range_is_one_value_not_a_made_up_range() -> None:
     (item,) = legend_items({"lamps": pts}, {}, "fr")
     shown = str(item.children[-1].children)
     assert "100 (partout)" in shown and "101" not in shown
+
+
+def test_categorical_legend_names_its_categories_in_the_language() -> None:
+    from twin.viewer.legend import legend_blocks, legend_html
+
+    g = gpd.GeoDataFrame(
+        {"energised": [1.0, 0.0, 1.0]},
+        geometry=shapely.points([385000, 385010, 385020], [6672000] * 3),
+        crs=32635,
+    )
+    p = pl.points(g, g["energised"].to_numpy(), label="energised", unit="1", palette="categorical")
+    p["legend"]["title"] = {"en": "Energised", "fr": "Sous tension"}
+    for lg, names in (("fr", ["non", "oui"]), ("en", ["no", "yes"])):
+        (b,) = legend_blocks({}, {"left": {"points": p}}, lg)
+        assert [n for n, _ in b.categories] == names
+        assert [c for _, c in b.categories] == [tuple(s) for s in p["legend"]["stops"]]
+        assert b.unit == ""  # a yes/no value has no unit to show
+    out = legend_html([b])
+    assert "class='swatch'" in out and ">yes</span>" in out and "class='ramp'" not in out

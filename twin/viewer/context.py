@@ -214,7 +214,7 @@ class Viewer:
         return {
             "scenario": data,
             "kpis": kpi_cards(r, parent, lg),
-            "legend": legend_items(base, data, lg),
+            "legend": legend_items(base, data, lg, difference=mode == "diff"),
             "notice": (f"/notice/{run_id}/{lg}", tr(lg, "notice")),
             "right": {} if "right" in data else {"display": "none"},
             "export": (f"/export/{run_id}/{lg}", tr(lg, "export.html")),

@@ -64,6 +64,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "tip.sensor": {"fr": "Capteur", "en": "Sensor"},
     "tip.results": {"fr": "Résultat", "en": "Result"},
     "tip.grid": {"fr": "Maille de la grille", "en": "Grid cell"},
+    "tip.yes": {"fr": "oui", "en": "yes"},
+    "tip.no": {"fr": "non", "en": "no"},
     "tip.time": {"fr": "Pas de temps", "en": "Time step"},
     "tip.scale": {"fr": "Échelle de couleurs", "en": "Colour scale"},
     "tip.obs.one": {"fr": "observation", "en": "observation"},

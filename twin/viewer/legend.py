@@ -39,6 +39,9 @@ class LegendBlock:
         The range's ends, as numbers in the language (``high`` empty when ``flat``).
     flat : bool
         One value everywhere: ``low`` then says so (``100 (partout)``).
+    categories : tuple of (str, tuple of int)
+        For a categorical layer, each category's name in the language (``oui`` / ``non`` for
+        a yes/no value) and its colour; empty for a ramp.
     """
 
     layer: str
@@ -48,6 +51,7 @@ class LegendBlock:
     low: str
     high: str
     flat: bool
+    categories: tuple[tuple[str, tuple[int, int, int]], ...] = ()
 
     @property
     def head(self) -> str:
@@ -77,6 +81,25 @@ def legend_title(legend: dict[str, Any], lg: str) -> str:
 def unit_suffix(unit: str, lg: str) -> str:
     """`` [unit]`` in ``lg``; nothing for no unit or a share (unit ``1``)."""
     return f" [{unit_label(lg, unit)}]" if unit and unit != "1" else ""
+
+
+def category_names(values: list[float], lg: str) -> list[str]:
+    """The names of a categorical legend's values in ``lg``: *non* / *oui* for a yes/no
+    value (0 / 1), else the values as numbers."""
+    if {float(v) for v in values} <= {0.0, 1.0} and len(values) == 2:
+        return [tr(lg, "tip.no"), tr(lg, "tip.yes")]
+    return [number(float(v), lg) for v in values]
+
+
+def _categories(leg: dict[str, Any], lg: str) -> tuple[tuple[str, tuple[int, int, int]], ...]:
+    """(name, colour) of each category of a categorical payload's legend (else empty)."""
+    values = leg.get("categories")
+    if not values:
+        return ()
+    names = category_names(values, lg)
+    return tuple(
+        (n, (int(c[0]), int(c[1]), int(c[2]))) for n, c in zip(names, leg["stops"], strict=True)
+    )
 
 
 def _layers(
@@ -142,12 +165,32 @@ def legend_blocks(
                 low=format_bound(leg["min"], lg) + (f" ({tr(lg, 'legend.flat')})" if flat else ""),
                 high="" if flat else format_bound(leg["max"], lg),
                 flat=flat,
+                categories=_categories(leg, lg),
             )
         )
     return out
 
 
-def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[Any]:
+def _swatches(b: LegendBlock) -> Any:
+    """A categorical block's categories: a colour swatch and the category's name each."""
+    return html.Div(
+        className="categories",
+        children=[
+            html.Span(
+                className="cat",
+                children=[
+                    html.Span(className="swatch", style={"background": f"rgb{c}"}),
+                    name,
+                ],
+            )
+            for name, c in b.categories
+        ],
+    )
+
+
+def legend_items(
+    base: dict[str, Any], data: dict[str, Any], lg: str, *, difference: bool = False
+) -> list[Any]:
     """The side panel's legend: :func:`legend_blocks` as Dash components.
 
     Parameters
@@ -158,17 +201,21 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
         The scenario payload (its ``left`` result layers: points, paths, areas, grid).
     lg : str
         ``fr`` or ``en``.
+    difference : bool
+        The results are differences (their titles start with ``Δ``).
 
     Returns
     -------
     list of dash.html.Div
         One block per layer: ``<layer> — <label>[, statistic] [unit]``, the colour ramp and
-        its range.
+        its range (or the categories and their colours).
     """
     return [
         html.Div(
             className="legend-item",
-            children=[
+            children=[html.Div(b.head), _swatches(b)]
+            if b.categories
+            else [
                 html.Div(b.head),
                 html.Div(className="ramp", style={"background": b.gradient}),
                 html.Div(
@@ -179,7 +226,7 @@ def legend_items(base: dict[str, Any], data: dict[str, Any], lg: str) -> list[An
                 ),
             ],
         )
-        for b in legend_blocks(base, data, lg)
+        for b in legend_blocks(base, data, lg, difference=difference)
     ]
 
 
@@ -187,6 +234,17 @@ def legend_html(blocks: list[LegendBlock]) -> str:
     """:func:`legend_blocks` as HTML (the side panel's classes; every text escaped)."""
     out = []
     for b in blocks:
+        if b.categories:
+            cats = "".join(
+                f"<span class='cat'><span class='swatch' style='background: rgb{c}'></span>"
+                f"{_html.escape(name)}</span>"
+                for name, c in b.categories
+            )
+            out.append(
+                f"<div class='legend-item'><div>{_html.escape(b.head)}</div>"
+                f"<div class='categories'>{cats}</div></div>"
+            )
+            continue
         ends = [b.low] if b.flat else [b.low, b.high]
         spans = "".join(f"<span>{_html.escape(t)}</span>" for t in ends)
         out.append(
