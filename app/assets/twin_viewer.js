@@ -756,6 +756,7 @@
     focus = s.focus || null;
     toolWords = wordsOf(s.labels);
     tools(document.getElementById("map-left"));
+    swipe(s.right && s.swipe);
     const caps = s.captions || [];
     caption("map-left", caps[0]);
     caption("map-right", s.right ? caps[1] : "");
@@ -886,6 +887,43 @@
     bar.querySelector(".scale-text").textContent =
       len >= 1000 ? toolWords.num(len / 1000) + " km" : toolWords.num(len) + " m";
     bar.dataset.metres = String(len);
+  }
+
+  /* Swipe: the scenario's map laid over the reference's, shown right of a split line that a
+   * person moves with the slider under it (mouse, touch, arrow keys). The cameras are already
+   * shared; the clip also clips pointer events, so each side answers its own hover. */
+  let split = 50;
+  function clipSwipe(maps) {
+    const right = document.getElementById("map-right"), line = maps.querySelector(".swipe-line");
+    if (right) right.style.clipPath = "inset(0 0 0 " + split + "%)";
+    if (line) line.style.left = split + "%";
+  }
+
+  function swipe(on) {
+    const maps = document.querySelector(".maps");
+    if (!maps) return;
+    maps.classList.toggle("swipe", !!on);
+    let handle = maps.querySelector(":scope > .swipe-handle");
+    if (!on) {
+      const right = document.getElementById("map-right");
+      if (right) right.style.clipPath = "";
+      if (handle) { handle.remove(); maps.querySelector(".swipe-line").remove(); }
+      return;
+    }
+    if (!handle) {
+      const line = document.createElement("div");
+      line.className = "swipe-line";
+      maps.appendChild(line);
+      handle = document.createElement("input");
+      Object.assign(handle, {type: "range", min: "0", max: "100", step: "0.5", id: "swipe",
+                             className: "swipe-handle"});
+      handle.addEventListener("input", function () { split = parseFloat(handle.value); clipSwipe(maps); });
+      maps.appendChild(handle);
+    }
+    handle.value = String(split);
+    handle.setAttribute("aria-label", toolWords.word("swipe.handle"));
+    handle.title = toolWords.word("swipe.handle");
+    clipSwipe(maps);
   }
 
   /* What a map shows, written on it (the run's title; empty: none). */
@@ -1038,9 +1076,25 @@
 
   /* The sheet of a meeting: the title, the maps with their captions, the legend, the headline
    * KPIs and the attribution (ODbL and other licences require it), as one canvas. */
+  /* The two maps of the swipe view as one, as on screen: the reference left of the split
+   * line, the scenario right of it; both captions. */
+  function swiped(maps) {
+    const a = maps[0], b = maps[1], c = document.createElement("canvas");
+    c.width = a.canvas.width; c.height = a.canvas.height;
+    const ctx = c.getContext("2d"), cut = Math.round(c.width * split / 100);
+    ctx.drawImage(a.canvas, 0, 0);
+    ctx.drawImage(b.canvas, cut, 0, c.width - cut, c.height, cut, 0, c.width - cut, c.height);
+    ctx.fillStyle = "#ffffff"; ctx.fillRect(cut - 1, 0, 3, c.height);
+    return {canvas: c, caption: [a.caption, b.caption].filter(Boolean).join("  |  "), scale: a.scale};
+  }
+
   function sheet() {
     const parts = sheetParts();
     if (!parts.maps.length) return null;
+    const maps = document.querySelector(".maps");
+    if (maps && maps.classList.contains("swipe") && parts.maps.length === 2) {
+      parts.maps = [swiped(parts.maps)];
+    }
     const dpr = window.devicePixelRatio || 1, f = Math.round(15 * dpr), pad = f;
     const mapW = parts.maps.reduce(function (s, m) { return s + m.canvas.width; }, 0);
     const mapH = Math.max.apply(null, parts.maps.map(function (m) { return m.canvas.height; }));

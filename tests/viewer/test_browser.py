@@ -7,6 +7,7 @@ the test's temporary directory.
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
 import urllib.error
@@ -819,3 +820,63 @@ def test_compare_any_two_runs(page: object) -> None:
     caps = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
     assert caps[0].startswith("Difference: Roadworks closing Mannerheimintie − Baseline"), caps
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_swipe_view_splits_one_map_where_the_person_drags(page: object) -> None:
+    """Swipe: one map, the parent left of the split line and the scenario right of it; the
+    person drags the slider with the mouse, then moves it with the arrow keys: what the screen
+    shows on each side of the line is each run's own picture."""
+    from PIL import Image
+
+    select(page, "trees", "Swipe")
+    left_box = page.locator("#map-left").bounding_box()  # type: ignore[attr-defined]
+    right_box = page.locator("#map-right").bounding_box()  # type: ignore[attr-defined]
+    assert right_box == left_box  # one map's place: the two are laid on each other
+    handle = page.locator("#swipe")  # type: ignore[attr-defined]
+    hb = handle.bounding_box()
+    page.mouse.move(hb["x"] + hb["width"] * 0.5, hb["y"] + hb["height"] / 2)  # type: ignore[attr-defined]
+    page.mouse.down()  # type: ignore[attr-defined]
+    page.mouse.move(hb["x"] + hb["width"] * 0.3, hb["y"] + hb["height"] / 2, steps=6)  # type: ignore[attr-defined]
+    page.mouse.up()  # type: ignore[attr-defined]
+    split = float(handle.input_value())
+    assert 25 <= split <= 35, split
+    handle.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")  # type: ignore[attr-defined]
+    assert float(handle.input_value()) == pytest.approx(split + 2.0)
+    split += 2.0
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+
+    def shot() -> np.ndarray:
+        png = page.screenshot(clip=left_box)  # type: ignore[attr-defined]
+        return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+    screen = shot()
+    # the slider's ends show one run whole: End the parent (nothing right of the line),
+    # Home the scenario
+    page.keyboard.press("End")  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    parent = shot()
+    page.keyboard.press("Home")  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    scenario = shot()
+    h, w = screen.shape[:2]
+    cut = int(w * split / 100)
+    band = slice(int(h * 0.25), int(h * 0.75))  # away from captions, tools and the slider
+
+    def close(a: np.ndarray, b: np.ndarray) -> float:
+        return float((np.abs(a - b).sum(axis=2) < 30).mean())
+
+    lhs, rhs = (slice(10, cut - 10), slice(cut + 10, w - 60))
+    assert close(screen[band, lhs], parent[band, lhs]) > 0.97
+    assert close(screen[band, rhs], scenario[band, rhs]) > 0.97
+    assert close(parent[band, rhs], scenario[band, rhs]) < 0.995  # the runs do differ there
+    caps = page.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+    assert caps == [
+        "Reference: Baseline — central Helsinki today",
+        "Scenario: Trees on the Esplanadi",
+    ]
+    page.click("#mode >> text=/Side by side/")  # type: ignore[attr-defined]
+    page.wait_for_timeout(1500)  # type: ignore[attr-defined]
+    assert page.locator("#swipe").count() == 0  # type: ignore[attr-defined]
+    assert page.locator("#map-right").bounding_box()["x"] > left_box["x"] + 100  # type: ignore[attr-defined]

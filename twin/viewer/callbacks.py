@@ -28,6 +28,9 @@ DROPDOWNS = (
     "wi-lamps",
 )
 
+#: The views of a comparison (see :meth:`twin.viewer.context.Viewer.view`).
+MODES = ("single", "side", "swipe", "diff")
+
 #: What the language picker fills: (component id, property).
 LABELLED = [
     ("title", "children"),
@@ -90,7 +93,7 @@ def register_labels(app: dash.Dash, ctx: Viewer) -> None:
             tr(lg, "against"),
             tr(lg, "against.parent"),
             tr(lg, "view"),
-            [{"label": tr(lg, f"mode.{m}"), "value": m} for m in ("single", "side", "diff")],
+            [{"label": tr(lg, f"mode.{m}"), "value": m} for m in MODES],
             tr(lg, "layers"),
             [{"label": tr(lg, f"layer.{k}"), "value": k} for k in ctx.layer_keys],
             attribution(cat.twin),

@@ -143,9 +143,10 @@ class Catalogue:
         ----------
         run_id : str
             A run of the store.
-        mode : {"single", "side", "diff"}
-            The run alone, its parent and the run side by side, or ``run − parent``
-            (``single`` when the run has no parent in the store).
+        mode : {"single", "side", "swipe", "diff"}
+            The run alone, its parent and the run side by side (or on one map split by a
+            slider: the same layers), or ``run − parent`` (``single`` when the run has no
+            parent in the store).
         when : str, optional
             A label of the shared time axis.
         prefer : str, optional
@@ -160,6 +161,7 @@ class Catalogue:
         """
         r = self.run(run_id)
         parent = self.reference(r, against)
+        mode = "side" if mode == "swipe" else mode  # one map split in two: the same layers
         key = (run_id, mode, when or "", prefer or "", parent.run_id if parent else "")
         with self._vlock:  # callbacks run in several threads
             hit = self._views.get(key)

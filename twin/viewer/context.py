@@ -31,7 +31,7 @@ def captions(cat: Catalogue, r: Run, parent: Run | None, mode: str, lg: str) -> 
     side by side, or the difference (scenario − reference)."""
     colon = tr(lg, "tip.colon")
     this = run_title(cat, r.run_id, lg)
-    if parent is not None and mode in ("side", "diff"):
+    if parent is not None and mode in ("side", "swipe", "diff"):
         ref = run_title(cat, parent.run_id, lg)
         if mode == "diff":
             return [f"{tr(lg, 'caption.diff')}{colon}{this} − {ref}"]
@@ -166,7 +166,7 @@ class Viewer:
         ----------
         run_id : str, optional
             The run picked (none, or one not in the store: the twin alone).
-        mode : {"single", "side", "diff"}
+        mode : {"single", "side", "swipe", "diff"}
             The view (``single`` when the run has no parent).
         layers : list of str
             The layers toggled on.
@@ -199,7 +199,7 @@ class Viewer:
         labels = time_labels(r, parent)
         k = min(max(int(step or 0), 0), len(labels) - 1) if labels else 0
         when = labels[k] if labels else None
-        mode = mode if mode in ("side", "diff") and parent is not None else "single"
+        mode = mode if mode in ("side", "swipe", "diff") and parent is not None else "single"
         data: dict[str, Any] = {
             "visible": visible,
             # the reference changes the maps only when they compare
@@ -209,6 +209,7 @@ class Viewer:
             "labels": tooltip_labels(lg),  # the tooltips' words, in the interface language
             **self.cat.layers(run_id, mode, when, result, against),
             "captions": captions(self.cat, r, parent, mode, lg),
+            "swipe": mode == "swipe",  # the two maps on one, split by a slider
             "focus": self.focus(r),
         }
         return {

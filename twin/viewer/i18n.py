@@ -12,6 +12,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "Côte à côte (parent | scénario)",
         "en": "Side by side (parent | scenario)",
     },
+    "mode.swipe": {
+        "fr": "Balayage (parent | scénario sur une carte)",
+        "en": "Swipe (parent | scenario on one map)",
+    },
+    "swipe.handle": {
+        "fr": "Ligne de partage : parent à gauche, scénario à droite",
+        "en": "Split line: parent on the left, scenario on the right",
+    },
     "mode.diff": {"fr": "Différence (scénario − parent)", "en": "Difference (scenario − parent)"},
     "layers": {"fr": "Couches", "en": "Layers"},
     "layer.buildings": {"fr": "Bâtiments (3D)", "en": "Buildings (3D)"},
@@ -227,7 +235,8 @@ def tooltip_labels(lang: str) -> dict[str, str]:
     sensor's time mean). Data values, ids and units are not translated."""
     out = {"lang": lang if lang in ("fr", "en") else "en", "mean": tr(lang, "sensors.mean")}
     out.update({k.removeprefix("tip."): tr(lang, k) for k in TEXTS if k.startswith("tip.")})
-    out.update({k: tr(lang, k) for k in TEXTS if k.startswith("camera.")})  # the map's tools
+    # the map's tools
+    out.update({k: tr(lang, k) for k in TEXTS if k.startswith(("camera.", "swipe."))})
     return out
 
 
