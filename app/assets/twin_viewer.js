@@ -425,7 +425,7 @@
     const s = sensorInfo(p);
     const here = s.at.get(s.xy[2 * index] + "," + s.xy[2 * index + 1]) || [index];
     const list = [index].concat(here.filter(function (i) { return i !== index; }));
-    const unit = p.legend.unit ? " " + p.legend.unit : "";
+    const unit = p.legend.unit ? " " + w.unit(p.legend.unit) : "";
     const blocks = list.slice(0, 4).map(function (i) {
       const n = s.nobs[i];
       const span = n === 0 ? "" : w.word("colon") + timeText(s.first[i]) +
@@ -459,6 +459,7 @@
     return {
       word: word,
       lang: l.lang || "en",
+      unit: function (u) { return (l.units && l.units[u]) || u; },
       num: function (v) {
         if (!isFinite(v)) return "–";
         return Math.abs(v) >= 100 ? big.format(v) : small.format(v);
@@ -536,7 +537,7 @@
       /* a category is said by its name (yes / no), a value with its unit */
       const yesNo = lg.categories && lg.categories.length === 2 && lg.categories[0] === 0 && lg.categories[1] === 1;
       const said = yesNo && (v === 0 || v === 1) ? w.word(v ? "yes" : "no")
-        : w.num(v) + (lg.unit && !lg.categories ? " " + lg.unit : "");
+        : w.num(v) + (lg.unit && !lg.categories && lg.unit !== "1" ? " " + w.unit(lg.unit) : "");
       const lines = [w.word(what), name + colon + said];
       if (at.length > 1) lines.push(w.word("time") + colon + at[1]);
       if (!lg.categories && !lg.flat && isFinite(lg.min) && isFinite(lg.max) && lg.max > lg.min) {

@@ -657,7 +657,7 @@ def test_sensors_tooltip_and_toggle(page: object, sensor_twin: Path, tmp_path: P
     assert tips & {f"{s2}\n\n{s3}", f"{s3}\n\n{s2}"} and len(tips) == 3, tips
     fr = set(found_fr["tips"])
     assert (
-        "Capteur S1 (counts)\nflow_veh_h, moyenne dans le temps : 200 veh/h\n"
+        "Capteur S1 (counts)\nflow_veh_h, moyenne dans le temps : 200 véh/h\n"
         "3 observations : 2026-07-15 08:00 → 2026-07-15 11:00"
     ) in fr, fr
     assert "Capteur S4 (counts)\nflow_veh_h, moyenne dans le temps : –\n0 observation" in fr
@@ -880,3 +880,53 @@ def test_swipe_view_splits_one_map_where_the_person_drags(page: object) -> None:
     page.wait_for_timeout(1500)  # type: ignore[attr-defined]
     assert page.locator("#swipe").count() == 0  # type: ignore[attr-defined]
     assert page.locator("#map-right").bounding_box()["x"] > left_box["x"] + 100  # type: ignore[attr-defined]
+
+
+def _luminance(css: str) -> float:
+    """Relative luminance (WCAG 2) of a CSS ``rgb(…)``/``rgba(…)`` colour."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"[\d.]+", css)[:3])
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def _contrast(fg: str, bg: str) -> float:
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+#: The colour of an element's text and of the first opaque background behind it.
+COLOURS = """(e) => {
+  const fg = getComputedStyle(e).color;
+  let n = e, bg = 'rgba(0, 0, 0, 0)';
+  const clear = (c) => /rgba\\(.*, 0\\)$/.test(c);
+  while (n && clear(bg = getComputedStyle(n).backgroundColor)) n = n.parentElement;
+  return [fg, bg];
+}"""
+
+
+def test_keyboard_reaches_the_tools_and_the_language_switch_reads_clearly(page: object) -> None:
+    """With the keyboard only: Tab goes through the header's tools with a visible focus ring,
+    and the arrow keys switch the language; both FR/EN segments read at a contrast of at
+    least 4.5:1 (WCAG AA) in either state."""
+    page.locator("#title").click()  # type: ignore[attr-defined]
+    seen = []
+    for _ in range(8):
+        page.keyboard.press("Tab")  # type: ignore[attr-defined]
+        el = page.evaluate(  # type: ignore[attr-defined]
+            "(() => { const e = document.activeElement;"
+            " return [e.id || e.value || e.tagName, getComputedStyle(e).outlineStyle,"
+            " e.closest('label') ? getComputedStyle(e.closest('label')).outlineStyle : ''] })()"
+        )
+        seen.append(el)
+        if el[0] in ("fr", "en"):
+            break
+    tools = [s for s in seen if s[0] in ("prev", "next", "present", "png")]
+    assert len(tools) == 4 and all(s[1] == "solid" for s in tools), seen
+    assert seen[-1][0] in ("fr", "en") and seen[-1][2] == "solid", seen  # the switch's ring
+    page.keyboard.press("ArrowRight" if seen[-1][0] == "en" else "ArrowLeft")  # type: ignore[attr-defined]
+    page.wait_for_function("document.documentElement.lang === 'fr'")  # type: ignore[attr-defined]
+    for label in page.locator(".lang label").all():  # type: ignore[attr-defined]
+        fg, bg = label.evaluate(COLOURS)
+        assert _contrast(fg, bg) >= 4.5, (label.inner_text(), fg, bg)
+    page.click('#lang >> text="EN"')  # type: ignore[attr-defined]
+    page.wait_for_function("document.documentElement.lang === 'en'")  # type: ignore[attr-defined]

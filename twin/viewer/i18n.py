@@ -228,15 +228,21 @@ def dropdown_labels(lang: str) -> dict[str, str]:
     return {k: v.get(lang, v["en"]) for k, v in DROPDOWN_WORDS.items()}
 
 
-def tooltip_labels(lang: str) -> dict[str, str]:
-    """The words of the map's tooltips in ``lang``, for the renderer (sent with each scenario
-    payload): ``lang`` (for the browser's plural rules), the ``tip.*`` texts by their name
-    after ``tip.`` (``obs.one``/``obs.other`` the singular and plural), and ``mean`` (a
-    sensor's time mean). Data values, ids and units are not translated."""
-    out = {"lang": lang if lang in ("fr", "en") else "en", "mean": tr(lang, "sensors.mean")}
+def tooltip_labels(lang: str) -> dict[str, Any]:
+    """The words of the map's tooltips and tools in ``lang``, for the renderer (sent with each
+    scenario payload): ``lang`` (for the browser's plural rules), the ``tip.*`` texts by their
+    name after ``tip.`` (``obs.one``/``obs.other`` the singular and plural), ``mean`` (a
+    sensor's time mean), the ``camera.*`` and ``swipe.*`` tools' names, and ``units`` (the
+    units the language writes differently, e.g. ``veh/h`` → ``véh/h``). Data values and ids
+    are not translated."""
+    out: dict[str, Any] = {
+        "lang": lang if lang in ("fr", "en") else "en",
+        "mean": tr(lang, "sensors.mean"),
+    }
     out.update({k.removeprefix("tip."): tr(lang, k) for k in TEXTS if k.startswith("tip.")})
     # the map's tools
     out.update({k: tr(lang, k) for k in TEXTS if k.startswith(("camera.", "swipe."))})
+    out["units"] = dict(UNITS_FR) if lang == "fr" else {}  # units the language writes apart
     return out
 
 
@@ -282,6 +288,18 @@ UNITS_FR = {
     "shops": "commerces",
     "veh·km": "véh·km",
     "veh·h": "véh·h",
+    "veh/h": "véh/h",
+    "ped/day": "piétons/j",
+    "km/day": "km/j",
+    "building·h": "bâtiment·h",
+    "buses": "nœuds",
+    "cabinets": "armoires",
+    "elements": "éléments",
+    "features": "objets",
+    "junctions": "nœuds",
+    "lines": "lignes",
+    "pipes": "conduites",
+    "sites": "sites",
 }
 
 

@@ -36,11 +36,15 @@ class LoadStats:
         Time of each answered request [s].
     duration_s : float
         Wall time of the run [s].
+    failures : list of str
+        The first failed requests (what was asked, the status and the start of the answer),
+        to tell what failed.
     """
 
     outcomes: Counter[str] = field(default_factory=Counter)
     latencies_s: list[float] = field(default_factory=list)
     duration_s: float = 0.0
+    failures: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, float]:
         """Requests per second and the 50th, 95th and 99th percentile latencies [s]."""
@@ -139,6 +143,15 @@ def mix(url: str, runs: list[str], search: str = "a") -> list[Any]:
     return out + whatif_requests(url, deps, runs[0], search)
 
 
+def _failed(stats: LoadStats, lock: threading.Lock, req: Any, exc: urllib.error.HTTPError) -> None:
+    """Keep the first few failed requests: what was asked and what the server answered."""
+    what = req if isinstance(req, str) else f"{req.full_url} {(req.data or b'')[:300]!r}"
+    body = exc.read()[:300].decode("utf-8", "replace")
+    with lock:
+        if len(stats.failures) < 5:
+            stats.failures.append(f"{exc.code} {what} -> {body}")
+
+
 def drive(url: str, runs: list[str], clients: int = 20, duration_s: float = 20.0) -> LoadStats:
     """Ask for the mix from ``clients`` threads for ``duration_s`` seconds."""
     requests = mix(url, runs)
@@ -157,6 +170,7 @@ def drive(url: str, runs: list[str], clients: int = 20, duration_s: float = 20.0
                     outcome = str(resp.status)
             except urllib.error.HTTPError as exc:
                 outcome = str(exc.code)
+                _failed(stats, lock, requests[i % len(requests)], exc)
             except OSError as exc:  # refused or reset: the server is gone, stop asking
                 outcome, stop = type(exc).__name__, 0.0
             with lock:
