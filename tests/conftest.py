@@ -35,6 +35,32 @@ def helsinki_pbf() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """``twin demo --no-serve`` run once, offline (any network access fails), as the README's
+    first command does it: the folder holding ``demo``, ``runs``, the network demos and their
+    runs, and the finished process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "no_proxy": "*",
+        "http_proxy": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+    }
+    root = tmp_path_factory.mktemp("demo-build")
+    done = subprocess.run(
+        [sys.executable, "-m", "twin.cli", "demo", "--out", str(root / "demo"), "--no-serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    return root, done
+
+
+@pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo twin of central Helsinki, built once per test session."""
     from twin.build import build

@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_demo_builds_helsinki_offline(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "no_proxy": "*",
-        "http_proxy": "http://127.0.0.1:9",
-        "https_proxy": "http://127.0.0.1:9",
-    }  # any network access would fail
+def test_demo_builds_helsinki_offline(demo_build: tuple[Path, Any]) -> None:
+    tmp_path, r = demo_build
     out = tmp_path / "demo"
-    r = subprocess.run(
-        [sys.executable, "-m", "twin.cli", "demo", "--out", str(out), "--no-serve"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
     assert r.returncode == 0, r.stderr
     r = subprocess.run(
         [sys.executable, "-m", "twin.cli", "info", str(out), "--json"],

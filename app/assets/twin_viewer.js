@@ -782,7 +782,17 @@
    * run's intervention (its targets' extent, sent as `focus`), north up; and a scale bar.
    * Their names are in the interface language (the scenario payload's `labels`). */
   let focus = null, toolWords = wordsOf(null);
-  const TOOLS = [["home", "\u2302"], ["focus", "\u2316"], ["north", ""]];
+  /* drawn, not font glyphs (a system may lack them) */
+  const TOOLS = [
+    ["home", '<svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true"><path d="M3 10 L10 3 ' +
+      'L17 10 M5 8.5 V17 H15 V8.5" fill="none" stroke="#1d2731" stroke-width="2"/></svg>'],
+    ["focus", '<svg viewBox="0 0 20 20" width="18" height="18" aria-hidden="true"><circle cx="10" ' +
+      'cy="10" r="5" fill="none" stroke="#1d2731" stroke-width="2"/><path d="M10 1 V6 M10 14 V19 ' +
+      'M1 10 H6 M14 10 H19" stroke="#1d2731" stroke-width="2"/></svg>'],
+    ["north", '<svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">' +
+      '<path d="M10 1 L15 15 L10 12 L5 15 Z" fill="#1d2731"/><text x="10" y="20" font-size="6" ' +
+      'text-anchor="middle" fill="#1d2731">N</text></svg>'],
+  ];
 
   function currentView() { return viewState || (lastBase && lastBase.view) || null; }
 
@@ -839,9 +849,7 @@
         b.type = "button";
         b.className = "tool-" + t[0];
         b.id = "camera-" + t[0];
-        b.innerHTML = t[0] === "north" ? '<svg viewBox="0 0 20 20" width="20" height="20" aria-hidden="true">' +
-          '<path d="M10 1 L15 15 L10 12 L5 15 Z" fill="#1d2731"/><text x="10" y="20" font-size="6" ' +
-          'text-anchor="middle" fill="#1d2731">N</text></svg>' : t[1];
+        b.innerHTML = t[1];
         b.addEventListener("click", function (e) { e.stopPropagation(); ACTIONS[t[0]](); });
         box.appendChild(b);
       });

@@ -93,7 +93,7 @@ def canvas_pixels(pg: object, index: int = 0) -> np.ndarray:
 
 def select(pg: object, run_prefix: str, mode: str) -> None:
     pg.click("#run")  # type: ignore[attr-defined]
-    pg.click(f"text=/^{run_prefix}-/")  # type: ignore[attr-defined]
+    pg.locator(f"[role=option] .run-id:text-matches('^{run_prefix}-')").first.click()  # type: ignore[attr-defined]
     pg.click(f"#mode >> text=/{mode}/")  # type: ignore[attr-defined]
     pg.wait_for_function(  # type: ignore[attr-defined]
         f"document.body.dataset.rendered.startsWith('{run_prefix}-')"

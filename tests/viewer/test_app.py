@@ -177,3 +177,17 @@ def test_runs_are_opened_once_and_views_kept(env: tuple[Path, Path]) -> None:
     cat.VIEWS = 2
     cat.layers("ref-0", "single", None)
     assert len(cat._views) == 2 and ("heat-0", "diff", "") not in cat._views  # oldest out
+
+
+def test_a_run_being_written_is_not_listed(tmp_path: Path) -> None:
+    """A run's hidden temporary folder (``.<run>.tmp-<pid>-<random>``, renamed into place when
+    whole) already holds a run.json while it is written: the catalogue never lists it, so no
+    reader opens a folder about to vanish (seen under load: HTTP 500 in the run picker)."""
+    import shutil
+
+    runs = tmp_path / "runs"
+    write_run(synthetic_run("ref"), runs)
+    shutil.copytree(runs / "ref-0", runs / ".load-check-0.tmp-10377-0f72bf2d")
+    cat = Catalogue(tmp_path / "twin", runs, None)  # type: ignore[arg-type]
+    cat.refresh()
+    assert list(cat.runs) == ["ref-0"]

@@ -766,9 +766,7 @@ def test_scenario_picker_is_a_tree_of_titles(page: object) -> None:
     rows = page.locator("[role=option] .run-option")  # type: ignore[attr-defined]
     rows.first.wait_for(timeout=10_000)
     texts = [t.strip() for t in rows.all_inner_texts()]
-    pads = [
-        float(x) for x in rows.evaluate_all("rs => rs.map(r => parseFloat(r.style.paddingLeft))")
-    ]
+    pads = [float(x) for x in rows.evaluate_all("rs => rs.map(r => parseFloat(r.dataset.depth))")]
     titles = [rows.nth(i).locator(".run-title").inner_text() for i in range(rows.count())]
     assert titles[0].startswith("Baseline"), (titles, pads)
     k = titles.index("Trees on the Esplanadi")

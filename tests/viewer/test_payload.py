@@ -175,7 +175,7 @@ def test_sensors_payload_positions_colours_and_tooltips() -> None:
     base = base_payload(t)
     en, fr = (legend_items(base, {}, lg)[1].children for lg in ("en", "fr"))
     assert en[0].children == "Sensors (counts) — flow_veh_h, time mean [veh/h]"
-    assert fr[0].children == "Capteurs (counts) — flow_veh_h, moyenne dans le temps [veh/h]"
+    assert fr[0].children == "Capteurs (counts) — flow_veh_h, moyenne dans le temps [véh/h]"
     assert [s.children for s in en[2].children] == ["60", "400"]  # the ramp's range
 
 
@@ -214,7 +214,7 @@ def test_sensors_toggle_legend_and_offline_export(tmp_path: Path) -> None:
     layout = client.get("/_dash-layout").get_json()
     text = json.dumps(layout, ensure_ascii=False)
     assert '{"label": "Capteurs", "value": "sensors"}' in text
-    assert "Capteurs (counts) — flow_veh_h, moyenne dans le temps [veh/h]" in text
+    assert "Capteurs (counts) — flow_veh_h, moyenne dans le temps [véh/h]" in text
     cat = Catalogue(tmp_path / "twin", runs, t)
     cat.refresh()
     page = comparison_html(cat, "ref-0", "en")

@@ -112,5 +112,5 @@ def test_legend_has_every_result_slot_with_its_declared_title() -> None:
         "Results — Traffic flow [veh/h]",
         "Grid — air_temperature_c [°C]",
     ]
-    assert heads["fr"][:2] == ["Résultats — Risque de vacance", "Résultats — Débit [veh/h]"]
+    assert heads["fr"][:2] == ["Résultats — Risque de vacance", "Résultats — Débit [véh/h]"]
     assert unit_suffix("1", "en") == unit_suffix("", "fr") == ""

@@ -62,7 +62,9 @@ class Catalogue:
         runs = {}
         if self.runs_dir.is_dir():
             for p in sorted(self.runs_dir.iterdir()):
-                if (p / "run.json").is_file() and self._usable(p):
+                # a hidden ``.<run>.tmp-*`` folder is a run being written: it is renamed
+                # into place when whole, and would vanish under a reader
+                if not p.name.startswith(".") and (p / "run.json").is_file() and self._usable(p):
                     runs[p.name] = p
         self.runs = runs  # one assignment: readers in other threads see old or new
 
@@ -276,15 +278,21 @@ def run_options(cat: Catalogue, lang: str = "fr") -> list[dict[str, Any]]:
     out = []
     for rid, depth in run_tree(cat, lang):
         title, sims = run_title(cat, rid, lang), _simulations(cat, rid, lang)
+        # the branch (indented by depth), what it computed and the id show in the list;
+        # the picker's box shows the title alone (see twin.css)
         label = html.Div(
             [
-                html.Span("└ " if depth else "", className="run-branch"),
+                html.Span(
+                    "└" if depth else "",
+                    className="run-branch",
+                    style={"paddingLeft": f"{1.1 * max(min(depth, 6) - 1, 0)}rem"},
+                ),
                 html.Span(title, className="run-title"),
                 html.Span(sims, className="run-sims"),
                 html.Span(rid, className="run-id"),
             ],
             className="run-option",
-            style={"paddingLeft": f"{1.1 * min(depth, 6)}rem"},
+            **{"data-depth": str(depth)},  # type: ignore[arg-type]  # data-* props
         )
         out.append({"label": label, "value": rid, "search": f"{title} {sims} {rid}"})
     return out

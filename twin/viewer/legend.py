@@ -42,6 +42,8 @@ class LegendBlock:
     categories : tuple of (str, tuple of int)
         For a categorical layer, each category's name in the language (``oui`` / ``non`` for
         a yes/no value) and its colour; empty for a ramp.
+    unit_code : str
+        The unit as declared (``1`` for a share, empty for none).
     """
 
     layer: str
@@ -52,6 +54,13 @@ class LegendBlock:
     high: str
     flat: bool
     categories: tuple[tuple[str, tuple[int, int, int]], ...] = ()
+    unit_code: str = ""
+
+    @property
+    def kind(self) -> str:
+        """``categories``, ``unit`` (a ramp whose title names its unit) or ``plain`` (a ramp
+        of values without unit: a share, unit ``1``, or a count)."""
+        return "categories" if self.categories else ("unit" if self.unit else "plain")
 
     @property
     def head(self) -> str:
@@ -166,6 +175,7 @@ def legend_blocks(
                 high="" if flat else format_bound(leg["max"], lg),
                 flat=flat,
                 categories=_categories(leg, lg),
+                unit_code=str(leg["unit"]),
             )
         )
     return out
@@ -213,6 +223,9 @@ def legend_items(
     return [
         html.Div(
             className="legend-item",
+            # what the legend is of, for tools and tests: a ramp with a unit, a share, or
+            # categories
+            **{"data-kind": b.kind, "data-unit": b.unit_code},  # type: ignore[arg-type]  # data-* props
             children=[html.Div(b.head), _swatches(b)]
             if b.categories
             else [
