@@ -99,3 +99,25 @@ def select(pg: object, run_prefix: str, mode: str) -> None:
         f"document.body.dataset.rendered.startsWith('{run_prefix}-')"
     )
     pg.wait_for_timeout(2500)  # type: ignore[attr-defined]
+
+
+def open_file_page(browser: object, path: Path, requests: list[str], errors: list[str]) -> object:
+    """A new page showing ``path`` from ``file://`` (an offline export): any other request
+    is refused and noted in ``requests``, page errors in ``errors``."""
+    pg = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    pg.set_default_timeout(60_000)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+
+    def guard(route: object) -> None:
+        url = route.request.url  # type: ignore[attr-defined]
+        if url.startswith("file://"):
+            route.continue_()  # type: ignore[attr-defined]
+        else:
+            requests.append(url)
+            route.abort()  # type: ignore[attr-defined]
+
+    pg.route("**/*", guard)
+    pg.goto(path.as_uri())
+    pg.wait_for_function("document.body.dataset.rendered")
+    pg.wait_for_timeout(2000)
+    return pg

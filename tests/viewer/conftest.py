@@ -50,3 +50,14 @@ def page(server: str) -> Iterator[object]:
         pg.errors = errors  # type: ignore[attr-defined]
         yield pg
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Chromium alone, for pages that need no shared server (offline files, other twins)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()

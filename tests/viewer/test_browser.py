@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from ._synthetic import sensor_layer
-from .browser import canvas_pixels, select, serving
+from .browser import canvas_pixels, open_file_page, select, serving
 
 
 def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
@@ -270,23 +270,9 @@ def test_offline_html_comparison_from_file(
     out = export_comparison(demo_dir, rid, tmp_path / "comparison.html", runs_dir=runs, lang="fr")
     text = out.read_text()
     assert "http://" not in text.split("<script>")[0] and "Temps moyen de parcours" in text
-    browser = page.context.browser  # type: ignore[attr-defined]
-    pg = browser.new_page(viewport={"width": 1400, "height": 900})
+    requests: list[str] = []
+    pg = open_file_page(page.context.browser, out, requests, [])  # type: ignore[attr-defined]
     try:
-        requests: list[str] = []
-
-        def guard(route: object) -> None:
-            url = route.request.url  # type: ignore[attr-defined]
-            if url.startswith("file://"):
-                route.continue_()  # type: ignore[attr-defined]
-            else:
-                requests.append(url)
-                route.abort()  # type: ignore[attr-defined]
-
-        pg.route("**/*", guard)
-        pg.goto(out.as_uri())
-        pg.wait_for_function("document.body.dataset.rendered", timeout=60_000)
-        pg.wait_for_timeout(2000)
         pg.screenshot(path=str(tmp_path / "offline.png"))
         assert pg.locator("canvas").count() == 2
         left, right = canvas_pixels(pg, 0), canvas_pixels(pg, 1)

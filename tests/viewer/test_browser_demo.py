@@ -4,32 +4,21 @@ a declared share), and the page raises no error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .browser import ARGS, CHROMIUM, serving
+from .browser import serving
 
 #: Each legend block: its title line, what kind it is and its declared unit.
 LEGEND = """() => Array.from(document.querySelectorAll('#legend .legend-item')).map(e =>
   [e.firstChild.textContent, e.dataset.kind, e.dataset.unit])"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
 @pytest.mark.parametrize("name", ["demo", "ky10", "oberrhein"])
 def test_every_demo_run_has_legends_with_units(
-    demo_build: tuple[Path, Any], browser: Any, name: str
+    demo_build: tuple[Path, Any], chromium: Any, name: str
 ) -> None:
     root, done = demo_build
     assert done.returncode == 0, done.stderr
@@ -37,7 +26,7 @@ def test_every_demo_run_has_legends_with_units(
     ids = sorted(p.name for p in runs.iterdir() if (p / "run.json").is_file())
     assert ids
     with serving(root / name, runs, root / f"{name}-server.log") as url:
-        pg = browser.new_page(viewport={"width": 1400, "height": 900})
+        pg = chromium.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
         pg.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())

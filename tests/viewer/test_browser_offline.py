@@ -5,7 +5,6 @@ read, the difference shown with a button, the KPI table's change column read."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from twin.scenario.runner import Run
 from twin.viewer.i18n import unit_label
 from twin.viewer.kpis import judge, kpi_groups, parent_value
 
-from .browser import ARGS, CHROMIUM, canvas_pixels
+from .browser import canvas_pixels, open_file_page
 
 #: A French change: signed, grouped by narrow no-break spaces, a decimal comma, a unit, and
 #: the relative change with a no-break space before % (or percentage points for a share).
@@ -32,17 +31,6 @@ def reddish(a: np.ndarray) -> int:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Chromium alone: the offline file needs no server."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def closure(runs: Path) -> Run:
     return Run.open(next(p for p in runs.iterdir() if p.name.startswith("closure-")))
 
@@ -54,27 +42,6 @@ def exported(demo_dir: Path, runs: Path, closure: Run, tmp_path_factory: pytest.
 
     out = tmp_path_factory.mktemp("offline") / "comparaison.html"
     return export_comparison(demo_dir, closure.run_id, out, runs_dir=runs, lang="fr")
-
-
-def _open(browser: object, path: Path, requests: list[str], errors: list[str]) -> object:
-    """A new page showing ``path`` from ``file://``; any other request is refused and noted."""
-    pg = browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
-    pg.set_default_timeout(60_000)
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-
-    def guard(route: object) -> None:
-        url = route.request.url  # type: ignore[attr-defined]
-        if url.startswith("file://"):
-            route.continue_()  # type: ignore[attr-defined]
-        else:
-            requests.append(url)
-            route.abort()  # type: ignore[attr-defined]
-
-    pg.route("**/*", guard)
-    pg.goto(path.as_uri())
-    pg.wait_for_function("document.body.dataset.rendered")
-    pg.wait_for_timeout(2000)
-    return pg
 
 
 def _declared_titles(r: Run) -> list[str]:
@@ -90,11 +57,11 @@ def _declared_titles(r: Run) -> list[str]:
 
 
 def test_french_offline_legend_difference_and_changes(
-    browser: object, exported: Path, closure: Run, runs: Path, tmp_path: Path
+    chromium: object, exported: Path, closure: Run, runs: Path, tmp_path: Path
 ) -> None:
     requests: list[str] = []
     errors: list[str] = []
-    pg = _open(browser, exported, requests, errors)
+    pg = open_file_page(chromium, exported, requests, errors)
     try:
         # the legend of the side-by-side view: every layer drawn, its title and unit in French
         legend = pg.inner_text("#legend")  # type: ignore[attr-defined]

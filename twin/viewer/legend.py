@@ -201,18 +201,7 @@ def _swatches(b: LegendBlock) -> Any:
 def legend_items(
     base: dict[str, Any], data: dict[str, Any], lg: str, *, difference: bool = False
 ) -> list[Any]:
-    """The side panel's legend: :func:`legend_blocks` as Dash components.
-
-    Parameters
-    ----------
-    base : dict
-        The twin's static layers (:func:`twin.viewer.layers.base_payload`).
-    data : dict
-        The scenario payload (its ``left`` result layers: points, paths, areas, grid).
-    lg : str
-        ``fr`` or ``en``.
-    difference : bool
-        The results are differences (their titles start with ``Δ``).
+    """The side panel's legend: :func:`legend_blocks` (same parameters) as Dash components.
 
     Returns
     -------
