@@ -195,6 +195,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The end time must differ from the start time",
     },
     "wi.err.other": {"fr": "Problème : {text}", "en": "Problem: {text}"},
+    "wi.err.wait": {
+        "fr": "Un calcul vient d'être lancé depuis ce poste : attendez {s} secondes avant le "
+        "suivant",
+        "en": "A what-if was launched from here a moment ago: wait {s} seconds before the next",
+    },
+    "wi.err.busy": {
+        "fr": "{n} calculs sont déjà en attente ou en cours : attendez qu'un se termine",
+        "en": "{n} what-if runs are already waiting or running: wait for one to finish",
+    },
     "wi.rerun": {"fr": "{title} (+ {added})", "en": "{title} (+ {added})"},
     "job.queued": {"fr": "en attente", "en": "queued"},
     "job.running": {"fr": "en cours", "en": "running"},

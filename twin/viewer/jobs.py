@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twin.errors import InputError, message
+from twin.errors import FormError, message
+from twin.viewer.problems import Problem
 
 #: Seconds a child process needs to start and import twin, added to the expected run time.
 STARTUP_S = 6.0
@@ -97,9 +98,10 @@ class JobTable:
 
         Raises
         ------
-        InputError
+        FormError
             When :attr:`MAX_PENDING` jobs are already queued or running, or ``client`` (its
-            address) launched one less than :attr:`CLIENT_INTERVAL_S` ago.
+            address) launched one less than :attr:`CLIENT_INTERVAL_S` ago (its problem is
+            said in the reader's language under the launch button).
         """
         job = Job(secrets.token_hex(8), str(scenario["name"]), expected_s=expected_s)
         with self._lock:
@@ -110,7 +112,8 @@ class JobTable:
                     where="what-if editor",
                     fix=f"wait {self.CLIENT_INTERVAL_S:g} seconds between two launches",
                 )
-                raise InputError(msg)
+                wait = Problem("form", "wi.err.wait", {"s": int(self.CLIENT_INTERVAL_S)}, msg)
+                raise FormError(msg, [wait])
             self._launched[client] = now
             pending = sum(j.status in ("queued", "running") for j in self._jobs.values())
             if pending >= self.MAX_PENDING:
@@ -119,7 +122,7 @@ class JobTable:
                     where="what-if editor",
                     fix="wait for one to finish before launching another",
                 )
-                raise InputError(msg)
+                raise FormError(msg, [Problem("form", "wi.err.busy", {"n": pending}, msg)])
             self._jobs[job.job_id] = job
         self._pool.submit(self._run, job.job_id, scenario, library)
         return job.job_id
