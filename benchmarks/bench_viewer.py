@@ -167,7 +167,7 @@ def browser(twin_dir: Path, runs: Path, switch_to: str | None) -> dict[str, floa
                 page.click("#run")
                 page.evaluate(ON_CLICK)
                 t1 = time.perf_counter()
-                page.click(f"text=/^{switch_to}-/")
+                page.locator(f"[role=option] .run-id:text-matches('^{switch_to}-')").first.click()
                 page.wait_for_function(
                     f"(document.body.dataset.painted || '').startsWith('{switch_to}-')",
                     timeout=60_000,
