@@ -456,7 +456,8 @@ def test_whatif_flow_from_clicks(page: object, tmp_path: Path) -> None:
     page.screenshot(path=str(tmp_path / "whatif-done.png"))  # type: ignore[attr-defined]
     after_px = canvas_pixels(page)
     after_kpis = kpi_texts(page)
-    assert "whatif_e2e-" in page.inner_text("#run")  # type: ignore[attr-defined]
+    assert page.inner_text("#run").strip() == "whatif_e2e"  # type: ignore[attr-defined]  # its title
+    assert page.evaluate("document.body.dataset.rendered").startswith("whatif_e2e-")  # type: ignore[attr-defined]
     changed = np.abs(before_px - after_px).sum(axis=2) > 40
     assert changed.mean() > 0.01, changed.mean()
     assert after_kpis != before_kpis
