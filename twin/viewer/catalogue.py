@@ -266,10 +266,7 @@ def _simulations(cat: Catalogue, run_id: str, lang: str) -> str:
     """What a run computed, in ``lang``: its simulations' titles (tells apart baselines)."""
     reg = registry()
     names = cat.manifest(run_id)["scenario"].get("simulations") or []
-    return ", ".join(
-        reg[n].title.get(lang, n) if n in reg and getattr(reg[n], "title", None) else n
-        for n in names
-    )
+    return ", ".join(reg[n].title.get(lang, n) if n in reg else n for n in names)
 
 
 def run_options(cat: Catalogue, lang: str = "fr") -> list[dict[str, Any]]:
