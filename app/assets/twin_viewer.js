@@ -158,7 +158,11 @@
       paintedSeq = wanted;
       document.body.dataset.painted = wantedKey;
       mark("painted " + wantedKey);
-      setProps("painted", {children: wantedKey});  /* the KPI chart follows (plotly.js) */
+      /* the KPI chart follows (plotly.js), once the map's frame is on screen */
+      const key = wantedKey;
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () { setProps("painted", {children: key}); });
+      });
     }
   }
 
@@ -321,15 +325,54 @@
     return new deck.SolidPolygonLayer({id: id, data: data, _normalize: false, pickable: true});
   }
 
-  function paths(p, id) {
-    return new deck.LineLayer({
-      id: id,
-      data: segments(p),
-      getWidth: p.width || 3,
-      widthUnits: "meters",
-      widthMinPixels: 1.5,
-      pickable: true,
-    });
+  /* Metres per pixel of the twin's first view (deck.gl's world is 512 px wide at zoom 0), at
+   * which lines and points keep their least width in pixels. The camera is tilted: the far
+   * side of the map shows more metres per pixel than its centre, so the centre's figure is
+   * raised by (1 + sin pitch), so that a line or point there stays visible and can be hovered. */
+  const M_PER_DEG = 111320;  /* metres per degree of latitude */
+  function metresPerPixel(view) {
+    if (!view || !isFinite(view.zoom)) return 0;
+    const centre = 2 * Math.PI * 6378137 * Math.cos(view.latitude * Math.PI / 180) /
+      (512 * Math.pow(2, view.zoom));
+    return centre * (1 + Math.sin((view.pitch || 0) * Math.PI / 180));
+  }
+
+  /* Lines drawn as flat ribbons: each segment one quad (two triangles) of the line's width,
+   * built once, in one plain (not instanced) triangle layer. Software WebGL (SwiftShader) pays
+   * a large fixed cost per instance: as instanced segments (deck.gl's LineLayer), the demo's
+   * roads and result lines were half of a frame. A quad's index is its segment's, so picking
+   * and tooltips read `segments(p).owner` as before. The width is at least `minPx` pixels at
+   * the twin's first `view` (deck.gl's widthMinPixels, fixed at that zoom). */
+  const ribbonCache = new WeakMap();
+  function ribbons(p, width, minPx, view) {
+    let r = ribbonCache.get(p);
+    if (r) return r;
+    const s = segments(p), a = s.attributes, n = s.length;
+    const src = a.getSourcePosition.value, dst = a.getTargetPosition.value, col = a.getColor.value;
+    const half = Math.max(width, minPx * metresPerPixel(view)) / 2;
+    const pos = new Float32Array(12 * n), rgba = new Uint8Array(16 * n);
+    const idx = new Uint32Array(6 * n), starts = new Uint32Array(n);
+    const kx = Math.cos((n ? src[1] : 0) * Math.PI / 180);  /* a degree of longitude [°lat] */
+    for (let k = 0; k < n; k++) {
+      const x0 = src[2 * k], y0 = src[2 * k + 1], x1 = dst[2 * k], y1 = dst[2 * k + 1];
+      const dx = (x1 - x0) * kx, dy = y1 - y0, len = Math.hypot(dx, dy) || 1;
+      const ox = -dy / len * half / (M_PER_DEG * kx), oy = dx / len * half / M_PER_DEG;
+      pos.set([x0 + ox, y0 + oy, 0, x1 + ox, y1 + oy, 0, x1 - ox, y1 - oy, 0, x0 - ox, y0 - oy, 0], 12 * k);
+      for (let q = 0; q < 4; q++) rgba.set(col.subarray(4 * k, 4 * k + 4), 16 * k + 4 * q);
+      const q0 = 4 * k;
+      idx.set([q0, q0 + 1, q0 + 2, q0, q0 + 2, q0 + 3], 6 * k);
+      starts[k] = q0;
+    }
+    r = {length: n, startIndices: starts, attributes: {
+      getPolygon: {value: pos, size: 3}, indices: {value: idx},
+      getFillColor: {value: rgba, size: 4, normalized: true}}};
+    ribbonCache.set(p, r);
+    return r;
+  }
+
+  function paths(p, id, view) {
+    return new deck.SolidPolygonLayer({id: id, data: ribbons(p, p.width || 3, 1.5, view),
+                                       _normalize: false, pickable: true});
   }
 
   /* The index of the road link under (x, y) on a map, or -1. */
@@ -363,15 +406,46 @@
     });
   }
 
-  function points(p, id) {
-    return new deck.ScatterplotLayer({
-      id: id,
-      data: pointData(p),
-      getRadius: p.radius || 4,
-      radiusUnits: "meters",
-      radiusMinPixels: 2,
-      pickable: true,
-    });
+  /* Points drawn as flat discs (a fan of SIDES triangles each) lifted 1 m, in one plain
+   * triangle layer, for the same reason as the ribbons: SwiftShader's cost per instance of
+   * deck.gl's ScatterplotLayer. A disc's index is its point's. The radius is at least `minPx`
+   * pixels at the twin's first `view`. */
+  const SIDES = 10;
+  const discCache = new WeakMap();
+  function discs(p, radius, minPx, view) {
+    let r = discCache.get(p);
+    if (r) return r;
+    const xy = decode(p.positions, Float32Array), col = decode(p.colors, Uint8Array);
+    const n = p.length, nv = SIDES + 1;
+    const rad = Math.max(radius, minPx * metresPerPixel(view));
+    const pos = new Float32Array(3 * nv * n), rgba = new Uint8Array(4 * nv * n);
+    const idx = new Uint32Array(3 * SIDES * n), starts = new Uint32Array(n);
+    const kx = Math.cos((n ? xy[1] : 0) * Math.PI / 180);
+    const ring = [];
+    for (let j = 0; j < SIDES; j++) {
+      const t = 2 * Math.PI * j / SIDES;
+      ring.push([Math.cos(t) * rad / (M_PER_DEG * kx), Math.sin(t) * rad / M_PER_DEG]);
+    }
+    for (let i = 0; i < n; i++) {
+      const v0 = nv * i, x = xy[2 * i], y = xy[2 * i + 1];
+      pos.set([x, y, 1], 3 * v0);
+      for (let j = 0; j < SIDES; j++) {
+        pos.set([x + ring[j][0], y + ring[j][1], 1], 3 * (v0 + 1 + j));
+        idx.set([v0, v0 + 1 + j, v0 + 1 + (j + 1) % SIDES], 3 * (SIDES * i + j));
+      }
+      for (let j = 0; j < nv; j++) rgba.set(col.subarray(4 * i, 4 * i + 4), 4 * (v0 + j));
+      starts[i] = v0;
+    }
+    r = {length: n, startIndices: starts, attributes: {
+      getPolygon: {value: pos, size: 3}, indices: {value: idx},
+      getFillColor: {value: rgba, size: 4, normalized: true}}};
+    discCache.set(p, r);
+    return r;
+  }
+
+  function points(p, id, view) {
+    return new deck.SolidPolygonLayer({id: id, data: discs(p, p.radius || 4, 2, view),
+                                       _normalize: false, pickable: true});
   }
 
   /* Sensors of one sensor series: larger points than lamps, outlined, coloured by the time
@@ -485,14 +559,14 @@
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
     if (side && side.areas && on.results) out.push(areas(side.areas, "resultareas-" + key));
     /* results above the context: a result line is drawn after the road under it */
-    if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key));
-    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key));
+    if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key, base.view));
+    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key, base.view));
     if (base.buildings && on.buildings) out.push.apply(out, buildings(base.buildings, key));
-    if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key));
+    if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key, base.view));
     if (base.sensors && on.sensors) {
       base.sensors.forEach(function (p, k) { out.push(sensorPoints(p, "sensors-" + k + "-" + key)); });
     }
-    if (side && side.points && on.results) out.push(points(side.points, "results-" + key));
+    if (side && side.points && on.results) out.push(points(side.points, "results-" + key, base.view));
     return out;
   }
 
@@ -1164,6 +1238,12 @@
           redrawAll();
         }
         return String(highlight.length) + ":" + String(drawPoly.length);
+      },
+      /* the editor's form emptied for a new base run; a part already empty is left as it is */
+      resetForm: function (_parent, links, poly, lamps) {
+        const nu = window.dash_clientside.no_update;
+        const empty = function (v) { return !v || (Array.isArray(v) && !v.length); };
+        return [empty(links) ? nu : [], empty(poly) ? nu : [], lamps == null ? nu : null];
       },
       present: function () {
         const on = document.body.classList.toggle("presenting");

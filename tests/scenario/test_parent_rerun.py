@@ -118,3 +118,37 @@ def test_parent_with_the_same_simulations_is_reused(
     child = run(demo_dir, lib["half"], out=out, library=lib)
     assert child.manifest["parent_run"] == chosen.run_id
     assert chosen.manifest["scenario"]["title"] == "Led" and "rerun" not in chosen.manifest
+
+
+def test_rerun_parent_with_other_settings_or_fewer_simulations_is_named_apart(
+    demo_dir: Path, chain: tuple[Path, Run]
+) -> None:
+    """A child with the parent's simulations but another seed, or with fewer simulations,
+    also compares with its parent run again: that run's title says how it differs from the
+    parent as chosen (two runs named "Led" read the same in the picker)."""
+    out, _ = chain
+    led = _sc("led", "dim", [LED], ["lighting", "accessibility"])
+    seeded = Scenario.from_dict(
+        {**led.model_dump(mode="json"), "name": "other", "title": "Other", "parent": "led"}
+        | {"seed": 7, "interventions": [CLOSE]}
+    )
+    # fewer: the parent also ran lighting, which reads none of the interventions
+    closed = _sc("closed0", "baseline", [CLOSE], ["lighting", "accessibility"])
+    other_street = {**CLOSE, "target": {"layer": "roads", "where": {"name": "Unioninkatu"}}}
+    fewer = Scenario.from_dict(
+        {"name": "fewer", "parent": "closed0", "interventions": [other_street]}
+        | {"simulations": ["accessibility"]}
+    )
+    lib = {"dim": _sc("dim", "baseline", [DIM], ["lighting"]), "led": led, "closed0": closed}
+    titles = {}
+    for child_sc in (seeded, fewer):
+        child = run(demo_dir, child_sc, out=out, library={**lib, child_sc.name: child_sc})
+        parent = Run.open(out / child.manifest["parent_run"])
+        titles[child_sc.name] = (parent.manifest["scenario"]["title"], parent.manifest["rerun"])
+    assert titles["other"][0] == "Led (settings of “Other”)"
+    assert titles["fewer"][0] == "Closed0 (− Street lighting)"
+    assert titles["fewer"][1]["removed_titles"]["fr"] == ["Éclairage public"]
+    from twin.viewer.catalogue import manifest_title
+
+    m = {"scenario": {"name": "closed0"}, "rerun": titles["fewer"][1]}
+    assert manifest_title(m, "fr") == "Closed0 (− Éclairage public)"

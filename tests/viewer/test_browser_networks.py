@@ -92,3 +92,13 @@ def test_categorical_result_has_named_swatches_and_a_yes_no_tooltip(
         np.asarray(nodes["energised"]).astype(float).tolist()
     ) == {0.0, 1.0}
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_a_network_twin_offers_only_the_layers_it_has(page: object) -> None:
+    """A power network has no buildings, roads or lamps: no toggle for them, and no colour
+    picker for a layer that is not there (they were shown, empty)."""
+    toggles = page.locator("#layers label").all_inner_texts()  # type: ignore[attr-defined]
+    assert [t.strip() for t in toggles] == ["Results"], toggles
+    for picker in ("#bmetric", "#rmetric", "#bmetric-label", "#rmetric-label"):
+        assert not page.locator(picker).is_visible(), picker  # type: ignore[attr-defined]
+    assert page.locator("#result").is_visible()  # type: ignore[attr-defined]

@@ -13,8 +13,9 @@ from twin.errors import FormError, SchemaError
 from twin.scenario.runner import Run, run
 from twin.viewer import whatif as wi
 from twin.viewer.catalogue import Catalogue, manifest_title
+from twin.viewer.editor import ANSWERS, FORM, job_row
 from twin.viewer.jobs import JobTable
-from twin.viewer.problems import Problem, by_field
+from twin.viewer.problems import FIELDS, Problem, by_field
 
 AREA = [[24.9440, 60.1670], [24.9530, 60.1666], [24.9533, 60.1680], [24.9443, 60.1684]]
 
@@ -261,6 +262,11 @@ def test_jobs_run_in_background(store: Catalogue) -> None:
     ja, jb = jobs.get(a), jobs.get(b)
     assert ja.status == "done", ja.error
     assert jb.status == "failed" and "no_such_sim" in jb.error
+    # the job table says what failed in the interface language, the library's text folded
+    assert jb.failure == "schema", jb.failure
+    row = str(job_row(jb, "fr"))
+    assert "le scénario n'est pas valide" in row and "Détail technique" in row, row
+    assert "no_such_sim" in row and "The run failed" not in row
     assert ja.progress() == 1.0 and jb.progress() == 0.0
     store.refresh()
     assert ja.run_id in store.runs
@@ -447,3 +453,12 @@ def test_rerun_parent_named_in_the_interface_language() -> None:
         chain = wi.parent_chain(manifests, "r3")
         assert list(chain) == ["kid", "dim", "baseline"]
         assert chain["dim"].title == "Night dimming" and chain["dim"].simulations == ["lighting"]
+
+
+def test_every_field_of_the_form_answers_its_own_problems() -> None:
+    """Each field of the form clears the problems shown under it when changed: every field
+    is listed, and each names fields problems are shown under."""
+    assert set(ANSWERS) == {i for i, _ in FORM}
+    assert all(set(fs) <= set(FIELDS) for fs in ANSWERS.values())
+    shown = {f for fs in ANSWERS.values() for f in fs}
+    assert shown == set(FIELDS)  # no problem is left that no change answers

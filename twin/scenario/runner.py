@@ -564,14 +564,15 @@ def _run(
 def _parent_scenario(
     sc: Scenario, lib: Mapping[str, Scenario]
 ) -> tuple[Scenario, dict[str, Any] | None]:
-    """The parent of ``sc`` to compare it with, and what its manifest records when it runs
-    simulations the parent did not.
+    """The parent of ``sc`` to compare it with, and what its manifest records when it is not
+    run as declared.
 
     The parent keeps its own interventions, its own parent (its ancestors are resolved
     through ``lib`` as for any run, so its manifest names them) and its description; it runs
     this scenario's simulations, parameters, seed and KPI selection, so the two runs compare
-    like with like. When that adds simulations, its title says which, so the runs of the
-    parent as chosen and as run again are told apart in the viewer's picker; the record
+    like with like. When that adds or leaves out simulations or changes the settings, its
+    title says so, so the runs of the parent as chosen and as run again are told apart in the
+    viewer's picker; the record
     (:func:`_rerun_record`) lets the viewer say it in the interface language. Without a
     parent in ``lib`` (an implicit baseline), the twin as it is.
     """
@@ -584,14 +585,13 @@ def _parent_scenario(
             description="The twin as it is, no intervention.",
             seed=sc.seed,
         )
-        added: list[str] = []
+        record = None
     else:
         base = chain[-2]
-        added = [s for s in sc.simulations if s not in base.simulations]
-    own = base.title or base.name
+        record = _rerun_record(base, sc)
     out = Scenario(
         name=base.name,
-        title=f"{own} (+ {', '.join(_sim_titles(added, 'en'))})" if added else base.title,
+        title=rerun_title(record, "en") if record else base.title,
         parent=base.parent,
         description=base.description,
         seed=sc.seed,
@@ -600,7 +600,7 @@ def _parent_scenario(
         parameters=dict(sc.parameters),
         kpis=list(sc.kpis),
     )
-    return out, _rerun_record(own, added)
+    return out, record
 
 
 def _sim_titles(names: list[str], lang: str) -> list[str]:
@@ -611,18 +611,53 @@ def _sim_titles(names: list[str], lang: str) -> list[str]:
     return [getattr(reg.get(n), "title", {}).get(lang, n) for n in names]
 
 
-def _rerun_record(title: str, added: list[str]) -> dict[str, Any] | None:
-    """The ``rerun`` entry of the manifest of a parent run again with the simulations
-    ``added``: the parent's own title, the simulations added and their titles in English and
-    French (the viewer's picker names the run in the interface language); ``None`` when no
-    simulation was added."""
-    if not added:
+def _rerun_record(base: Scenario, sc: Scenario) -> dict[str, Any] | None:
+    """The ``rerun`` entry of the manifest of the parent ``base`` run again to compare
+    ``sc`` with it, when that run differs from the parent as declared: the parent's own
+    title; the simulations added and those left out, with their titles in English and
+    French (the viewer's picker names the run in the interface language); and, when the
+    parameters or the seed are ``sc``'s rather than the parent's, whose they are. ``None``
+    when the parent is run as declared (the run of the parent as chosen is reused)."""
+    added = [s for s in sc.simulations if s not in base.simulations]
+    removed = [s for s in base.simulations if s not in sc.simulations]
+    # the settings of the simulations run (those of a simulation left out do not matter)
+    other = sc.seed != base.seed or any(
+        sc.parameters.get(s) != base.parameters.get(s) for s in sc.simulations
+    )
+    if not (added or removed or other):
         return None
-    return {
-        "title": title,
-        "added": list(added),
-        "added_titles": {lg: _sim_titles(added, lg) for lg in ("en", "fr")},
-    }
+    out: dict[str, Any] = {"title": base.title or base.name}
+    if added:
+        out |= _titled(added)
+    if removed:
+        out |= _titled(removed, "removed")
+    if other:
+        out["settings_of"] = sc.title or sc.name
+    return out
+
+
+def _titled(names: list[str], key: str = "added") -> dict[str, Any]:
+    """``names`` of simulations under ``key``, and their titles in English and French."""
+    return {key: list(names), f"{key}_titles": {lg: _sim_titles(names, lg) for lg in ("en", "fr")}}
+
+
+#: The words of :func:`rerun_title` in each language.
+_SETTINGS_OF = {"en": "settings of “{}”", "fr": "réglages de « {} »"}
+
+
+def rerun_title(record: dict[str, Any], lang: str = "en") -> str:
+    """The title of a parent run again (its manifest's ``rerun`` ``record``) in ``lang``: its
+    own title and how it differs from the parent as declared, e.g. "Led (+ Network
+    accessibility)", "Led (réglages de « Half »)"."""
+    lg = lang if lang in _SETTINGS_OF else "en"
+    parts = []
+    for key, sign in (("added", "+"), ("removed", "−")):
+        if record.get(key):
+            names = (record.get(f"{key}_titles") or {}).get(lg) or record[key]
+            parts.append(f"{sign} {', '.join(names)}")
+    if record.get("settings_of"):
+        parts.append(_SETTINGS_OF[lg].format(record["settings_of"]))
+    return f"{record.get('title', '')} ({'; '.join(parts)})" if parts else str(record.get("title"))
 
 
 #: Columns of a run's KPI table (index ``kpi``), from the simulations' declarations.

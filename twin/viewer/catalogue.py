@@ -19,9 +19,8 @@ from dash import html
 
 from twin.errors import StoreError, message
 from twin.model.twin import Twin
-from twin.scenario.runner import Run, stale_run
+from twin.scenario.runner import Run, rerun_title, stale_run
 from twin.sims.registry import registry
-from twin.viewer.i18n import tr
 from twin.viewer.layers import run_layers, shared_ranges, time_labels
 
 
@@ -252,13 +251,12 @@ def run_title(cat: Catalogue, run_id: str, lang: str = "en") -> str:
 
 def manifest_title(m: dict[str, Any], lang: str = "en") -> str:
     """The name for people of the run whose ``run.json`` is ``m``: its scenario's title (else
-    its name); for a parent run again with simulations it had not run (to compare a what-if
-    with it, see ``rerun`` in the manifest), its own title and the simulations added in
-    ``lang``, e.g. "Night dimming (+ Accessibilité du réseau)"."""
+    its name); for a parent run again other than as declared (to compare a what-if with it,
+    see ``rerun`` in the manifest), its own title and how it differs in ``lang``, e.g. "Night
+    dimming (+ Accessibilité du réseau)" (:func:`twin.scenario.runner.rerun_title`)."""
     again = m.get("rerun")
-    if isinstance(again, dict) and again.get("added"):
-        names = (again.get("added_titles") or {}).get(lang) or again["added"]
-        return tr(lang, "wi.rerun").format(title=again.get("title", ""), added=", ".join(names))
+    if isinstance(again, dict):
+        return rerun_title(again, lang)
     return str(m["scenario"].get("title") or m["scenario"]["name"])
 
 

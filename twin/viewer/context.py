@@ -101,9 +101,10 @@ class Viewer:
             bmetric=_pick(metric_options(t, "buildings"), "height_m"),
             rmetric=_pick(metric_options(t, "roads"), "speed_kph"),
         )
-        # the sensors toggle only when the twin has sensors
-        sensors = ["sensors"] if "sensors" in ctx.base(None, None) else []
-        ctx.layer_keys = ["buildings", "roads", "lamps", *sensors, "results"]
+        # a toggle only for the layers the twin has (a power network has no buildings)
+        base = ctx.base(None, None)
+        have = [k for k in ("buildings", "roads", "lamps", "sensors") if base.get(k)]
+        ctx.layer_keys = [*have, "results"]
         return ctx
 
     def base(self, bmetric: str | None, rmetric: str | None) -> dict[str, Any]:

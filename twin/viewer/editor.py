@@ -145,6 +145,7 @@ def register(
     )
     register_map_tools(app, cat)
     register_pending(app, cat)
+    register_answered(app)
     register_launch(app, cat, jobs)
     register_problems(app)
     register_poll(app, cat, jobs)
@@ -234,22 +235,29 @@ def register_map_tools(app: dash.Dash, cat: Catalogue) -> None:
         )
         return options, dash.no_update if typing else value
 
-    @app.callback(Output("wi-parent", "value"), Input("run", "value"), prevent_initial_call=True)
-    def parent_follows_picker(run_id: str | None) -> str | None:
-        """The editor starts from the run on screen (another can be picked)."""
-        return run_id
-
-    @app.callback(
+    # The editor starts from the run on screen (another can be picked). In the page: a
+    # switch of run must not wait for a round trip of the editor's.
+    app.clientside_callback(
+        "function (run) { return run; }",
+        Output("wi-parent", "value"),
+        Input("run", "value"),
+        prevent_initial_call=True,
+    )
+    # A new base run starts an empty what-if: closures, area and dimming chosen for another
+    # run are not carried over (they were launched with the next what-if). A part already
+    # empty is left alone, so that nothing that follows it (the highlight on the map, the
+    # pending list) is computed again for nothing.
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="twin", function_name="resetForm"),
         Output("wi-links", "value", allow_duplicate=True),
         Output("wi-poly", "data", allow_duplicate=True),
         Output("wi-lamps", "value"),
         Input("wi-parent", "value"),
+        State("wi-links", "value"),
+        State("wi-poly", "data"),
+        State("wi-lamps", "value"),
         prevent_initial_call=True,
     )
-    def reset_on_new_base(_parent: str | None) -> tuple[list, list, None]:
-        """A new base run starts an empty what-if: closures, area and dimming chosen for
-        another run are not carried over (they were launched with the next what-if)."""
-        return [], [], None
 
     @app.callback(
         Output("wi-highlight", "data"), Input("wi-links", "value"), prevent_initial_call=True
@@ -388,6 +396,44 @@ def register_problems(app: dash.Dash) -> None:
         return [[html.Div(text) for text in found[f]] for f in ERROR_IDS]
 
 
+#: The problems a change of each field of the form answers (a new base run starts afresh).
+ANSWERS = {
+    "wi-parent": list(FIELDS),
+    "wi-name": ["name"],
+    "wi-links": ["links", "changes"],
+    "wi-poly": ["area", "changes"],
+    "wi-kind": ["kind"],
+    "wi-amount": ["amount"],
+    "wi-lamps": ["changes"],
+    "wi-dim-start": ["dim_start"],
+    "wi-dim-end": ["dim_end"],
+    "wi-dim-level": ["dim_level"],
+}
+
+
+def register_answered(app: dash.Dash) -> None:
+    """A field's problem goes as soon as the field is changed (it stayed until the next
+    launch); the others stay. In the page: no round trip, nothing sent when no problem is
+    shown."""
+    app.clientside_callback(
+        """function () {
+          const stored = arguments[arguments.length - 1] || [], answers = @ANSWERS@;
+          const nu = window.dash_clientside.no_update;
+          if (!stored.length) return nu;
+          const drop = new Set();
+          (window.dash_clientside.callback_context.triggered || []).forEach(function (t) {
+            (answers[t.prop_id.split(".")[0]] || []).forEach(function (f) { drop.add(f); });
+          });
+          const kept = stored.filter(function (p) { return !drop.has(p.field); });
+          return kept.length === stored.length ? nu : kept;
+        }""".replace("@ANSWERS@", json.dumps(ANSWERS)),
+        Output("wi-problems", "data", allow_duplicate=True),
+        *(Input(i, p) for i, p in FORM),
+        State("wi-problems", "data"),
+        prevent_initial_call=True,
+    )
+
+
 def register_pending(app: dash.Dash, cat: Catalogue) -> None:
     """The changes the form will launch, listed as the user edits it (from the same
     interventions the launch sends, :func:`twin.viewer.whatif.pending`); each one's undo
@@ -498,7 +544,10 @@ def job_row(j: Any, lg: str) -> html.Div:
         ),
     ]
     if j.status == "failed":
-        children.append(html.Pre(j.error, className="wi-errors"))
+        # what went wrong in the interface language; the library's own text (English) folded
+        children.append(html.P(tr(lg, f"job.fail.{j.failure or 'crash'}"), className="wi-errors"))
+        detail = [html.Summary(tr(lg, "job.detail")), html.Pre(j.error)]
+        children.append(html.Details(detail, className="wi-detail"))
     if j.status == "done":
         children.append(html.Div(j.run_id, className="wi-note"))
     return html.Div(className=f"job {j.status}", children=children)

@@ -204,11 +204,30 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "{n} calculs sont déjà en attente ou en cours : attendez qu'un se termine",
         "en": "{n} what-if runs are already waiting or running: wait for one to finish",
     },
-    "wi.rerun": {"fr": "{title} (+ {added})", "en": "{title} (+ {added})"},
     "job.queued": {"fr": "en attente", "en": "queued"},
     "job.running": {"fr": "en cours", "en": "running"},
     "job.done": {"fr": "terminé", "en": "done"},
     "job.failed": {"fr": "échec", "en": "failed"},
+    "job.fail.input": {
+        "fr": "Le calcul a échoué : une donnée dont il a besoin manque ou est illisible.",
+        "en": "The run failed: a datum it needs is missing or unreadable.",
+    },
+    "job.fail.schema": {
+        "fr": "Le calcul a échoué : le scénario n'est pas valide.",
+        "en": "The run failed: the scenario is not valid.",
+    },
+    "job.fail.store": {
+        "fr": "Le calcul a échoué : ses résultats n'ont pas pu être enregistrés.",
+        "en": "The run failed: its results could not be written.",
+    },
+    "job.fail.crash": {
+        "fr": "Le calcul s'est arrêté sur une erreur inattendue.",
+        "en": "The run stopped on an unexpected error.",
+    },
+    "job.detail": {
+        "fr": "Détail technique (en anglais)",
+        "en": "Technical detail",
+    },
 }
 
 

@@ -47,7 +47,12 @@ class Job:
     run_id : str or None
         The finished run's id.
     error : str
-        The error text of a failed run.
+        The error text of a failed run (the library's, in English).
+    failure : str
+        What kind of failure, said to the user in the interface language (the
+        ``job.fail.<failure>`` words of :mod:`twin.viewer.i18n`): ``input`` (a datum the run
+        needs is missing or unreadable), ``schema`` (the what-if is not valid), ``store`` (the
+        run could not be written) or ``crash`` (the run stopped or could not start).
     """
 
     job_id: str
@@ -59,6 +64,7 @@ class Job:
     expected_s: float = 10.0
     run_id: str | None = None
     error: str = ""
+    failure: str = ""
 
     def progress(self, now: float | None = None) -> float:
         """Estimated fraction done, 0–1 (0.95 at most until the run has finished)."""
@@ -157,13 +163,19 @@ class JobTable:
             lines = proc.stdout.strip().splitlines()
             answer = json.loads(lines[-1]) if lines else {}
         except (OSError, subprocess.SubprocessError, ValueError) as exc:
-            answer = {"error": f"the run could not be started: {exc}"}
+            answer = {"error": f"the run could not be started: {exc}", "failure": "crash"}
             proc = None
         if proc is not None and proc.returncode != 0 and "error" not in answer:
             tail = (proc.stderr or "").strip().splitlines()[-5:]
-            answer = {"error": "the run failed:\n" + "\n".join(tail)}
+            answer = {"error": "the run failed:\n" + "\n".join(tail), "failure": "crash"}
         if "error" in answer:
-            self._set(job_id, status="failed", error=answer["error"], finished=time.time())
+            self._set(
+                job_id,
+                status="failed",
+                error=answer["error"],
+                failure=str(answer.get("failure", "crash")),
+                finished=time.time(),
+            )
             return
         self._set(job_id, status="done", run_id=answer["run_id"], finished=time.time())
         for cb in self.on_done:
@@ -176,7 +188,7 @@ class JobTable:
 
 def _child() -> int:
     """Child process: read a request on stdin, run it, print one JSON line."""
-    from twin.errors import TwinError
+    from twin.errors import SchemaError, StoreError, TwinError
     from twin.scenario.runner import run
     from twin.scenario.schema import Scenario
 
@@ -187,7 +199,14 @@ def _child() -> int:
         lib[sc.name] = sc
         r = run(req["twin_dir"], sc, out=req["runs_dir"], library=lib)
     except TwinError as exc:
-        print(json.dumps({"error": str(exc)}), flush=True)
+        kind = (
+            "schema"
+            if isinstance(exc, SchemaError)
+            else "store"
+            if isinstance(exc, StoreError)
+            else "input"
+        )
+        print(json.dumps({"error": str(exc), "failure": kind}), flush=True)
         return 1
     print(json.dumps({"run_id": r.run_id, "parent_run": r.manifest.get("parent_run")}), flush=True)
     return 0

@@ -145,10 +145,17 @@ def _aside(ctx: Viewer, init: dict[str, Any], panel: Any) -> html.Aside:
             dcc.RadioItems(id="mode", value="single"),
             html.Label(id="layers-label"),
             dcc.Checklist(id="layers", value=ctx.layer_keys),
-            html.Label(id="bmetric-label", htmlFor="bmetric"),
-            dcc.Dropdown(id="bmetric", options=b.options, value=b.value, clearable=False),
-            html.Label(id="rmetric-label", htmlFor="rmetric"),
-            dcc.Dropdown(id="rmetric", options=r.options, value=r.value, clearable=False),
+            # a colour picker only for a layer with columns to colour it by
+            html.Label(id="bmetric-label", htmlFor="bmetric", hidden=not b.options),
+            html.Div(
+                dcc.Dropdown(id="bmetric", options=b.options, value=b.value, clearable=False),
+                hidden=not b.options,
+            ),
+            html.Label(id="rmetric-label", htmlFor="rmetric", hidden=not r.options),
+            html.Div(
+                dcc.Dropdown(id="rmetric", options=r.options, value=r.value, clearable=False),
+                hidden=not r.options,
+            ),
             html.Label(id="result-label", htmlFor="result"),
             dcc.Dropdown(id="result", options=init["results"], value=None),
             html.Div(init["legend"], id="legend", className="legend"),
