@@ -102,3 +102,43 @@ def test_a_network_twin_offers_only_the_layers_it_has(page: object) -> None:
     for picker in ("#bmetric", "#rmetric", "#bmetric-label", "#rmetric-label"):
         assert not page.locator(picker).is_visible(), picker  # type: ignore[attr-defined]
     assert page.locator("#result").is_visible()  # type: ignore[attr-defined]
+
+
+#: A point of the left map over a bus inside the outage area (both under the pointer): [x, y,
+#: index of the bus], or null.
+FIND_BUS_IN_AREA = """() => {
+  const d = window.twinDecks['map-left']; const vp = d.getViewports()[0];
+  for (let y = 60; y < vp.height - 40; y += 5) {
+    for (let x = 40; x < vp.width - 40; x += 5) {
+      const all = d.pickMultipleObjects({x: x, y: y, radius: 0});
+      const bus = all.find(a => a.layer.id.startsWith('results-'));
+      if (bus && all.some(a => a.layer.id.startsWith('resultareas-'))) return [x, y, bus.index];
+    }
+  }
+  return null;
+}"""
+
+
+def test_a_bus_inside_the_outage_area_shows_its_own_tooltip(page: object, runs: Path) -> None:
+    """The outage area is drawn under the buses: hovering a bus inside it tells the bus's
+    state, not the area's."""
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    page.click("#run")  # type: ignore[attr-defined]
+    page.locator("[role=option] .run-id:text-matches('^transformer_outage-')").first.click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "(document.body.dataset.painted || '').startsWith('transformer_outage-')", timeout=60_000
+    )
+    at = page.evaluate(FIND_BUS_IN_AREA)  # type: ignore[attr-defined]
+    assert at is not None  # the outage cut buses off inside its area
+    box = page.locator("#map-left canvas").bounding_box()  # type: ignore[attr-defined]
+    page.mouse.move(box["x"] + at[0], box["y"] + at[1], steps=4)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "(document.querySelector('#map-left .deck-tooltip') || {}).innerText"
+        " && document.querySelector('#map-left .deck-tooltip').innerText.includes('Energised')",
+        timeout=10_000,
+    )
+    lines = page.inner_text("#map-left .deck-tooltip").split("\n")  # type: ignore[attr-defined]
+    page.mouse.move(2, 2)  # type: ignore[attr-defined]
+    nodes = _outage(runs).outputs["power_nodes"].data
+    want = "yes" if float(np.asarray(nodes["energised"])[at[2]]) == 1.0 else "no"
+    assert lines[:2] == ["Result", f"Energised: {want}"], lines
