@@ -337,6 +337,25 @@
     return centre * (1 + Math.sin((view.pitch || 0) * Math.PI / 180));
   }
 
+  /* A flat triangle mesh (one shape per feature: its vertices `pos`, colours `rgba`, triangles
+   * `idx`, first vertex `starts`) as a plain SolidPolygonLayer's binary data, made once per
+   * payload `p` and kept in `cache`. */
+  function mesh(cache, p, make) {
+    let r = cache.get(p);
+    if (!r) {
+      const m = make();
+      r = {length: m.starts.length, startIndices: m.starts, attributes: {
+        getPolygon: {value: m.pos, size: 3}, indices: {value: m.idx},
+        getFillColor: {value: m.rgba, size: 4, normalized: true}}};
+      cache.set(p, r);
+    }
+    return r;
+  }
+
+  function meshLayer(id, data) {
+    return new deck.SolidPolygonLayer({id: id, data: data, _normalize: false, pickable: true});
+  }
+
   /* Lines drawn as flat ribbons: each segment one quad (two triangles) of the line's width,
    * built once, in one plain (not instanced) triangle layer. Software WebGL (SwiftShader) pays
    * a large fixed cost per instance: as instanced segments (deck.gl's LineLayer), the demo's
@@ -345,35 +364,28 @@
    * the twin's first `view` (deck.gl's widthMinPixels, fixed at that zoom). */
   const ribbonCache = new WeakMap();
   function ribbons(p, width, minPx, view) {
-    let r = ribbonCache.get(p);
-    if (r) return r;
-    const s = segments(p), a = s.attributes, n = s.length;
-    const src = a.getSourcePosition.value, dst = a.getTargetPosition.value, col = a.getColor.value;
-    const half = Math.max(width, minPx * metresPerPixel(view)) / 2;
-    const pos = new Float32Array(12 * n), rgba = new Uint8Array(16 * n);
-    const idx = new Uint32Array(6 * n), starts = new Uint32Array(n);
-    const kx = Math.cos((n ? src[1] : 0) * Math.PI / 180);  /* a degree of longitude [°lat] */
-    for (let k = 0; k < n; k++) {
-      const x0 = src[2 * k], y0 = src[2 * k + 1], x1 = dst[2 * k], y1 = dst[2 * k + 1];
-      const dx = (x1 - x0) * kx, dy = y1 - y0, len = Math.hypot(dx, dy) || 1;
-      const ox = -dy / len * half / (M_PER_DEG * kx), oy = dx / len * half / M_PER_DEG;
-      pos.set([x0 + ox, y0 + oy, 0, x1 + ox, y1 + oy, 0, x1 - ox, y1 - oy, 0, x0 - ox, y0 - oy, 0], 12 * k);
-      for (let q = 0; q < 4; q++) rgba.set(col.subarray(4 * k, 4 * k + 4), 16 * k + 4 * q);
-      const q0 = 4 * k;
-      idx.set([q0, q0 + 1, q0 + 2, q0, q0 + 2, q0 + 3], 6 * k);
-      starts[k] = q0;
-    }
-    r = {length: n, startIndices: starts, attributes: {
-      getPolygon: {value: pos, size: 3}, indices: {value: idx},
-      getFillColor: {value: rgba, size: 4, normalized: true}}};
-    ribbonCache.set(p, r);
-    return r;
+    return mesh(ribbonCache, p, function () {
+      const s = segments(p), a = s.attributes, n = s.length;
+      const src = a.getSourcePosition.value, dst = a.getTargetPosition.value, col = a.getColor.value;
+      const half = Math.max(width, minPx * metresPerPixel(view)) / 2;
+      const pos = new Float32Array(12 * n), rgba = new Uint8Array(16 * n);
+      const idx = new Uint32Array(6 * n), starts = new Uint32Array(n);
+      const kx = Math.cos((n ? src[1] : 0) * Math.PI / 180);  /* a degree of longitude [°lat] */
+      for (let k = 0; k < n; k++) {
+        const x0 = src[2 * k], y0 = src[2 * k + 1], x1 = dst[2 * k], y1 = dst[2 * k + 1];
+        const dx = (x1 - x0) * kx, dy = y1 - y0, len = Math.hypot(dx, dy) || 1;
+        const ox = -dy / len * half / (M_PER_DEG * kx), oy = dx / len * half / M_PER_DEG;
+        pos.set([x0 + ox, y0 + oy, 0, x1 + ox, y1 + oy, 0, x1 - ox, y1 - oy, 0, x0 - ox, y0 - oy, 0], 12 * k);
+        for (let q = 0; q < 4; q++) rgba.set(col.subarray(4 * k, 4 * k + 4), 16 * k + 4 * q);
+        const q0 = 4 * k;
+        idx.set([q0, q0 + 1, q0 + 2, q0, q0 + 2, q0 + 3], 6 * k);
+        starts[k] = q0;
+      }
+      return {pos: pos, rgba: rgba, idx: idx, starts: starts};
+    });
   }
 
-  function paths(p, id, view) {
-    return new deck.SolidPolygonLayer({id: id, data: ribbons(p, p.width || 3, 1.5, view),
-                                       _normalize: false, pickable: true});
-  }
+  function paths(p, id, view) { return meshLayer(id, ribbons(p, p.width || 3, 1.5, view)); }
 
   /* The index of the road link under (x, y) on a map, or -1. */
   function roadAt(elId, x, y, radius) {
@@ -413,40 +425,33 @@
   const SIDES = 10;
   const discCache = new WeakMap();
   function discs(p, radius, minPx, view) {
-    let r = discCache.get(p);
-    if (r) return r;
-    const xy = decode(p.positions, Float32Array), col = decode(p.colors, Uint8Array);
-    const n = p.length, nv = SIDES + 1;
-    const rad = Math.max(radius, minPx * metresPerPixel(view));
-    const pos = new Float32Array(3 * nv * n), rgba = new Uint8Array(4 * nv * n);
-    const idx = new Uint32Array(3 * SIDES * n), starts = new Uint32Array(n);
-    const kx = Math.cos((n ? xy[1] : 0) * Math.PI / 180);
-    const ring = [];
-    for (let j = 0; j < SIDES; j++) {
-      const t = 2 * Math.PI * j / SIDES;
-      ring.push([Math.cos(t) * rad / (M_PER_DEG * kx), Math.sin(t) * rad / M_PER_DEG]);
-    }
-    for (let i = 0; i < n; i++) {
-      const v0 = nv * i, x = xy[2 * i], y = xy[2 * i + 1];
-      pos.set([x, y, 1], 3 * v0);
+    return mesh(discCache, p, function () {
+      const xy = decode(p.positions, Float32Array), col = decode(p.colors, Uint8Array);
+      const n = p.length, nv = SIDES + 1;
+      const rad = Math.max(radius, minPx * metresPerPixel(view));
+      const pos = new Float32Array(3 * nv * n), rgba = new Uint8Array(4 * nv * n);
+      const idx = new Uint32Array(3 * SIDES * n), starts = new Uint32Array(n);
+      const kx = Math.cos((n ? xy[1] : 0) * Math.PI / 180);
+      const ring = [];
       for (let j = 0; j < SIDES; j++) {
-        pos.set([x + ring[j][0], y + ring[j][1], 1], 3 * (v0 + 1 + j));
-        idx.set([v0, v0 + 1 + j, v0 + 1 + (j + 1) % SIDES], 3 * (SIDES * i + j));
+        const t = 2 * Math.PI * j / SIDES;
+        ring.push([Math.cos(t) * rad / (M_PER_DEG * kx), Math.sin(t) * rad / M_PER_DEG]);
       }
-      for (let j = 0; j < nv; j++) rgba.set(col.subarray(4 * i, 4 * i + 4), 4 * (v0 + j));
-      starts[i] = v0;
-    }
-    r = {length: n, startIndices: starts, attributes: {
-      getPolygon: {value: pos, size: 3}, indices: {value: idx},
-      getFillColor: {value: rgba, size: 4, normalized: true}}};
-    discCache.set(p, r);
-    return r;
+      for (let i = 0; i < n; i++) {
+        const v0 = nv * i, x = xy[2 * i], y = xy[2 * i + 1];
+        pos.set([x, y, 1], 3 * v0);
+        for (let j = 0; j < SIDES; j++) {
+          pos.set([x + ring[j][0], y + ring[j][1], 1], 3 * (v0 + 1 + j));
+          idx.set([v0, v0 + 1 + j, v0 + 1 + (j + 1) % SIDES], 3 * (SIDES * i + j));
+        }
+        for (let j = 0; j < nv; j++) rgba.set(col.subarray(4 * i, 4 * i + 4), 4 * (v0 + j));
+        starts[i] = v0;
+      }
+      return {pos: pos, rgba: rgba, idx: idx, starts: starts};
+    });
   }
 
-  function points(p, id, view) {
-    return new deck.SolidPolygonLayer({id: id, data: discs(p, p.radius || 4, 2, view),
-                                       _normalize: false, pickable: true});
-  }
+  function points(p, id, view) { return meshLayer(id, discs(p, p.radius || 4, 2, view)); }
 
   /* Sensors of one sensor series: larger points than lamps, outlined, coloured by the time
    * mean of the layer's variable. They are few and are what was measured: drawn over
