@@ -570,10 +570,10 @@ def _parent_scenario(
     The parent keeps its own interventions, its own parent (its ancestors are resolved
     through ``lib`` as for any run, so its manifest names them) and its description; it runs
     this scenario's simulations, parameters, seed and KPI selection, so the two runs compare
-    like with like. When that adds or leaves out simulations or changes the settings, its
-    title says so, so the runs of the parent as chosen and as run again are told apart in the
-    viewer's picker; the record
-    (:func:`_rerun_record`) lets the viewer say it in the interface language. Without a
+    like with like. When that adds simulations or changes their settings, its title says so,
+    so the runs of the parent as chosen and as run again are told apart in the viewer's
+    picker; the record (:func:`_rerun_record`) lets the viewer say it in the interface
+    language. Without a
     parent in ``lib`` (an implicit baseline), the twin as it is.
     """
     chain = scenario_chain(sc, lib)
@@ -613,32 +613,30 @@ def _sim_titles(names: list[str], lang: str) -> list[str]:
 
 def _rerun_record(base: Scenario, sc: Scenario) -> dict[str, Any] | None:
     """The ``rerun`` entry of the manifest of the parent ``base`` run again to compare
-    ``sc`` with it, when that run differs from the parent as declared: the parent's own
-    title; the simulations added and those left out, with their titles in English and
-    French (the viewer's picker names the run in the interface language); and, when the
-    parameters or the seed are ``sc``'s rather than the parent's, whose they are. ``None``
-    when the parent is run as declared (the run of the parent as chosen is reused)."""
+    ``sc`` with it, when that run computes what the parent as declared did not: the parent's
+    own title; the simulations added, with their titles in English and French (the viewer's
+    picker names the run in the interface language); and, when the parameters or the seed of
+    the simulations run are ``sc``'s rather than the parent's, whose they are. ``None``
+    otherwise: a run of fewer simulations with the same settings computes a part of what the
+    parent did, with the same numbers, and keeps its title (the picker lists under each title
+    the simulations the run computed)."""
     added = [s for s in sc.simulations if s not in base.simulations]
-    removed = [s for s in base.simulations if s not in sc.simulations]
-    # the settings of the simulations run (those of a simulation left out do not matter)
+    # the settings of the simulations both run (the parent has none for those added; those
+    # of a simulation left out do not matter)
     other = sc.seed != base.seed or any(
-        sc.parameters.get(s) != base.parameters.get(s) for s in sc.simulations
+        sc.parameters.get(s) != base.parameters.get(s)
+        for s in sc.simulations
+        if s in base.simulations
     )
-    if not (added or removed or other):
+    if not (added or other):
         return None
     out: dict[str, Any] = {"title": base.title or base.name}
     if added:
-        out |= _titled(added)
-    if removed:
-        out |= _titled(removed, "removed")
+        out["added"] = list(added)
+        out["added_titles"] = {lg: _sim_titles(added, lg) for lg in ("en", "fr")}
     if other:
         out["settings_of"] = sc.title or sc.name
     return out
-
-
-def _titled(names: list[str], key: str = "added") -> dict[str, Any]:
-    """``names`` of simulations under ``key``, and their titles in English and French."""
-    return {key: list(names), f"{key}_titles": {lg: _sim_titles(names, lg) for lg in ("en", "fr")}}
 
 
 #: The words of :func:`rerun_title` in each language.
@@ -651,10 +649,9 @@ def rerun_title(record: dict[str, Any], lang: str = "en") -> str:
     accessibility)", "Led (réglages de « Half »)"."""
     lg = lang if lang in _SETTINGS_OF else "en"
     parts = []
-    for key, sign in (("added", "+"), ("removed", "−")):
-        if record.get(key):
-            names = (record.get(f"{key}_titles") or {}).get(lg) or record[key]
-            parts.append(f"{sign} {', '.join(names)}")
+    if record.get("added"):
+        names = (record.get("added_titles") or {}).get(lg) or record["added"]
+        parts.append(f"+ {', '.join(names)}")
     if record.get("settings_of"):
         parts.append(_SETTINGS_OF[lg].format(record["settings_of"]))
     return f"{record.get('title', '')} ({'; '.join(parts)})" if parts else str(record.get("title"))
