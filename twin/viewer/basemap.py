@@ -214,6 +214,7 @@ def _tile_response(
     ts = archive.tileset
     z = zxy[0]
     tile: Tile | None = archive.tile(*zxy) if ts.minzoom <= z <= ts.maxzoom else None
+    encoding = None
     if tile is None:
         resp = Response(status=204)
     else:
@@ -223,9 +224,12 @@ def _tile_response(
         resp = Response(data, mimetype=MEDIA_TYPES[ts.tile_type])
         if encoding:
             resp.headers["Content-Encoding"] = encoding
+        if tile.encoding:  # what is sent depends on what the client accepts
             resp.headers["Vary"] = "Accept-Encoding"
     resp.headers["Cache-Control"] = f"private, max-age={CACHE_S}"
-    resp.set_etag(f"{rec.size_bytes}-{rec.mtime_ns}-{'-'.join(map(str, zxy))}")
+    # the file as recorded, the tile, and its encoding: one tag per representation
+    tag = f"{rec.size_bytes}-{rec.mtime_ns}-{'-'.join(map(str, zxy))}-{encoding or 'identity'}"
+    resp.set_etag(tag)
     return resp
 
 
