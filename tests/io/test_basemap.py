@@ -252,3 +252,42 @@ def test_pmtiles_of_the_wrong_kind(archives: dict, tmp_path: Path) -> None:
     a = opened(patched("unknown.pmtiles", 99, 0))
     assert a.tileset.tile_type == "pbf" and "ASSUMED" in a.tileset.derived["tile_type"]
     a.close()
+
+
+def test_gdal_raster_mbtiles_of_a_lambert93_grid(
+    buildings: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    """The buildings burnt into a Lambert-93 grid (5 m) and written by GDAL's MBTiles driver
+    as JPEG tiles (GDAL reprojects to Web Mercator), as an authority does with its own
+    orthophoto: the tile of the largest building shows it dark on white."""
+    from io import BytesIO
+
+    import rasterio
+    import rasterio.shutil
+    from PIL import Image
+    from rasterio.features import rasterize
+    from rasterio.transform import from_origin
+
+    l93 = buildings.to_crs(2154)
+    p, _, _ = building_tile(buildings, 14)
+    c = gpd.GeoSeries([p], crs=4326).to_crs(2154).iloc[0]
+    t = from_origin(c.x - 1000, c.y + 1000, 5.0, 5.0)
+    dark = rasterize(l93.geometry, out_shape=(400, 400), transform=t, fill=0, default_value=1)
+    grey = np.where(dark == 1, 40, 250).astype("uint8")
+    tif = tmp_path / "ortho.tif"
+    profile = {"driver": "GTiff", "width": 400, "height": 400, "count": 3, "dtype": "uint8"}
+    with rasterio.open(tif, "w", crs="EPSG:2154", transform=t, **profile) as dst:
+        dst.write(np.stack([grey] * 3))
+    rasterio.shutil.copy(tif, tmp_path / "ortho.mbtiles", driver="MBTiles", TILE_FORMAT="JPEG")
+    a = opened(tmp_path / "ortho.mbtiles")
+    try:
+        ts = a.tileset
+        assert (ts.tile_type, ts.tile_size, ts.derived) == ("jpg", 256, {})
+        _, x, y = building_tile(buildings, ts.maxzoom)
+        tile = a.tile(ts.maxzoom, x, y)
+        assert tile is not None and tile.data[:3] == b"\xff\xd8\xff"
+        px = np.asarray(Image.open(BytesIO(tile.data)).convert("L"))
+        assert (px < 80).sum() > 200 and (px > 220).sum() > 200
+        assert a.tile(ts.maxzoom, x, 2**ts.maxzoom - 1 - y) is None
+    finally:
+        a.close()
