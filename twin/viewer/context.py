@@ -62,8 +62,8 @@ class Viewer:
     first : str, optional
         The run shown first (the first comparison, else the first run).
     layer_keys : list of str
-        The layer toggles (``sensors`` only when the twin has sensors, ``basemap`` only
-        when it has a basemap that can be drawn).
+        The layer toggles: one per layer the twin has, ``results``, and ``basemap`` when
+        the twin has a basemap that can be drawn.
     bmetric, rmetric : MetricPick
         The colour-by dropdowns of the buildings and of the roads.
     basemap : BasemapState
