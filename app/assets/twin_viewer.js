@@ -23,7 +23,8 @@
   let wanted = 0;
   let wantedKey = "";
   const NEAREST = {minFilter: "nearest", magFilter: "nearest"};
-  const ALL = {buildings: true, roads: true, lamps: true, sensors: true, results: true, basemap: true};
+  const ALL = {buildings: true, roads: true, lamps: true, sensors: true, results: true,
+               basemap: true};
   const CULL = {cullMode: "back"};  /* walls facing away are behind others */
   const ON_TOP = {depthTest: false};
 
@@ -554,12 +555,14 @@
   /* The optional local basemap: an MBTiles or PMTiles file named in the twin's manifest,
    * whose tiles the viewer serves itself (never a remote service). What to draw travels once
    * in the page's first view (`first.basemap`: tile URL template, raster or vector, zoom
-   * levels, bounds, tile size, attribution, and for vector tiles the style declared by the
-   * server, twin.viewer.basemap.VECTOR_STYLE, and the parser's worker). It is drawn first in every map, without writing depth,
-   * so that every other layer draws over it. Tiles the archive lacks are answered 204. */
+   * levels, bounds, tile size, attribution; for vector tiles, the style declared by the
+   * server, twin.viewer.basemap.VECTOR_STYLE, and the parser's worker). It is drawn first in
+   * every map, without writing depth, so that every other layer draws over it. Tiles the
+   * archive lacks are answered 204 (no content). */
   const BASEMAP_UNDER = {depthWriteEnabled: false, depthCompare: "always"};
-  /* vector tiles are parsed by loaders.gl's worker served by the viewer (`first.basemap.worker`),
-   * never fetched from a CDN; made once, so deck.gl sees the same options at every render */
+  /* vector tiles are parsed by loaders.gl's worker, served by the viewer
+   * (`first.basemap.worker`), never fetched from a CDN; the options are made once, so that
+   * deck.gl sees the same ones at every render */
   let basemapLoad = null;
 
   function basemapInfo() { return first && first.basemap ? first.basemap : null; }
