@@ -41,50 +41,21 @@ VECTOR_TILE_PX = 512
 #: ``class`` property (the names of OpenMapTiles, Protomaps and most schemas); otherwise the
 #: ``default`` class of its geometry (a polygon is land, a line a road). Polygons are filled
 #: (no outline), lines stroked; points are not drawn. Colours are RGBA 0–255, widths [CSS px].
+_CLASSES = [
+    # name, pattern (None: what no pattern finds), fill, line (RGBA), line width [px]
+    ["water", "water|ocean|sea|lake|river|stream|canal|reservoir|eau|cours", [186, 200, 213, 255],
+     [186, 200, 213, 255], 1.5],
+    ["green", "park|green|grass|wood|forest|vegetation|landcover|vert|bois", [218, 223, 212, 255],
+     [218, 223, 212, 255], 1.0],
+    ["building", "building|bati", [214, 211, 206, 255], [214, 211, 206, 255], 1.0],
+    ["boundary", "boundary|admin|limite", [0, 0, 0, 0], [186, 186, 190, 255], 1.0],
+    ["road", "road|street|transport|highway|motorway|rail|path|voie|route|troncon", [0, 0, 0, 0],
+     [252, 252, 250, 255], 2.0],
+    ["land", None, [229, 227, 221, 255], [229, 227, 221, 255], 1.0],
+]  # fmt: skip
 VECTOR_STYLE: dict[str, Any] = {
     "classes": [
-        {
-            "name": "water",
-            "match": "water|ocean|sea|lake|river|stream|canal|reservoir|eau|cours",
-            "fill": [186, 200, 213, 255],
-            "line": [186, 200, 213, 255],
-            "width": 1.5,
-        },
-        {
-            "name": "green",
-            "match": "park|green|grass|wood|forest|vegetation|landcover|vert|bois",
-            "fill": [218, 223, 212, 255],
-            "line": [218, 223, 212, 255],
-            "width": 1.0,
-        },
-        {
-            "name": "building",
-            "match": "building|bati",
-            "fill": [214, 211, 206, 255],
-            "line": [214, 211, 206, 255],
-            "width": 1.0,
-        },
-        {
-            "name": "boundary",
-            "match": "boundary|admin|limite",
-            "fill": [0, 0, 0, 0],
-            "line": [186, 186, 190, 255],
-            "width": 1.0,
-        },
-        {
-            "name": "road",
-            "match": "road|street|transport|highway|motorway|rail|path|voie|route|troncon",
-            "fill": [0, 0, 0, 0],
-            "line": [252, 252, 250, 255],
-            "width": 2.0,
-        },
-        {
-            "name": "land",
-            "match": None,  # what no pattern finds
-            "fill": [229, 227, 221, 255],
-            "line": [229, 227, 221, 255],
-            "width": 1.0,
-        },
+        dict(zip(("name", "match", "fill", "line", "width"), c, strict=True)) for c in _CLASSES
     ],
     # the class of a feature no pattern finds, by geometry
     "default": {"polygon": "land", "line": "road"},
