@@ -173,3 +173,146 @@ def test_layers_far_apart_are_refused(tmp_path: Path, montpellier: Path) -> None
     )
     with pytest.raises(InputError, match=r"layer 'stray' lies apart.*layers.stray"):
         build_twin(tmp_path / "m.yaml")
+
+
+# -- the optional basemap --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def districts_pmtiles(montpellier: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Montpellier's districts and streets as vector tiles (PMTiles, GDAL), zooms 11 to 13."""
+    from .io._tiles import montpellier_frame, vector_archive
+
+    frames = [montpellier_frame(montpellier, w) for w in ("districts", "streets")]
+    return vector_archive(tmp_path_factory.mktemp("bm") / "fond.pmtiles", frames, range(11, 14))
+
+
+def basemap_manifest(tmp_path: Path, montpellier: Path, basemap: str) -> Path:
+    """A manifest of Montpellier's districts with the given ``basemap:`` entry (YAML)."""
+    src = montpellier / "VilleMTP_MTP_Quartiers/VilleMTP_MTP_Quartiers.geojson"
+    return write(
+        tmp_path,
+        f"name: Montpellier\nlayers:\n  districts: {{loader: vector, source: {src}}}\n{basemap}",
+    )
+
+
+BASEMAP = """basemap:
+  source: {source}
+  attribution: "Ville de Montpellier, Licence Ouverte 2.0"
+  licence: etalab-2.0
+  producer: Ville de Montpellier
+  retrieved: 2014-05-20
+  description: districts and streets
+"""
+
+
+def test_basemap_recorded_by_reference(
+    tmp_path: Path, montpellier: Path, districts_pmtiles: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The basemap's file is checked at build and recorded by its resolved path, size and
+    modification time, not copied; the record survives the twin's directory and tells when
+    the file changes or goes."""
+    import os
+    import shutil
+
+    import numpy as np
+
+    from twin.cli import main
+    from twin.model.basemap import twin_basemap
+
+    from .io._tiles import montpellier_frame
+
+    local = shutil.copy(districts_pmtiles, tmp_path / "fond.pmtiles")  # beside the manifest
+    m = basemap_manifest(tmp_path, montpellier, BASEMAP.format(source="fond.pmtiles"))
+    build(m, tmp_path / "twin")
+    t = open_twin(tmp_path / "twin")
+    b = twin_basemap(t.meta)
+    assert b is not None and b.check() is None
+    st = os.stat(local)
+    assert (b.path, b.size_bytes, b.mtime_ns) == (
+        str(Path(local).resolve()),
+        st.st_size,
+        st.st_mtime_ns,
+    )
+    assert (b.format, b.tile_type, b.kind, b.minzoom, b.maxzoom) == (
+        "pmtiles",
+        "pbf",
+        "vector",
+        11,
+        13,
+    )
+    # the box of what the tiles were made from (GDAL writes it to 1e-7 degrees)
+    frames = [montpellier_frame(montpellier, w) for w in ("districts", "streets")]
+    box = np.array([f.total_bounds for f in frames])
+    want = [*box[:, :2].min(axis=0), *box[:, 2:].max(axis=0)]
+    assert np.allclose(b.bounds, want, atol=1e-6), (b.bounds, want)
+    p = b.provenance
+    assert (p.source, p.licence, p.producer, p.retrieved) == (
+        "fond.pmtiles",
+        "etalab-2.0",
+        "Ville de Montpellier",
+        "2014-05-20",
+    )
+    assert b.attribution == "Ville de Montpellier, Licence Ouverte 2.0" and p.derived == {}
+    assert b.description == "districts and streets"
+    # not copied: the twin directory holds no file of the archive's size
+    sizes = [f.stat().st_size for f in (tmp_path / "twin").rglob("*") if f.is_file()]
+    assert st.st_size not in sizes
+    # `twin info` says where it is and under which licence
+    assert main(["info", str(tmp_path / "twin")]) == 0
+    out = capsys.readouterr().out
+    assert "basemap        pmtiles pbf, zoom 11–13  etalab-2.0" in out and b.path in out
+    # the file touched, then gone
+    os.utime(local, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert b.check() == "changed"
+    os.remove(local)
+    assert b.check() == "missing"
+
+
+def test_bad_basemaps_are_refused_at_build(
+    tmp_path: Path, montpellier: Path, shared_data: Path, districts_pmtiles: Path
+) -> None:
+    """A missing file, a file that is no tile archive and tiles of another territory are
+    refused at build, naming the file and the fix; a basemap without attribution or with an
+    unknown field is a manifest problem."""
+    from twin.errors import BasemapError
+
+    from .io._tiles import raster_mbtiles
+
+    def refused(entry: str, *what: str) -> None:
+        with pytest.raises(BasemapError) as err:
+            build_twin(basemap_manifest(tmp_path, montpellier, entry))
+        text = str(err.value)
+        assert all(w in text for w in what) and "Fix: " in text, text
+
+    refused(BASEMAP.format(source="absent.pmtiles"), str(tmp_path / "absent.pmtiles"), "not found")
+    geojson = montpellier / "VilleMTP_MTP_Quartiers/VilleMTP_MTP_Quartiers.geojson"
+    refused(BASEMAP.format(source=geojson), str(geojson), "neither an MBTiles nor a PMTiles")
+    # tiles of Épinay-sur-Orge (Essonne), 600 km from Montpellier
+    import geopandas as gpd
+
+    parcels = gpd.read_file(shared_data / "cadastre" / "cadastre-91216-parcelles.json")
+    raster_mbtiles(tmp_path / "epinay.mbtiles", parcels.head(200), range(13, 15), (90, 90, 90))
+    refused(
+        BASEMAP.format(source="epinay.mbtiles"),
+        str(tmp_path / "epinay.mbtiles"),
+        "away from the twin",
+        "basemap of this territory",
+    )
+    with pytest.raises(SchemaError) as err:
+        read_manifest_file(
+            basemap_manifest(
+                tmp_path,
+                montpellier,
+                f"basemap: {{source: {districts_pmtiles}, licence: x, producer: y, "
+                "retrieved: 2020-01-01, url: 'https://tiles.example/{z}/{x}/{y}.png'}\n",
+            )
+        )
+    assert "basemap.attribution: Field required" in str(err.value)
+    assert "basemap.url: unknown field" in str(err.value)
+    with pytest.raises(InputError, match="not installed"):
+        build_twin(
+            basemap_manifest(
+                tmp_path, montpellier, BASEMAP.format(source="pkg://no_such_pkg/x.pmtiles")
+            )
+        )

@@ -4,7 +4,9 @@ A manifest names the territory, its working CRS (``auto`` by default) and its la
 layer names a source file, a registered loader, the loader's options, and its provenance
 (producer, licence, retrieval date, sensitivity, personal-data flag). Derived grids (land
 cover) are declared under ``derived``. Sources are paths relative to the manifest, absolute
-paths, or ``pkg://<package>/<path>`` for data shipped inside an installed package.
+paths, or ``pkg://<package>/<path>`` for data shipped inside an installed package. An
+optional ``basemap`` names a local MBTiles or PMTiles file that the viewer draws under its
+maps (checked at build, recorded by reference: see :func:`load_basemap`).
 
 Example::
 
@@ -31,11 +33,22 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pyproj import CRS
 
-from twin.errors import InputError, SchemaError, TwinError, message, validation_problems
+from twin.errors import (
+    BasemapError,
+    InputError,
+    SchemaError,
+    TwinError,
+    message,
+    validation_problems,
+)
+from twin.io.basemap import open_archive
 from twin.io.registry import get_loader
+from twin.model.basemap import META_KEY as BASEMAP_KEY
+from twin.model.basemap import Basemap
 from twin.model.crs import parse_crs, working_crs_for
 from twin.model.layer import Layer, SensorSeries
 from twin.model.network import Network
+from twin.model.provenance import Provenance
 from twin.model.twin import Twin
 from twin.model.yamlfile import load_yaml
 from twin.store.atomic import sha256_file
@@ -76,6 +89,26 @@ class DerivedSpec(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
+class BasemapSpec(BaseModel):
+    """The optional basemap: a local tile archive drawn under every map of the viewer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(
+        description="An .mbtiles or .pmtiles file: a path (relative to the manifest) or "
+        "pkg://package/path. It is read in place, never copied into the twin."
+    )
+    attribution: str = Field(
+        min_length=1,
+        description="Text shown on the map and on the PNG sheet, e.g. "
+        "'© OpenStreetMap contributors'.",
+    )
+    licence: str = Field(min_length=1, description="Licence, e.g. 'ODbL-1.0', 'etalab-2.0'.")
+    producer: str = Field(min_length=1, description="Who produced the tiles or their data.")
+    retrieved: dt.date = Field(description="Date the tiles or their data were retrieved.")
+    description: str | None = None
+
+
 class Manifest(BaseModel):
     """A territory's layer manifest."""
 
@@ -93,6 +126,9 @@ class Manifest(BaseModel):
     )
     layers: dict[str, LayerSpec]
     derived: dict[str, DerivedSpec] = Field(default_factory=dict)
+    basemap: BasemapSpec | None = Field(
+        None, description="A local tile archive drawn under the viewer's maps (optional)."
+    )
 
     @field_validator("layers", "derived")
     @classmethod
@@ -264,6 +300,71 @@ def load_layer(name: str, spec: LayerSpec, base: Path) -> tuple[Layer, Path]:
     return layer, src
 
 
+def load_basemap(
+    spec: BasemapSpec, base: Path, extent: tuple[float, float, float, float]
+) -> Basemap:
+    """Open and check the manifest's basemap, and record it by reference (not copied).
+
+    Parameters
+    ----------
+    spec : BasemapSpec
+        The manifest's ``basemap`` entry.
+    base : Path
+        The manifest's folder (relative sources start there).
+    extent : tuple of float
+        ``(west, south, east, north)`` of the twin's layers [degrees, WGS 84].
+
+    Returns
+    -------
+    Basemap
+        The file's resolved path, size and modification time, what it holds and its
+        provenance (fields not given by its metadata are listed ASSUMED).
+
+    Raises
+    ------
+    BasemapError
+        When the file is missing or not a tile archive the viewer draws (see
+        :func:`twin.io.basemap.open_archive`), or when its tiles do not overlap the twin.
+    """
+    path = resolve_source(spec.source, base).resolve()
+    archive = open_archive(path)
+    ts = archive.tileset
+    archive.close()
+    w, s, e, n = ts.bounds
+    tw, ts_, te, tn = extent
+    if w > te or e < tw or s > tn or n < ts_:
+        msg = message(
+            f"its tiles cover lon {w:.3f}…{e:.3f}, lat {s:.3f}…{n:.3f}, away from the twin "
+            f"(lon {tw:.3f}…{te:.3f}, lat {ts_:.3f}…{tn:.3f})",
+            where=path,
+            fix="name a basemap of this territory in basemap.source",
+        )
+        raise BasemapError(msg)
+    st = path.stat()
+    prov = Provenance(
+        source=spec.source,
+        producer=spec.producer,
+        licence=spec.licence,
+        retrieved=spec.retrieved.isoformat(),
+        attribution=spec.attribution,
+        derived=dict(ts.derived),
+    )
+    prov.step(f"{ts.format} file recorded by reference ({st.st_size} bytes), not copied")
+    return Basemap(
+        path=str(path),
+        size_bytes=st.st_size,
+        mtime_ns=st.st_mtime_ns,
+        format=ts.format,
+        tile_type=ts.tile_type,
+        minzoom=ts.minzoom,
+        maxzoom=ts.maxzoom,
+        bounds=list(ts.bounds),
+        tile_size=ts.tile_size,
+        provenance=prov,
+        description=spec.description,
+    )
+
+
 def provenance_gaps(twin: Twin) -> list[str]:
     """What the layers' provenance lacks (licence, retrieval date), one sentence each, for
     the build's warnings and the algorithm notice."""
@@ -333,6 +434,8 @@ def build_twin(manifest: str | Path) -> tuple[Twin, dict[str, str]]:
     twin.meta["description"] = spec.description
     for layer in loaded:
         twin.add(to_crs(layer, crs))
+    if spec.basemap is not None:
+        twin.meta[BASEMAP_KEY] = load_basemap(spec.basemap, base, twin.extent_lonlat).to_dict()
     for name, dspec in spec.derived.items():
         twin.add(derive_grid(twin, name, dspec))
     twin.meta["build_warnings"] = provenance_gaps(twin)

@@ -52,6 +52,18 @@ def _print_info(info: dict, as_json: bool) -> None:
         for step in p.get("steps", []):
             if "personal" in step:
                 print(f"      {step}")
+    b = info.get("basemap")
+    if b:
+        p = b["provenance"]
+        print(
+            f"  basemap        {b['format']} {b['tile_type']}, zoom {b['minzoom']}–{b['maxzoom']}"
+            f"  {p['licence']:<12} {p['producer']}"
+        )
+        print(
+            f"      {b['path']} ({b['size_bytes']:,} bytes, not copied); retrieved {p['retrieved']}"
+        )
+        for field, rule in p.get("derived", {}).items():
+            print(f"      derived {field}: {rule}")
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -63,6 +75,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     info["layers"] = {
         name: {k: v for k, v in lay.items() if k != "files"} for name, lay in m["layers"].items()
     }
+    info["basemap"] = m.get("meta", {}).get("basemap")  # a local tile archive, by reference
     _print_info(info, args.json)
     return 0
 

@@ -47,6 +47,11 @@ class FormError(SchemaError):
         self.problems = list(problems)
 
 
+class BasemapError(InputError):
+    """A basemap tile archive (MBTiles or PMTiles) is missing, unreadable, of a tile type the
+    viewer cannot draw, empty, or does not cover the twin."""
+
+
 class StoreError(TwinError):
     """A twin directory is missing, incomplete or from an incompatible version."""
 

@@ -1,4 +1,5 @@
-/* twin viewer: renders the Dash payload with the local deck.gl bundle (no CDN, no basemap).
+/* twin viewer: renders the Dash payload with the local deck.gl bundle (no CDN; the optional
+ * basemap's tiles come from the viewer itself, never from a remote service).
  * Loaded from the page's head, after deck.gl (and inlined after it in the offline export).
  *
  * Payload layers arrive as base64 typed arrays and go to deck.gl as binary attributes.
@@ -22,7 +23,8 @@
   let wanted = 0;
   let wantedKey = "";
   const NEAREST = {minFilter: "nearest", magFilter: "nearest"};
-  const ALL = {buildings: true, roads: true, lamps: true, sensors: true, results: true};
+  const ALL = {buildings: true, roads: true, lamps: true, sensors: true, results: true,
+               basemap: true};
   const CULL = {cullMode: "back"};  /* walls facing away are behind others */
   const ON_TOP = {depthTest: false};
 
@@ -550,6 +552,110 @@
     };
   }
 
+  /* The optional local basemap: an MBTiles or PMTiles file named in the twin's manifest,
+   * whose tiles the viewer serves itself (never a remote service). What to draw travels once
+   * in the page's first view (`first.basemap`: tile URL template, raster or vector, zoom
+   * levels, bounds, tile size, attribution; for vector tiles, the style declared by the
+   * server, twin.viewer.basemap.VECTOR_STYLE, and the parser's worker). It is drawn first in
+   * every map, without writing depth, so that every other layer draws over it. Tiles the
+   * archive lacks are answered 204 (no content). */
+  const BASEMAP_UNDER = {depthWriteEnabled: false, depthCompare: "always"};
+  /* vector tiles are parsed by loaders.gl's worker, served by the viewer
+   * (`first.basemap.worker`), never fetched from a CDN; the options are made once, so that
+   * deck.gl sees the same ones at every render */
+  let basemapLoad = null;
+
+  function basemapInfo() { return first && first.basemap ? first.basemap : null; }
+
+  /* A raster tile: its image, or null where the archive has none (204, or given up). */
+  function basemapImage(tile) {
+    return fetch(tile.url, {signal: tile.signal}).then(function (r) {
+      if (r.status === 204) return null;
+      if (!r.ok) throw new Error("twin: basemap tile " + tile.url + ": HTTP " + r.status);
+      return r.blob().then(function (b) { return createImageBitmap(b); });
+    }).catch(function (e) {
+      if (e && e.name === "AbortError") return null;  /* out of view before it came */
+      throw e;
+    });
+  }
+
+  function basemapBitmap(props) {
+    if (!props.data) return null;
+    const b = props.tile.boundingBox;
+    return new deck.BitmapLayer(props, {data: null, image: props.data,
+                                        bounds: [b[0][0], b[0][1], b[1][0], b[1][1]]});
+  }
+
+  /* The accessors of the vector style (made once: deck.gl keeps the tiles' attributes while
+   * the same functions are given). A feature takes the first class whose pattern finds its
+   * source layer's name, its `kind` or its `class`; else the default class of its geometry
+   * (polygons are filled, lines stroked: polygon outlines are not drawn). */
+  let basemapStyle = null;
+  function vectorStyle(style) {
+    if (basemapStyle) return basemapStyle;
+    const named = {};
+    style.classes.forEach(function (c) { named[c.name] = c; });
+    const tests = style.classes.filter(function (c) { return c.match; }).map(function (c) {
+      return [new RegExp(c.match, "i"), c];
+    });
+    const memo = new Map();
+    function cls(f, fallback) {
+      const p = (f && f.properties) || {};
+      const key = [p.layerName, p.kind, p.class].join("|");
+      if (!memo.has(key)) {
+        const hit = tests.find(function (t) { return t[0].test(key); });
+        memo.set(key, hit ? hit[1] : null);
+      }
+      return memo.get(key) || named[fallback];
+    }
+    basemapStyle = {
+      getFillColor: function (f) { return cls(f, style.default.polygon).fill; },
+      getLineColor: function (f) { return cls(f, style.default.line).line; },
+      getLineWidth: function (f) { return cls(f, style.default.line).width; },
+    };
+    return basemapStyle;
+  }
+
+  /* The basemap's layer of one map (none when there is no basemap or it is toggled off). */
+  function basemapLayers(on, key) {
+    const b = basemapInfo();
+    if (!b || !on.basemap) return [];
+    const common = {id: "basemap-" + key, data: b.url, minZoom: b.minzoom, maxZoom: b.maxzoom,
+                    extent: b.bounds, tileSize: b.tileSize, parameters: BASEMAP_UNDER};
+    if (b.kind === "vector") {
+      basemapLoad = basemapLoad || {mvt: {workerUrl: b.worker}};
+      return [new deck.MVTLayer(Object.assign(common, vectorStyle(b.style), {
+        stroked: false, filled: true, lineWidthUnits: "pixels", getPointRadius: 0,
+        material: false, loadOptions: basemapLoad}))];
+    }
+    return [new deck.TileLayer(Object.assign(common, {getTileData: basemapImage,
+                                                       renderSubLayers: basemapBitmap}))];
+  }
+
+  /* The basemap's attribution on each map that draws it (its bottom corner). */
+  function basemapCredits(s) {
+    const b = basemapInfo(), on = !!(b && (s.visible || {}).basemap);
+    ["map-left", "map-right"].forEach(function (id) {
+      const el = document.getElementById(id);
+      if (!el) return;
+      let c = el.querySelector(":scope > .basemap-attribution");
+      if (!on || (id === "map-right" && !s.right)) { if (c) c.remove(); return; }
+      if (!c) {
+        c = document.createElement("div");
+        c.className = "basemap-attribution";
+        el.appendChild(c);
+      }
+      c.textContent = b.attribution;
+    });
+  }
+
+  /* The sheet's attribution line: the page's, and the basemap's when a map on it shows it. */
+  function withBasemapCredit(text) {
+    const b = basemapInfo(), maps = document.querySelector(".maps");
+    if (!b || !maps || !maps.querySelector(".map .basemap-attribution")) return text;
+    return text ? text + " · " + b.attribution : b.attribution;
+  }
+
   function image(p, id) {
     const img = cached(p, function () {
       return new ImageData(decode(p.rgba, Uint8ClampedArray), p.width, p.height);
@@ -559,8 +665,8 @@
   }
 
   function layersFor(base, side, key) {
-    const out = [];
     const on = base.visible || {};
+    const out = basemapLayers(on, key);  /* the basemap first: under everything */
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
     if (side && side.areas && on.results) out.push(areas(side.areas, "resultareas-" + key));
     /* results above the context: a result line is drawn after the road under it */
@@ -840,6 +946,7 @@
     const caps = s.captions || [];
     caption("map-left", caps[0]);
     caption("map-right", s.right ? caps[1] : "");
+    basemapCredits(s);
     window.twinDecks = decks;
     window.twinRoadAt = function (x, y, radius) { return roadAt("map-left", x, y, radius || 0); };
     document.body.dataset.rendered = wantedKey;
@@ -1069,7 +1176,7 @@
           tone: k.classList.contains("good") ? "#17713a" : k.classList.contains("bad") ? "#b0211a" : "#3d4a55",
         };
       }),
-      attribution: textOf("#attribution"),
+      attribution: withBasemapCredit(textOf("#attribution")),
     };
   }
 

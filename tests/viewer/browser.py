@@ -121,3 +121,16 @@ def open_file_page(browser: object, path: Path, requests: list[str], errors: lis
     pg.wait_for_function("document.body.dataset.rendered")
     pg.wait_for_timeout(2000)
     return pg
+
+
+def read_image(path: Path) -> str:
+    """The text on an image, read by Tesseract (scaled ×2 first: its text is screen-sized)."""
+    from PIL import Image
+
+    big = path.with_suffix(".x2.png")
+    im = Image.open(path).convert("RGB")
+    im.resize((im.width * 2, im.height * 2), Image.Resampling.LANCZOS).save(big)
+    out = subprocess.run(
+        ["tesseract", str(big), "stdout", "--psm", "3"], capture_output=True, text=True, check=True
+    )
+    return " ".join(out.stdout.split())

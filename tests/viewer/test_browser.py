@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 from ._synthetic import sensor_layer
-from .browser import canvas_pixels, open_file_page, select, serving
+from .browser import canvas_pixels, open_file_page, read_image, select, serving
 
 
 def test_city_renders_in_3d(page: object, tmp_path: Path) -> None:
@@ -288,19 +287,6 @@ def test_offline_html_comparison_from_file(
     assert drawn.mean() > 0.15
     h, w = min(left.shape[0], right.shape[0]), min(left.shape[1], right.shape[1])
     assert (np.abs(left[:h, :w] - right[:h, :w]).sum(axis=2) > 40).mean() > 0.001
-
-
-def read_image(path: Path) -> str:
-    """The text on an image, read by Tesseract (scaled ×2 first: its text is screen-sized)."""
-    from PIL import Image
-
-    big = path.with_suffix(".x2.png")
-    im = Image.open(path).convert("RGB")
-    im.resize((im.width * 2, im.height * 2), Image.Resampling.LANCZOS).save(big)
-    out = subprocess.run(
-        ["tesseract", str(big), "stdout", "--psm", "3"], capture_output=True, text=True, check=True
-    )
-    return " ".join(out.stdout.split())
 
 
 def test_png_sheet_has_title_captions_legend_kpis_and_attribution(

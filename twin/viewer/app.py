@@ -2,13 +2,15 @@
 difference views, KPI cards and a chart, and the algorithm notice one click away.
 
 Everything is served by the app itself (Dash's own JavaScript, plotly.js and the deck.gl bundle
-in ``app/assets``); no CDN, no basemap. Runs are only read through :mod:`twin.scenario`; the
+in ``app/assets``, and the tiles of the twin's optional local basemap); no CDN, no remote
+basemap. Runs are only read through :mod:`twin.scenario`; the
 browser names runs by id, never by file-system path.
 
 The parts: :mod:`~twin.viewer.catalogue` (the run store), :mod:`~twin.viewer.layers` (what
 the map draws), :mod:`~twin.viewer.legend`, :mod:`~twin.viewer.context` (what the callbacks
 share, what the page shows for a run), :mod:`~twin.viewer.layout` (the page),
-:mod:`~twin.viewer.callbacks`, :mod:`~twin.viewer.routes` and :mod:`~twin.viewer.editor`.
+:mod:`~twin.viewer.callbacks`, :mod:`~twin.viewer.routes`, :mod:`~twin.viewer.editor` and
+:mod:`~twin.viewer.basemap`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import dash
 
 from twin.viewer import callbacks, editor, routes
+from twin.viewer.basemap import renderer_payload, serve_tiles
 from twin.viewer.context import Viewer
 from twin.viewer.layout import ASSETS, HEAD_ASSETS, index, page
 
@@ -64,6 +67,10 @@ def create_app(
     app.layout = page(ctx, init, editor.panel(ctx.cat))
     callbacks.register(app, ctx)
     routes.register(app, ctx.cat)
+    serve_tiles(app.server, ctx.basemap)
     first = {"base": ctx.base(None, None), "scenario": init["scenario"]}
+    basemap = renderer_payload(ctx.basemap, app.get_asset_url("vendor/mvt-worker.js"))
+    if basemap is not None:  # drawn under every map (declared once, for the whole page)
+        first["basemap"] = basemap
     app.index_string = index(app, first, ctx.lang)
     return app

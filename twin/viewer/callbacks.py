@@ -9,6 +9,7 @@ import dash
 from dash import Input, Output, State, dcc
 
 from twin.viewer import editor
+from twin.viewer.basemap import note as basemap_note
 from twin.viewer.context import Viewer
 from twin.viewer.i18n import dropdown_labels, tr
 from twin.viewer.kpis import kpi_chart
@@ -80,6 +81,7 @@ def register(app: dash.Dash, ctx: Viewer) -> None:
     register_recolour(app, ctx)
     register_against(app)
     register_clientside(app)
+    register_basemap_note(app, ctx)
 
 
 def register_labels(app: dash.Dash, ctx: Viewer) -> None:
@@ -106,6 +108,17 @@ def register_labels(app: dash.Dash, ctx: Viewer) -> None:
         )
 
     on_language(app, ctx.lang, labels, LABELLED)
+
+
+def register_basemap_note(app: dash.Dash, ctx: Viewer) -> None:
+    """Why the twin's basemap is not drawn, in the language picked (only when it is not)."""
+    if ctx.basemap.problem is None:
+        return
+
+    def words(lg: str) -> tuple[str]:
+        return (basemap_note(ctx.basemap, lg),)
+
+    on_language(app, ctx.lang, words, [("basemap-note", "children")])
 
 
 def register_select(app: dash.Dash, ctx: Viewer) -> None:

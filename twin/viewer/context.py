@@ -10,6 +10,7 @@ from twin.scenario.extent import intervention_bounds
 from twin.scenario.runner import Run
 from twin.store.twinstore import open_twin
 from twin.viewer import timeaxis as tx
+from twin.viewer.basemap import BasemapState, open_basemap
 from twin.viewer.catalogue import Catalogue, run_title
 from twin.viewer.i18n import tooltip_labels, tr
 from twin.viewer.jobs import JobTable
@@ -61,9 +62,12 @@ class Viewer:
     first : str, optional
         The run shown first (the first comparison, else the first run).
     layer_keys : list of str
-        The layer toggles (``sensors`` only when the twin has sensors).
+        The layer toggles: one per layer the twin has, ``results``, and ``basemap`` when
+        the twin has a basemap that can be drawn.
     bmetric, rmetric : MetricPick
         The colour-by dropdowns of the buildings and of the roads.
+    basemap : BasemapState
+        The twin's basemap as found when the viewer started.
     """
 
     cat: Catalogue
@@ -73,6 +77,7 @@ class Viewer:
     layer_keys: list[str]
     bmetric: MetricPick
     rmetric: MetricPick
+    basemap: BasemapState = field(default_factory=BasemapState)
     _bases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, repr=False)
     # one entry per run of the store (run ids come from the store, not from the browser)
     _focus: dict[str, list[float] | None] = field(default_factory=dict, repr=False)
@@ -100,11 +105,14 @@ class Viewer:
             layer_keys=[],
             bmetric=_pick(metric_options(t, "buildings"), "height_m"),
             rmetric=_pick(metric_options(t, "roads"), "speed_kph"),
+            basemap=open_basemap(t),
         )
-        # a toggle only for the layers the twin has (a power network has no buildings)
+        # a toggle only for the layers the twin has (a power network has no buildings), and
+        # the basemap's when it can be drawn
         base = ctx.base(None, None)
         have = [k for k in ("buildings", "roads", "lamps", "sensors") if base.get(k)]
-        ctx.layer_keys = [*have, "results"]
+        basemap = ["basemap"] if ctx.basemap.archive is not None else []
+        ctx.layer_keys = [*have, "results", *basemap]
         return ctx
 
     def base(self, bmetric: str | None, rmetric: str | None) -> dict[str, Any]:

@@ -29,6 +29,25 @@ TEXTS: dict[str, dict[str, str]] = {
     "sensors.mean": {"fr": "moyenne dans le temps", "en": "time mean"},
     "layer.results": {"fr": "Résultats", "en": "Results"},
     "layer.grid": {"fr": "Grille", "en": "Grid"},
+    "layer.basemap": {"fr": "Fond de carte", "en": "Basemap"},
+    # why the basemap named in the twin's manifest is not drawn ({file}: its file name)
+    "basemap.missing": {
+        "fr": "Fond de carte non affiché : le fichier {file} est introuvable. Remettez-le en "
+        "place, ou reconstruisez le jumeau (twin build).",
+        "en": "Basemap not shown: the file {file} is missing. Put it back, or rebuild the "
+        "twin (twin build).",
+    },
+    "basemap.changed": {
+        "fr": "Fond de carte non affiché : le fichier {file} a changé depuis la construction "
+        "du jumeau. Reconstruisez le jumeau (twin build) pour l'utiliser.",
+        "en": "Basemap not shown: the file {file} has changed since the twin was built. "
+        "Rebuild the twin (twin build) to use it.",
+    },
+    "basemap.unreadable": {
+        "fr": "Fond de carte non affiché : le fichier {file} ne peut pas être lu (le journal "
+        "du serveur dit pourquoi).",
+        "en": "Basemap not shown: the file {file} cannot be read (the server's log says why).",
+    },
     "notice": {"fr": "Notice algorithmique", "en": "Algorithm notice"},
     "present": {"fr": "Présentation", "en": "Present"},
     "against": {"fr": "Comparer avec", "en": "Compare with"},

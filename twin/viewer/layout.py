@@ -2,7 +2,7 @@
 layout with the values callbacks would otherwise compute when the page loads.
 
 Everything is served by the app itself (Dash's own JavaScript, plotly.js and the deck.gl
-bundle in ``app/assets``); no CDN, no basemap.
+bundle in ``app/assets``, the optional basemap's tiles); no CDN, no remote basemap.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from twin.viewer.context import Viewer
 #: The viewer's static files: styles, the renderer and the deck.gl bundle.
 ASSETS = Path(__file__).resolve().parents[2] / "app" / "assets"
 
-#: Scripts of ``app/assets`` loaded from the page's head rather than by Dash after its own.
-HEAD_ASSETS = r"(twin_viewer|deck\.gl\.min)\.js$"
+#: Scripts of ``app/assets`` that Dash must not add to the page: the renderer and deck.gl,
+#: loaded from the page's head, and the vector-tile parser, run as a web worker.
+HEAD_ASSETS = r"(twin_viewer|deck\.gl\.min|mvt-worker)\.js$"
 
 INDEX = """<!DOCTYPE html>
 <html lang="@LANG@">
@@ -145,6 +146,8 @@ def _aside(ctx: Viewer, init: dict[str, Any], panel: Any) -> html.Aside:
             dcc.RadioItems(id="mode", value="single"),
             html.Label(id="layers-label"),
             dcc.Checklist(id="layers", value=ctx.layer_keys),
+            # why the twin's basemap is not drawn (only when it cannot be)
+            *([html.Div(id="basemap-note", className="note")] if ctx.basemap.problem else []),
             # a colour picker only for a layer with columns to colour it by
             html.Label(id="bmetric-label", htmlFor="bmetric", hidden=not b.options),
             html.Div(
