@@ -160,10 +160,13 @@
       paintedSeq = wanted;
       document.body.dataset.painted = wantedKey;
       mark("painted " + wantedKey);
-      /* the KPI chart follows (plotly.js), once the map's frame is on screen */
+      /* the KPI chart follows (plotly.js), once the map's frame is on screen and the page is
+       * idle (its callback and drawing would delay the frames that show the map) */
       const key = wantedKey;
+      const later = window.requestIdleCallback ||
+        function (f) { setTimeout(f, 50); };
       requestAnimationFrame(function () {
-        requestAnimationFrame(function () { setProps("painted", {children: key}); });
+        later(function () { setProps("painted", {children: key}); }, {timeout: 500});
       });
     }
   }

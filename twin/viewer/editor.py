@@ -439,13 +439,17 @@ def register_pending(app: dash.Dash, cat: Catalogue) -> None:
     interventions the launch sends, :func:`twin.viewer.whatif.pending`); each one's undo
     (×) clears its part of the form."""
 
+    # the parent run is read, not listened to: a new base run empties the form (whose parts
+    # are listened to), so a switch of run costs no round trip for an empty list
     @app.callback(
         Output("wi-pending", "children"),
-        *(Input(i, p) for i, p in FORM),
+        *(Input(i, p) for i, p in FORM[1:]),
         Input("lang", "value"),
+        State(*FORM[0]),
     )
     def pending(*args: Any) -> list[html.Li]:
-        *values, lg = args
+        *rest, lg, parent = args
+        values = [parent, *rest]
         changes = wi.pending(cat.twin, read_form(cat, values), lg)
         items = [
             html.Li(
