@@ -41,7 +41,7 @@ VECTOR_TILE_PX = 512
 #: ``class`` property (the names of OpenMapTiles, Protomaps and most schemas); otherwise the
 #: ``default`` class of its geometry (a polygon is land, a line a road). Polygons are filled
 #: (no outline), lines stroked; points are not drawn. Colours are RGBA 0–255, widths [CSS px].
-_CLASSES = [
+_CLASSES: list[list[Any]] = [
     # name, pattern (None: what no pattern finds), fill, line (RGBA), line width [px]
     ["water", "water|ocean|sea|lake|river|stream|canal|reservoir|eau|cours", [186, 200, 213, 255],
      [186, 200, 213, 255], 1.5],
