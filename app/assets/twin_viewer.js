@@ -141,11 +141,16 @@
 
   function afterRender(d, gl) {
     d._twinFrames = (d._twinFrames || 0) + 1;  /* frames drawn (the tests count them) */
-    if (!d.props.layers.every(function (l) { return l.isLoaded; })) return;
-    const seq = d._twinSeq;
+    /* the view is painted once the twin's layers are drawn; the basemap's tiles stream in
+     * after (as on any web map): `_twinFullSeq` notes the frame that shows them too */
+    const loaded = function (l) { return l.isLoaded; };
+    if (!d.props.layers.every(function (l) { return loaded(l) || l.id.startsWith("basemap-"); })) return;
+    const all = d.props.layers.every(loaded), seq = d._twinSeq;
     whenDrawn(gl, function () {
       /* a spare's frame counts for the render that adopted it as it was */
-      d._twinDrawnSeq = seq === FIRST && d._twinShows !== undefined ? d._twinShows : seq;
+      const shown = seq === FIRST && d._twinShows !== undefined ? d._twinShows : seq;
+      d._twinDrawnSeq = shown;
+      if (all) d._twinFullSeq = shown;
       checkPainted();
       updateTools();  /* the scale needs the map's size, known once drawn */
     });
@@ -916,6 +921,7 @@
         built[elId] = {layers: f.layers, key: key};  /* it shows this view already */
         fresh._twinShows = wanted;
         if (fresh._twinDrawnSeq === FIRST) fresh._twinDrawnSeq = wanted;
+        if (fresh._twinFullSeq === FIRST) fresh._twinFullSeq = wanted;
         checkPainted();
         return;
       }

@@ -40,7 +40,7 @@ BACKGROUND = np.array([240, 242, 245])  # (a few units lighter as shown: within 
 #: with every layer loaded.
 BASEMAP_DRAWN = """() => Object.values(window.twinDecks).every(d =>
   d.props.layers.some(l => l.id.startsWith('basemap-')) === @ON@ &&
-  d._twinDrawnSeq === d._twinSeq)"""
+  d._twinFullSeq === d._twinSeq)"""
 
 
 @pytest.fixture(scope="module")
