@@ -385,10 +385,14 @@
         const x0 = src[2 * k], y0 = src[2 * k + 1], x1 = dst[2 * k], y1 = dst[2 * k + 1];
         const dx = (x1 - x0) * kx, dy = y1 - y0, len = Math.hypot(dx, dy) || 1;
         const ox = -dy / len * half / (M_PER_DEG * kx), oy = dx / len * half / M_PER_DEG;
-        pos.set([x0 + ox, y0 + oy, 0, x1 + ox, y1 + oy, 0, x1 - ox, y1 - oy, 0, x0 - ox, y0 - oy, 0], 12 * k);
+        const v = 12 * k;  /* the four corners, z = 0 (Float32Array starts at 0) */
+        pos[v] = x0 + ox; pos[v + 1] = y0 + oy; pos[v + 3] = x1 + ox; pos[v + 4] = y1 + oy;
+        pos[v + 6] = x1 - ox; pos[v + 7] = y1 - oy; pos[v + 9] = x0 - ox; pos[v + 10] = y0 - oy;
         for (let q = 0; q < 4; q++) rgba.set(col.subarray(4 * k, 4 * k + 4), 16 * k + 4 * q);
         const q0 = 4 * k;
-        idx.set([q0, q0 + 1, q0 + 2, q0, q0 + 2, q0 + 3], 6 * k);
+        const t = 6 * k;
+        idx[t] = q0; idx[t + 1] = q0 + 1; idx[t + 2] = q0 + 2;
+        idx[t + 3] = q0; idx[t + 4] = q0 + 2; idx[t + 5] = q0 + 3;
         starts[k] = q0;
       }
       return {pos: pos, rgba: rgba, idx: idx, starts: starts};
@@ -449,10 +453,11 @@
       }
       for (let i = 0; i < n; i++) {
         const v0 = nv * i, x = xy[2 * i], y = xy[2 * i + 1];
-        pos.set([x, y, 1], 3 * v0);
+        pos[3 * v0] = x; pos[3 * v0 + 1] = y; pos[3 * v0 + 2] = 1;
         for (let j = 0; j < SIDES; j++) {
-          pos.set([x + ring[j][0], y + ring[j][1], 1], 3 * (v0 + 1 + j));
-          idx.set([v0, v0 + 1 + j, v0 + 1 + (j + 1) % SIDES], 3 * (SIDES * i + j));
+          const v = 3 * (v0 + 1 + j), t = 3 * (SIDES * i + j);
+          pos[v] = x + ring[j][0]; pos[v + 1] = y + ring[j][1]; pos[v + 2] = 1;
+          idx[t] = v0; idx[t + 1] = v0 + 1 + j; idx[t + 2] = v0 + 1 + (j + 1) % SIDES;
         }
         for (let j = 0; j < nv; j++) rgba.set(col.subarray(4 * i, 4 * i + 4), 4 * (v0 + j));
         starts[i] = v0;
