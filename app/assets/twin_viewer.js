@@ -160,7 +160,7 @@
   let paintedSeq = 0;
   function checkPainted() {
     const ks = Object.keys(decks);
-    if (paintedSeq !== wanted && ks.length &&
+    if (!unconfirmed && paintedSeq !== wanted && ks.length &&
         ks.every(function (k) { return decks[k]._twinDrawnSeq === wanted; })) {
       paintedSeq = wanted;
       document.body.dataset.painted = wantedKey;
@@ -949,6 +949,7 @@
     const s = scenario || {};
     wanted += 1;
     wantedKey = s.key || "base";
+    onMap = {base: base, query: s.query || null};
     base.visible = s.visible || ALL;
     render("map-left", base, s.left, "left", s.labels);
     if (s.right) render("map-right", base, s.right, "right", s.labels);
@@ -963,8 +964,61 @@
     basemapCredits(s);
     window.twinDecks = decks;
     window.twinRoadAt = function (x, y, radius) { return roadAt("map-left", x, y, radius || 0); };
-    document.body.dataset.rendered = wantedKey;
     return wantedKey;
+  }
+
+  /* A run picked in the scenario picker is drawn early: its map payload is asked for from the
+   * viewer's `/view` route as soon as the option is pressed (with the page's choices: the
+   * `query` of the view on screen), and drawn once it has arrived and the option is clicked,
+   * while Dash makes its round trip and renders the cards and the legend. Dash's answer stays
+   * the reference: the same payload is not drawn again, a different one (the page changed
+   * meanwhile) is. Until that answer, the view is neither `rendered` nor `painted`. */
+  let onMap = {base: null, query: null};  /* what renderAll last drew from */
+  let early = null;        /* {run, clicked, data, text}: the run pressed in the picker */
+  let unconfirmed = false; /* the maps show an early payload that Dash has not sent yet */
+
+  function pickedRun(target) {
+    const opt = target && target.closest ? target.closest("[role=option]") : null;
+    const picker = document.getElementById("run");
+    const menu = picker && document.getElementById(picker.getAttribute("aria-controls") || "");
+    const input = opt && menu && menu.contains(opt) ? opt.querySelector("input") : null;
+    return input && opt.getAttribute("aria-selected") !== "true" ? input.value : null;
+  }
+
+  function drawEarly(e) {
+    if (e !== early || !e.clicked || !e.data || e.text) return;
+    e.text = JSON.stringify(e.data);
+    unconfirmed = true;
+    renderAll(onMap.base, e.data);
+  }
+
+  document.addEventListener("pointerdown", function (ev) {
+    const run = pickedRun(ev.target);
+    early = null;
+    if (!run || !onMap.query || !onMap.base || typeof fetch === "undefined") return;
+    const e = early = {run: run, clicked: false, data: null, text: null};
+    fetch("/view/" + encodeURIComponent(run) + "?q=" + encodeURIComponent(JSON.stringify(onMap.query)))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { e.data = data; drawEarly(e); })
+      .catch(function () { if (e === early) early = null; });  /* Dash's answer draws it */
+  }, true);
+  document.addEventListener("click", function (ev) {
+    if (early && pickedRun(ev.target) === early.run) {
+      early.clicked = true;
+      drawEarly(early);
+    }
+  }, true);
+
+  /* Dash's answer: drawn, unless the maps already show it (drawn early). */
+  function answered(base, scenario) {
+    const e = early;
+    early = null;
+    unconfirmed = false;
+    const same = e && e.text && base === onMap.base && JSON.stringify(scenario) === e.text;
+    const key = same ? wantedKey : renderAll(base, scenario);
+    document.body.dataset.rendered = key;
+    if (same) requestAnimationFrame(checkPainted);  /* once Dash's cards are in the page */
+    return key;
   }
 
   prewarm();  /* deck.gl is loaded before this file */
@@ -1386,7 +1440,7 @@
         if (!scenario && first) scenario = first.scenario;
         if (!base && first) base = first.base;
         if (!base || typeof deck === "undefined") return "";
-        return renderAll(base, scenario);
+        return answered(base, scenario);
       },
     },
   });

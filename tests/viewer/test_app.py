@@ -139,6 +139,67 @@ def test_no_callback_when_the_page_loads(env: tuple[Path, Path]) -> None:
     assert by_id["time"]["max"] == 7 and by_id["time-box"]["style"] == {}  # 8 time labels
 
 
+def first_view(client: Any) -> dict[str, Any]:
+    """The first view written in the page's head."""
+    page = client.get("/").data.decode()
+    raw = re.search(r'<script id="twin-first" type="application/json">(.*?)</script>', page, re.S)
+    assert raw is not None
+    return dict(json.loads(html.unescape(raw.group(1)))["scenario"])
+
+
+def picker_answer(client: Any, run_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    """The map payload the run picker's Dash callback answers for ``run_id``, the page's other
+    choices being ``query`` (a request as Dash's renderer makes it)."""
+    deps = client.get("/_dash-dependencies").get_json()
+    (dep,) = [d for d in deps if d["output"].startswith("..scenario.data")]
+    values = {"run": run_id, "time": query["step"], "lang": query["lg"], **query}
+    inputs = [{**i, "value": values[i["id"]]} for i in dep["inputs"]]
+    outputs = [
+        dict(zip(("id", "property"), o.split("."), strict=True))
+        for o in dep["output"].strip(".").split("...")
+    ]
+    body = {
+        "output": dep["output"],
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": ["run.value"],
+        "state": [],
+    }
+    answer = client.post("/_dash-update-component", json=body).get_json()
+    return dict(answer["response"]["scenario"]["data"])
+
+
+def test_view_route_answers_what_the_picker_will(env: tuple[Path, Path]) -> None:
+    """``/view`` (asked for when a run of the picker is pressed) gives the very payload the
+    picker's callback then sends, for the page's choices that the view on screen carries; bad
+    choices are refused."""
+    twin_dir, runs = env
+    client = create_app(twin_dir, runs, lang="en").server.test_client()
+    query = first_view(client)["query"]
+    assert query["mode"] == "single" and query["lg"] == "en" and query["step"] == 0
+    for q in (query, {**query, "mode": "diff", "lg": "fr"}, {**query, "mode": "side"}):
+        early = client.get("/view/ref-0", query_string={"q": json.dumps(q)})
+        assert early.status_code == 200
+        assert early.get_json() == picker_answer(client, "ref-0", q)
+        early = client.get("/view/heat-0", query_string={"q": json.dumps(q)}).get_json()
+        assert early == picker_answer(client, "heat-0", q)
+        assert early["query"] == q  # the next pick starts from these choices
+    assert "right" in early and early["key"] == "heat-0:side:12:00:vs:ref-0"
+    assert client.get("/view/nope-0", query_string={"q": json.dumps(query)}).status_code == 404
+    for bad in (
+        "not json",
+        json.dumps([query]),
+        json.dumps({**query, "extra": 1}),
+        json.dumps({k: v for k, v in query.items() if k != "step"}),
+        json.dumps({**query, "layers": "buildings"}),
+        json.dumps({**query, "lg": "de"}),
+        json.dumps({**query, "step": "3"}),
+        json.dumps({**query, "step": True}),
+        json.dumps({**query, "against": 4}),
+    ):
+        assert client.get("/view/heat-0", query_string={"q": bad}).status_code == 400, bad
+
+
 def test_kpi_chart_shows_each_change_against_the_parent(env: tuple[Path, Path]) -> None:
     twin_dir, runs = env
     from twin.store.twinstore import open_twin

@@ -901,3 +901,128 @@ def test_keyboard_reaches_the_tools_and_the_language_switch_reads_clearly(page: 
         assert _contrast(fg, bg) >= 4.5, (label.inner_text(), fg, bg)
     page.click('#lang >> text="EN"')  # type: ignore[attr-defined]
     page.wait_for_function("document.documentElement.lang === 'en'")  # type: ignore[attr-defined]
+
+
+FRAMES = "Object.values(window.twinDecks).map(d => d._twinFrames)"
+
+
+def switch_page(page: object, server: str) -> tuple[object, list[str]]:
+    """A page of its own on the server, its first view drawn, and the ``/view`` requests it
+    makes."""
+    pg = page.context.browser.new_page(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    pg.set_default_timeout(60_000)
+    views: list[str] = []
+    pg.on("request", lambda r: views.append(r.url) if "/view/" in r.url else None)
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors  # type: ignore[attr-defined]
+    pg.goto(server)
+    pg.wait_for_function("document.body.dataset.painted")
+    pg.wait_for_timeout(1000)
+    return pg, views
+
+
+def pick(pg: object, run_prefix: str) -> None:
+    """Choose a run in the scenario picker with the mouse, the picker left open a moment as a
+    person reads it, and wait for its view on screen."""
+    pg.click("#run")  # type: ignore[attr-defined]
+    pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+    pg.locator(f"[role=option] .run-id:text-matches('^{run_prefix}-')").first.click()  # type: ignore[attr-defined]
+    pg.wait_for_function(f"(document.body.dataset.painted || '').startsWith('{run_prefix}-')")  # type: ignore[attr-defined]
+    pg.wait_for_timeout(1500)  # type: ignore[attr-defined]
+
+
+def test_a_picked_run_is_drawn_once_from_the_early_payload(page: object, server: str) -> None:
+    """A run clicked in the picker is fetched from ``/view`` when the option is pressed and
+    drawn once: Dash's answer, the same payload, is not drawn again. Views that compare (side by
+    side) too; the *Compare with* picker (whose options are runs too) asks for nothing early."""
+    pg, views = switch_page(page, server)
+    try:
+        frames = pg.evaluate(FRAMES)  # type: ignore[attr-defined]
+        pick(pg, "trees")
+        assert [v.split("/view/")[1][:6] for v in views] == ["trees-"]
+        assert pg.evaluate(FRAMES) == [f + 1 for f in frames]  # type: ignore[attr-defined]
+        assert pg.evaluate("document.body.dataset.rendered").startswith("trees-")  # type: ignore[attr-defined]
+        pg.click("#mode >> text=/Side/")  # type: ignore[attr-defined]
+        pg.wait_for_function("document.body.dataset.painted.includes(':side')")  # type: ignore[attr-defined]
+        pg.wait_for_timeout(1500)  # type: ignore[attr-defined]
+        frames = pg.evaluate(FRAMES)  # type: ignore[attr-defined]
+        assert len(frames) == 2
+        pick(pg, "closure")
+        assert pg.evaluate(FRAMES) == [f + 1 for f in frames]  # type: ignore[attr-defined]
+        caps = pg.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+        assert caps[1].endswith("Roadworks closing Mannerheimintie"), caps
+        assert len(views) == 2
+        pick_against(pg, "trees")
+        assert len(views) == 2
+        assert pg.errors == []  # type: ignore[attr-defined]
+    finally:
+        pg.close()  # type: ignore[attr-defined]
+
+
+def test_dash_answer_stays_the_reference_of_an_early_draw(page: object, server: str) -> None:
+    """While Dash's answer is on its way, the early payload is on the map but the view is
+    neither ``rendered`` nor ``painted``; when that answer differs from the early payload (the
+    page changed meanwhile), the map shows Dash's answer."""
+    pg, views = switch_page(page, server)
+    held: list[object] = []
+
+    def stale(route: object) -> None:
+        answer = route.fetch()  # type: ignore[attr-defined]
+        body = answer.json()
+        body["captions"] = ["stale caption"]
+        route.fulfill(response=answer, json=body)  # type: ignore[attr-defined]
+
+    try:
+        shown = pg.evaluate("document.body.dataset.painted")  # type: ignore[attr-defined]
+        frames = pg.evaluate(FRAMES)  # type: ignore[attr-defined]
+        pg.route("**/view/**", stale)  # type: ignore[attr-defined]
+        dash_answers = re.compile(r".*/_dash-update-component\b.*")
+        pg.route(dash_answers, lambda r: held.append(r))  # type: ignore[attr-defined]
+        pg.click("#run")  # type: ignore[attr-defined]
+        pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+        pg.locator("[role=option] .run-id:text-matches('^trees-')").first.click()  # type: ignore[attr-defined]
+        pg.wait_for_function(  # type: ignore[attr-defined]
+            "[...document.querySelectorAll('.map-caption')]"
+            ".some(c => c.textContent === 'stale caption')"
+        )
+        pg.wait_for_timeout(1000)  # type: ignore[attr-defined]
+        assert pg.evaluate("document.body.dataset.painted") == shown  # type: ignore[attr-defined]
+        assert pg.evaluate("document.body.dataset.rendered") == shown  # type: ignore[attr-defined]
+        assert held
+        for route in held:
+            route.continue_()  # type: ignore[attr-defined]
+        pg.unroute(dash_answers)  # type: ignore[attr-defined]
+        pg.wait_for_function("(document.body.dataset.painted || '').startsWith('trees-')")  # type: ignore[attr-defined]
+        pg.wait_for_timeout(1000)  # type: ignore[attr-defined]
+        assert views and pg.evaluate(FRAMES) == [f + 2 for f in frames]  # type: ignore[attr-defined]
+        caps = pg.locator(".map-caption").all_inner_texts()  # type: ignore[attr-defined]
+        assert caps == ["Scenario: Trees on the Esplanadi"], caps
+        assert pg.errors == []  # type: ignore[attr-defined]
+    finally:
+        pg.close()  # type: ignore[attr-defined]
+
+
+def test_an_option_pressed_but_not_clicked_changes_nothing(page: object, server: str) -> None:
+    """A person presses a run in the picker, thinks better of it and releases the button
+    elsewhere: the map keeps the run it showed."""
+    pg, views = switch_page(page, server)
+    try:
+        shown = pg.evaluate("document.body.dataset.rendered")  # type: ignore[attr-defined]
+        frames = pg.evaluate(FRAMES)  # type: ignore[attr-defined]
+        pg.click("#run")  # type: ignore[attr-defined]
+        pg.wait_for_timeout(300)  # type: ignore[attr-defined]
+        box = pg.locator("[role=option] .run-id:text-matches('^trees-')").first.bounding_box()  # type: ignore[attr-defined]
+        title = pg.locator("#title").bounding_box()  # type: ignore[attr-defined]
+        pg.mouse.move(box["x"] + 5, box["y"] + 3)  # type: ignore[attr-defined]
+        pg.mouse.down()  # type: ignore[attr-defined]
+        pg.mouse.move(title["x"] + 5, title["y"] + 5, steps=5)  # type: ignore[attr-defined]
+        pg.mouse.up()  # type: ignore[attr-defined]
+        pg.wait_for_timeout(2000)  # type: ignore[attr-defined]
+        assert views  # asked for, in case it was clicked
+        assert pg.evaluate("document.body.dataset.rendered") == shown  # type: ignore[attr-defined]
+        assert pg.evaluate("document.body.dataset.painted") == shown  # type: ignore[attr-defined]
+        assert pg.evaluate(FRAMES) == frames  # type: ignore[attr-defined]
+        pg.keyboard.press("Escape")  # type: ignore[attr-defined]
+    finally:
+        pg.close()  # type: ignore[attr-defined]

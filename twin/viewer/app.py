@@ -67,6 +67,7 @@ def create_app(
     app.layout = page(ctx, init, editor.panel(ctx.cat))
     callbacks.register(app, ctx)
     routes.register(app, ctx.cat)
+    routes.register_view(app, ctx)
     serve_tiles(app.server, ctx.basemap)
     first = {"base": ctx.base(None, None), "scenario": init["scenario"]}
     basemap = renderer_payload(ctx.basemap, app.get_asset_url("vendor/mvt-worker.js"))

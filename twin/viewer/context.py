@@ -43,6 +43,12 @@ def captions(cat: Catalogue, r: Run, parent: Run | None, mode: str, lg: str) -> 
     return [f"{tr(lg, 'caption.scenario')}{colon}{this}"]
 
 
+#: The choices of the page a view is computed from, besides the run (the arguments of
+#: :meth:`Viewer.view`). Each map payload carries them (``query``), so that the browser can ask
+#: the ``/view`` route for another run with the same choices (see ``app/assets``).
+QUERY = ("mode", "layers", "lg", "step", "bmetric", "rmetric", "result", "against")
+
+
 def _pick(options: list[dict[str, str]], default: str) -> MetricPick:
     return MetricPick(options, default if {"value": default, "label": default} in options else None)
 
@@ -143,10 +149,17 @@ class Viewer:
             None,
         )
 
-    def _no_run(self, visible: dict[str, bool], lg: str, base: dict[str, Any]) -> dict[str, Any]:
+    def _no_run(
+        self, visible: dict[str, bool], lg: str, base: dict[str, Any], query: dict[str, Any]
+    ) -> dict[str, Any]:
         """The view without a run: the twin's layers and their legend only."""
         return {
-            "scenario": {"visible": visible, "key": "none", "labels": tooltip_labels(lg)},
+            "scenario": {
+                "visible": visible,
+                "key": "none",
+                "labels": tooltip_labels(lg),
+                "query": query,
+            },
             "kpis": [],
             "legend": legend_items(base, {}, lg),
             "notice": (None, ""),
@@ -201,8 +214,10 @@ class Viewer:
         """
         visible = {k: k in (layers or []) for k in self.layer_keys}
         base = self.base(bmetric, rmetric)
+        chosen = (mode, layers, lg, step, bmetric, rmetric, result, against)
+        query = dict(zip(QUERY, chosen, strict=True))
         if not run_id or run_id not in self.cat.runs:
-            return self._no_run(visible, lg, base)
+            return self._no_run(visible, lg, base, query)
         r = self.cat.run(run_id)
         parent = self.cat.reference(r, against)
         labels = time_labels(r, parent)
@@ -220,6 +235,7 @@ class Viewer:
             "captions": captions(self.cat, r, parent, mode, lg),
             "swipe": mode == "swipe",  # the two maps on one, split by a slider
             "focus": self.focus(r),
+            "query": query,  # the page's choices, for the ``/view`` route
         }
         return {
             "scenario": data,

@@ -3,15 +3,18 @@ algorithm notice of a run (runs named by id, found in the catalogue; never a pat
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import dash
-from flask import Response, abort, send_file
+from flask import Response, abort, request, send_file
+from plotly.io.json import to_json_plotly
 
 from twin.viewer.catalogue import Catalogue, parent_of
+from twin.viewer.context import QUERY, Viewer
 from twin.viewer.offline import comparison_html
 from twin.viewer.report import report_page
 
@@ -89,3 +92,48 @@ def register(app: dash.Dash, cat: Catalogue) -> None:
         if run_id not in cat.runs or lg not in LANGS:
             abort(404)
         return send_file(cat.runs[run_id] / f"notice.{lg}.html", mimetype="text/html")
+
+
+def view_query(text: str) -> dict[str, Any]:
+    """The page's choices sent by the browser to ``/view`` (a payload's ``query``), checked.
+
+    Raises
+    ------
+    ValueError
+        Not a JSON object with exactly the keys of :data:`~twin.viewer.context.QUERY`, or a
+        value of the wrong type.
+    """
+    q = json.loads(text)
+    if not isinstance(q, dict) or set(q) != set(QUERY):
+        raise ValueError(f"expected an object with the keys {', '.join(QUERY)}")
+    layers = q["layers"]
+    if layers is not None and not (
+        isinstance(layers, list) and all(isinstance(k, str) for k in layers)
+    ):
+        raise ValueError("layers: expected a list of layer names")
+    if q["lg"] not in LANGS or not isinstance(q["mode"], str):
+        raise ValueError("lg or mode: not a language or a view of the viewer")
+    if q["step"] is not None and (not isinstance(q["step"], int) or isinstance(q["step"], bool)):
+        raise ValueError("step: expected a whole number")
+    if any(q[k] is not None and not isinstance(q[k], str) for k in QUERY[4:]):
+        raise ValueError("bmetric, rmetric, result and against: expected names")
+    return q
+
+
+def register_view(app: dash.Dash, ctx: Viewer) -> None:
+    """``/view/<run_id>?q=<choices>``: the map payload of a run for the page's choices (the
+    ``query`` of the view on screen), the one the run picker's callback will send. The page
+    asks for it as soon as an option of the picker is pressed, and draws the map while Dash
+    makes its round trip (see ``app/assets/twin_viewer.js``)."""
+
+    @app.server.route("/view/<run_id>")
+    def view(run_id: str) -> Any:
+        """The map payload, as the callback's JSON encoder writes it."""
+        if run_id not in ctx.cat.runs:
+            abort(404)
+        try:
+            q = view_query(request.args.get("q", ""))
+        except ValueError:
+            abort(400)
+        payload = ctx.view(run_id, **q)["scenario"]
+        return Response(to_json_plotly(payload), mimetype="application/json")
