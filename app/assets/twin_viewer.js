@@ -335,7 +335,7 @@
     return new deck.SolidPolygonLayer({id: id, data: data, _normalize: false, pickable: true});
   }
 
-  /* Metres per pixel of the twin's first view (deck.gl's world is 512 px wide at zoom 0), at
+  /* Metres per pixel of a view (deck.gl's world is 512 px wide at zoom 0), at
    * which lines and points keep their least width in pixels. The camera is tilted: the far
    * side of the map shows more metres per pixel than its centre, so the centre's figure is
    * raised by (1 + sin pitch), so that a line or point there stays visible and can be hovered. */
@@ -349,17 +349,51 @@
 
   /* A flat triangle mesh (one shape per feature: its vertices `pos`, colours `rgba`, triangles
    * `idx`, first vertex `starts`) as a plain SolidPolygonLayer's binary data, made once per
-   * payload `p` and kept in `cache`. */
-  function mesh(cache, p, make) {
-    let r = cache.get(p);
+   * payload `p` and zoom of its least width `view.zoom`, and kept in `cache` (the last two
+   * zooms of each payload). */
+  function mesh(cache, p, view, make) {
+    const zoom = view ? view.zoom : 0;
+    let byZoom = cache.get(p);
+    if (!byZoom) { byZoom = new Map(); cache.set(p, byZoom); }
+    let r = byZoom.get(zoom);
     if (!r) {
       const m = make();
       r = {length: m.starts.length, startIndices: m.starts, attributes: {
         getPolygon: {value: m.pos, size: 3}, indices: {value: m.idx},
         getFillColor: {value: m.rgba, size: 4, normalized: true}}};
-      cache.set(p, r);
+      if (byZoom.size >= 2) byZoom.delete(byZoom.keys().next().value);
+      byZoom.set(zoom, r);
     }
     return r;
+  }
+
+  /* Zoomed out beyond the twin's first view, lines and points would thin with the map: once
+   * the camera has settled, their meshes are made again for the zoom shown (by half zoom
+   * levels), so that they keep their least width in pixels. Zoomed in, they keep the first
+   * view's width in metres. */
+  let meshZoom = null;  /* the zoom their least widths hold at (null: the first view's) */
+  let refitTimer = null;
+  function widthView(view) {
+    if (meshZoom === null || !view) return view;
+    return Object.assign({}, view, {zoom: Math.min(view.zoom, meshZoom)});
+  }
+
+  function refit() {
+    const cur = currentView(), first = lastBase && lastBase.view;
+    if (!cur || !first) return;
+    const zoom = cur.zoom >= first.zoom ? null : Math.floor(cur.zoom * 2) / 2;
+    if (zoom === meshZoom) return;
+    meshZoom = zoom;
+    Object.keys(built).forEach(function (elId) {
+      const b = built[elId];
+      b.layers = layersFor(b.from.base, b.from.side, b.key);
+      redraw(elId);
+    });
+  }
+
+  function settled() {
+    clearTimeout(refitTimer);
+    refitTimer = setTimeout(refit, 200);
   }
 
   function meshLayer(id, data) {
@@ -371,10 +405,10 @@
    * a large fixed cost per instance: as instanced segments (deck.gl's LineLayer), the demo's
    * roads and result lines were half of a frame. A quad's index is its segment's, so picking
    * and tooltips read `segments(p).owner` as before. The width is at least `minPx` pixels at
-   * the twin's first `view` (deck.gl's widthMinPixels, fixed at that zoom). */
+   * `view` (deck.gl's widthMinPixels, at that zoom: see `refit`). */
   const ribbonCache = new WeakMap();
   function ribbons(p, width, minPx, view) {
-    return mesh(ribbonCache, p, function () {
+    return mesh(ribbonCache, p, view, function () {
       const s = segments(p), a = s.attributes, n = s.length;
       const src = a.getSourcePosition.value, dst = a.getTargetPosition.value, col = a.getColor.value;
       const half = Math.max(width, minPx * metresPerPixel(view)) / 2;
@@ -435,11 +469,11 @@
   /* Points drawn as flat discs (a fan of SIDES triangles each) lifted 1 m, in one plain
    * triangle layer, for the same reason as the ribbons: SwiftShader's cost per instance of
    * deck.gl's ScatterplotLayer. A disc's index is its point's. The radius is at least `minPx`
-   * pixels at the twin's first `view`. */
+   * pixels at `view`. */
   const SIDES = 10;
   const discCache = new WeakMap();
   function discs(p, radius, minPx, view) {
-    return mesh(discCache, p, function () {
+    return mesh(discCache, p, view, function () {
       const xy = decode(p.positions, Float32Array), col = decode(p.colors, Uint8Array);
       const n = p.length, nv = SIDES + 1;
       const rad = Math.max(radius, minPx * metresPerPixel(view));
@@ -678,19 +712,19 @@
   }
 
   function layersFor(base, side, key) {
-    const on = base.visible || {};
+    const on = base.visible || {}, view = widthView(base.view);
     const out = basemapLayers(on, key);  /* the basemap first: under everything */
     if (side && side.grid && on.results) out.push(image(side.grid, "grid-" + key));
     if (side && side.areas && on.results) out.push(areas(side.areas, "resultareas-" + key));
     /* results above the context: a result line is drawn after the road under it */
-    if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key, base.view));
-    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key, base.view));
+    if (base.roads && on.roads) out.push(paths(base.roads, "roads-" + key, view));
+    if (side && side.paths && on.results) out.push(paths(side.paths, "resultpaths-" + key, view));
     if (base.buildings && on.buildings) out.push.apply(out, buildings(base.buildings, key));
-    if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key, base.view));
+    if (base.lamps && on.lamps) out.push(points(base.lamps, "lamps-" + key, view));
     if (base.sensors && on.sensors) {
       base.sensors.forEach(function (p, k) { out.push(sensorPoints(p, "sensors-" + k + "-" + key)); });
     }
-    if (side && side.points && on.results) out.push(points(side.points, "results-" + key, base.view));
+    if (side && side.points && on.results) out.push(points(side.points, "results-" + key, view));
     return out;
   }
 
@@ -830,6 +864,7 @@
         });
         d.setProps({viewState: viewState});
         updateTools();
+        settled();
       },
       ...props,
     }));
@@ -923,7 +958,7 @@
       const f = fresh._twinFor;
       const same = f.base === base && f.side === side && f.labels === labels;
       if (same && !overlayLayers(key).length) {
-        built[elId] = {layers: f.layers, key: key};  /* it shows this view already */
+        built[elId] = {layers: f.layers, key: key, from: {base: base, side: side}};  /* shown */
         fresh._twinShows = wanted;
         if (fresh._twinDrawnSeq === FIRST) fresh._twinDrawnSeq = wanted;
         if (fresh._twinFullSeq === FIRST) fresh._twinFullSeq = wanted;
@@ -932,7 +967,7 @@
       }
     }
     const layers = layersFor(base, side, key);
-    built[elId] = {layers: layers, key: key};
+    built[elId] = {layers: layers, key: key, from: {base: base, side: side}};
     const props = {layers: layers.concat(overlayLayers(key)),
                    getTooltip: tooltip(base, side, labels)};
     if (!viewState) viewState = base.view;
@@ -1056,6 +1091,7 @@
     viewState = Object.assign({}, cur, change);
     Object.keys(decks).forEach(function (k) { if (decks[k]) decks[k].setProps({viewState: viewState}); });
     updateTools();
+    settled();
   }
 
   /* The camera that shows `focus` whole and large: deck.gl's fitBounds on a flat view of the

@@ -1012,9 +1012,8 @@ def test_an_option_pressed_but_not_clicked_changes_nothing(page: object, server:
         frames = pg.evaluate(FRAMES)  # type: ignore[attr-defined]
         pg.click("#run")  # type: ignore[attr-defined]
         pg.wait_for_timeout(300)  # type: ignore[attr-defined]
-        box = pg.locator("[role=option] .run-id:text-matches('^trees-')").first.bounding_box()  # type: ignore[attr-defined]
+        pg.locator("[role=option] .run-id:text-matches('^trees-')").first.hover()  # type: ignore[attr-defined]
         title = pg.locator("#title").bounding_box()  # type: ignore[attr-defined]
-        pg.mouse.move(box["x"] + 5, box["y"] + 3)  # type: ignore[attr-defined]
         pg.mouse.down()  # type: ignore[attr-defined]
         pg.mouse.move(title["x"] + 5, title["y"] + 5, steps=5)  # type: ignore[attr-defined]
         pg.mouse.up()  # type: ignore[attr-defined]
@@ -1024,5 +1023,55 @@ def test_an_option_pressed_but_not_clicked_changes_nothing(page: object, server:
         assert pg.evaluate("document.body.dataset.painted") == shown  # type: ignore[attr-defined]
         assert pg.evaluate(FRAMES) == frames  # type: ignore[attr-defined]
         pg.keyboard.press("Escape")  # type: ignore[attr-defined]
+    finally:
+        pg.close()  # type: ignore[attr-defined]
+
+
+#: The least width on screen [px] of the roads' ribbons and the lamps' discs' radius at the
+#: centre of the left map (from their mesh and deck.gl's own viewport), and the map's zoom.
+WIDTHS = """() => {
+  const d = window.twinDecks['map-left'], vp = d.getViewports()[0];
+  const pxPerM = vp.distanceScales.unitsPerMeter[0] * vp.scale;
+  const mesh = prefix => d.props.layers.find(l => l.id.startsWith(prefix)).props.data;
+  const metres = (v, a, b) => {
+    const kx = Math.cos(v[1] * Math.PI / 180);
+    return Math.hypot((v[a] - v[b]) * kx, v[a + 1] - v[b + 1]) * 111320;
+  };
+  const road = mesh('roads-').attributes.getPolygon.value;
+  const lamp = mesh('lamps-').attributes.getPolygon.value;
+  return {road: metres(road, 0, 9) * pxPerM, lamp: metres(lamp, 0, 3) * pxPerM, zoom: vp.zoom};
+}"""
+
+
+def test_lines_and_points_keep_their_width_when_zoomed_out(page: object, server: str) -> None:
+    """A person zooms the map out with the mouse wheel to see the whole territory: once the
+    camera settles, roads stay at least 1.5 px wide and lamps 2 px in radius (they used to thin
+    with the map, to a fraction of a pixel); zoomed back in, they are as at first."""
+    pg, _ = switch_page(page, server)
+    try:
+        first = pg.evaluate(WIDTHS)  # type: ignore[attr-defined]
+        assert first["road"] >= 1.5 and first["lamp"] >= 2.0, first
+        box = pg.locator("#map-left canvas").first.bounding_box()  # type: ignore[attr-defined]
+        pg.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # type: ignore[attr-defined]
+        for _ in range(40):
+            pg.mouse.wheel(0, 240)  # type: ignore[attr-defined]
+            pg.wait_for_timeout(60)  # type: ignore[attr-defined]
+            if pg.evaluate(WIDTHS)["zoom"] < first["zoom"] - 2.2:  # type: ignore[attr-defined]
+                break
+        pg.wait_for_timeout(1500)  # type: ignore[attr-defined]
+        out = pg.evaluate(WIDTHS)  # type: ignore[attr-defined]
+        assert out["zoom"] < first["zoom"] - 2, (first, out)
+        assert out["road"] >= 1.5 and out["lamp"] >= 2.0, (first, out)
+        assert out["road"] < 2 * first["road"], (first, out)  # not wider than at first
+        for _ in range(40):
+            pg.mouse.wheel(0, -240)  # type: ignore[attr-defined]
+            pg.wait_for_timeout(60)  # type: ignore[attr-defined]
+            if pg.evaluate(WIDTHS)["zoom"] >= first["zoom"]:  # type: ignore[attr-defined]
+                break
+        pg.wait_for_timeout(1500)  # type: ignore[attr-defined]
+        back = pg.evaluate(WIDTHS)  # type: ignore[attr-defined]
+        k = 2 ** (back["zoom"] - first["zoom"])  # widths in metres: pixels grow with the zoom
+        assert back["road"] == pytest.approx(first["road"] * k, rel=0.02), (first, back)
+        assert pg.errors == []  # type: ignore[attr-defined]
     finally:
         pg.close()  # type: ignore[attr-defined]
