@@ -234,3 +234,56 @@ def test_tiles_from_many_clients_at_once(server: str, twin_dir: Path) -> None:
         assert (status, body) == ((204, b"") if t is None else (200, t.data)), k
     assert sum(t is not None for t in want.values()) > 10
     assert all(gzip.decompress(b)[:1] == b"\x1a" for s, b in got if s == 200)
+
+
+#: Features of common vector tile schemas (source layer, ``kind``, ``class``), the accessor
+#: that shows them (polygons filled, lines stroked) and the style's class they must take.
+SCHEMAS = [
+    # OpenMapTiles
+    ("water", None, "lake", "getFillColor", "water"),
+    ("waterway", None, "river", "getLineColor", "water"),
+    ("landcover", None, "grass", "getFillColor", "green"),
+    ("landcover", None, "farmland", "getFillColor", "land"),
+    ("park", None, "national_park", "getFillColor", "green"),
+    ("building", None, None, "getFillColor", "building"),
+    ("transportation", None, "primary", "getLineColor", "road"),
+    ("boundary", None, None, "getLineColor", "boundary"),
+    # Protomaps
+    ("earth", "earth", None, "getFillColor", "land"),
+    ("landcover", "urban_area", None, "getFillColor", "land"),
+    ("landcover", "forest", None, "getFillColor", "green"),
+    ("landuse", "park", None, "getFillColor", "green"),
+    ("landuse", "golf_course", None, "getFillColor", "land"),
+    ("roads", "major_road", None, "getLineColor", "road"),
+    ("boundaries", "country", None, "getLineColor", "boundary"),
+    # French layer names
+    ("cours_d_eau", None, None, "getLineColor", "water"),
+    ("plan_d_eau", None, None, "getFillColor", "water"),
+    ("hydro_surf", None, None, "getFillColor", "water"),
+    ("reseau_routier", None, None, "getLineColor", "road"),
+    ("espace_vert", None, None, "getFillColor", "green"),
+    ("bati_indifferencie", None, None, "getFillColor", "building"),
+]
+
+
+def test_vector_style_names_the_classes_of_common_schemas(page: Any) -> None:
+    """The basemap layer drawn on the map colours features of OpenMapTiles, Protomaps and
+    French layer names by what they are: its own accessors, called with such features."""
+    got = page.evaluate(
+        """cases => {
+          const d = window.twinDecks['map-left'];
+          const layer = d.props.layers.find(l => l.id.startsWith('basemap-'));
+          return cases.map(([layerName, kind, cls, accessor]) => {
+            const properties = {layerName: layerName};
+            if (kind) properties.kind = kind;
+            if (cls) properties.class = cls;
+            return Array.from(layer.props[accessor]({properties: properties}));
+          });
+        }""",
+        [list(c[:4]) for c in SCHEMAS],
+    )
+    classes = {c["name"]: c for c in VECTOR_STYLE["classes"]}
+    for case, colour in zip(SCHEMAS, got, strict=True):
+        accessor, name = case[3], case[4]
+        want = classes[name]["fill" if accessor == "getFillColor" else "line"]
+        assert colour == want, (case, colour)

@@ -39,17 +39,21 @@ VECTOR_TILE_PX = 512
 #: results' ramps, water blue-grey, roads light. A feature takes the first class whose
 #: ``match`` (a case-insensitive pattern) finds its source layer's name or its ``kind`` or
 #: ``class`` property (the names of OpenMapTiles, Protomaps and most schemas); otherwise the
-#: ``default`` class of its geometry (a polygon is land, a line a road). Polygons are filled
-#: (no outline), lines stroked; points are not drawn. Colours are RGBA 0–255, widths [CSS px].
+#: ``default`` class of its geometry (a polygon is land, a line a road). A whole layer of land
+#: cover is not green (Protomaps' ``landcover`` holds urban areas and farmland too); *eau* is
+#: water as a word of a name (``cours_d_eau``, ``plan_d_eau``), not inside one (``reseau``),
+#: and so is *sea*.
+#: Polygons are filled (no outline), lines stroked; points are not drawn. Colours are RGBA
+#: 0–255, widths [CSS px].
 _CLASSES: list[list[Any]] = [
     # name, pattern (None: what no pattern finds), fill, line (RGBA), line width [px]
-    ["water", "water|ocean|sea|lake|river|stream|canal|reservoir|eau|cours", [186, 200, 213, 255],
-     [186, 200, 213, 255], 1.5],
-    ["green", "park|green|grass|wood|forest|vegetation|landcover|vert|bois", [218, 223, 212, 255],
-     [218, 223, 212, 255], 1.0],
+    ["water", "water|ocean|lake|river|stream|canal|reservoir|hydro|(^|[|_ ])(sea|eau)",
+     [186, 200, 213, 255], [186, 200, 213, 255], 1.5],
+    ["green", "park|green|grass|wood|forest|vegetation|garden|meadow|scrub|vert|bois",
+     [218, 223, 212, 255], [218, 223, 212, 255], 1.0],
     ["building", "building|bati", [214, 211, 206, 255], [214, 211, 206, 255], 1.0],
-    ["boundary", "boundary|admin|limite", [0, 0, 0, 0], [186, 186, 190, 255], 1.0],
-    ["road", "road|street|transport|highway|motorway|rail|path|voie|route|troncon", [0, 0, 0, 0],
+    ["boundary", "boundar|admin|limite", [0, 0, 0, 0], [186, 186, 190, 255], 1.0],
+    ["road", "road|street|transport|highway|motorway|rail|path|voie|rout|troncon", [0, 0, 0, 0],
      [252, 252, 250, 255], 2.0],
     ["land", None, [229, 227, 221, 255], [229, 227, 221, 255], 1.0],
 ]  # fmt: skip
