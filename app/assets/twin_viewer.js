@@ -614,9 +614,28 @@
 
   function basemapInfo() { return first && first.basemap ? first.basemap : null; }
 
+  /* An offline export carries its basemap's tiles (base64, by "z/x/y", the layers' `url`):
+   * a tile's address there is a data URL (null where the archive has none). */
+  const TILE_TYPES = {png: "image/png", jpg: "image/jpeg", webp: "image/webp",
+                      pbf: "application/vnd.mapbox-vector-tile"};
+  function inlineTile(b, url) {
+    const t = b.tiles[url];
+    return t ? "data:" + TILE_TYPES[b.type] + ";base64," + t : null;
+  }
+
+  /* The vector-tile parser's worker: the viewer serves it; an offline export carries its
+   * source, started from a blob (a page opened from disk cannot start one from a file). */
+  function workerUrl(b) {
+    if (b.worker || !b.workerSource) return b.worker;
+    b.worker = URL.createObjectURL(new Blob([b.workerSource], {type: "text/javascript"}));
+    return b.worker;
+  }
+
   /* A raster tile: its image, or null where the archive has none (204, or given up). */
   function basemapImage(tile) {
-    return fetch(tile.url, {signal: tile.signal}).then(function (r) {
+    const b = basemapInfo(), url = b && b.tiles ? inlineTile(b, tile.url) : tile.url;
+    if (!url) return Promise.resolve(null);
+    return fetch(url, {signal: tile.signal}).then(function (r) {
       if (r.status === 204) return null;
       if (!r.ok) throw new Error("twin: basemap tile " + tile.url + ": HTTP " + r.status);
       return r.blob().then(function (b) { return createImageBitmap(b); });
@@ -670,7 +689,13 @@
     const common = {id: "basemap-" + key, data: b.url, minZoom: b.minzoom, maxZoom: b.maxzoom,
                     extent: b.bounds, tileSize: b.tileSize, parameters: BASEMAP_UNDER};
     if (b.kind === "vector") {
-      basemapLoad = basemapLoad || {mvt: {workerUrl: b.worker}};
+      basemapLoad = basemapLoad || {mvt: {workerUrl: workerUrl(b)}};
+      if (b.tiles) {
+        common.fetch = function (url, how) {
+          const inline = inlineTile(b, url);
+          return inline ? deck.Layer.defaultProps.fetch.value(inline, how) : Promise.resolve(null);
+        };
+      }
       return [new deck.MVTLayer(Object.assign(common, vectorStyle(b.style), {
         stroked: false, filled: true, lineWidthUnits: "pixels", getPointRadius: 0,
         material: false, loadOptions: basemapLoad}))];

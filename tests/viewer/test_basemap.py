@@ -192,3 +192,49 @@ def test_viewer_runs_without_a_basemap_it_cannot_draw(
     said_fr = props(client(twin_dir, "fr"))["basemap-note"]["children"]
     assert said_fr.startswith("Fond de carte non affiché : le fichier fond.pmtiles"), said_fr
     assert c.get("/basemap/14/8368/5982").status_code == 404
+
+
+@pytest.mark.parametrize("kind", ["vector", "raster"])
+def test_offline_export_carries_the_tiles_around_the_twin(
+    twins: dict[str, Path], kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The offline export inlines the basemap's tiles over the twin and around it, as stored
+    but uncompressed, whole zoom levels from the widest while they fit its budget; none when
+    not even one fits."""
+    import base64
+
+    from twin.io.basemap import tile_bounds
+    from twin.viewer import basemap as vb
+    from twin.viewer.layers import base_payload
+
+    t = open_twin(twins[kind])
+    state = vb.open_basemap(t)
+    zoom = base_payload(t)["view"]["zoom"]
+    bm = vb.offline_payload(state, t.extent_lonlat, zoom)
+    assert bm is not None and bm["kind"] == kind and bm["attribution"] == ATTRIBUTION
+    rec = twin_basemap(t.meta)
+    assert rec is not None and rec.minzoom <= bm["minzoom"] <= bm["maxzoom"] <= rec.maxzoom
+    assert bm["minzoom"] <= int(zoom)  # the first view is not deeper than what is carried
+    levels = {int(k.split("/")[0]) for k in bm["tiles"]}
+    assert levels == set(range(bm["minzoom"], bm["maxzoom"] + 1))
+    w, s, e, n = t.extent_lonlat
+    bw, bs, be, bn = bm["bounds"]
+    assert bw < w and bs < s and be > e and bn > n  # a margin around the twin
+    raw = {k: base64.b64decode(v) for k, v in bm["tiles"].items()}
+    for key, data in raw.items():
+        z, x, y = map(int, key.split("/"))
+        tw, ts, te, tn = tile_bounds(z, x, y)
+        assert tw <= be and te >= bw and ts <= bn and tn >= bs  # over the bounds carried
+        stored = state.archive.tile(z, x, y)  # type: ignore[union-attr]
+        assert stored is not None
+        plain = gzip.decompress(stored.data) if stored.encoding == "gzip" else stored.data
+        assert data == plain
+        magic = (b"\x1a",) if kind == "vector" else (b"\x89PNG", b"\xff\xd8\xff")
+        assert data.startswith(magic)
+    # a smaller budget: fewer levels, each whole; too small for one: no basemap
+    widest = sum(len(v) for k, v in raw.items() if k.startswith(f"{bm['minzoom']}/"))
+    monkeypatch.setattr(vb, "OFFLINE_BYTES", widest)
+    small = vb.offline_payload(state, t.extent_lonlat, zoom)
+    assert small is not None and small["maxzoom"] == bm["minzoom"]
+    monkeypatch.setattr(vb, "OFFLINE_BYTES", widest - 1)
+    assert vb.offline_payload(state, t.extent_lonlat, zoom) is None

@@ -29,7 +29,7 @@ from twin.viewer.basemap import VECTOR_STYLE
 from ..io._tiles import COMEDIE, tile_of
 from ._basemap import ATTRIBUTION, basemap_twin
 from ._synthetic import synthetic_run, write_run
-from .browser import ARGS, CHROMIUM, read_image, select, serving
+from .browser import ARGS, CHROMIUM, open_file_page, read_image, select, serving
 
 #: The colours of the style's land and roads, and the map's own background (RGB).
 LAND = np.array(next(c for c in VECTOR_STYLE["classes"] if c["name"] == "land")["fill"][:3])
@@ -207,6 +207,30 @@ def test_basemap_in_presentation_mode_and_on_the_png_sheet(page: Any, tmp_path: 
     sheet = np.asarray(Image.open(path).convert("RGB")).astype(int)
     assert near(sheet, LAND).mean() > 0.3
     assert page.errors == []
+
+
+def test_offline_export_shows_the_basemap_from_disk(
+    page: Any, twin_dir: Path, runs: Path, tmp_path: Path
+) -> None:
+    """The offline comparison, opened from disk with every other request refused, draws the
+    basemap under both maps from the tiles it carries (vector tiles parsed by the worker it
+    carries too), with its attribution on the maps and in the page's footer."""
+    from twin.viewer.offline import export_comparison
+
+    out = export_comparison(twin_dir, "heat-0", tmp_path / "comparaison.html", runs_dir=runs)
+    requests: list[str] = []
+    errors: list[str] = []
+    pg = open_file_page(page.context.browser, out, requests, errors)
+    try:
+        pg.wait_for_function(BASEMAP_DRAWN.replace("@ON@", "true"))
+        pg.wait_for_timeout(500)
+        for el in ("#map-left", "#map-right"):
+            assert near(middle(pixels(pg, f"{el} canvas")), LAND).mean() > 0.4, el
+            assert pg.locator(f"{el} .basemap-attribution").inner_text() == ATTRIBUTION
+        assert ATTRIBUTION in pg.locator("#attribution").inner_text()
+        assert requests == [] and errors == [], (requests, errors)
+    finally:
+        pg.close()
 
 
 def test_tiles_from_many_clients_at_once(server: str, twin_dir: Path) -> None:

@@ -152,6 +152,22 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return (x / n * 360.0 - 180.0, lat(y + 1), (x + 1) / n * 360.0 - 180.0, lat(y))
 
 
+def tiles_over(bounds: tuple[float, float, float, float], z: int) -> list[tuple[int, int]]:
+    """The web map tiles ``(x, y)`` (rows from the north) at zoom ``z`` that meet ``bounds``
+    (``(west, south, east, north)`` [degrees, WGS 84], within Web Mercator's ±85.05°)."""
+    n = 2**z
+    w, s, e, north = bounds
+
+    def col(lon: float) -> int:
+        return min(max(int((lon + 180.0) / 360.0 * n), 0), n - 1)
+
+    def row(lat: float) -> int:
+        t = math.radians(min(max(lat, -85.0511), 85.0511))
+        return min(max(int((1 - math.asinh(math.tan(t)) / math.pi) / 2 * n), 0), n - 1)
+
+    return [(x, y) for x in range(col(w), col(e) + 1) for y in range(row(north), row(s) + 1)]
+
+
 def _gzip_encoding(data: bytes) -> str | None:
     return "gzip" if data.startswith(b"\x1f\x8b") else None
 

@@ -14,7 +14,9 @@ in the interface language (:func:`note`).
 
 from __future__ import annotations
 
+import base64
 import gzip
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.errors import BasemapError
-from twin.io.basemap import MAX_ZOOM, MEDIA_TYPES, Tile, TileArchive, open_archive
+from twin.io.basemap import MAX_ZOOM, MEDIA_TYPES, Tile, TileArchive, open_archive, tiles_over
 from twin.model.basemap import Basemap, twin_basemap
 from twin.model.twin import Twin
 from twin.viewer.i18n import tr
@@ -162,6 +164,84 @@ def renderer_payload(state: BasemapState, worker: str | None = None) -> dict[str
         out["style"] = VECTOR_STYLE
         if worker is not None:
             out["worker"] = worker
+    return out
+
+
+#: Most bytes of basemap tiles an offline export carries (base64 adds a third): whole zoom
+#: levels around the twin's first view, from the widest, while they fit.
+OFFLINE_BYTES = 6_000_000
+#: Zoom levels an offline export offers below and above the twin's first view.
+OFFLINE_BELOW, OFFLINE_ABOVE = 3, 2
+
+
+def _offline_extent(
+    extent: tuple[float, float, float, float], archive: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """The twin's extent [degrees] with a margin of half its size each side (the
+    surroundings, when a person moves the map), within the archive's bounds."""
+    w, s, e, n = extent
+    dx, dy = (e - w) / 2, (n - s) / 2
+    aw, as_, ae, an = archive
+    return (max(w - dx, aw), max(s - dy, as_), min(e + dx, ae), min(n + dy, an))
+
+
+def _level(archive: TileArchive, bounds: tuple[float, float, float, float], z: int) -> dict:
+    """The tiles of zoom ``z`` over ``bounds`` as stored, uncompressed, by ``z/x/y``."""
+    out: dict[str, bytes] = {}
+    for x, y in tiles_over(bounds, z):
+        t = archive.tile(z, x, y)
+        if t is not None:
+            out[f"{z}/{x}/{y}"] = gzip.decompress(t.data) if t.encoding == "gzip" else t.data
+    return out
+
+
+def offline_payload(
+    state: BasemapState, extent: tuple[float, float, float, float], zoom: float
+) -> dict[str, Any] | None:
+    """The basemap of an offline export (one HTML file opened from disk): its tiles inline.
+
+    Parameters
+    ----------
+    state : BasemapState
+        The twin's basemap, opened.
+    extent : tuple of float
+        ``(west, south, east, north)`` of the twin [degrees].
+    zoom : float
+        The zoom of the twin's first view.
+
+    Returns
+    -------
+    dict or None
+        :func:`renderer_payload`'s fields, with ``tiles`` (``{"z/x/y": base64}``, vector tiles
+        uncompressed) over the twin's extent and half its size around it, from
+        :data:`OFFLINE_BELOW` levels below the first view to :data:`OFFLINE_ABOVE` above, as
+        many whole levels as fit in :data:`OFFLINE_BYTES` (deeper, the map enlarges the
+        deepest); ``minzoom``, ``maxzoom`` and ``bounds`` are what is carried. None when the
+        twin has no basemap, it cannot be drawn, or no level fits.
+    """
+    out = renderer_payload(state)
+    if out is None or state.archive is None:
+        return None
+    bounds = _offline_extent(extent, tuple(out["bounds"]))
+    lo = max(out["minzoom"], min(math.floor(zoom) - OFFLINE_BELOW, out["maxzoom"]))
+    hi = min(out["maxzoom"], math.ceil(zoom) + OFFLINE_ABOVE)
+    tiles: dict[str, bytes] = {}
+    deepest = None
+    for z in range(lo, hi + 1):
+        level = _level(state.archive, bounds, z)
+        if sum(map(len, tiles.values())) + sum(map(len, level.values())) > OFFLINE_BYTES:
+            break
+        tiles.update(level)
+        deepest = z
+    if deepest is None or not tiles:
+        return None
+    out.update(
+        url="{z}/{x}/{y}",
+        minzoom=lo,
+        maxzoom=deepest,
+        bounds=list(bounds),
+        tiles={k: base64.b64encode(v).decode("ascii") for k, v in tiles.items()},
+    )
     return out
 
 

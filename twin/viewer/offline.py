@@ -2,9 +2,11 @@
 
 It inlines the deck.gl bundle, the renderer, the styles, the twin's layers and the run's
 result layers (binary, base64), their legends and the KPI table with the change against the
-parent. Two buttons switch between the parent and the scenario side by side (synchronised
-cameras) and the difference (scenario − parent); the legend follows the view. It opens from
-a ``file://`` path on a laptop, in the language of the export.
+parent, and the twin's basemap when it has one (its tiles around the twin, see
+:func:`twin.viewer.basemap.offline_payload`). Two buttons switch between the parent and the
+scenario side by side (synchronised cameras) and the difference (scenario − parent); the
+legend follows the view. It opens from a ``file://`` path on a laptop, in the language of the
+export.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from twin.scenario.runner import Run
+from twin.viewer.basemap import offline_payload, open_basemap
 from twin.viewer.catalogue import Catalogue, parent_of
 from twin.viewer.i18n import tooltip_labels, tr
 from twin.viewer.kpis import kpi_table
@@ -23,7 +26,14 @@ from twin.viewer.layout import ASSETS
 from twin.viewer.legend import legend_blocks, legend_html
 
 #: Layers shown in the export (all of them: there is no toggle).
-VISIBLE = {"buildings": True, "roads": True, "lamps": True, "sensors": True, "results": True}
+VISIBLE = {
+    "buildings": True,
+    "roads": True,
+    "lamps": True,
+    "sensors": True,
+    "results": True,
+    "basemap": True,
+}
 
 #: The styles of the export's own parts, after the viewer's (``app/assets/twin.css``).
 CSS = """
@@ -123,6 +133,16 @@ def _legends(base: dict[str, Any], views: dict[str, Any], lang: str) -> str:
     )
 
 
+def _basemap(cat: Catalogue, base: dict[str, Any]) -> dict[str, Any] | None:
+    """The twin's basemap with its tiles inline (None without one); vector tiles with the
+    parser's worker inline too (a page opened from disk cannot load it from a file)."""
+    view = base.get("view") or {}
+    bm = offline_payload(open_basemap(cat.twin), cat.twin.extent_lonlat, view.get("zoom", 14.0))
+    if bm is not None and bm["kind"] == "vector":
+        bm["workerSource"] = (ASSETS / "vendor" / "mvt-worker.js").read_text(encoding="utf-8")
+    return bm
+
+
 def comparison_html(cat: Catalogue, run_id: str, lang: str = "fr") -> str:
     """The offline comparison page of a run against its parent, as one HTML string.
 
@@ -150,6 +170,10 @@ def comparison_html(cat: Catalogue, run_id: str, lang: str = "fr") -> str:
     title = html.escape(f"{r.scenario.title or r.scenario.name}")
     first = next(iter(views))
     data = json.dumps({"base": base, "views": views, "first": first}).replace("</", "<\\/")
+    bm = _basemap(cat, base)
+    credits = attribution(cat.twin) + (f" · {bm['attribution']}" if bm else "")
+    # read by the renderer as it loads, as the viewer's first view is (the basemap only)
+    head = json.dumps({"basemap": bm} if bm else {}).replace("</", "<\\/")
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>twin — {title}</title>
 <style>{css}{CSS}</style></head>
@@ -160,8 +184,9 @@ def comparison_html(cat: Catalogue, run_id: str, lang: str = "fr") -> str:
 <div class="maps"><div id="map-left" class="map"></div><div id="map-right" class="map"></div></div>
 </div><aside id="legend">{_legends(base, views, lang)}</aside></div>
 {kpi_table(r, parent_of(cat, r), lang) if len(r.kpis) else ""}
-<footer id="attribution">{html.escape(attribution(cat.twin))}</footer>
+<footer id="attribution">{html.escape(credits)}</footer>
 <script>{deck_js}</script>
+<script id="twin-first" type="application/json">{head}</script>
 <script>{viewer_js}</script>
 <script id="twin-data" type="application/json">{data}</script>
 <script>{SWITCH}</script>
