@@ -185,13 +185,21 @@ def _offline_extent(
     return (max(w - dx, aw), max(s - dy, as_), min(e + dx, ae), min(n + dy, an))
 
 
-def _level(archive: TileArchive, bounds: tuple[float, float, float, float], z: int) -> dict:
-    """The tiles of zoom ``z`` over ``bounds`` as stored, uncompressed, by ``z/x/y``."""
+def _level(
+    archive: TileArchive, bounds: tuple[float, float, float, float], z: int, budget: int
+) -> dict[str, bytes] | None:
+    """The tiles of zoom ``z`` over ``bounds`` as stored, uncompressed, by ``z/x/y``; None
+    as soon as they pass ``budget`` bytes (a deep level of a large territory is not read
+    whole)."""
     out: dict[str, bytes] = {}
     for x, y in tiles_over(bounds, z):
         t = archive.tile(z, x, y)
         if t is not None:
-            out[f"{z}/{x}/{y}"] = gzip.decompress(t.data) if t.encoding == "gzip" else t.data
+            data = gzip.decompress(t.data) if t.encoding == "gzip" else t.data
+            budget -= len(data)
+            if budget < 0:
+                return None
+            out[f"{z}/{x}/{y}"] = data
     return out
 
 
@@ -228,8 +236,8 @@ def offline_payload(
     tiles: dict[str, bytes] = {}
     deepest = None
     for z in range(lo, hi + 1):
-        level = _level(state.archive, bounds, z)
-        if sum(map(len, tiles.values())) + sum(map(len, level.values())) > OFFLINE_BYTES:
+        level = _level(state.archive, bounds, z, OFFLINE_BYTES - sum(map(len, tiles.values())))
+        if level is None:
             break
         tiles.update(level)
         deepest = z
