@@ -137,7 +137,12 @@ def _basemap(cat: Catalogue, base: dict[str, Any]) -> dict[str, Any] | None:
     """The twin's basemap with its tiles inline (None without one); vector tiles with the
     parser's worker inline too (a page opened from disk cannot load it from a file)."""
     view = base.get("view") or {}
-    bm = offline_payload(open_basemap(cat.twin), cat.twin.extent_lonlat, view.get("zoom", 14.0))
+    state = open_basemap(cat.twin)
+    try:
+        bm = offline_payload(state, cat.twin.extent_lonlat, view.get("zoom", 14.0))
+    finally:  # opened for this export only
+        if state.archive is not None:
+            state.archive.close()
     if bm is not None and bm["kind"] == "vector":
         bm["workerSource"] = (ASSETS / "vendor" / "mvt-worker.js").read_text(encoding="utf-8")
     return bm
