@@ -614,13 +614,12 @@
 
   function basemapInfo() { return first && first.basemap ? first.basemap : null; }
 
-  /* An offline export carries its basemap's tiles (base64, by "z/x/y", the layers' `url`):
-   * a tile's address there is a data URL (null where the archive has none). */
-  const TILE_TYPES = {png: "image/png", jpg: "image/jpeg", webp: "image/webp",
-                      pbf: "application/vnd.mapbox-vector-tile"};
+  /* An offline export carries its basemap's tiles (base64, by "z/x/y", the layers' `url`)
+   * and their media type: a tile's address there is a data URL (null where the archive has
+   * none). */
   function inlineTile(b, url) {
     const t = b.tiles[url];
-    return t ? "data:" + TILE_TYPES[b.type] + ";base64," + t : null;
+    return t ? "data:" + b.media + ";base64," + t : null;
   }
 
   /* The vector-tile parser's worker: the viewer serves it; an offline export carries its

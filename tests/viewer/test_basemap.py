@@ -212,6 +212,7 @@ def test_offline_export_carries_the_tiles_around_the_twin(
     zoom = base_payload(t)["view"]["zoom"]
     bm = vb.offline_payload(state, t.extent_lonlat, zoom)
     assert bm is not None and bm["kind"] == kind and bm["attribution"] == ATTRIBUTION
+    assert bm["media"] == ("application/x-protobuf" if kind == "vector" else "image/png")
     rec = twin_basemap(t.meta)
     assert rec is not None and rec.minzoom <= bm["minzoom"] <= bm["maxzoom"] <= rec.maxzoom
     assert bm["minzoom"] <= int(zoom)  # the first view is not deeper than what is carried

@@ -220,8 +220,9 @@ def offline_payload(
     Returns
     -------
     dict or None
-        :func:`renderer_payload`'s fields, with ``tiles`` (``{"z/x/y": base64}``, vector tiles
-        uncompressed) over the twin's extent and half its size around it, from
+        :func:`renderer_payload`'s fields, with ``media`` (the tiles' media type) and
+        ``tiles`` (``{"z/x/y": base64}``, vector tiles uncompressed) over the twin's extent
+        and half its size around it, from
         :data:`OFFLINE_BELOW` levels below the first view to :data:`OFFLINE_ABOVE` above, as
         many whole levels as fit in :data:`OFFLINE_BYTES` (deeper, the map enlarges the
         deepest); ``minzoom``, ``maxzoom`` and ``bounds`` are what is carried. None when the
@@ -249,6 +250,7 @@ def offline_payload(
         maxzoom=deepest,
         bounds=list(bounds),
         tiles={k: base64.b64encode(v).decode("ascii") for k, v in tiles.items()},
+        media=MEDIA_TYPES[out["type"]],  # the tiles' media type, for their data URLs
     )
     return out
 
